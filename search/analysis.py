@@ -1,0 +1,160 @@
+"""Chinese analysis for Whoosh: a jieba word tokenizer and a CJK bigram tokenizer.
+
+Both honour Whoosh's tokenizer contract (`positions`, `chars`, `start_pos`, `start_char`,
+`mode`, `keeporiginal`, `tokenize`) and normalise first with a length-preserving fold, so
+character offsets always point into the original text.
+
+Word field: positions count words. At index time ("index" mode) the sub-words that jieba's
+search mode finds inside a long word, plus any longer dictionary word inside it, are added at
+the position of the word that contains them, so a phrase query of precise-mode words (query
+time) still sees consecutive positions. Stop words are dropped before positions are counted,
+on both sides, so they never break a phrase.
+
+Bigram field: overlapping pairs of Chinese characters (a lone character between non-Chinese
+text stands alone), plus Latin words and numbers, each at the position of its first
+character. A pasted run of text cut mid-word is found through them. Because the position is
+the character offset and normalisation keeps lengths, a bigram's span is (pos, pos + len).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from whoosh.analysis import Composable, Token, Tokenizer
+
+from search import config
+from search.normalize import normalize
+from search.segmenter import fast_segmenter
+
+# A run of Chinese characters, or a Latin word / number (decimal point kept: 2.5, pm2.5).
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+TEXT_RUN = re.compile(rf"([{CJK}]+)|[a-z0-9]+(?:\.[0-9]+)*")
+
+STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
+
+# (text, position, start char, end char) with offsets into the analysed string.
+RawToken = tuple[str, int, int, int]
+
+
+def load_stopwords(path: Path | None = None) -> frozenset[str]:
+    """Stop words from `path`, else from the `stopwords` setting, else the built-in list."""
+    path = path or (Path(config.get("stopwords")) if config.get("stopwords") else STOPWORDS_FILE)
+    words = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return frozenset(normalize(w) for w in words if w)
+
+
+def _subwords(word: str, start: int) -> Iterator[tuple[str, int, int]]:
+    """Dictionary words inside `word`: jieba's search-mode 2- and 3-grams, then longer ones."""
+    has_word = fast_segmenter().has_word
+    length = len(word)
+    for size in range(2, length):
+        for i in range(length - size + 1):
+            gram = word[i : i + size]
+            if has_word(gram):
+                yield gram, start + i, start + i + size
+
+
+def word_tokens(text: str, index_mode: bool, stopwords: frozenset[str]) -> Iterator[RawToken]:
+    """Words of already-normalised `text`, precise mode; sub-words too when `index_mode`."""
+    tokenize = fast_segmenter().tokenize
+    pos = 0
+    for match in TEXT_RUN.finditer(text):
+        run_start = match.start()
+        if match.group(1) is None:  # Latin word or number: one token, no segmentation
+            yield match.group(), pos, run_start, match.end()
+            pos += 1
+            continue
+        for word, start, end in tokenize(match.group()):
+            if word in stopwords:
+                continue
+            if index_mode and end - start > 2:
+                for sub, sub_start, sub_end in _subwords(word, run_start + start):
+                    yield sub, pos, sub_start, sub_end
+            yield word, pos, run_start + start, run_start + end
+            pos += 1
+
+
+def bigram_tokens(text: str) -> Iterator[RawToken]:
+    """Overlapping character bigrams of already-normalised `text`, positioned by offset."""
+    for match in TEXT_RUN.finditer(text):
+        start, end = match.span()
+        if match.group(1) is None or end - start == 1:
+            yield match.group(), start, start, end
+            continue
+        run = match.group()
+        for i in range(len(run) - 1):
+            yield run[i : i + 2], start + i, start + i, start + i + 2
+
+
+class _NormalisingTokenizer(Tokenizer):
+    """Shared body of the two tokenizers: normalise, run `_raw`, fill Whoosh's Token."""
+
+    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
+        raise NotImplementedError
+
+    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = normalize(value)
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        for text, pos, start, end in self._raw(normalize(value), mode):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+
+
+class JiebaTokenizer(_NormalisingTokenizer):
+    """Words by jieba (rjieba), precise mode at query time, with sub-words at index time."""
+
+    def __init__(self, stopwords: frozenset[str] | None = None) -> None:
+        self.stopwords = load_stopwords() if stopwords is None else stopwords
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaTokenizer) and other.stopwords == self.stopwords
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
+        return word_tokens(text, mode == "index", self.stopwords)
+
+
+class BigramTokenizer(_NormalisingTokenizer):
+    """Overlapping CJK bigrams (Lucene's CJK technique), Latin words and numbers whole."""
+
+    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
+        return bigram_tokens(text)
+
+
+def word_analyzer(stopwords: frozenset[str] | None = None) -> Composable:
+    return JiebaTokenizer(stopwords)
+
+
+def bigram_analyzer() -> Composable:
+    return BigramTokenizer()

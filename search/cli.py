@@ -1,0 +1,210 @@
+"""The `govsearch` command: thin; parses options, calls the library, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search import config
+from search.errors import IndexBusy, IndexMissing, QueryError, SearchError
+from search.indexer import Progress, ReindexSummary, full_build, update
+from search.query import SearchRequest
+from search.results import SearchIndex, run_search
+from search.stats import index_stats
+
+EXIT_FAILED_FILES = 1
+EXIT_USAGE = 2
+EXIT_NOT_RUN = 3
+
+
+class NotRun(click.ClickException):
+    """The command could not start (index busy or missing); nothing was changed."""
+
+    exit_code = EXIT_NOT_RUN
+
+
+def _index_option(function: Any) -> Any:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Index directory [env {config.SETTINGS[0].env}; default {config.get('index')}].",
+    )(function)
+
+
+class BarProgress(Progress):
+    """A progress bar on stderr: files, sections, MB/s."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.sections = 0
+        self.nbytes = 0
+        self.started = time.monotonic()
+
+    def _label(self, _item: object = None) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return f"{self.sections} sections, {self.nbytes / elapsed / 1e6:.2f} MB/s"
+
+    def start(self, files: int) -> None:
+        self.started = time.monotonic()
+        self.bar = click.progressbar(
+            length=files, label="indexing", item_show_func=self._label, file=sys.stderr
+        )
+        self.bar.__enter__()
+
+    def advance(self, files: int, sections: int, nbytes: int) -> None:
+        self.sections += sections
+        self.nbytes += nbytes
+        self.bar.update(files)
+
+    def finish(self, message: str) -> None:
+        self.bar.__exit__(None, None, None)
+        click.echo(f"{message}…", err=True)
+
+
+def _print_summary(summary: ReindexSummary, quiet: bool) -> None:
+    if not quiet:
+        kind = "full build" if summary.full else "update"
+        click.echo(
+            f"{kind}: {summary.indexed} indexed, {summary.updated} updated, "
+            f"{summary.deleted} deleted, {summary.unchanged} unchanged, "
+            f"{len(summary.failed)} failed; {summary.sections} sections in "
+            f"{summary.seconds:.1f} s"
+        )
+    for failure in summary.failed:
+        click.echo(f"failed: {failure}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="govsearch")
+def cli() -> None:
+    """Search Chinese government documents, section by section."""
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help=f"Documents to index [env GOVSEARCH_CORPUS; default {config.get('corpus')}].",
+)
+@_index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch (swapped in when complete).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; failures still.")
+def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool) -> None:
+    """Index the corpus: only changed files, or everything with --full.
+
+    Exit status: 0 when every file went in, 1 when some failed (the rest are indexed),
+    2 for usage errors, 3 when another reindex is running.
+    """
+    corpus = config.get_path("corpus", corpus)
+    if not corpus.is_dir():
+        raise click.UsageError(f"corpus directory {corpus} does not exist")
+    index_dir = config.get_path("index", index_dir)
+    procs = int(config.get("procs"))
+    progress = Progress() if quiet else BarProgress()
+    build = full_build if full else update
+    try:
+        summary = build(corpus, index_dir, procs, progress)
+    except IndexBusy as error:
+        raise NotRun(str(error)) from None
+    _print_summary(summary, quiet)
+    if summary.failed:
+        sys.exit(EXIT_FAILED_FILES)
+
+
+def _open(index_dir: Path | None) -> SearchIndex:
+    try:
+        return SearchIndex(config.get_path("index", index_dir))
+    except IndexMissing as error:
+        raise NotRun(str(error)) from None
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--agency", multiple=True, help="Only this publishing agency (repeatable).")
+@click.option("--year", help="A year (2020) or a range (2018-2020, 2018-).")
+@click.option("--topic", help="Only this topic (主题分类).")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON document.")
+@_index_option
+def search(
+    query: str,
+    agency: tuple[str, ...],
+    year: str | None,
+    topic: str | None,
+    limit: int,
+    as_json: bool,
+    index_dir: Path | None,
+) -> None:
+    """Search the index and print the best sections."""
+    try:
+        request = SearchRequest.create(query, agency, year, topic, size=limit)
+    except QueryError as error:
+        raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None
+    with _open(index_dir) as index:
+        results = run_search(index, request)
+    if as_json:
+        click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{results.total} sections ({results.took_ms:.0f} ms)")
+    for rank, hit in enumerate(results.hits, start=1):
+        where = " › ".join(hit.breadcrumb) or "(preamble)"
+        click.echo(f"\n{rank}. {hit.title} · {hit.agency or '-'} · {hit.year or '-'}")
+        click.echo(f"   {where}   [{hit.id}]")
+        for passage in hit.passages[:1]:
+            click.echo("   " + _terminal_marks(passage))
+
+
+def _terminal_marks(passage: str) -> str:
+    """The passage's HTML marks as terminal bold (when printing to a terminal)."""
+    import html
+
+    text = html.unescape(passage.replace("<mark>", "\x00").replace("</mark>", "\x01"))
+    if sys.stdout.isatty():
+        return text.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m")
+    return text.replace("\x00", "【").replace("\x01", "】")
+
+
+@cli.command()
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats(index_dir: Path | None, as_json: bool) -> None:
+    """Documents, sections, agencies, years, topics, size and build time of the index."""
+    with _open(index_dir) as index:
+        figures = index_stats(index)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=1))
+        return
+    for key, value in figures.items():
+        click.echo(f"{key:>14}: {value}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
+@_index_option
+def serve(host: str, port: int, workers: int, index_dir: Path | None) -> None:
+    """Serve the web search with a production WSGI server (gunicorn)."""
+    from web.server import serve as run_server
+
+    run_server(host, port, workers, config.get_path("index", index_dir))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SearchError as error:  # pragma: no cover - safety net for library errors
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Settings, declared once as (name, default, help); read from env, overridden by flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "GOVSEARCH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("index", "index", "Directory holding the search index."),
+    Setting("corpus", "corpus", "Directory of documents (.txt, .html) that `reindex` reads."),
+    Setting(
+        "procs",
+        "2",
+        "Processes used to segment and index on a full build (1 disables parallelism).",
+    ),
+    Setting(
+        "stopwords",
+        "",
+        "File of stop words, one per line, replacing the built-in list (needs a full reindex).",
+    ),
+    Setting(
+        "cache_dir",
+        "",
+        "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str, override: str | os.PathLike[str] | None = None) -> str:
+    """The value of setting `name`: the override if given, else its env variable, else default."""
+    setting = _BY_NAME[name]
+    if override is not None:
+        return str(override)
+    return os.environ.get(setting.env, setting.default)
+
+
+def get_path(name: str, override: str | os.PathLike[str] | None = None) -> Path:
+    return Path(get(name, override))
+
+
+def cache_dir() -> Path:
+    """A per-user cache directory that only this user can write (created on first use)."""
+    configured = get("cache_dir")
+    if configured:
+        path = Path(configured)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        path = Path(base) / "govsearch"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,49 @@
+"""One exception tree for the engine; every message says what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SearchError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class IndexMissing(SearchError):
+    """There is no usable index at the given location."""
+
+    def __init__(self, index_dir: Path | str, why: str = "") -> None:
+        self.index_dir = Path(index_dir)
+        detail = f" ({why})" if why else ""
+        super().__init__(f"no index at {self.index_dir}{detail}: run `govsearch reindex` first")
+
+
+class IndexBusy(SearchError):
+    """Another reindex holds the index lock."""
+
+    def __init__(self, index_dir: Path | str, holder: str = "") -> None:
+        self.index_dir = Path(index_dir)
+        who = f" by {holder}" if holder else ""
+        super().__init__(
+            f"another reindex of {self.index_dir} is running{who}; wait for it to finish"
+        )
+
+
+class QueryError(SearchError):
+    """A search parameter is invalid; `parameter` names it."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"{parameter}: {reason}")
+
+
+class IngestError(SearchError):
+    """A document could not be read: where (path, line) and why."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line else str(self.path)
+        super().__init__(f"{where}: {reason}")

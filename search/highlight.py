@@ -1,0 +1,143 @@
+"""Passages around the matches, HTML-safe.
+
+A small pipeline in Whoosh's manner: spans (where the query matched) -> fragments (windows
+cut at Chinese sentence punctuation) -> scoring (most matched characters first) -> formatting
+(text escaped, matches wrapped in <mark>). Word matches come from the character offsets
+stored in the index; character runs are found in the normalised text (same length as the
+original, so offsets carry over). Nothing is segmented again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from whoosh.searching import Searcher
+
+from search.normalize import normalize
+
+PASSAGE_TARGET = 120  # characters around the matches
+PASSAGE_MAX = 160
+MAX_PASSAGES = 3
+SENTENCE_MARKS = frozenset("。！？；!?;\n")
+SOFT_MARKS = frozenset("，、,：:")
+
+Span = tuple[int, int]
+
+
+def word_spans(searcher: Searcher, fieldname: str, docnum: int, words: Iterable[str]) -> list[Span]:
+    """Character spans of `words` in one stored document, read from the postings."""
+    spans: list[Span] = []
+    for word in words:
+        try:
+            matcher = searcher.postings(fieldname, word)
+        except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
+            continue
+        if not matcher.supports("characters"):
+            continue
+        matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            spans.extend((start, end) for _, start, end in matcher.value_as("characters"))
+    return spans
+
+
+def run_spans(text: str, runs: Iterable[str]) -> list[Span]:
+    """Character spans of every occurrence of each (normalised) run in `text`."""
+    folded = normalize(text)
+    spans: list[Span] = []
+    for run in runs:
+        start = folded.find(run)
+        while start != -1:
+            spans.append((start, start + len(run)))
+            start = folded.find(run, start + 1)
+    return spans
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _window(text: str, spans: list[Span], first: int) -> tuple[int, int, int]:
+    """(start, end, index after last span) of a passage starting at spans[first]."""
+    anchor_start = spans[first][0]
+    last = first
+    while last + 1 < len(spans) and spans[last + 1][1] - anchor_start <= PASSAGE_TARGET:
+        last += 1
+    core_start, core_end = anchor_start, spans[last][1]
+    slack = max(0, PASSAGE_TARGET - (core_end - core_start))
+    start = _cut_back(text, core_start, core_start - slack // 2)
+    end = _cut_forward(
+        text, core_end, min(len(text), start + max(PASSAGE_TARGET, core_end - start))
+    )
+    if end - start > PASSAGE_MAX:
+        end = max(core_end, start + PASSAGE_MAX)
+    return start, end, last + 1
+
+
+def _cut_back(text: str, core_start: int, wanted: int) -> int:
+    """A start at or after `wanted`: just after a sentence mark if one is near, else `wanted`."""
+    wanted = max(0, wanted)
+    for i in range(core_start - 1, wanted - 1, -1):
+        if text[i] in SENTENCE_MARKS:
+            return i + 1
+    if wanted == 0:
+        return 0
+    for i in range(wanted, core_start):
+        if text[i - 1] in SOFT_MARKS:
+            return i
+    return wanted
+
+
+def _cut_forward(text: str, core_end: int, wanted: int) -> int:
+    """An end at or before `wanted`, after a sentence mark if one is there, else `wanted`."""
+    for i in range(wanted - 1, core_end - 1, -1):
+        if text[i] in SENTENCE_MARKS:
+            return i + 1
+    return wanted
+
+
+def format_passage(text: str, start: int, end: int, spans: list[Span]) -> str:
+    """Escape text[start:end], wrapping the parts inside `spans` in <mark>."""
+    out = []
+    cursor = start
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        out.append(escape(text[cursor:span_start], quote=False))
+        out.append("<mark>" + escape(text[span_start:span_end], quote=False) + "</mark>")
+        cursor = span_end
+    out.append(escape(text[cursor:end], quote=False))
+    passage = "".join(out).strip().replace("\n", " ")
+    prefix = "…" if start > 0 and text[start - 1] not in SENTENCE_MARKS else ""
+    suffix = "…" if end < len(text) and text[end - 1] not in SENTENCE_MARKS else ""
+    return prefix + passage + suffix
+
+
+def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[str]:
+    """The `limit` best passages of `text`, in text order, escaped, with the matches marked.
+
+    With no match, the beginning of the text is the one passage.
+    """
+    merged = merge_spans(spans)
+    if not merged:
+        end = _cut_forward(text, min(len(text), 40), min(len(text), PASSAGE_TARGET))
+        return [format_passage(text, 0, end, [])]
+    windows = []
+    index = 0
+    while index < len(merged):
+        start, end, index_after = _window(text, merged, index)
+        covered = sum(min(e, end) - max(s, start) for s, e in merged[index:index_after])
+        windows.append((covered, index_after - index, start, end))
+        index = index_after
+    best = sorted(windows, key=lambda w: (-w[0], -w[1], w[2]))[:limit]
+    return [
+        format_passage(text, start, end, merged)
+        for _, _, start, end in sorted(best, key=lambda w: w[2])
+    ]

@@ -1,0 +1,366 @@
+"""Build and update the index: full builds beside the live one, swapped in atomically.
+
+Layout of an index directory:
+
+    index/current      symlink to the live build (replaced atomically with os.replace)
+    index/build-*/     Whoosh index files plus build.json (counts, timings, failures)
+    index/.lock        held (flock) by the one reindex allowed at a time
+
+A full build writes a new `build-*` directory and only then points `current` at it, so a
+reader never sees a half-built index and a crash or Ctrl-C leaves the old one serving.
+Leftovers of interrupted builds are removed by the next reindex. An incremental update
+writes into the live build through Whoosh's own commit, which readers see atomically.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.writing import IndexWriter
+
+from search.errors import IndexBusy, IndexMissing, IngestError, SearchError
+from search.ingest import Report, Section, find_documents, read_report
+from search.normalize import normalize_doc_number
+from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
+
+LIVE_LINK = "current"
+BUILD_PREFIX = "build-"
+BUILD_INFO = "build.json"
+LOCK_FILE = ".lock"
+SOURCE_SEPARATOR = "\x1f"
+WRITER_MEMORY_MB = 256
+
+
+@dataclass
+class Failure:
+    path: str
+    line: int | None
+    reason: str
+
+    @classmethod
+    def from_error(cls, error: IngestError) -> Failure:
+        return cls(str(error.path), error.line, error.reason)
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ReindexSummary:
+    full: bool
+    indexed: int = 0  # files added that were not in the index before
+    updated: int = 0  # files whose content changed
+    deleted: int = 0  # files gone from the corpus
+    unchanged: int = 0
+    sections: int = 0  # sections written by this run
+    failed: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    bytes_read: int = 0
+
+
+class Progress:
+    """Receives progress from a reindex; the CLI shows it, a quiet run ignores it."""
+
+    def start(self, files: int) -> None:
+        pass
+
+    def advance(self, files: int, sections: int, nbytes: int) -> None:
+        pass
+
+    def finish(self, message: str) -> None:
+        pass
+
+
+def live_build(index_dir: Path) -> Path:
+    """The directory of the live build; IndexMissing when there is none."""
+    link = index_dir / LIVE_LINK
+    if not link.exists():
+        raise IndexMissing(index_dir)
+    return link.resolve()
+
+
+def open_index(index_dir: Path) -> whoosh_index.Index:
+    """Open the live index for reading."""
+    build = live_build(index_dir)
+    info = read_build_info(build)
+    if info.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMissing(index_dir, "it was built by another version; run `reindex --full`")
+    try:
+        return whoosh_index.open_dir(str(build))
+    except (whoosh_index.EmptyIndexError, OSError) as error:
+        raise IndexMissing(index_dir, f"unreadable: {error}") from None
+
+
+def read_build_info(build: Path) -> dict[str, Any]:
+    try:
+        return json.loads((build / BUILD_INFO).read_text("utf-8"))  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def reindex_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's reindex lock; IndexBusy if another process has it.
+
+    flock is released by the kernel when its holder dies, so a killed reindex never leaves a
+    stale lock behind.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise IndexBusy(index_dir, f"process {handle.read().strip() or '?'}") from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def section_fields(report: Report, section: Section) -> dict[str, Any]:
+    """The Whoosh document for one section."""
+    fields: dict[str, Any] = {
+        "id": section.id,
+        "doc_id": report.doc_id,
+        "path": report.path,
+        "source": report.path + SOURCE_SEPARATOR + report.sha256,
+        "ordinal": section.ordinal,
+        "start": section.start,
+        "end": section.end,
+        "title": report.title,
+        "title_bigram": report.title,
+        "body": section.text,
+        "body_bigram": section.text,
+        "heading": section.heading,
+        "breadcrumb": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
+        "breadcrumb_bigram": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
+        "agency": report.agency,
+        "topic": report.topic,
+        "index_number": report.index_number,
+        "written": report.written or "",
+        "published": report.published or "",
+        "date": report.date or "",
+    }
+    if report.doc_number:
+        fields["doc_number"] = normalize_doc_number(report.doc_number)
+        fields["_stored_doc_number"] = report.doc_number
+    if report.year is not None:
+        fields["year"] = report.year
+    return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
+
+
+def _add_report(writer: IndexWriter, report: Report) -> int:
+    for section in report.sections:
+        writer.add_document(**section_fields(report, section))
+    return len(report.sections)
+
+
+def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Report | None:
+    """The report of `path`, or None with the failure recorded in `summary`."""
+    try:
+        report = read_report(path, corpus)
+    except IngestError as error:
+        summary.failed.append(Failure.from_error(error))
+        return None
+    summary.bytes_read += report.size
+    return report
+
+
+def _remove_leftovers(index_dir: Path, keep: set[Path]) -> None:
+    """Delete builds that are neither live nor the previous one (interrupted or superseded).
+
+    The previous build is kept so that readers which opened it before a swap can finish.
+    """
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(BUILD_PREFIX) and entry.resolve() not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+    (index_dir / (LIVE_LINK + ".tmp")).unlink(missing_ok=True)
+
+
+def _swap_in(index_dir: Path, build: Path) -> None:
+    tmp = index_dir / (LIVE_LINK + ".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(build.name)
+    os.replace(tmp, index_dir / LIVE_LINK)
+
+
+def full_build(
+    corpus: Path, index_dir: Path, procs: int = 1, progress: Progress | None = None
+) -> ReindexSummary:
+    """Index every document of `corpus` into a new build and swap it in."""
+    progress = progress or Progress()
+    with reindex_lock(index_dir):
+        return _full_build_locked(corpus, index_dir, procs, progress)
+
+
+def _full_build_locked(
+    corpus: Path, index_dir: Path, procs: int, progress: Progress
+) -> ReindexSummary:
+    started = time.monotonic()
+    summary = ReindexSummary(full=True)
+    previous = (index_dir / LIVE_LINK).resolve() if (index_dir / LIVE_LINK).exists() else None
+    _remove_leftovers(index_dir, {p for p in (previous,) if p})
+    build = Path(
+        tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-", dir=index_dir)
+    )
+    build.chmod(0o755)
+    try:
+        ix = whoosh_index.create_in(str(build), build_schema())
+        writer: IndexWriter
+        if procs > 1:
+            # multisegment=True: without it Whoosh 2.7.4's parallel writer can lose documents.
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB)
+        else:
+            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        paths = find_documents(corpus)
+        progress.start(len(paths))
+        try:
+            for path in paths:
+                report = _read(path, corpus, summary)
+                added = _add_report(writer, report) if report else 0
+                summary.indexed += report is not None
+                summary.sections += added
+                progress.advance(1, added, report.size if report else 0)
+            progress.finish("writing index segments")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        with ix.searcher() as searcher:
+            stored = searcher.doc_count()
+        if stored != summary.sections:
+            raise SearchError(
+                f"index build lost documents: wrote {summary.sections} sections, "
+                f"index holds {stored}; the previous index is still serving"
+            )
+        summary.seconds = time.monotonic() - started
+        _write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
+        _swap_in(index_dir, build)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    _remove_leftovers(index_dir, {p for p in (previous, build.resolve()) if p})
+    return summary
+
+
+def _build_info(corpus: Path, summary: ReindexSummary) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "corpus": str(corpus.resolve()),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(summary.seconds, 3),
+        "last_update": asdict(summary),
+    }
+
+
+def indexed_files(ix: whoosh_index.Index) -> dict[str, str]:
+    """path -> content hash of every file in the index, read from the `source` lexicon.
+
+    The lexicon keeps terms of deleted sections until segments merge: a term counts only
+    while some live section has it.
+    """
+    files = {}
+    with ix.reader() as reader:
+        for term in reader.lexicon("source"):
+            if reader.has_deletions() and not any(
+                True for _ in reader.postings("source", term).all_ids()
+            ):
+                continue
+            path, digest = term.decode("utf-8").split(SOURCE_SEPARATOR, 1)
+            files[path] = digest
+    return files
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def update(
+    corpus: Path, index_dir: Path, procs: int = 1, progress: Progress | None = None
+) -> ReindexSummary:
+    """Re-index only files whose content changed; remove deleted ones.
+
+    Falls back to a full build when there is no index yet or it was built by another schema
+    version. A changed file that no longer parses keeps its previous sections (and is
+    reported), so a bad edit never removes a document from search.
+    """
+    progress = progress or Progress()
+    with reindex_lock(index_dir):
+        try:
+            ix = open_index(index_dir)
+        except IndexMissing:
+            return _full_build_locked(corpus, index_dir, procs, progress)
+        return _update_locked(ix, corpus, index_dir, progress)
+
+
+def _update_locked(
+    ix: whoosh_index.Index, corpus: Path, index_dir: Path, progress: Progress
+) -> ReindexSummary:
+    started = time.monotonic()
+    summary = ReindexSummary(full=False)
+    known = indexed_files(ix)
+    paths = find_documents(corpus)
+    current = {path.relative_to(corpus).as_posix(): path for path in paths}
+    progress.start(len(paths))
+    writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+    try:
+        for relative, path in current.items():
+            try:
+                digest = _file_hash(path)
+            except OSError:
+                digest = ""  # vanished or unreadable: read_report reports why
+            if known.get(relative) == digest:
+                summary.unchanged += 1
+                progress.advance(1, 0, 0)
+                continue
+            report = _read(path, corpus, summary)
+            if report is None:
+                progress.advance(1, 0, 0)
+                continue
+            if relative in known:
+                writer.delete_by_term("path", relative)
+                summary.updated += 1
+            else:
+                summary.indexed += 1
+            added = _add_report(writer, report)
+            summary.sections += added
+            progress.advance(1, added, report.size)
+        for relative in known.keys() - current.keys():
+            writer.delete_by_term("path", relative)
+            summary.deleted += 1
+        progress.finish("committing")
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    summary.seconds = time.monotonic() - started
+    build = live_build(index_dir)
+    info = read_build_info(build)
+    info["last_update"] = asdict(summary)
+    info["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    _write_json_atomically(build / BUILD_INFO, info)
+    return summary

@@ -1,0 +1,60 @@
+"""Length-preserving text normalisation: NFKC, lower case, traditional to simplified Chinese.
+
+Every character maps to exactly one character, so an offset in the normalised text is the
+same offset in the original: highlighting can mark the original text with what was matched
+in the normalised one.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+# Blocks whose characters may have a traditional form (CJK unified ideographs, extension A,
+# compatibility ideographs).
+_CJK_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+def _traditional_to_simplified() -> dict[int, str]:
+    import opencc
+
+    chars = [chr(c) for lo, hi in _CJK_BLOCKS for c in range(lo, hi + 1)]
+    # One character per line keeps OpenCC from applying phrase rules across characters.
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - would mean OpenCC changed shape
+        raise RuntimeError("OpenCC t2s did not preserve one character per line")
+    return {ord(t): s for t, s in zip(chars, converted, strict=True) if len(s) == 1 and s != t}
+
+
+@functools.cache
+def translation_table() -> dict[int, str]:
+    """One table for str.translate: width and case folding, then simplified Chinese."""
+    table: dict[int, str] = {}
+    for code in range(0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        folded = unicodedata.normalize("NFKC", char).lower()
+        if len(folded) == 1 and folded != char:
+            table[code] = folded
+    for code, simplified in _traditional_to_simplified().items():
+        table[code] = table.get(ord(simplified), simplified)
+    return table
+
+
+def normalize(text: str) -> str:
+    """Fold width, case and script; the result has exactly the length of `text`."""
+    return text.translate(translation_table())
+
+
+_OPEN_BRACKETS = "〔［[【（(〖"
+_CLOSE_BRACKETS = "〕］]】）)〗"
+_BRACKETS = str.maketrans(
+    {**dict.fromkeys(_OPEN_BRACKETS, "〔"), **dict.fromkeys(_CLOSE_BRACKETS, "〕")}
+)
+
+
+def normalize_doc_number(value: str) -> str:
+    """One spelling of a document number: `阳政发[2021]3号` and `阳政发〔2021〕3号` agree."""
+    folded = normalize(value).translate(_BRACKETS)
+    return "".join(folded.split())

@@ -1,0 +1,57 @@
+"""Shared fixtures: small real corpora and real indexes built from them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search.indexer import full_build
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+SEED_NAME = "000_cd729ddf2f2831ef.txt"
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("GOVSEARCH_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jieba's cache and every setting point at test-owned places."""
+    monkeypatch.setenv("GOVSEARCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    for name in ("GOVSEARCH_INDEX", "GOVSEARCH_CORPUS", "GOVSEARCH_STOPWORDS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    docs = shared_dir() / "corpus" / "gov" / "docs"
+    if not docs.is_dir():
+        pytest.fail(
+            f"shared corpus missing at {docs}: set GOVSEARCH_SHARED to the shared data folder"
+        )
+    return docs
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of the project's own corpus/ (seed + samples), built once per session."""
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    summary = full_build(CORPUS, index_dir, procs=1)
+    assert not summary.failed, summary.failed
+    return index_dir
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of corpus/ for tests that change files."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+from whoosh import query as q
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from search.analysis import (
+    BigramTokenizer,
+    JiebaTokenizer,
+    bigram_analyzer,
+    load_stopwords,
+    word_analyzer,
+)
+from search.normalize import normalize, normalize_doc_number
+from search.segmenter import fast_segmenter, read_dictionary, reference_segmenter
+
+
+def tokens(analyzer, text: str, mode: str = "index") -> list[tuple[str, int, int, int]]:
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in analyzer(text, positions=True, chars=True, mode=mode)
+    ]
+
+
+def test_normalisation_folds_width_case_and_script_keeping_length() -> None:
+    text = "政府資訊公開ＡＢＣ１２３　ＰＭ２．５"
+    folded = normalize(text)
+    assert folded == "政府资讯公开abc123 pm2.5"
+    assert len(folded) == len(text)
+
+
+def test_doc_numbers_have_one_spelling() -> None:
+    forms = ["阳政发〔2021〕3号", "阳政发[2021]3号", "阳政发(2021)3号", "阳政发（２０２１）３号"]
+    assert {normalize_doc_number(f) for f in forms} == {"阳政发〔2021〕3号"}
+
+
+def test_query_mode_positions_count_words() -> None:
+    result = tokens(word_analyzer(), "阳城县科学技术局2020年度法治", mode="query")
+    assert result == [
+        ("阳城县", 0, 0, 3),
+        ("科学技术局", 1, 3, 8),
+        ("2020", 2, 8, 12),
+        ("年度", 3, 12, 14),
+        ("法治", 4, 14, 16),
+    ]
+
+
+def test_index_mode_adds_subwords_at_their_words_position() -> None:
+    text = "中华人民共和国民法典"
+    result = tokens(word_analyzer(), text)
+    by_text = {t: (pos, start, end) for t, pos, start, end in result}
+    assert by_text["中华人民共和国"] == (0, 0, 7)
+    assert by_text["人民"] == (0, 2, 4)
+    assert by_text["共和国"] == (0, 4, 7)
+    assert by_text["民法典"] == (1, 7, 10)
+    assert by_text["民法"] == (1, 7, 9)
+    for word, _, start, end in result:
+        assert text[start:end] == word
+
+
+def test_offsets_point_into_the_original_text() -> None:
+    text = "  第一條　政府資訊公開，ＰＭ２．５濃度下降。"
+    for word, _, start, end in tokens(word_analyzer(), text):
+        assert normalize(text[start:end]) == word
+    for gram, _, start, end in tokens(bigram_analyzer(), text):
+        assert normalize(text[start:end]) == gram
+
+
+def test_start_pos_and_start_char_are_honoured() -> None:
+    result = [
+        (t.text, t.pos, t.startchar)
+        for t in word_analyzer()(
+            "法治政府", positions=True, chars=True, start_pos=10, start_char=100, mode="query"
+        )
+    ]
+    assert result == [("法治政府", 10, 100)]
+
+
+def test_stop_words_do_not_break_positions() -> None:
+    words = tokens(word_analyzer(), "营商的环境", mode="query")
+    assert [(w, p) for w, p, *_ in words] == [("营商", 0), ("环境", 1)]
+
+
+def test_stop_list_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = tmp_path / "stop.txt"
+    custom.write_text("# mine\n环境\n", "utf-8")
+    monkeypatch.setenv("GOVSEARCH_STOPWORDS", str(custom))
+    assert load_stopwords() == frozenset({"环境"})
+    assert JiebaTokenizer() != JiebaTokenizer(frozenset())
+
+
+def test_latin_words_and_numbers_are_kept_whole_without_stemming() -> None:
+    words = [w for w, *_ in tokens(word_analyzer(), "Policies 2022-03-15 PM2.5", mode="query")]
+    assert words == ["policies", "2022", "03", "15", "pm2.5"]
+
+
+def test_bigrams_are_positioned_by_character_offset() -> None:
+    result = tokens(bigram_analyzer(), "营商环境，县2021年")
+    assert result == [
+        ("营商", 0, 0, 2),
+        ("商环", 1, 1, 3),
+        ("环境", 2, 2, 4),
+        ("县", 5, 5, 6),
+        ("2021", 6, 6, 10),
+        ("年", 10, 10, 11),
+    ]
+
+
+def test_tokenize_false_yields_the_whole_value() -> None:
+    assert [t.text for t in BigramTokenizer()("政府資訊", tokenize=False)] == ["政府资讯"]
+
+
+def test_domain_dictionary_is_loaded_into_both_segmenters() -> None:
+    entries = read_dictionary()
+    assert len(entries) > 50
+    for entry in entries[:20]:
+        assert fast_segmenter().cut(entry.word) == [entry.word]
+        assert reference_segmenter().lcut(entry.word) == [entry.word]
+
+
+def test_rjieba_agrees_with_jieba_on_the_sample_corpus() -> None:
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    runs = [
+        run
+        for path in corpus.rglob("*.txt")
+        for run in re.findall(r"[\u4e00-\u9fff]+", path.read_bytes().decode("utf-8", "ignore"))
+    ]
+    assert len(runs) > 300
+    fast, reference = fast_segmenter(), reference_segmenter()
+    for run in runs:
+        assert fast.tokenize(run, mode="search") == [
+            tuple(t) for t in reference.tokenize(run, mode="search")
+        ], run
+
+
+def _index(texts: list[str]) -> RamStorage:
+    schema = Schema(
+        id=ID(stored=True),
+        body=TEXT(analyzer=word_analyzer(), chars=True),
+        body_bigram=TEXT(analyzer=bigram_analyzer(), phrase=True),
+    )
+    storage = RamStorage()
+    ix = storage.create_index(schema)
+    with ix.writer() as writer:
+        for number, text in enumerate(texts):
+            writer.add_document(id=str(number), body=text, body_bigram=text)
+    return ix
+
+
+def test_phrase_queries_find_exactly_the_adjacent_words() -> None:
+    ix = _index(
+        [
+            "加快建设现代化产业体系",  # adjacent
+            "推进现代化建设，发展产业",  # both words, apart
+            "中华人民共和国民法典施行",  # sub-words inside a longer word
+        ]
+    )
+    parser = QueryParser("body", ix.schema)
+    with ix.searcher() as searcher:
+
+        def ids(text: str) -> set[str]:
+            return {hit["id"] for hit in searcher.search(parser.parse(text))}
+
+        assert ids('"现代化 产业"') == {"0"}
+        assert ids("现代化 产业") == {"0", "1"}
+        assert ids('"共和国 民法典"') == {"2"}
+        assert ids('"民法典 施行"') == {"2"}
+
+
+def test_bigram_phrase_finds_text_cut_mid_word() -> None:
+    ix = _index(["县科技局坚持以习近平新时代中国特色社会主义思想为指导", "新的时代"])
+    with ix.searcher() as searcher:
+        # "技局坚持以习" cuts 科技局 and 习近平 in the middle: no word query can match it.
+        grams = ["技局", "局坚", "坚持", "持以", "以习"]
+        hits = searcher.search(q.Phrase("body_bigram", grams))
+        assert [hit["id"] for hit in hits] == ["0"]
+        assert len(searcher.search(q.Phrase("body_bigram", ["时代", "代中"]))) == 1
+
+
+def test_phrase_hits_equal_substring_counts_on_real_text(shared_corpus: Path) -> None:
+    """On real documents a quoted phrase finds every text that contains it.
+
+    It may also find a text where the last word is the tail of a longer word (有关 主管部门
+    for "有关 部门"): sub-words share their word's position, the price of finding them.
+    """
+    rng = random.Random(3)
+    paths = sorted(shared_corpus.glob("*.txt"))
+    texts = [p.read_text("utf-8").split("\n", 4)[4][:4000] for p in rng.sample(paths, 60)]
+    ix = _index(texts)
+    parser = QueryParser("body", ix.schema)
+    with ix.searcher() as searcher:
+        for phrase in ("人民政府", "有关部门", "社会主义", "行政处罚", "法律责任", "监督管理"):
+            words = " ".join(w for w, *_ in tokens(word_analyzer(), phrase, mode="query"))
+            hits = searcher.search(parser.parse(f'"{words}"'), limit=None)
+            found = {int(hit["id"]) for hit in hits}
+            expected = {i for i, text in enumerate(texts) if phrase in normalize(text)}
+            assert expected, phrase
+            assert expected <= found, phrase
+            if len(words.split()) == 1:
+                assert found == expected, phrase

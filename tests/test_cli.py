@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import CORPUS
+
+from search.cli import cli
+from search.indexer import reindex_lock
+
+
+def govsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "search.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_reindex_then_search_json(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    built = govsearch("reindex", "--corpus", str(CORPUS), "--index", str(index_dir), "--full")
+    assert built.returncode == 0, built.stderr
+    assert "full build: 14 indexed" in built.stdout
+    found = govsearch("search", "扬尘污染防治", "--index", str(index_dir), "--json", "--limit", "3")
+    assert found.returncode == 0, found.stderr
+    document = json.loads(found.stdout)
+    assert document["ok"] is True
+    assert document["total"] >= 3
+    assert len(document["hits"]) == 3
+    hit = document["hits"][0]
+    assert set(hit) >= {
+        "id",
+        "doc_id",
+        "title",
+        "agency",
+        "year",
+        "topic",
+        "heading",
+        "breadcrumb",
+        "passages",
+    }
+    assert hit["doc_id"] == "samples/2018_jincheng_dust_measures"
+    assert hit["agency"] == "晋城市生态环境局" and hit["year"] == 2018
+    assert "<mark>扬尘污染防治</mark>" in hit["passages"][0]
+
+
+def test_settings_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"GOVSEARCH_INDEX": str(tmp_path / "envix"), "GOVSEARCH_CORPUS": str(CORPUS)}
+    assert govsearch("reindex", "--quiet", env=env).returncode == 0
+    stats = govsearch("stats", "--json", env=env)
+    figures = json.loads(stats.stdout)
+    assert figures["documents"] == 14
+    assert figures["years"] == "2016-2024 (9 distinct)"
+    assert figures["index_size_mb"] > 0
+
+
+def test_failed_files_exit_1_and_are_listed(corpus_copy: Path, tmp_path: Path) -> None:
+    (corpus_copy / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    result = govsearch("reindex", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 1
+    assert "1 failed" in result.stdout
+    assert f"failed: {corpus_copy / 'bad.txt'}:1: UTF-16" in result.stderr
+    # the others went in
+    assert (
+        json.loads(govsearch("stats", "--json", "--index", str(tmp_path / "ix")).stdout)[
+            "documents"
+        ]
+        == 14
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["reindex", "--corpus", "/no/such/dir"],
+        ["reindex", "--bogus"],
+        ["search", "x", "--year", "twenty"],
+        ["search", "x", "--limit", "0"],
+        ["search"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, [*args, "--index", str(sample_index)])
+    assert result.exit_code == 2, result.output
+
+
+def test_year_error_names_the_option(sample_index: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["search", "x", "--year", "2020-2018", "--index", str(sample_index)]
+    )
+    assert result.exit_code == 2
+    assert "--year" in result.output and "backwards" in result.output
+
+
+def test_search_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "法治", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 3
+    assert "run `govsearch reindex` first" in result.output
+
+
+def test_busy_index_stops_the_second_reindex(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    with reindex_lock(index_dir):
+        result = govsearch("reindex", "--corpus", str(CORPUS), "--index", str(index_dir))
+    assert result.returncode == 3
+    assert "another reindex" in result.stderr
+
+
+def test_search_prints_ranked_sections(sample_index: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["search", "营商环境", "--agency", "阳城县人民政府", "--index", str(sample_index)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # the title names 营商环境, so every section of that notice is evidence
+    assert lines[0].startswith("5 sections")
+    assert (
+        "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · 2021"
+        in lines[2]
+    )
+    assert "【营商环境】" in result.output

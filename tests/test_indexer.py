@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, SEED_NAME
+from whoosh import query as q
+
+from search import indexer
+from search.errors import IndexBusy, IndexMissing
+from search.indexer import (
+    BUILD_PREFIX,
+    full_build,
+    indexed_files,
+    live_build,
+    open_index,
+    reindex_lock,
+    update,
+)
+from search.ingest import find_documents, read_report
+from search.query import SearchRequest
+from search.results import SearchIndex, run_search
+
+
+def expected_sections(corpus: Path) -> int:
+    return sum(len(read_report(p, corpus).sections) for p in find_documents(corpus))
+
+
+def hit_ids(index_dir: Path, text: str, **filters: object) -> list[str]:
+    with SearchIndex(index_dir) as index:
+        results = run_search(index, SearchRequest.create(text, size=100, **filters))  # type: ignore[arg-type]
+    return [hit.id for hit in results.hits]
+
+
+def test_full_build_holds_every_section(sample_index: Path) -> None:
+    ix = open_index(sample_index)
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == expected_sections(CORPUS)
+        stored = searcher.document(id="000_cd729ddf2f2831ef:s-2")
+    assert stored is not None
+    assert stored["heading"] == "(二)加大科技项目扶持"
+    assert stored["breadcrumb"] == "一、主要举措和成效 › (二)加大科技项目扶持"
+    assert stored["year"] == 2020
+    assert stored["agency"] == "县科学技术局"
+    assert stored["published"] == "2021-01-04"
+
+
+def test_parallel_build_loses_no_documents(corpus_copy: Path, tmp_path: Path) -> None:
+    # Whoosh 2.7.4's multi-process writer dropped documents without multisegment=True.
+    for number in range(8):
+        for path in list((corpus_copy / "samples").glob("*.txt"))[:6]:
+            shutil.copy(path, corpus_copy / "samples" / f"copy{number}_{path.name}")
+    summary = full_build(corpus_copy, tmp_path / "ix", procs=2)
+    with open_index(tmp_path / "ix").searcher() as searcher:
+        assert searcher.doc_count() == summary.sections == expected_sections(corpus_copy)
+
+
+def test_open_ended_year_ranges_only_match_their_side(sample_index: Path) -> None:
+    # On an unsigned NUMERIC field Whoosh 2.7.4 matched every document here.
+    with open_index(sample_index).searcher() as searcher:
+        years = {
+            hit["year"] for hit in searcher.search(q.NumericRange("year", 2022, None), limit=None)
+        }
+        older = {
+            hit["year"] for hit in searcher.search(q.NumericRange("year", None, 2017), limit=None)
+        }
+    assert years == {2022, 2023, 2024}
+    assert older == {2016, 2017}
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(corpus_copy: Path, tmp_path: Path) -> None:
+    (corpus_copy / "broken.txt").write_bytes(b"\x80\x81\xfe\xff garbage")
+    (corpus_copy / "untitled.txt").write_text("索 引 号: | x | 主题分类: | |\n正文\n", "utf-8")
+    summary = full_build(corpus_copy, tmp_path / "ix")
+    assert sorted(Path(f.path).name for f in summary.failed) == ["broken.txt", "untitled.txt"]
+    assert all(f.reason for f in summary.failed)
+    assert summary.indexed == len(find_documents(corpus_copy)) - 2
+    assert hit_ids(tmp_path / "ix", "营商环境")
+
+
+def test_incremental_update_changes_deletes_and_adds(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    assert not hit_ids(index_dir, "量子通信试验网")
+
+    changed = corpus_copy / "samples" / "2017_yangcheng_keji_summary.txt"
+    changed.write_text(
+        changed.read_text("utf-8") + "五、量子通信试验网\n建成量子通信试验网一期。\n", "utf-8"
+    )
+    (corpus_copy / "samples" / "2016_yangcheng_training_rules.txt").unlink()
+    shutil.copy(CORPUS / SEED_NAME, corpus_copy / "samples" / "seed_copy.txt")
+
+    summary = update(corpus_copy, index_dir)
+    assert (summary.updated, summary.deleted, summary.indexed) == (1, 1, 1)
+    assert summary.unchanged == len(find_documents(corpus_copy)) - 2
+    assert hit_ids(index_dir, "量子通信试验网") == ["samples/2017_yangcheng_keji_summary:s-6"]
+    assert not hit_ids(index_dir, "校外培训机构")
+    assert "samples/seed_copy:s-1" in hit_ids(index_dir, "营商环境")
+    with open_index(index_dir).searcher() as searcher:
+        assert searcher.doc_count() == expected_sections(corpus_copy)
+
+    again = update(corpus_copy, index_dir)
+    assert (again.updated, again.deleted, again.indexed, again.sections) == (0, 0, 0, 0)
+
+
+def test_a_changed_file_that_breaks_keeps_its_previous_sections(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    before = hit_ids(index_dir, "扬尘污染")
+    (corpus_copy / "samples" / "2018_jincheng_dust_measures.txt").write_bytes(b"\x00\x01binary")
+    summary = update(corpus_copy, index_dir)
+    assert [Path(f.path).name for f in summary.failed] == ["2018_jincheng_dust_measures.txt"]
+    assert hit_ids(index_dir, "扬尘污染") == before
+    assert "samples/2018_jincheng_dust_measures.txt" in indexed_files(open_index(index_dir))
+
+
+def test_update_without_an_index_builds_one(corpus_copy: Path, tmp_path: Path) -> None:
+    summary = update(corpus_copy, tmp_path / "ix")
+    assert summary.full and summary.indexed == len(find_documents(corpus_copy))
+
+
+def test_open_index_says_what_to_do_when_missing(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="govsearch reindex"):
+        open_index(tmp_path / "nothing")
+
+
+def test_a_second_reindex_stops_with_a_clear_message(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    with reindex_lock(index_dir):
+        with pytest.raises(IndexBusy, match=f"process {os.getpid()}"):
+            update(corpus_copy, index_dir)
+    update(corpus_copy, index_dir)  # the lock is free again
+
+
+def test_interrupted_full_build_leaves_the_old_index_serving(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    live = live_build(index_dir)
+    before = hit_ids(index_dir, "营商环境")
+    calls = 0
+    real_read = indexer.read_report
+
+    def interrupt_after_three(path: Path, root: Path) -> object:
+        nonlocal calls
+        calls += 1
+        if calls > 3:
+            raise KeyboardInterrupt
+        return real_read(path, root)
+
+    monkeypatch.setattr(indexer, "read_report", interrupt_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        full_build(corpus_copy, index_dir)
+    monkeypatch.undo()
+    assert live_build(index_dir) == live
+    assert hit_ids(index_dir, "营商环境") == before
+    assert [p.name for p in index_dir.glob(BUILD_PREFIX + "*")] == [live.name]
+
+
+SLOW_BUILD = """
+import sys
+from pathlib import Path
+from search.indexer import full_build
+full_build(Path(sys.argv[1]), Path(sys.argv[2]), procs=1)
+print("done")
+"""
+
+
+def _big_corpus(corpus_copy: Path, copies: int) -> None:
+    for number in range(copies):
+        for path in (corpus_copy / "samples").glob("20*.txt"):
+            shutil.copy(path, corpus_copy / "samples" / f"c{number}_{path.name}")
+
+
+def test_readers_keep_working_during_and_after_a_full_rebuild(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    _big_corpus(corpus_copy, 6)
+    index = SearchIndex(index_dir)
+    first = run_search(index, SearchRequest.create("营商环境")).total
+    build = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(corpus_copy), str(index_dir)])
+    searches = 0
+    while build.poll() is None:
+        assert run_search(index, SearchRequest.create("营商环境")).total >= first
+        searches += 1
+    assert build.returncode == 0
+    assert searches > 3
+    # the open SearchIndex follows the swap without being reopened by hand
+    assert run_search(index, SearchRequest.create("营商环境")).total > first
+    index.close()
+
+
+def test_a_killed_full_build_is_cleaned_up_by_the_next_reindex(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    live = live_build(index_dir)
+    before = hit_ids(index_dir, "营商环境")
+    _big_corpus(corpus_copy, 10)
+    build = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(corpus_copy), str(index_dir)])
+    deadline = time.monotonic() + 30
+    while len(list(index_dir.glob(BUILD_PREFIX + "*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    # the half-written build is there, the old one still serves
+    assert len(list(index_dir.glob(BUILD_PREFIX + "*"))) == 2
+    assert live_build(index_dir) == live
+    assert hit_ids(index_dir, "营商环境") == before
+    # the next reindex needs no manual cleanup
+    summary = full_build(corpus_copy, index_dir)
+    assert not summary.failed
+    builds = {p.name for p in index_dir.glob(BUILD_PREFIX + "*")}
+    assert builds == {live.name, live_build(index_dir).name}

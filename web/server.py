@@ -1,0 +1,34 @@
+"""Serve the app with gunicorn (a production WSGI server), index opened once per worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from web import create_app
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], index_dir: Path) -> None:
+        self.options = options
+        self.index_dir = index_dir
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app({"INDEX_DIR": str(self.index_dir)})
+
+
+def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "accesslog": "-",
+        "timeout": 60,
+    }
+    _Server(options, index_dir).run()

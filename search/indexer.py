@@ -33,6 +33,7 @@ from whoosh.writing import IndexWriter
 from search.errors import IndexBusy, IndexMissing, IngestError, SearchError
 from search.ingest import Report, Section, find_documents, read_report
 from search.normalize import normalize_doc_number
+from search.parallel import build_segments, segment_writer
 from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
 
 LIVE_LINK = "current"
@@ -40,7 +41,6 @@ BUILD_PREFIX = "build-"
 BUILD_INFO = "build.json"
 LOCK_FILE = ".lock"
 SOURCE_SEPARATOR = "\x1f"
-WRITER_MEMORY_MB = 256
 
 
 @dataclass
@@ -173,7 +173,62 @@ def section_fields(report: Report, section: Section) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 
-def _add_report(writer: IndexWriter, report: Report) -> int:
+def _write_in_process(
+    ix: whoosh_index.Index,
+    corpus: Path,
+    paths: list[Path],
+    summary: ReindexSummary,
+    progress: Progress,
+) -> None:
+    writer = segment_writer(ix)
+    try:
+        for path in paths:
+            report = _read(path, corpus, summary)
+            added = add_report(writer, report) if report else 0
+            summary.indexed += report is not None
+            summary.sections += added
+            progress.advance(1, added, report.size if report else 0)
+        progress.finish("writing the index")
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _write_in_parallel(
+    ix: whoosh_index.Index,
+    corpus: Path,
+    paths: list[Path],
+    procs: int,
+    summary: ReindexSummary,
+    progress: Progress,
+) -> None:
+    """Workers write one segment each; this process commits them (holding the lock)."""
+
+    def on_message(kind: str, payload: Any) -> None:
+        if kind == "failed":
+            summary.failed.append(Failure(*payload))
+            progress.advance(1, 0, 0)
+        else:
+            sections, nbytes = payload
+            summary.indexed += 1
+            summary.sections += sections
+            summary.bytes_read += nbytes
+            progress.advance(1, sections, nbytes)
+
+    writer = segment_writer(ix)
+    try:
+        segments = build_segments(ix, corpus, paths, procs, on_message)
+        progress.finish("committing segments")
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def add_report(writer: IndexWriter, report: Report) -> int:
     for section in report.sections:
         writer.add_document(**section_fields(report, section))
     return len(report.sections)
@@ -230,26 +285,12 @@ def _full_build_locked(
     build.chmod(0o755)
     try:
         ix = whoosh_index.create_in(str(build), build_schema())
-        writer: IndexWriter
-        if procs > 1:
-            # multisegment=True: without it Whoosh 2.7.4's parallel writer can lose documents.
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=WRITER_MEMORY_MB)
-        else:
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
         paths = find_documents(corpus)
         progress.start(len(paths))
-        try:
-            for path in paths:
-                report = _read(path, corpus, summary)
-                added = _add_report(writer, report) if report else 0
-                summary.indexed += report is not None
-                summary.sections += added
-                progress.advance(1, added, report.size if report else 0)
-            progress.finish("writing index segments")
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        if procs > 1 and len(paths) > 1:
+            _write_in_parallel(ix, corpus, paths, procs, summary, progress)
+        else:
+            _write_in_process(ix, corpus, paths, summary, progress)
         with ix.searcher() as searcher:
             stored = searcher.doc_count()
         if stored != summary.sections:
@@ -326,37 +367,39 @@ def _update_locked(
     paths = find_documents(corpus)
     current = {path.relative_to(corpus).as_posix(): path for path in paths}
     progress.start(len(paths))
-    writer = ix.writer(limitmb=WRITER_MEMORY_MB)
-    try:
-        for relative, path in current.items():
-            try:
-                digest = _file_hash(path)
-            except OSError:
-                digest = ""  # vanished or unreadable: read_report reports why
-            if known.get(relative) == digest:
-                summary.unchanged += 1
-                progress.advance(1, 0, 0)
-                continue
-            report = _read(path, corpus, summary)
-            if report is None:
-                progress.advance(1, 0, 0)
-                continue
-            if relative in known:
+    changed: list[Report] = []
+    for relative, path in current.items():
+        try:
+            digest = _file_hash(path)
+        except OSError:
+            digest = ""  # vanished or unreadable: read_report says why
+        if known.get(relative) == digest:
+            summary.unchanged += 1
+            progress.advance(1, 0, 0)
+            continue
+        report = _read(path, corpus, summary)
+        if report is not None:
+            changed.append(report)
+        progress.advance(1, len(report.sections) if report else 0, report.size if report else 0)
+    deleted = known.keys() - current.keys()
+    progress.finish("committing" if changed or deleted else "nothing changed")
+    if changed or deleted:
+        writer = segment_writer(ix)
+        try:
+            for report in changed:
+                if report.path in known:
+                    writer.delete_by_term("path", report.path)
+                    summary.updated += 1
+                else:
+                    summary.indexed += 1
+                summary.sections += add_report(writer, report)
+            for relative in deleted:
                 writer.delete_by_term("path", relative)
-                summary.updated += 1
-            else:
-                summary.indexed += 1
-            added = _add_report(writer, report)
-            summary.sections += added
-            progress.advance(1, added, report.size)
-        for relative in known.keys() - current.keys():
-            writer.delete_by_term("path", relative)
-            summary.deleted += 1
-        progress.finish("committing")
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+            summary.deleted = len(deleted)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
     summary.seconds = time.monotonic() - started
     build = live_build(index_dir)
     info = read_build_info(build)

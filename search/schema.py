@@ -26,7 +26,7 @@ def build_schema() -> Schema:
         doc_id=ID(stored=True),
         path=ID(stored=True),
         source=ID(),  # "path<US>sha256": the lexicon lists what is indexed, for updates
-        ordinal=NUMERIC(int, stored=True, sortable=True),
+        ordinal=STORED(),
         start=STORED(),
         end=STORED(),
         # Searchable text.
@@ -46,7 +46,8 @@ def build_schema() -> Schema:
         index_number=ID(stored=True),
         # Signed (the default): an open-ended range on an unsigned NUMERIC matches everything
         # in Whoosh 2.7.4.
-        year=NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
+        # One term per value (shift_step=bits): years are few, so ranges stay cheap.
+        year=NUMERIC(int, bits=32, signed=True, stored=True, sortable=True, shift_step=32),
         written=ID(stored=True),
         published=ID(stored=True),
         date=ID(stored=True, sortable=True),

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Check the pinned Whoosh on each Python we support: it imports, and its own test suite
+# (from the sdist) passes against the installed package.
+#   bench/check_whoosh.sh [python3.11 python3.12 python3.13]
+set -euo pipefail
+version=$(grep -o 'Whoosh==[0-9.]*' "$(dirname "$0")/../pyproject.toml" | cut -d= -f3)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 -m pip download --quiet --no-deps --no-binary :all: "whoosh==$version" -d "$work" 2>/dev/null
+python3 -m zipfile -e "$work"/Whoosh-"$version".zip "$work" 2>/dev/null \
+  || tar xzf "$work"/[Ww]hoosh-"$version".tar.gz -C "$work"
+tests=$(ls -d "$work"/[Ww]hoosh-"$version"/tests)
+pythons=("$@")
+[ ${#pythons[@]} -gt 0 ] || pythons=(python3.11 python3.12 python3.13)
+for python in "${pythons[@]}"; do
+  command -v "$python" >/dev/null || { echo "$python: not installed"; continue; }
+  venv="$work/venv-$python"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "whoosh==$version" pytest 2>/dev/null
+  "$venv/bin/python" -c "import whoosh, whoosh.index, whoosh.qparser, whoosh.highlight, whoosh.sorting"
+  summary=$(cd "$tests/.." && "$venv/bin/python" -m pytest -q -p no:cacheprovider -W ignore tests 2>&1 | tail -1)
+  echo "$($python --version): Whoosh $version imports; its own tests: $summary"
+done

@@ -94,6 +94,10 @@ class _NormalisingTokenizer(Tokenizer):
     def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
         raise NotImplementedError
 
+    def raw_tokens(self, value: str, mode: str = "index") -> Iterator[RawToken]:
+        """(text, position, start, end) tuples of `value`: the fast path for indexing."""
+        return self._raw(normalize(value), mode)
+
     def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
         self,
         value: str,

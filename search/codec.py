@@ -6,20 +6,21 @@ lengths, a file-exists check). Reading each length column once into memory remov
 cost; the on-disk format is unchanged. The codec class is recorded in the index's table
 of contents, so this module path must stay importable (renaming it needs a full rebuild).
 
-The posting pool writes its sorted runs in pickled blocks of many postings instead of one
-pickle per posting, which is what made Whoosh's external sort slow; memory stays bounded.
+The posting pool groups postings by term as they arrive, so only terms are sorted and merged,
+not every posting, which is what made Whoosh's external sort slow; memory stays bounded.
 """
 
 from __future__ import annotations
 
+import heapq
 import pickle
 from collections.abc import Iterator
-from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import PostingPool
 
 
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
@@ -39,27 +40,85 @@ class GovCodec(W3Codec):  # type: ignore[misc]
         return CachedLengthsReader(storage, segment)
 
 
-RUN_BLOCK = 50_000  # postings per pickled block
+RUN_BLOCK = 20_000  # terms per pickled block of a spilled run
 
 
-class BlockPostingPool(PostingPool):  # type: ignore[misc]
-    """Whoosh's posting pool, but sorted runs are pickled in blocks, not posting by posting."""
+class TermPostingPool:
+    """Postings grouped by term as they arrive, instead of Whoosh's one tuple per posting
+    sorted externally: only the terms are sorted, and a spilled run is merged by term.
 
-    def _write_run(self, f: Any, items: Any) -> None:
-        iterator = iter(items)
-        while block := list(islice(iterator, RUN_BLOCK)):
-            pickle.dump(block, f, pickle.HIGHEST_PROTOCOL)
-        f.close()
+    Same interface as Whoosh's PostingPool (add, iter_postings, fieldnames, cleanup); memory
+    is bounded by `limitmb`, past which the pool spills a sorted run to the temp storage.
+    """
 
-    def _read_run(self, path: str) -> Iterator[Any]:
-        f = self._open_run(path)
-        try:
+    def __init__(self, tempstore: Any, segment: Any, limitmb: int = 128) -> None:
+        self.tempstore = tempstore
+        self.segment = segment
+        self.limit = limitmb * 1024 * 1024
+        self.size = 0
+        self.fieldnames: set[str] = set()
+        self.terms: dict[tuple[str, bytes], list[Any]] = {}
+        self.runs: list[str] = []
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        key = item[:2]
+        postings = self.terms.get(key)
+        if postings is None:
+            postings = self.terms[key] = []
+            self.fieldnames.add(item[0])
+            self.size += 150 + len(item[1])
+        postings.append(item)
+        # the tuple, the term's bytes, a float and the value string
+        self.size += 170 + (len(item[4]) if item[4] else 0)
+        if self.size > self.limit:
+            self._spill()
+
+    def _sorted_terms(self) -> list[tuple[tuple[str, bytes], list[Any]]]:
+        return sorted(self.terms.items(), key=itemgetter(0))
+
+    def _spill(self) -> None:
+        name = f"{random_name()}.terms"
+        with self.tempstore.create_file(name) as f:
+            items = self._sorted_terms()
+            for start in range(0, len(items), RUN_BLOCK):
+                pickle.dump(items[start : start + RUN_BLOCK], f, pickle.HIGHEST_PROTOCOL)
+        self.runs.append(name)
+        self.terms = {}
+        self.size = 0
+
+    def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], list[Any]]]:
+        with self.tempstore.open_file(name) as f:
             while True:
                 try:
                     block = pickle.load(f)
                 except EOFError:
-                    return
+                    break
                 yield from block
-        finally:
-            f.close()
-            self._remove_run(path)
+        self.tempstore.delete_file(name)
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        """Every posting, sorted by field, term and document number."""
+        if not self.runs:
+            for _key, postings in self._sorted_terms():
+                yield from postings
+            return
+        sources = [self._read_run(name) for name in self.runs] + [iter(self._sorted_terms())]
+        # Runs are in the order documents were added, so equal terms concatenate in order.
+        merged = heapq.merge(
+            *(
+                ((key, index, postings) for key, postings in source)
+                for index, source in enumerate(sources)
+            ),
+            key=itemgetter(0, 1),
+        )
+        for _key, _index, postings in merged:
+            yield from postings
+        self.runs = []
+
+    def cleanup(self) -> None:
+        for name in self.runs:
+            try:
+                self.tempstore.delete_file(name)
+            except OSError:
+                pass
+        self.runs = []

@@ -18,7 +18,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from search.codec import BlockPostingPool, GovCodec
+from search.codec import GovCodec, TermPostingPool
 from search.errors import IngestError, SearchError
 from search.ingest import read_report
 
@@ -28,7 +28,7 @@ WRITER_MEMORY_MB = 256
 def segment_writer(ix: whoosh_index.Index, **options: Any) -> SegmentWriter:
     """A writer using our codec and posting pool (Whoosh 2.7.4 ignores `poolclass`)."""
     writer = SegmentWriter(ix, codec=GovCodec(), limitmb=WRITER_MEMORY_MB, **options)
-    writer.pool = BlockPostingPool(writer._tempstorage, writer.newsegment, limitmb=WRITER_MEMORY_MB)
+    writer.pool = TermPostingPool(writer._tempstorage, writer.newsegment, WRITER_MEMORY_MB)
     return writer
 
 

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+from whoosh.fields import TEXT
+from whoosh.filedb.filestore import RamStorage
+
+from search import parallel
+from search.codec import TermPostingPool
+from search.indexer import full_build, open_index
+from search.ingest import read_report
+from search.query import SearchRequest
+from search.results import SearchIndex, run_search
+from search.schema import build_schema
+
+TEXTS = [
+    read_report(CORPUS / "000_cd729ddf2f2831ef.txt", CORPUS).body,
+    "第一条 为了規範住宅物业管理活动，PM2.5浓度下降。中华人民共和国民法典",
+    "",
+]
+
+
+@pytest.mark.parametrize("fieldname", ["body", "body_bigram", "title", "breadcrumb_bigram"])
+@pytest.mark.parametrize("text", TEXTS, ids=["seed", "mixed", "empty"])
+def test_fast_indexing_writes_exactly_whoosh_postings(fieldname: str, text: str) -> None:
+    field = build_schema()[fieldname]
+    fast = sorted(field.index(text))
+    standard = sorted(TEXT.index(field, text))
+    assert fast == standard
+
+
+def test_pool_sorts_by_field_term_and_document_across_spilled_runs() -> None:
+    storage = RamStorage()
+    pool = TermPostingPool(storage, segment=None, limitmb=1)
+    pool.limit = 2_000  # spill every dozen postings
+    rng = random.Random(5)
+    postings = []
+    for docnum in range(60):
+        for term in rng.sample([b"a", b"b", b"c", b"d", b"e"], 3):
+            for fieldname in ("body", "title"):
+                postings.append((fieldname, term, docnum, 1.0, b"v%d" % docnum))
+    for item in postings:
+        pool.add(item)
+    assert len(pool.runs) > 3
+    assert list(pool.iter_postings()) == sorted(postings)
+    assert pool.fieldnames == {"body", "title"}
+    assert not list(storage.list())  # spilled runs are removed once read
+
+
+def test_a_build_that_spills_equals_one_that_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_build(CORPUS, tmp_path / "memory")
+    monkeypatch.setattr(parallel, "WRITER_MEMORY_MB", 0)  # spill at every posting
+    full_build(CORPUS, tmp_path / "spilled")
+    with SearchIndex(tmp_path / "memory") as memory, SearchIndex(tmp_path / "spilled") as spilled:
+        for text in ("营商环境", "科技项目扶持", "技项目予以扶", "第三条"):
+            request = SearchRequest.create(text, size=50)
+            expected = [(h.id, h.passages) for h in run_search(memory, request).hits]
+            assert [(h.id, h.passages) for h in run_search(spilled, request).hits] == expected
+    with open_index(tmp_path / "spilled").searcher() as searcher:
+        assert searcher.doc_count() == searcher.doc_count_all()

@@ -18,9 +18,18 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
+
+RUN_BLOCK = 20_000  # terms per pickled block of a spilled run
+INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
 
 
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
@@ -35,12 +44,39 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         return lengths[docnum] or default
 
 
+class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
+    """Stores short posting lists inside the term's entry, as Whoosh 2.7.4 means to.
+
+    Its writer calls a misspelt method (`set_inline`), so Whoosh ships with inlining off
+    (`inlinelimit=1`) and writes every rare term as a pickled, compressed block of its own.
+    The reader side (`is_inlined`, `inlined_postings`) works and is used as is.
+    """
+
+    def finish_postings(self) -> Any:
+        if not self.written() and len(self._ids) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            terminfo.set_inlined(self._ids, self._weights, self._values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+
 class GovCodec(W3Codec):  # type: ignore[misc]
+    def __init__(self, inlinelimit: int = INLINE_POSTINGS) -> None:
+        super().__init__(inlinelimit=inlinelimit)
+
     def per_document_reader(self, storage: Any, segment: Any) -> CachedLengthsReader:
         return CachedLengthsReader(storage, segment)
 
-
-RUN_BLOCK = 20_000  # terms per pickled block of a spilled run
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> InliningPostingsWriter:
+        return InliningPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
 
 class TermPostingPool:

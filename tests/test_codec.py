@@ -9,7 +9,7 @@ from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
 from search import parallel
-from search.codec import TermPostingPool
+from search.codec import INLINE_POSTINGS, TermPostingPool
 from search.indexer import full_build, open_index
 from search.ingest import read_report
 from search.query import SearchRequest
@@ -63,3 +63,17 @@ def test_a_build_that_spills_equals_one_that_does_not(
             assert [(h.id, h.passages) for h in run_search(spilled, request).hits] == expected
     with open_index(tmp_path / "spilled").searcher() as searcher:
         assert searcher.doc_count() == searcher.doc_count_all()
+
+
+def test_short_posting_lists_are_inlined_and_read_back(sample_index: Path) -> None:
+    with open_index(sample_index).searcher() as searcher:
+        reader = searcher.reader()
+        terms = [t.decode("utf-8") for t in reader.lexicon("body")]
+        inlined = {t: reader.term_info("body", t).is_inlined() for t in terms}
+        assert inlined == {t: reader.doc_frequency("body", t) < INLINE_POSTINGS for t in terms}
+        assert any(inlined.values()) and not all(inlined.values())
+        rare = next(t for t in terms if inlined[t] and len(t) == 2)
+        matcher = searcher.postings("body", rare)
+        stored = searcher.stored_fields(matcher.id())["body"]
+        for _, start, end in matcher.value_as("characters"):
+            assert stored[start:end] == rare

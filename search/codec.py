@@ -54,7 +54,7 @@ class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
 
     def finish_postings(self) -> Any:
         if not self.written() and len(self._ids) < self._inlinelimit:
-            terminfo: Any = self._terminfo
+            terminfo = vars(self)["_terminfo"]
             terminfo.add_block(self)
             terminfo.set_inlined(self._ids, self._weights, self._values)
             self._terminfo = None

@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
-RUN_BLOCK = 20_000  # terms per pickled block of a spilled run
+RUN_BLOCK = 2_000  # terms per pickled block of a spilled run
 INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
 
 

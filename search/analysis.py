@@ -162,3 +162,9 @@ def word_analyzer(stopwords: frozenset[str] | None = None) -> Composable:
 
 def bigram_analyzer() -> Composable:
     return BigramTokenizer()
+
+
+def warm_up() -> None:
+    """Load the normalisation table, the dictionaries and the stop list now, not on the
+    first query (a server worker calls this once at start)."""
+    list(word_tokens(normalize("政府信息公开"), True, load_stopwords()))

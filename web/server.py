@@ -21,6 +21,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from search.analysis import warm_up
+
+        warm_up()  # in each worker, so the first search does not pay for it
         return create_app({"INDEX_DIR": str(self.index_dir)})
 
 

@@ -96,8 +96,16 @@ def cli() -> None:
 )
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch (swapped in when complete).")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=f"Processes for a full build [env GOVSEARCH_PROCS; default {config.get('procs')}].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; failures still.")
-def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool) -> None:
+def reindex(
+    corpus: Path | None, index_dir: Path | None, full: bool, procs: int | None, quiet: bool
+) -> None:
     """Index the corpus: only changed files, or everything with --full.
 
     Exit status: 0 when every file went in, 1 when some failed (the rest are indexed),
@@ -107,7 +115,11 @@ def reindex(corpus: Path | None, index_dir: Path | None, full: bool, quiet: bool
     if not corpus.is_dir():
         raise click.UsageError(f"corpus directory {corpus} does not exist")
     index_dir = config.get_path("index", index_dir)
-    procs = int(config.get("procs"))
+    if procs is None:
+        setting = config.get("procs")
+        if not setting.isdigit() or int(setting) < 1:
+            raise click.UsageError(f"GOVSEARCH_PROCS must be a whole number >= 1, got {setting!r}")
+        procs = int(setting)
     progress = Progress() if quiet else BarProgress()
     build = full_build if full else update
     try:

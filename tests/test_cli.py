@@ -86,6 +86,7 @@ def test_failed_files_exit_1_and_are_listed(corpus_copy: Path, tmp_path: Path) -
         ["search", "x", "--year", "twenty"],
         ["search", "x", "--limit", "0"],
         ["search"],
+        ["reindex", "--procs", "0"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str], sample_index: Path) -> None:
@@ -128,3 +129,16 @@ def test_search_prints_ranked_sections(sample_index: Path) -> None:
         in lines[2]
     )
     assert "【营商环境】" in result.output
+
+
+def test_a_bad_procs_setting_is_a_usage_error(tmp_path: Path) -> None:
+    result = govsearch(
+        "reindex",
+        "--corpus",
+        str(CORPUS),
+        "--index",
+        str(tmp_path / "ix"),
+        env={"GOVSEARCH_PROCS": "two"},
+    )
+    assert result.returncode == 2
+    assert "GOVSEARCH_PROCS" in result.stderr

@@ -4,7 +4,9 @@ Regulations: 第X编 > 第X章 > 第X节 > 第X条 (each article is a section, a
 items inside an article stay in it). Reports: 一、 > （一） > 1、 / 1. > （1）. Text before
 the first heading is the preamble (empty heading). A heading with nothing under it but
 further headings (一、 directly followed by （一）, a table of contents) gives no section of
-its own but stays in the breadcrumb of what follows.
+its own but stays in the breadcrumb of what follows. A section longer than MAX_SECTION
+characters (old reports have 20,000 characters without a heading) is cut at paragraph ends
+into parts that keep its heading and breadcrumb.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ CN_NUM = "一二三四五六七八九十百千零〇两"
 BREADCRUMB_SEPARATOR = " › "
 # A report-style heading ends at its first sentence mark, and is short.
 MAX_HEADING = 50
+MAX_SECTION = 1500  # characters; a longer section is cut at paragraph ends into parts
 MAX_ITEM_HEADING = 25
 _SENTENCE_END = re.compile(r"[。；;：:！？!?]")
 
@@ -76,6 +79,22 @@ def parse_heading(line: str, inside_article: bool) -> Heading | None:
     return heading
 
 
+def paragraph_parts(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of the parts of body[start:end]: the whole when it is short, else runs of
+    whole paragraphs (lines) of at most MAX_SECTION characters, so that a long report
+    without headings still yields sections a reader can take in (a longer paragraph stays
+    whole)."""
+    parts = []
+    part_start = offset = start
+    for line in body[start:end].splitlines(keepends=True):
+        if offset > part_start and offset + len(line) - part_start > MAX_SECTION:
+            parts.append((part_start, offset))
+            part_start = offset
+        offset += len(line)
+    parts.append((part_start, end))
+    return parts
+
+
 class _Open(NamedTuple):
     heading: str
     breadcrumb: tuple[str, ...]
@@ -91,23 +110,27 @@ def split_sections(doc_id: str, body: str) -> tuple[Section, ...]:
     stack: list[Heading] = []
 
     def close(current: _Open, end: int) -> None:
-        text = body[current.start : end].strip()
         if not body[current.content_start : end].strip():  # nothing under it but headings
             return
-        lead = len(body[current.start : end]) - len(body[current.start : end].lstrip())
-        ordinal = len(sections)
-        sections.append(
-            Section(
-                id=f"{doc_id}:s-{ordinal}",
-                doc_id=doc_id,
-                ordinal=ordinal,
-                heading=current.heading,
-                breadcrumb=current.breadcrumb,
-                text=text,
-                start=current.start + lead,
-                end=current.start + lead + len(text),
+        for part_start, part_end in paragraph_parts(body, current.start, end):
+            raw = body[part_start:part_end]
+            text = raw.strip()
+            if not text:
+                continue
+            start = part_start + len(raw) - len(raw.lstrip())
+            ordinal = len(sections)
+            sections.append(
+                Section(
+                    id=f"{doc_id}:s-{ordinal}",
+                    doc_id=doc_id,
+                    ordinal=ordinal,
+                    heading=current.heading,
+                    breadcrumb=current.breadcrumb,
+                    text=text,
+                    start=start,
+                    end=start + len(text),
+                )
             )
-        )
 
     current = _Open("", (), 0, 0)  # the preamble
     offset = 0

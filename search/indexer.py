@@ -1,28 +1,17 @@
 """Build and update the index: full builds beside the live one, swapped in atomically.
 
-Layout of an index directory:
-
-    index/current      symlink to the live build (replaced atomically with os.replace)
-    index/build-*/     Whoosh index files plus build.json (counts, timings, failures)
-    index/.lock        held (flock) by the one reindex allowed at a time
-
 A full build writes a new `build-*` directory and only then points `current` at it, so a
 reader never sees a half-built index and a crash or Ctrl-C leaves the old one serving.
 Leftovers of interrupted builds are removed by the next reindex. An incremental update
 writes into the live build through Whoosh's own commit, which readers see atomically.
+The directory layout and the reindex lock are in `search.store`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
-import os
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,16 +19,24 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
-from search.errors import IndexBusy, IndexMissing, IngestError, SearchError
+from search.errors import IndexMissing, IngestError, SearchError
 from search.ingest import Report, Section, find_documents, read_report
 from search.normalize import normalize_doc_number
 from search.parallel import build_segments, segment_writer
 from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
+from search.store import (
+    BUILD_INFO,
+    LIVE_LINK,
+    live_build,
+    new_build_dir,
+    open_index,
+    read_build_info,
+    reindex_lock,
+    remove_leftovers,
+    swap_in,
+    write_json_atomically,
+)
 
-LIVE_LINK = "current"
-BUILD_PREFIX = "build-"
-BUILD_INFO = "build.json"
-LOCK_FILE = ".lock"
 SOURCE_SEPARATOR = "\x1f"
 
 
@@ -82,63 +79,6 @@ class Progress:
 
     def finish(self, message: str) -> None:
         pass
-
-
-def live_build(index_dir: Path) -> Path:
-    """The directory of the live build; IndexMissing when there is none."""
-    link = index_dir / LIVE_LINK
-    if not link.exists():
-        raise IndexMissing(index_dir)
-    return link.resolve()
-
-
-def open_index(index_dir: Path) -> whoosh_index.Index:
-    """Open the live index for reading."""
-    build = live_build(index_dir)
-    info = read_build_info(build)
-    if info.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMissing(index_dir, "it was built by another version; run `reindex --full`")
-    try:
-        return whoosh_index.open_dir(str(build))
-    except (whoosh_index.EmptyIndexError, OSError) as error:
-        raise IndexMissing(index_dir, f"unreadable: {error}") from None
-
-
-def read_build_info(build: Path) -> dict[str, Any]:
-    try:
-        return json.loads((build / BUILD_INFO).read_text("utf-8"))  # type: ignore[no-any-return]
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
-    os.replace(tmp, path)
-
-
-@contextmanager
-def reindex_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's reindex lock; IndexBusy if another process has it.
-
-    flock is released by the kernel when its holder dies, so a killed reindex never leaves a
-    stale lock behind.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise IndexBusy(index_dir, f"process {handle.read().strip() or '?'}") from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def section_fields(report: Report, section: Section) -> dict[str, Any]:
@@ -245,24 +185,6 @@ def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Report | None:
     return report
 
 
-def _remove_leftovers(index_dir: Path, keep: set[Path]) -> None:
-    """Delete builds that are neither live nor the previous one (interrupted or superseded).
-
-    The previous build is kept so that readers which opened it before a swap can finish.
-    """
-    for entry in index_dir.iterdir():
-        if entry.name.startswith(BUILD_PREFIX) and entry.resolve() not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
-    (index_dir / (LIVE_LINK + ".tmp")).unlink(missing_ok=True)
-
-
-def _swap_in(index_dir: Path, build: Path) -> None:
-    tmp = index_dir / (LIVE_LINK + ".tmp")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(build.name)
-    os.replace(tmp, index_dir / LIVE_LINK)
-
-
 def full_build(
     corpus: Path, index_dir: Path, procs: int = 1, progress: Progress | None = None
 ) -> ReindexSummary:
@@ -278,11 +200,8 @@ def _full_build_locked(
     started = time.monotonic()
     summary = ReindexSummary(full=True)
     previous = (index_dir / LIVE_LINK).resolve() if (index_dir / LIVE_LINK).exists() else None
-    _remove_leftovers(index_dir, {p for p in (previous,) if p})
-    build = Path(
-        tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-", dir=index_dir)
-    )
-    build.chmod(0o755)
+    remove_leftovers(index_dir, {p for p in (previous,) if p})
+    build = new_build_dir(index_dir)
     try:
         ix = whoosh_index.create_in(str(build), build_schema())
         paths = find_documents(corpus)
@@ -299,12 +218,12 @@ def _full_build_locked(
                 f"index holds {stored}; the previous index is still serving"
             )
         summary.seconds = time.monotonic() - started
-        _write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
-        _swap_in(index_dir, build)
+        write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
+        swap_in(index_dir, build)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    _remove_leftovers(index_dir, {p for p in (previous, build.resolve()) if p})
+    remove_leftovers(index_dir, {p for p in (previous, build.resolve()) if p})
     return summary
 
 
@@ -405,5 +324,5 @@ def _update_locked(
     info = read_build_info(build)
     info["last_update"] = asdict(summary)
     info["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _write_json_atomically(build / BUILD_INFO, info)
+    write_json_atomically(build / BUILD_INFO, info)
     return summary

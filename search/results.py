@@ -14,9 +14,9 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Hit, Searcher
 
 from search.highlight import passages, run_spans, word_spans
-from search.indexer import live_build, open_index
 from search.query import SearchRequest, build_filter, build_query, highlight_targets
 from search.schema import BREADCRUMB_SEPARATOR
+from search.store import live_build, open_index
 
 
 @dataclass(frozen=True)

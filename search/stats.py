@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.indexer import live_build, read_build_info
 from search.results import SearchIndex
+from search.store import live_build, read_build_info
 
 
 def index_stats(index: SearchIndex) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from whoosh.filedb.filestore import RamStorage
 
 from search import parallel
 from search.codec import INLINE_POSTINGS, TermPostingPool
-from search.indexer import full_build, open_index
+from search.indexer import full_build
 from search.ingest import read_report
 from search.query import SearchRequest
 from search.results import SearchIndex, run_search
 from search.schema import build_schema
+from search.store import open_index
 
 TEXTS = [
     read_report(CORPUS / "000_cd729ddf2f2831ef.txt", CORPUS).body,

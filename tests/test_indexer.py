@@ -14,18 +14,11 @@ from whoosh import query as q
 
 from search import indexer
 from search.errors import IndexBusy, IndexMissing, IngestError
-from search.indexer import (
-    BUILD_PREFIX,
-    full_build,
-    indexed_files,
-    live_build,
-    open_index,
-    reindex_lock,
-    update,
-)
+from search.indexer import full_build, indexed_files, update
 from search.ingest import find_documents, read_report
 from search.query import SearchRequest
 from search.results import SearchIndex, run_search
+from search.store import BUILD_PREFIX, live_build, open_index, reindex_lock
 
 
 def expected_sections(corpus: Path) -> int:

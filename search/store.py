@@ -1,0 +1,112 @@
+"""The layout of an index directory, and the lock that lets one reindex run at a time.
+
+index/current      symlink to the live build (replaced atomically with os.replace)
+index/build-*/     Whoosh index files plus build.json (counts, timings, failures)
+index/.lock        held (flock) by the one reindex allowed at a time
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from search.errors import IndexBusy, IndexMissing
+from search.schema import SCHEMA_VERSION
+
+LIVE_LINK = "current"
+BUILD_PREFIX = "build-"
+BUILD_INFO = "build.json"
+LOCK_FILE = ".lock"
+
+
+def live_build(index_dir: Path) -> Path:
+    """The directory of the live build; IndexMissing when there is none."""
+    link = index_dir / LIVE_LINK
+    if not link.exists():
+        raise IndexMissing(index_dir)
+    return link.resolve()
+
+
+def open_index(index_dir: Path) -> whoosh_index.Index:
+    """Open the live index for reading."""
+    build = live_build(index_dir)
+    info = read_build_info(build)
+    if info.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMissing(index_dir, "it was built by another version; run `reindex --full`")
+    try:
+        return whoosh_index.open_dir(str(build))
+    except (whoosh_index.EmptyIndexError, OSError) as error:
+        raise IndexMissing(index_dir, f"unreadable: {error}") from None
+
+
+def read_build_info(build: Path) -> dict[str, Any]:
+    try:
+        return json.loads((build / BUILD_INFO).read_text("utf-8"))  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {}
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def reindex_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's reindex lock; IndexBusy if another process has it.
+
+    flock is released by the kernel when its holder dies, so a killed reindex never leaves a
+    stale lock behind.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise IndexBusy(index_dir, f"process {handle.read().strip() or '?'}") from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_leftovers(index_dir: Path, keep: set[Path]) -> None:
+    """Delete builds that are neither live nor the previous one (interrupted or superseded).
+
+    The previous build is kept so that readers which opened it before a swap can finish.
+    """
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(BUILD_PREFIX) and entry.resolve() not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+    (index_dir / (LIVE_LINK + ".tmp")).unlink(missing_ok=True)
+
+
+def swap_in(index_dir: Path, build: Path) -> None:
+    tmp = index_dir / (LIVE_LINK + ".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(build.name)
+    os.replace(tmp, index_dir / LIVE_LINK)
+
+
+def new_build_dir(index_dir: Path) -> Path:
+    """An empty, uniquely named build directory beside the live one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{stamp}-", dir=index_dir))
+    build.chmod(0o755)
+    return build

@@ -21,6 +21,7 @@ PASSAGE_MAX = 160
 MAX_PASSAGES = 3
 SENTENCE_MARKS = frozenset("。！？；!?;\n")
 SOFT_MARKS = frozenset("，、,：:")
+REACH = 30  # characters a passage may start before its ideal start, to begin a sentence
 
 Span = tuple[int, int]
 
@@ -81,16 +82,14 @@ def _window(text: str, spans: list[Span], first: int) -> tuple[int, int, int]:
 
 
 def _cut_back(text: str, core_start: int, wanted: int) -> int:
-    """A start at or after `wanted`: just after a sentence mark if one is near, else `wanted`."""
+    """A start near `wanted`: the sentence start closest to it (up to REACH earlier), else a
+    clause start, else `wanted` itself; never after the first match."""
     wanted = max(0, wanted)
-    for i in range(core_start - 1, wanted - 1, -1):
-        if text[i] in SENTENCE_MARKS:
-            return i + 1
-    if wanted == 0:
-        return 0
-    for i in range(wanted, core_start):
-        if text[i - 1] in SOFT_MARKS:
-            return i
+    lowest = max(0, wanted - REACH)
+    for marks in (SENTENCE_MARKS, SOFT_MARKS):
+        starts = [i for i in range(lowest, core_start + 1) if i == 0 or text[i - 1] in marks]
+        if starts:
+            return min(starts, key=lambda i: abs(i - wanted))
     return wanted
 
 
@@ -121,7 +120,7 @@ def format_passage(text: str, start: int, end: int, spans: list[Span]) -> str:
 
 
 def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[str]:
-    """The `limit` best passages of `text`, in text order, escaped, with the matches marked.
+    """The `limit` best passages of `text`, best first, escaped, with the matches marked.
 
     With no match, the beginning of the text is the one passage.
     """
@@ -133,11 +132,9 @@ def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> lis
     index = 0
     while index < len(merged):
         start, end, index_after = _window(text, merged, index)
-        covered = sum(min(e, end) - max(s, start) for s, e in merged[index:index_after])
-        windows.append((covered, index_after - index, start, end))
+        # A long matched run says more than scattered short words: weigh each by its square.
+        weight = sum((min(e, end) - max(s, start)) ** 2 for s, e in merged[index:index_after])
+        windows.append((weight, start, end))
         index = index_after
-    best = sorted(windows, key=lambda w: (-w[0], -w[1], w[2]))[:limit]
-    return [
-        format_passage(text, start, end, merged)
-        for _, _, start, end in sorted(best, key=lambda w: w[2])
-    ]
+    best = sorted(windows, key=lambda w: (-w[0], w[1]))[:limit]
+    return [format_passage(text, start, end, merged) for _, start, end in best]

@@ -10,11 +10,11 @@ cut in the middle of a word.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from whoosh import query as q
 
-from search.analysis import bigram_tokens, load_stopwords, word_tokens
+from search.analysis import CJK, bigram_tokens, load_stopwords, word_tokens
 from search.errors import QueryError
 from search.normalize import normalize
 
@@ -102,10 +102,11 @@ class Chunk:
 
     text: str
     words: tuple[str, ...]
-    runs: tuple[tuple[str, ...], ...] = field(default=())  # bigram chains, each a phrase
+    runs: tuple[tuple[str, ...], ...]  # bigram chains, each a phrase
 
 
 def split_chunks(text: str) -> list[Chunk]:
+    """The chunks of a query: whitespace-separated parts, a quoted part as one."""
     stopwords = load_stopwords()
     chunks = []
     for match in _CHUNK.finditer(normalize(text)):
@@ -139,7 +140,7 @@ def bigram_runs(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _is_cjk(token: str) -> bool:
-    return bool(re.fullmatch(r"[\u3400-\u9fff\uf900-\ufaff]", token))
+    return bool(re.fullmatch(f"[{CJK}]", token))
 
 
 def _words_query(words: tuple[str, ...]) -> q.Query:
@@ -175,9 +176,8 @@ def chunk_query(chunk: Chunk) -> q.Query:
     return q.Or(alternatives)
 
 
-def build_query(request: SearchRequest) -> q.Query:
-    """The Whoosh query for the request's text (Every() when there is none)."""
-    chunks = split_chunks(request.text)
+def build_query(chunks: list[Chunk]) -> q.Query:
+    """The Whoosh query for a request's chunks (Every() when there are none)."""
     if not chunks:
         return q.Every()
     return q.And([chunk_query(c) for c in chunks])
@@ -197,9 +197,8 @@ def build_filter(request: SearchRequest) -> q.Query | None:
     return parts[0] if len(parts) == 1 else q.And(parts)
 
 
-def highlight_targets(request: SearchRequest) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(words to mark, character runs to mark) for the request's passages."""
-    chunks = split_chunks(request.text)
+def highlight_targets(chunks: list[Chunk]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(words to mark, character runs to mark) in the passages."""
     words = frozenset(w for c in chunks for w in c.words)
     runs = tuple(_join_run(run) for c in chunks for run in c.runs)
     return words, runs

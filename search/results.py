@@ -14,7 +14,13 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Hit, Searcher
 
 from search.highlight import passages, run_spans, word_spans
-from search.query import SearchRequest, build_filter, build_query, highlight_targets
+from search.query import (
+    SearchRequest,
+    build_filter,
+    build_query,
+    highlight_targets,
+    split_chunks,
+)
 from search.schema import BREADCRUMB_SEPARATOR
 from search.store import live_build, open_index
 
@@ -106,8 +112,9 @@ def _hit(searcher: Searcher, hit: Hit, words: frozenset[str], runs: tuple[str, .
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged sections with highlighted passages."""
     started = time.perf_counter()
-    query = build_query(request)
-    words, runs = highlight_targets(request)
+    chunks = split_chunks(request.text)
+    query = build_query(chunks)
+    words, runs = highlight_targets(chunks)
     with index.searcher() as searcher:
         page = searcher.search_page(
             query, request.page, pagelen=request.size, filter=build_filter(request)

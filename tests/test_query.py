@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.errors import QueryError
+from search.query import SearchRequest, bigram_runs, parse_year, split_chunks
+from search.results import SearchIndex, run_search
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2020", (2020, 2020)),
+        ("2018-2020", (2018, 2020)),
+        ("２０１８—２０２０", (2018, 2020)),
+        ("2018至2020", (2018, 2020)),
+        ("2018-", (2018, None)),
+        ("", (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_years_and_ranges(value: str | None, expected: tuple[int | None, int | None]) -> None:
+    assert parse_year(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"year": "20x"}, "year"),
+        ({"year": "2020-2018"}, "year"),
+        ({"page": "0"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"size": 101}, "size"),
+        ({"text": "字" * 501}, "q"),
+    ],
+)
+def test_invalid_values_name_their_parameter(kwargs: dict[str, object], parameter: str) -> None:
+    arguments: dict[str, object] = {"text": "法治", **kwargs}
+    with pytest.raises(QueryError) as caught:
+        SearchRequest.create(**arguments)  # type: ignore[arg-type]
+    assert caught.value.parameter == parameter
+
+
+def test_chunks_split_on_spaces_and_keep_quoted_text_whole() -> None:
+    chunks = split_chunks('营商环境 "现代化 产业"　ＰＭ２．５')
+    assert [c.text for c in chunks] == ["营商环境", "现代化 产业", "pm2.5"]
+    assert chunks[1].words == ("现代化", "产业")
+
+
+def test_bigram_runs_drop_a_lone_character_at_a_cut_edge() -> None:
+    assert bigram_runs("技项目予以扶") == (("技项", "项目", "目予", "予以", "以扶"),)
+    assert bigram_runs("县，2021年") == (("2021",),)
+    assert bigram_runs("局") == (("局",),)
+
+
+def test_filters_narrow_without_reordering(sample_index: Path) -> None:
+    with SearchIndex(sample_index) as index:
+        everything = run_search(index, SearchRequest.create("工作", size=100))
+        filtered = run_search(index, SearchRequest.create("工作", year="2019-2021", size=100))
+        agencies = run_search(
+            index,
+            SearchRequest.create("工作", agencies=["县科学技术局", "阳城县财政局"], size=100),
+        )
+    assert everything.total == len(everything.hits)  # the whole result set is on the page
+    kept = [h.id for h in everything.hits if h.year is not None and 2019 <= h.year <= 2021]
+    assert [h.id for h in filtered.hits] == kept and kept
+    assert {h.agency for h in agencies.hits} == {"县科学技术局", "阳城县财政局"}
+    assert agencies.total == sum(
+        h.agency in ("县科学技术局", "阳城县财政局") for h in everything.hits
+    )

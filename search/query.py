@@ -176,10 +176,14 @@ def chunk_query(chunk: Chunk) -> q.Query:
     return q.Or(alternatives)
 
 
-def build_query(chunks: list[Chunk]) -> q.Query:
-    """The Whoosh query for a request's chunks (Every() when there are none)."""
+def build_query(text: str, chunks: list[Chunk]) -> q.Query:
+    """The Whoosh query for a request's chunks.
+
+    No text at all browses everything (the filters still apply); text with nothing to
+    search for in it (only punctuation) finds nothing rather than everything.
+    """
     if not chunks:
-        return q.Every()
+        return q.Every() if not text.strip() else q.NullQuery
     return q.And([chunk_query(c) for c in chunks])
 
 

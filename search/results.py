@@ -113,7 +113,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged sections with highlighted passages."""
     started = time.perf_counter()
     chunks = split_chunks(request.text)
-    query = build_query(chunks)
+    query = build_query(request.text, chunks)
     words, runs = highlight_targets(chunks)
     with index.searcher() as searcher:
         page = searcher.search_page(

@@ -70,3 +70,11 @@ def test_filters_narrow_without_reordering(sample_index: Path) -> None:
     assert agencies.total == sum(
         h.agency in ("县科学技术局", "阳城县财政局") for h in everything.hits
     )
+
+
+def test_empty_text_browses_and_punctuation_finds_nothing(sample_index: Path) -> None:
+    with SearchIndex(sample_index) as index:
+        browse = run_search(index, SearchRequest.create("", year="2016"))
+        nothing = run_search(index, SearchRequest.create("！！，。"))
+    assert browse.total > 0 and {h.year for h in browse.hits} == {2016}
+    assert nothing.total == 0 and nothing.hits == []

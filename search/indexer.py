@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from search.store import (
 )
 
 SOURCE_SEPARATOR = "\x1f"
+
+# Receives (kind, payload) for each file a build reads; see index_files.
+FileEvents = Callable[[str, Any], None]
 
 
 @dataclass
@@ -113,6 +117,42 @@ def section_fields(report: Report, section: Section) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 
+def _recorder(summary: ReindexSummary, progress: Progress) -> FileEvents:
+    """Counts each file's outcome into `summary` and shows it on `progress`."""
+
+    def record(kind: str, payload: Any) -> None:
+        if kind == "failed":
+            summary.failed.append(Failure(*payload))
+            progress.advance(1, 0, 0)
+        else:
+            sections, nbytes = payload
+            summary.indexed += 1
+            summary.sections += sections
+            summary.bytes_read += nbytes
+            progress.advance(1, sections, nbytes)
+
+    return record
+
+
+def index_files(writer: IndexWriter, corpus: Path, paths: list[Path], events: FileEvents) -> int:
+    """Add every file's sections to `writer`; returns how many sections went in.
+
+    Each file is reported to `events`: ("file", (sections, bytes)) or ("failed", (path, line,
+    reason)). Full builds use this in this process and in each worker process.
+    """
+    added = 0
+    for path in paths:
+        try:
+            report = read_report(path, corpus)
+        except IngestError as error:
+            events("failed", (str(error.path), error.line, error.reason))
+            continue
+        sections = add_report(writer, report)
+        added += sections
+        events("file", (sections, report.size))
+    return added
+
+
 def _write_in_process(
     ix: whoosh_index.Index,
     corpus: Path,
@@ -122,12 +162,7 @@ def _write_in_process(
 ) -> None:
     writer = segment_writer(ix)
     try:
-        for path in paths:
-            report = _read(path, corpus, summary)
-            added = add_report(writer, report) if report else 0
-            summary.indexed += report is not None
-            summary.sections += added
-            progress.advance(1, added, report.size if report else 0)
+        index_files(writer, corpus, paths, _recorder(summary, progress))
         progress.finish("writing the index")
         writer.commit()
     except BaseException:
@@ -144,21 +179,9 @@ def _write_in_parallel(
     progress: Progress,
 ) -> None:
     """Workers write one segment each; this process commits them (holding the lock)."""
-
-    def on_message(kind: str, payload: Any) -> None:
-        if kind == "failed":
-            summary.failed.append(Failure(*payload))
-            progress.advance(1, 0, 0)
-        else:
-            sections, nbytes = payload
-            summary.indexed += 1
-            summary.sections += sections
-            summary.bytes_read += nbytes
-            progress.advance(1, sections, nbytes)
-
     writer = segment_writer(ix)
     try:
-        segments = build_segments(ix, corpus, paths, procs, on_message)
+        segments = build_segments(ix, corpus, paths, procs, _recorder(summary, progress))
         progress.finish("committing segments")
         writer._close_segment()
         writer._commit_toc(segments)

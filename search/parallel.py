@@ -19,8 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from search.codec import GovCodec, TermPostingPool
-from search.errors import IngestError, SearchError
-from search.ingest import read_report
+from search.errors import SearchError
 
 WRITER_MEMORY_MB = 256
 
@@ -45,22 +44,17 @@ def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
 
 def _worker(build: str, corpus: str, paths: list[str], messages: Any) -> None:
     """Index `paths` into one new segment; report each file, then the segment."""
-    from search.indexer import add_report  # the parent module; imported late for spawn
+    from search.indexer import index_files  # the parent module; imported late for spawn
 
     try:
         ix = whoosh_index.open_dir(build)
         writer = segment_writer(ix, _lk=False)
-        added = 0
-        for name in paths:
-            path = Path(name)
-            try:
-                report = read_report(path, Path(corpus))
-            except IngestError as error:
-                messages.put(("failed", (str(error.path), error.line, error.reason)))
-                continue
-            sections = add_report(writer, report)
-            added += sections
-            messages.put(("file", (sections, report.size)))
+        added = index_files(
+            writer,
+            Path(corpus),
+            [Path(p) for p in paths],
+            lambda kind, payload: messages.put((kind, payload)),
+        )
         if added:
             messages.put(("segment", writer._finalize_segment()))
         else:
@@ -75,8 +69,8 @@ def build_segments(
 ) -> list[Any]:
     """Run `procs` workers over `paths`; returns their segments.
 
-    `on_message(kind, payload)` receives ("file", (sections, bytes)) and ("failed", (path,
-    line, reason)) as workers go. Raises SearchError if a worker fails.
+    `on_message(kind, payload)` receives each file's event from `index_files` as workers
+    go. Raises SearchError if a worker fails.
     """
     # fork: workers inherit the loaded dictionaries and need no importable __main__.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

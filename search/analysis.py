@@ -42,12 +42,12 @@ RawToken = tuple[str, int, int, int]
 def load_stopwords(path: Path | None = None) -> frozenset[str]:
     """Stop words from `path`, else from the `stopwords` setting, else the built-in list."""
     path = path or (Path(config.get("stopwords")) if config.get("stopwords") else STOPWORDS_FILE)
-    return _read_stopwords(path)
+    return read_word_list(path)
 
 
 @functools.cache
-def _read_stopwords(path: Path) -> frozenset[str]:
-    # Read once per process: every query asks for the list.
+def read_word_list(path: Path) -> frozenset[str]:
+    """Words of a list file, one per line, `#` comments; normalised, read once per process."""
     words = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
     return frozenset(normalize(w) for w in words if w)
 

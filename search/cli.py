@@ -13,8 +13,9 @@ import click
 from search import config
 from search.errors import IndexBusy, IndexMissing, QueryError, SearchError
 from search.indexer import Progress, ReindexSummary, full_build, update
-from search.query import SearchRequest
-from search.results import SearchIndex, run_search
+from search.live import SearchIndex
+from search.query import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
+from search.results import run_search
 from search.stats import index_stats
 
 EXIT_FAILED_FILES = 1
@@ -143,21 +144,43 @@ def _open(index_dir: Path | None) -> SearchIndex:
 @click.option("--agency", multiple=True, help="Only this publishing agency (repeatable).")
 @click.option("--year", help="A year (2020) or a range (2018-2020, 2018-).")
 @click.option("--topic", help="Only this topic (主题分类).")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sections", is_flag=True, help="List every matching section, not one per document.")
+@click.option("--doc", "doc_id", help="Only the sections of this document (its id).")
+@click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_SIZE), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON document.")
 @_index_option
-def search(
+def search(  # noqa: PLR0913 - one argument per option
     query: str,
     agency: tuple[str, ...],
     year: str | None,
     topic: str | None,
+    sort: str,
+    sections: bool,
+    doc_id: str | None,
+    page: int,
     limit: int,
     as_json: bool,
     index_dir: Path | None,
 ) -> None:
-    """Search the index and print the best sections."""
+    """Search the index and print the best sections (one per document unless --sections).
+
+    QUERY: words (all must match), "exact phrase", -excluded, A OR B, 标题:word (title only),
+    a document number (阳政发〔2021〕3号). An empty QUERY lists everything the filters allow.
+    """
     try:
-        request = SearchRequest.create(query, agency, year, topic, size=limit)
+        request = SearchRequest.create(
+            query,
+            agency,
+            year,
+            topic,
+            sort=sort,
+            page=page,
+            size=limit,
+            collapse=not sections,
+            doc_id=doc_id,
+        )
     except QueryError as error:
         raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None
     with _open(index_dir) as index:
@@ -165,13 +188,29 @@ def search(
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
-    click.echo(f"{results.total} sections ({results.took_ms:.0f} ms)")
-    for rank, hit in enumerate(results.hits, start=1):
+    found = _count(results.total_sections, "section")
+    if request.collapse:
+        found = f"{_count(results.total, 'document')}, {found}"
+    click.echo(f"{found} ({results.took_ms:.0f} ms)")
+    if results.relaxed:
+        click.echo(
+            f"{_count(results.full_matches, 'section')} matched every word; "
+            "the rest are ranked by the words they contain."
+        )
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}")
+    first = (request.page - 1) * request.size
+    for rank, hit in enumerate(results.hits, start=first + 1):
         where = " › ".join(hit.breadcrumb) or "(preamble)"
         click.echo(f"\n{rank}. {hit.title} · {hit.agency or '-'} · {hit.year or '-'}")
-        click.echo(f"   {where}   [{hit.id}]")
+        more = f"   (+{hit.more_sections} more: --doc {hit.doc_id})" if hit.more_sections else ""
+        click.echo(f"   {where}   [{hit.id}]{more}")
         for passage in hit.passages[:1]:
             click.echo("   " + _terminal_marks(passage))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _terminal_marks(passage: str) -> str:

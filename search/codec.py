@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import pickle
+from collections import OrderedDict
 from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
@@ -32,16 +33,31 @@ RUN_BLOCK = 2_000  # terms per pickled block of a spilled run
 INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
 
 
+# A segment's field lengths never change, so they are shared by every reader of it in the
+# process (a server opens a new searcher per request). Bounded: old segments fall out.
+_LENGTHS: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+_LENGTHS_KEPT = 256
+_BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
+
+
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
+    def _lengths(self, fieldname: str) -> bytes | None:
+        key = (self._segment.segment_id(), fieldname)
+        if key in _LENGTHS:
+            _LENGTHS.move_to_end(key)
+            return _LENGTHS[key]
+        reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        lengths = None if reader is None else bytes(reader)
+        _LENGTHS[key] = lengths
+        while len(_LENGTHS) > _LENGTHS_KEPT:
+            _LENGTHS.popitem(last=False)
+        return lengths
+
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        cache: dict[str, list[int] | None] = self.__dict__.setdefault("_length_cache", {})
-        if fieldname not in cache:
-            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            cache[fieldname] = None if reader is None else [byte_to_length(b) for b in reader]
-        lengths = cache[fieldname]
+        lengths = self._lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
-        return lengths[docnum] or default
+        return _BYTE_LENGTHS[lengths[docnum]] or default
 
 
 class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]

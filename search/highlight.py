@@ -34,10 +34,12 @@ def word_spans(searcher: Searcher, fieldname: str, docnum: int, words: Iterable[
             matcher = searcher.postings(fieldname, word)
         except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
             continue
-        if not matcher.supports("characters"):
+        # Check activity first: a multi-segment matcher whose postings are all in deleted
+        # documents fails on `supports`.
+        if not matcher.is_active():
             continue
         matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
+        if matcher.is_active() and matcher.id() == docnum and matcher.supports("characters"):
             spans.extend((start, end) for _, start, end in matcher.value_as("characters"))
     return spans
 

@@ -1,33 +1,51 @@
-"""SearchRequest (validated, frozen) -> Whoosh query + filter.
+"""SearchRequest (validated, frozen) -> Whoosh queries and filter.
 
-User text is never handed to a query parser as syntax: it is normalised and split into
-chunks (by whitespace; a quoted part is one chunk). Each chunk must match, either as words
-(every jieba word of it, in the title, body or headings) or as a run of characters (the
-bigram fields, as a phrase), so that text pasted from a document is found even when it was
-cut in the middle of a word.
+User text is parsed by `querylang` (never as Whoosh syntax, so no input can raise). Each
+term matches either as words (every content word of it, in the title, body or headings, or
+a synonym of the word) or as a run of characters (the bigram fields, as a phrase), so that
+text pasted from a document is found even when it was cut in the middle of a word.
+
+Two queries come out: the strict one (every term must match) and, for queries of several
+words, a relaxed one (any content word, ranked by how many and how rare) that the search
+falls back to when the strict one finds little, as a long question typically does.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from whoosh import query as q
 
-from search.analysis import CJK, bigram_tokens, load_stopwords, word_tokens
+from search.analysis import CJK, bigram_tokens, load_stopwords, read_word_list, word_tokens
 from search.errors import QueryError
+from search.exclusion import Without
 from search.normalize import normalize
+from search.querylang import Clause, Term, parse
+from search.synonyms import synonyms_of
 
 MAX_SIZE = 100
+MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
+SORTS = ("relevance", "date")
+QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
-_CHUNK = re.compile(r'"([^"]+)"|“([^”]+)”|(\S+)')
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 # Relative weight of evidence in each field; a match in the title or the section's headings
 # says more about the section than one in its running text.
 FIELD_BOOSTS = {"body": 1.0, "title": 2.0, "breadcrumb": 1.5}
 # A run of characters found exactly is stronger evidence than the same words found apart.
 BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigram": 4.5}
+TITLE_FIELDS = frozenset({"title", "title_bigram"})
+# A match through a synonym counts a little less than the word the user typed.
+SYNONYM_WEIGHT = 0.8
+# A document or index number typed in full names one document: put it first.
+NUMBER_BOOST = 50.0
+# In a relaxed search, sections that match every term still come first.
+STRICT_FIRST = 10.0
 
 
 @dataclass(frozen=True)
@@ -39,32 +57,46 @@ class SearchRequest:
     year_from: int | None = None
     year_to: int | None = None
     topic: str | None = None
+    sort: str = "relevance"
     page: int = 1
     size: int = 10
+    collapse: bool = True  # one hit per document
+    doc_id: str | None = None  # only the sections of this document
 
     @classmethod
-    def create(
+    def create(  # noqa: PLR0913 - one keyword per search parameter
         cls,
-        text: str,
+        text: str = "",
         agencies: tuple[str, ...] | list[str] = (),
         year: str | int | None = None,
         topic: str | None = None,
+        sort: str | None = None,
         page: int | str = 1,
         size: int | str = 10,
+        collapse: bool | str | None = None,
+        doc_id: str | None = None,
     ) -> SearchRequest:
         """Validate raw values; raises QueryError naming the bad parameter."""
-        text = text.strip()
+        text = (text or "").strip()
         if len(text) > MAX_QUERY_CHARS:
             raise QueryError("q", f"query is longer than {MAX_QUERY_CHARS} characters")
         year_from, year_to = parse_year(year)
+        sort = (sort or "relevance").strip().lower()
+        if sort not in SORTS:
+            raise QueryError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
+        doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
         return cls(
             text=text,
-            agencies=tuple(a.strip() for a in agencies if a and a.strip()),
+            agencies=tuple(dict.fromkeys(a.strip() for a in agencies if a and a.strip())),
             year_from=year_from,
             year_to=year_to,
             topic=topic.strip() if topic and topic.strip() else None,
-            page=_bounded_int("page", page, 1, 10_000),
+            sort=sort,
+            page=_bounded_int("page", page, 1, MAX_PAGE),
             size=_bounded_int("size", size, 1, MAX_SIZE),
+            # Listing one document's sections never collapses them into one.
+            collapse=_flag("collapse", collapse, default=True) and doc_id is None,
+            doc_id=doc_id,
         )
 
 
@@ -76,6 +108,17 @@ def _bounded_int(name: str, value: int | str, low: int, high: int) -> int:
     if not low <= number <= high:
         raise QueryError(name, f"must be between {low} and {high}, got {number}")
     return number
+
+
+def _flag(name: str, value: bool | str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in _TRUE | _FALSE:
+        return lowered in _TRUE
+    raise QueryError(name, f"must be true or false, got {value!r}")
 
 
 def parse_year(value: str | int | None) -> tuple[int | None, int | None]:
@@ -96,26 +139,24 @@ def parse_year(value: str | int | None) -> tuple[int | None, int | None]:
     return low, high
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """One part of the query that must match: its words and its character runs."""
-
-    text: str
-    words: tuple[str, ...]
-    runs: tuple[tuple[str, ...], ...]  # bigram chains, each a phrase
+# --- what each term looks for --------------------------------------------------------------
 
 
-def split_chunks(text: str) -> list[Chunk]:
-    """The chunks of a query: whitespace-separated parts, a quoted part as one."""
-    stopwords = load_stopwords()
-    chunks = []
-    for match in _CHUNK.finditer(normalize(text)):
-        part = next(g for g in match.groups() if g)
-        words = tuple(dict.fromkeys(w for w, *_ in word_tokens(part, False, stopwords)))
-        runs = bigram_runs(part)
-        if words or runs:
-            chunks.append(Chunk(part, words, runs))
-    return chunks
+def question_words() -> frozenset[str]:
+    return read_word_list(QUESTION_WORDS_FILE)
+
+
+def precise_words(text: str) -> tuple[str, ...]:
+    """Distinct words of normalised `text` (stop words dropped), in order."""
+    return tuple(dict.fromkeys(w for w, *_ in word_tokens(text, False, load_stopwords())))
+
+
+def content_words(text: str) -> tuple[str, ...]:
+    """The words of `text` a match needs: question words left out, unless that is all."""
+    words = precise_words(text)
+    asked = question_words()
+    content = tuple(w for w in words if w not in asked)
+    return content or words
 
 
 def bigram_runs(text: str) -> tuple[tuple[str, ...], ...]:
@@ -143,52 +184,156 @@ def _is_cjk(token: str) -> bool:
     return bool(re.fullmatch(f"[{CJK}]", token))
 
 
-def _words_query(words: tuple[str, ...]) -> q.Query:
-    return q.And(
-        [
-            q.Or([q.Term(name, word, boost=boost) for name, boost in FIELD_BOOSTS.items()])
-            for word in words
-        ]
-    )
+def join_run(run: tuple[str, ...]) -> str:
+    """Chain of overlapping bigrams back to its text: 营商 商环 环境 -> 营商环境."""
+    return run[0] + "".join(token[-1] for token in run[1:])
 
 
-def _run_query(fieldname: str, run: tuple[str, ...], boost: float) -> q.Query:
-    if len(run) == 1:
-        return q.Term(fieldname, run[0], boost=boost)
-    return q.Phrase(fieldname, list(run), boost=boost)
+# --- Whoosh queries ----------------------------------------------------------------------
 
 
-def _runs_query(runs: tuple[tuple[str, ...], ...]) -> q.Query:
-    return q.Or(
-        [
-            q.And([_run_query(name, run, boost) for run in runs])
-            for name, boost in BIGRAM_FIELD_BOOSTS.items()
-        ]
-    )
+def _fields(boosts: dict[str, float], title_only: bool) -> dict[str, float]:
+    return {f: b for f, b in boosts.items() if not title_only or f in TITLE_FIELDS}
 
 
-def chunk_query(chunk: Chunk) -> q.Query:
-    alternatives = []
-    if chunk.words:
-        alternatives.append(_words_query(chunk.words))
-    if chunk.runs:
-        alternatives.append(_runs_query(chunk.runs))
+def _sequence(fieldname: str, tokens: tuple[str, ...] | list[str], boost: float) -> q.Query:
+    if len(tokens) == 1:
+        return q.Term(fieldname, tokens[0], boost=boost)
+    return q.Phrase(fieldname, list(tokens), boost=boost)
+
+
+def text_query(text: str, title_only: bool = False, weight: float = 1.0) -> q.Query:
+    """`text` as consecutive words in the word fields (a synonym, say)."""
+    words = precise_words(text)
+    if not words:
+        return q.NullQuery
+    fields = _fields(FIELD_BOOSTS, title_only)
+    return q.Or([_sequence(f, words, b * weight) for f, b in fields.items()])
+
+
+def word_query(word: str, title_only: bool = False) -> q.Query:
+    """One word in any word field, or any of its synonyms."""
+    fields = _fields(FIELD_BOOSTS, title_only)
+    alternatives = [q.Term(f, word, boost=b) for f, b in fields.items()]
+    alternatives += [text_query(s, title_only, SYNONYM_WEIGHT) for s in synonyms_of(word)]
     return q.Or(alternatives)
 
 
-def build_query(text: str, chunks: list[Chunk]) -> q.Query:
-    """The Whoosh query for a request's chunks.
+def runs_query(runs: tuple[tuple[str, ...], ...], title_only: bool = False) -> q.Query:
+    """Every run of characters, as a phrase of bigrams, within one field."""
+    return q.Or(
+        [
+            q.And([_sequence(name, run, boost) for run in runs])
+            for name, boost in _fields(BIGRAM_FIELD_BOOSTS, title_only).items()
+        ]
+    )
+
+
+def term_query(term: Term) -> q.Query:
+    """All that counts as a match of one term."""
+    runs = bigram_runs(term.text)
+    if term.exact:
+        return runs_query(runs, term.title_only) if runs else q.NullQuery
+    alternatives: list[q.Query] = []
+    words = content_words(term.text)
+    if words:
+        alternatives.append(q.And([word_query(w, term.title_only) for w in words]))
+    if runs:
+        alternatives.append(runs_query(runs, term.title_only))
+    if len(words) > 1:
+        alternatives += [
+            text_query(s, term.title_only, SYNONYM_WEIGHT) for s in synonyms_of(term.text)
+        ]
+    if term.doc_number:
+        alternatives.append(q.Term("doc_number", term.doc_number, boost=NUMBER_BOOST))
+    if term.index_number:
+        alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
+    return q.Or(alternatives) if alternatives else q.NullQuery
+
+
+def _clause_query(clause: Clause) -> q.Query:
+    return q.Or([term_query(t) for t in clause.terms]).normalize()
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """The queries for one text, and what to mark in the passages."""
+
+    strict: q.Query
+    relaxed: q.Query | None  # None when relaxing would not change anything
+    words: frozenset[str]
+    runs: tuple[str, ...]
+
+
+def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
+    if not excluded:
+        return positive
+    return Without(positive, q.Or(excluded))
+
+
+def compile_query(text: str) -> CompiledQuery:
+    """Strict and relaxed queries for `text`.
 
     No text at all browses everything (the filters still apply); text with nothing to
     search for in it (only punctuation) finds nothing rather than everything.
     """
-    if not chunks:
-        return q.Every() if not text.strip() else q.NullQuery
-    return q.And([chunk_query(c) for c in chunks])
+    clauses = parse(text)
+    positive = [c for c in clauses if not c.negated]
+    excluded = [
+        query
+        for query in (_clause_query(c) for c in clauses if c.negated)
+        if query is not q.NullQuery
+    ]
+    words, runs = _highlight_targets(positive)
+    if not positive:
+        base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
+        return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
+    strict = q.And([_clause_query(c) for c in positive]).normalize()
+    relaxed = None
+    if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
+        relaxed = _relaxed(strict, positive, excluded)
+    return CompiledQuery(_with_exclusions(strict, excluded), relaxed, words, runs)
 
 
-def build_filter(request: SearchRequest) -> q.Query | None:
-    """Agency, year and topic restrictions; they narrow the hits without scoring them."""
+def _relaxed(strict: q.Query, positive: list[Clause], excluded: list[q.Query]) -> q.Query | None:
+    """Any content word of the plain terms, ranked, after the sections that match strictly;
+    exact and title terms are still required."""
+    required = [_clause_query(c) for c in positive if _is_required(c)]
+    optional = [c for c in positive if not _is_required(c)]
+    units: dict[str, None] = {}
+    for clause in optional:
+        for term in clause.terms:
+            units.update(dict.fromkeys(content_words(term.text)))
+    if len(units) < 2:
+        return None
+    ranked = q.Or([word_query(w) for w in units])
+    partial = q.And([*required, ranked]) if required else ranked
+    full_first = q.Or([strict.with_boost(STRICT_FIRST), partial])
+    return _with_exclusions(full_first.normalize(), excluded)
+
+
+def _is_required(clause: Clause) -> bool:
+    return any(t.exact or t.title_only for t in clause.terms) or len(clause.terms) > 1
+
+
+def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(words to mark, character runs to mark): the words, runs and synonyms looked for."""
+    words: set[str] = set()
+    runs: dict[str, None] = {}
+    for clause in clauses:
+        for term in clause.terms:
+            runs.update(dict.fromkeys(join_run(r) for r in bigram_runs(term.text)))
+            if term.exact:
+                continue
+            for word in content_words(term.text):
+                words.add(word)
+                runs.update(dict.fromkeys(synonyms_of(word)))
+            runs.update(dict.fromkeys(synonyms_of(term.text)))
+    return frozenset(words), tuple(runs)
+
+
+def build_filter(request: SearchRequest) -> list[q.Query]:
+    """Agency, year, topic and document restrictions, one query each (they do not score)."""
     parts: list[q.Query] = []
     if request.agencies:
         parts.append(q.Or([q.Term("agency", a) for a in request.agencies]))
@@ -196,18 +341,6 @@ def build_filter(request: SearchRequest) -> q.Query | None:
         parts.append(q.NumericRange("year", request.year_from, request.year_to))
     if request.topic:
         parts.append(q.Term("topic", request.topic))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else q.And(parts)
-
-
-def highlight_targets(chunks: list[Chunk]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(words to mark, character runs to mark) in the passages."""
-    words = frozenset(w for c in chunks for w in c.words)
-    runs = tuple(_join_run(run) for c in chunks for run in c.runs)
-    return words, runs
-
-
-def _join_run(run: tuple[str, ...]) -> str:
-    """Chain of overlapping bigrams back to its text: 营商 商环 环境 -> 营商环境."""
-    return run[0] + "".join(token[-1] for token in run[1:])
+    if request.doc_id:
+        parts.append(q.Term("doc_id", request.doc_id))
+    return parts

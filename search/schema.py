@@ -17,7 +17,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import bigram_analyzer, word_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BREADCRUMB_SEPARATOR = " › "
 
 
@@ -53,7 +53,7 @@ def build_schema() -> Schema:
     return Schema(
         # Identity: section id (unique), its document, its file and the file's content hash.
         id=ID(stored=True, unique=True),
-        doc_id=ID(stored=True),
+        doc_id=ID(stored=True, sortable=True),  # column: collapsing and per-document counts
         path=ID(stored=True),
         source=ID(),  # "path<US>sha256": the lexicon lists what is indexed, for updates
         ordinal=STORED(),

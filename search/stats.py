@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.results import SearchIndex
+from search.live import SearchIndex
 from search.store import live_build, read_build_info
 
 

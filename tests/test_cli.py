@@ -30,7 +30,9 @@ def test_reindex_then_search_json(tmp_path: Path) -> None:
     built = govsearch("reindex", "--corpus", str(CORPUS), "--index", str(index_dir), "--full")
     assert built.returncode == 0, built.stderr
     assert "full build: 14 indexed" in built.stdout
-    found = govsearch("search", "扬尘污染防治", "--index", str(index_dir), "--json", "--limit", "3")
+    found = govsearch(
+        "search", "扬尘污染防治", "--index", str(index_dir), "--json", "--limit", "3", "--sections"
+    )
     assert found.returncode == 0, found.stderr
     document = json.loads(found.stdout)
     assert document["ok"] is True
@@ -47,6 +49,7 @@ def test_reindex_then_search_json(tmp_path: Path) -> None:
         "heading",
         "breadcrumb",
         "passages",
+        "more_sections",
     }
     assert hit["doc_id"] == "samples/2018_jincheng_dust_measures"
     assert hit["agency"] == "晋城市生态环境局" and hit["year"] == 2018
@@ -123,7 +126,7 @@ def test_search_prints_ranked_sections(sample_index: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     # the title names 营商环境, so every section of that notice is evidence
-    assert lines[0].startswith("5 sections")
+    assert lines[0].startswith("1 document, 5 sections")
     assert (
         "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · 2021"
         in lines[2]

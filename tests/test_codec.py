@@ -12,8 +12,9 @@ from search import parallel
 from search.codec import INLINE_POSTINGS, TermPostingPool
 from search.indexer import full_build
 from search.ingest import read_report
+from search.live import SearchIndex
 from search.query import SearchRequest
-from search.results import SearchIndex, run_search
+from search.results import run_search
 from search.schema import build_schema
 from search.store import open_index
 

@@ -16,8 +16,9 @@ from search import indexer
 from search.errors import IndexBusy, IndexMissing, IngestError
 from search.indexer import full_build, indexed_files, update
 from search.ingest import find_documents, read_report
+from search.live import SearchIndex
 from search.query import SearchRequest
-from search.results import SearchIndex, run_search
+from search.results import run_search
 from search.store import BUILD_PREFIX, live_build, open_index, reindex_lock
 
 
@@ -33,8 +34,10 @@ def expected_sections(corpus: Path) -> int:
 
 def hit_ids(index_dir: Path, text: str, **filters: object) -> list[str]:
     with SearchIndex(index_dir) as index:
-        results = run_search(index, SearchRequest.create(text, size=100, **filters))  # type: ignore[arg-type]
-    return [hit.id for hit in results.hits]
+        request = SearchRequest.create(text, size=100, collapse=False, **filters)  # type: ignore[arg-type]
+        results = run_search(index, request)
+    # Sections that match the whole text (not a relaxed search's partial matches).
+    return [hit.id for hit in results.hits[: results.full_matches]]
 
 
 def test_full_build_holds_every_section(sample_index: Path) -> None:

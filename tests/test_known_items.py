@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.known_items import document_rank, sample_known_items
 from search.indexer import full_build
-from search.results import SearchIndex
+from search.live import SearchIndex
 
 
 def test_pasted_runs_find_their_document(shared_corpus: Path, tmp_path: Path) -> None:

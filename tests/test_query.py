@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 
 from search.errors import QueryError
-from search.query import SearchRequest, bigram_runs, parse_year, split_chunks
-from search.results import SearchIndex, run_search
+from search.live import SearchIndex
+from search.query import SearchRequest, bigram_runs, parse_year
+from search.querylang import Clause, Term, parse
+from search.results import run_search
 
 
 @pytest.mark.parametrize(
@@ -43,10 +45,12 @@ def test_invalid_values_name_their_parameter(kwargs: dict[str, object], paramete
     assert caught.value.parameter == parameter
 
 
-def test_chunks_split_on_spaces_and_keep_quoted_text_whole() -> None:
-    chunks = split_chunks('营商环境 "现代化 产业"　ＰＭ２．５')
-    assert [c.text for c in chunks] == ["营商环境", "现代化 产业", "pm2.5"]
-    assert chunks[1].words == ("现代化", "产业")
+def test_terms_split_on_spaces_and_keep_quoted_text_whole() -> None:
+    assert parse('营商环境 "现代化 产业"\u3000ＰＭ２．５') == (
+        Clause((Term("营商环境"),)),
+        Clause((Term("现代化 产业", exact=True),)),
+        Clause((Term("pm2.5"),)),
+    )
 
 
 def test_bigram_runs_drop_a_lone_character_at_a_cut_edge() -> None:

@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, g, render_template, request
 from markupsafe import Markup
 
 from search.errors import IndexMissing, QueryError
+from search.live import SearchIndex
 from search.query import SearchRequest
-from search.results import SearchIndex, run_search
+from search.results import run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -39,10 +40,14 @@ def search() -> tuple[str, int] | str:
     try:
         search_request = SearchRequest.create(
             g.query,
-            request.args.getlist("agency"),
-            request.args.get("year"),
-            request.args.get("topic"),
-            request.args.get("page", 1),
+            agencies=request.args.getlist("agency"),
+            year=request.args.get("year"),
+            topic=request.args.get("topic"),
+            sort=request.args.get("sort"),
+            page=request.args.get("page", "1"),
+            size=request.args.get("size", "10"),
+            collapse=request.args.get("collapse"),
+            doc_id=request.args.get("doc"),
         )
         results = run_search(search_index(), search_request)
     except QueryError as error:

@@ -1,0 +1,69 @@
+"""The live index of a directory, as a long-running process sees it.
+
+One searcher is kept and refreshed per search (Whoosh reuses the readers of unchanged
+segments), so a request does not reopen every segment file; when a full rebuild has swapped
+in a new build, the next search opens that build instead, without a restart. Column values
+for facets are cached per generation of the index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+
+from search.facets import DocValues, generation_key
+from search.store import live_build, open_index
+
+
+class SearchIndex:
+    def __init__(self, index_dir: Path | str) -> None:
+        self.index_dir = Path(index_dir)
+        self.build = live_build(self.index_dir)
+        self.ix: whoosh_index.Index = open_index(self.index_dir)
+        self._searcher: Searcher | None = None
+        self._values: DocValues | None = None
+        # Whoosh searchers are not made for concurrent use; a server worker runs one search
+        # at a time anyway (the GIL), so threads take turns.
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """The current searcher (do not close it)."""
+        with self._lock:
+            yield self._current()
+
+    def _current(self) -> Searcher:
+        build = live_build(self.index_dir)
+        if build != self.build:
+            fresh = open_index(self.index_dir)
+            self.close()
+            self.ix, self.build = fresh, build
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def doc_values(self, searcher: Searcher) -> DocValues:
+        """Facet and document columns of what `searcher` reads."""
+        if self._values is None or self._values.key != generation_key(searcher):
+            self._values = DocValues(searcher)
+        return self._values
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        self._values = None
+        self.ix.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

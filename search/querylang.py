@@ -1,0 +1,90 @@
+"""The query language of the search box, parsed without ever failing.
+
+    营商环境 深圳          both must match (in the title, headings or text)
+    "优化营商环境"         an exact run of characters
+    营商环境 -深圳         exclude sections matching 深圳
+    深圳 OR 广州           either
+    标题:营商环境          in the title only (also title:, 標題：)
+    阳政发〔2021〕3号      a document number, in any bracket style, also looked up exactly
+
+Anything that is not syntax is text: an unbalanced quote runs to the end, a lone `-` or
+`OR` is ignored, and no character can raise an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from search.normalize import normalize, normalize_doc_number
+
+_TOKEN = re.compile(
+    r"(?P<neg>-(?=\S))?(?:(?P<field>title|标题):)?"
+    r'(?:"(?P<q1>[^"]*)"?|“(?P<q2>[^”]*)”?|「(?P<q3>[^」]*)」?|(?P<bare>\S+))'
+)
+_OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
+# Issuer, year in brackets, number: 阳政发〔2021〕3号, 国办发 [2020] 12 号.
+DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
+)
+# 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.
+INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,20}[/-]\d{4}-\d{3,6}$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing to look for: text (normalised) found as words, or as an exact run."""
+
+    text: str
+    exact: bool = False
+    title_only: bool = False
+
+    @property
+    def doc_number(self) -> str | None:
+        """The document number this term spells, in its indexed form, if it is one."""
+        if self.exact or not DOC_NUMBER.fullmatch(self.text):
+            return None
+        return normalize_doc_number(self.text)
+
+    @property
+    def index_number(self) -> str | None:
+        return self.text.upper() if INDEX_NUMBER.match(self.text) else None
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Terms joined by OR (usually one); a negated clause excludes what it matches."""
+
+    terms: tuple[Term, ...]
+    negated: bool = False
+
+
+def _join_doc_numbers(text: str) -> str:
+    # A document number typed with spaces (国办发 〔2020〕 12 号) is still one term.
+    return DOC_NUMBER.sub(lambda m: "".join(m.group().split()), text)
+
+
+def parse(text: str) -> tuple[Clause, ...]:
+    """Clauses of a query, in order; empty when there is nothing to search for."""
+    # `OR` counts only in capitals (a lower-case "or" is a word): mark it before folding case.
+    folded = _join_doc_numbers(normalize(_OR_WORD.sub("|", text)))
+    clauses: list[Clause] = []
+    join_next = False
+    for match in _TOKEN.finditer(folded):
+        bare = match.group("bare")
+        if bare is not None and not match.group("neg") and not match.group("field"):
+            if bare in ("|", "||"):
+                join_next = bool(clauses)
+                continue
+        quoted = next((g for g in (match.group(k) for k in ("q1", "q2", "q3")) if g), None)
+        content = (quoted if quoted is not None else bare or "").strip()
+        if not content:
+            continue
+        term = Term(content, exact=quoted is not None, title_only=bool(match.group("field")))
+        negated = bool(match.group("neg"))
+        if join_next and not negated and not clauses[-1].negated:
+            clauses[-1] = Clause(clauses[-1].terms + (term,))
+        else:
+            clauses.append(Clause((term,), negated))
+        join_next = False
+    return tuple(clauses)

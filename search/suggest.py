@@ -1,0 +1,62 @@
+""" "Did you mean": a close query that finds much more than the one typed.
+
+Tried only when a search finds little. Candidates replace one term (or one of its words)
+with a word of the index one character away (replaced, added or dropped), as Whoosh's
+corrector finds them in the body lexicon. Traditional characters, full-width forms and the
+synonyms in `data/synonyms.txt` need no suggestion: every query already searches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from whoosh.searching import Searcher
+
+from search.normalize import normalize
+from search.query import CompiledQuery, compile_query, content_words
+from search.querylang import parse
+
+MAX_WORDS_TRIED = 4
+# A question of many words that found answers by its important words needs no correction.
+SHORT_QUERY_WORDS = 4
+FEW_HITS = 10
+COMMON = 20  # a word in this many sections is not a typo
+GAIN = 2  # the suggestion must find at least this many times as many hits
+
+
+def worth_suggesting(compiled: CompiledQuery, hits: int) -> bool:
+    """Look for a better query when this one found little, or is short and only its
+    relaxed form found anything (a typo in one of two words, say)."""
+    return bool(compiled.words) and (hits < FEW_HITS or len(compiled.words) <= SHORT_QUERY_WORDS)
+
+
+def _candidates(searcher: Searcher, text: str) -> list[str]:
+    folded = normalize(text)
+    words: dict[str, None] = {}
+    for clause in parse(text):
+        if clause.negated:
+            continue
+        for term in clause.terms:
+            if not term.exact:
+                words.update(dict.fromkeys((term.text, *content_words(term.text))))
+    tried = [w for w in words if 2 <= len(w) <= 12 and searcher.doc_frequency("body", w) < COMMON]
+    corrector = searcher.corrector("body")
+    candidates = []
+    for word in tried[:MAX_WORDS_TRIED]:
+        for better in corrector.suggest(word, limit=3, maxdist=1):
+            if better != word and word in folded:
+                candidates.append(folded.replace(word, better))
+    return list(dict.fromkeys(candidates))
+
+
+def suggest(
+    searcher: Searcher, text: str, narrow: Callable[[set[int]], set[int]], found: int
+) -> str | None:
+    """The candidate that finds the most sections (under the same filters), if it finds
+    clearly more than `found`."""
+    best, best_count = None, max(found * GAIN, 1)
+    for candidate in _candidates(searcher, text):
+        count = len(narrow(set(searcher.docs_for_query(compile_query(candidate).strict))))
+        if count >= best_count and (best is None or count > best_count):
+            best, best_count = candidate, count
+    return best

@@ -1,0 +1,44 @@
+"""Synonyms and abbreviations from `data/synonyms.txt`, applied at query time.
+
+A line `a, b, c` is a group (each finds the others); `a => b, c` works one way (a finds b
+and c). Terms are normalised like the index, so 科技局 and 科技局 written in full width or
+traditional characters agree.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from pathlib import Path
+
+from search.normalize import normalize
+
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.txt"
+
+
+def _terms(text: str) -> list[str]:
+    return [normalize(t.strip()) for t in text.replace("，", ",").split(",") if t.strip()]
+
+
+@functools.cache
+def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, tuple[str, ...]]:
+    """term -> the other terms it also finds, in file order."""
+    table: defaultdict[str, dict[str, None]] = defaultdict(dict)
+    for line in path.read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=>" in line:
+            sources, targets = (_terms(side) for side in line.split("=>", 1))
+        else:
+            sources = targets = _terms(line)
+        for source in sources:
+            for target in targets:
+                if target != source:
+                    table[source][target] = None
+    return {term: tuple(others) for term, others in table.items()}
+
+
+def synonyms_of(term: str) -> tuple[str, ...]:
+    """The other terms a (normalised) query term also finds."""
+    return load_synonyms().get(term, ())

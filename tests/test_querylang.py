@@ -1,0 +1,71 @@
+"""The search box's query language: parsed, never failing."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.querylang import Clause, Term, parse
+from search.synonyms import load_synonyms, synonyms_of
+
+
+def test_words_phrases_exclusions_and_or() -> None:
+    assert parse('营商环境 "优化 服务" -深圳 广州 OR 珠海') == (
+        Clause((Term("营商环境"),)),
+        Clause((Term("优化 服务", exact=True),)),
+        Clause((Term("深圳"),), negated=True),
+        Clause((Term("广州"), Term("珠海"))),
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["标题:营商环境", "title:营商环境", "標題：營商環境", "TITLE:营商环境"]
+)
+def test_title_prefix_in_any_spelling(text: str) -> None:
+    assert parse(text) == (Clause((Term("营商环境", title_only=True),)),)
+
+
+def test_curly_and_corner_quotes_are_phrases() -> None:
+    assert parse("“放管服”") == parse("「放管服」") == (Clause((Term("放管服", exact=True),)),)
+
+
+def test_lower_case_or_is_a_word_and_operators_alone_are_ignored() -> None:
+    assert [c.terms[0].text for c in parse("a or b")] == ["a", "or", "b"]
+    assert parse("OR 深圳 OR") == (Clause((Term("深圳"),)),)
+    assert parse("- | ||") == (Clause((Term("-"),)),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "阳政发〔2021〕3号",
+        "阳政发[2021]3号",
+        "阳政发(2021)3号",
+        "阳政发（2021）3号",
+        "阳政发 〔2021〕 3 号",
+    ],
+)
+def test_document_numbers_in_any_bracket_style(text: str) -> None:
+    (clause,) = parse(text)
+    assert clause.terms[0].doc_number == "阳政发〔2021〕3号"
+
+
+def test_index_numbers_are_recognised_in_upper_case() -> None:
+    (clause,) = parse("11140522012737611b/2016-00021")
+    assert clause.terms[0].index_number == "11140522012737611B/2016-00021"
+    assert parse("营商环境")[0].terms[0].index_number is None
+
+
+@pytest.mark.parametrize(
+    "text", ['"', '"""', "-", "标题:", "((", "\x00", "a\u202eb", "🙂", "e\u0301", "{{7*7}}", "OR"]
+)
+def test_any_input_parses(text: str) -> None:
+    for clause in parse(text):
+        assert clause.terms and all(t.text for t in clause.terms)
+
+
+def test_synonyms_work_both_ways_in_groups_and_one_way_with_arrow() -> None:
+    assert "科学技术局" in synonyms_of("科技局")
+    assert "科技局" in synonyms_of("科学技术局")
+    assert "配偶" in synonyms_of("老公")
+    assert "老公" not in synonyms_of("配偶")
+    assert all(term not in others for term, others in load_synonyms().items())

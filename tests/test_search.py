@@ -1,0 +1,216 @@
+"""Search behaviour on real indexes: operators, lookups, synonyms, relaxation, facets,
+collapsing, sorting, paging and passages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.indexer import full_build
+from search.live import SearchIndex
+from search.query import SearchRequest, compile_query
+from search.results import SearchResults, run_search
+
+TRAINING_RULES = "samples/2016_yangcheng_training_rules"
+BUSINESS_NOTICE = "samples/2021_yangcheng_business_environment"
+
+
+@pytest.fixture(scope="module")
+def index(sample_index: Path) -> SearchIndex:
+    with SearchIndex(sample_index) as live:
+        yield live
+
+
+def search(index: SearchIndex, text: str, **options: object) -> SearchResults:
+    return run_search(index, SearchRequest.create(text, **options))  # type: ignore[arg-type]
+
+
+def doc_ids(results: SearchResults) -> list[str]:
+    return [hit.doc_id for hit in results.hits]
+
+
+def all_sections(index: SearchIndex, text: str, **options: object) -> SearchResults:
+    return search(index, text, **{"collapse": "false", "size": 100, **options})
+
+
+def test_every_word_must_match(index: SearchIndex) -> None:
+    both = all_sections(index, "扬尘 施工")
+    assert both.hits and not both.relaxed
+    for hit in both.hits:
+        text = "".join(hit.passages) + hit.title + "".join(hit.breadcrumb)
+        assert "扬尘" in text and "施工" in text
+
+
+def test_quoted_phrase_needs_the_exact_run(index: SearchIndex) -> None:
+    loose = all_sections(index, "营商 优化")
+    exact = all_sections(index, '"优化营商环境"')
+    assert 0 < exact.total < loose.total
+    for hit in exact.hits:
+        assert "<mark>优化营商环境</mark>" in "".join(hit.passages) or "优化营商环境" in hit.title
+    assert all_sections(index, '"营商优化"').total == 0
+
+
+def test_excluded_words_remove_sections(index: SearchIndex) -> None:
+    everything = all_sections(index, "营商环境")
+    without = all_sections(index, "营商环境 -阳城")
+    assert 0 < without.total < everything.total
+    assert all("阳城" not in "".join(h.passages) + h.title for h in without.hits)
+    assert all_sections(index, "-营商环境").total == all_sections(index, "").total - (
+        everything.total
+    )
+
+
+def test_or_finds_either(index: SearchIndex) -> None:
+    dust, budget = all_sections(index, "扬尘"), all_sections(index, "预算")
+    either = all_sections(index, "扬尘 OR 预算")
+    assert {h.id for h in either.hits} == {h.id for h in dust.hits} | {h.id for h in budget.hits}
+
+
+def test_title_prefix_searches_titles_only(index: SearchIndex) -> None:
+    anywhere = search(index, "营商环境")
+    in_title = search(index, "标题:营商环境")
+    assert doc_ids(in_title) == [BUSINESS_NOTICE]
+    assert anywhere.total > in_title.total
+
+
+@pytest.mark.parametrize(
+    "number", ["阳政发〔2021〕3号", "阳政发[2021]3号", "阳政发（2021）3号", "阳政发 (2021) 3 号"]
+)
+def test_document_number_finds_its_document(index: SearchIndex, number: str) -> None:
+    results = search(index, number)
+    assert doc_ids(results) == [BUSINESS_NOTICE]
+
+
+def test_index_number_finds_its_document(index: SearchIndex) -> None:
+    assert doc_ids(search(index, "11140522012737611B/2016-00021"))[0] == TRAINING_RULES
+
+
+@pytest.mark.parametrize("variant", ["營商環境", "营商环境", "營商環境", " 营商环境 "])
+def test_script_width_and_spacing_do_not_change_results(index: SearchIndex, variant: str) -> None:
+    assert doc_ids(search(index, variant)) == doc_ids(search(index, "营商环境"))
+
+
+def test_synonyms_find_the_full_name_and_the_short_form(index: SearchIndex) -> None:
+    short = search(index, "人社局")
+    full = search(index, "人力资源和社会保障局")
+    assert "samples/2021_yangcheng_renshe_fazhi" in doc_ids(short)
+    assert set(doc_ids(short)) == set(doc_ids(full))
+
+
+def test_a_long_question_is_relaxed_and_ranks_the_best_section(index: SearchIndex) -> None:
+    results = search(index, "阳城县教育局怎样管理校外培训机构的收费？", collapse="false")
+    assert results.relaxed and results.total > 0
+    assert results.hits[0].doc_id == TRAINING_RULES
+    assert results.hits[0].heading == "第五条"  # the article about fees
+
+
+def test_full_matches_come_before_partial_ones(index: SearchIndex) -> None:
+    question = "培训机构收费项目应当向社会公示吗？"
+    with index.searcher() as searcher:
+        strict = {
+            searcher.stored_fields(docnum)["id"]
+            for docnum in searcher.docs_for_query(compile_query(question).strict)
+        }
+    relaxed = all_sections(index, question)
+    assert relaxed.relaxed and 0 < len(strict) < relaxed.total
+    assert {h.id for h in relaxed.hits[: len(strict)]} == strict
+
+
+def test_a_short_query_with_a_typo_gets_a_suggestion(index: SearchIndex) -> None:
+    typo = search(index, "营商环竟")
+    assert typo.suggestion == "营商环境"
+    assert search(index, "营商环境").suggestion is None
+
+
+def test_filters_and_facets_count_the_whole_result_set(index: SearchIndex) -> None:
+    results = search(index, "工作", size=1)
+    sections = all_sections(index, "工作")
+    assert results.total == len({h.doc_id for h in sections.hits})
+    agency_counts = {f.value: f.count for f in results.facets["agency"]}
+    expected: dict[str, set[str]] = {}
+    for hit in sections.hits:
+        expected.setdefault(hit.agency, set()).add(hit.doc_id)
+    assert agency_counts == {agency: len(docs) for agency, docs in expected.items()}
+    years = [f.value for f in results.facets["year"]]
+    assert years == sorted(years, reverse=True)
+
+
+def test_facets_of_a_filter_keep_the_other_values_and_mark_the_selected(
+    index: SearchIndex,
+) -> None:
+    unfiltered = search(index, "工作")
+    filtered = search(index, "工作", agencies=["县科学技术局"])
+    agencies = {f.value: (f.count, f.selected) for f in filtered.facets["agency"]}
+    assert agencies["县科学技术局"][1] is True
+    assert {f.value for f in filtered.facets["agency"]} == {
+        f.value for f in unfiltered.facets["agency"]
+    }
+    assert filtered.total == agencies["县科学技术局"][0]
+    assert sum(f.count for f in filtered.facets["year"]) == filtered.total
+    chosen = search(index, "工作", year="2019-2021")
+    assert {f.value for f in chosen.facets["year"] if f.selected} == {2019, 2020, 2021}
+
+
+def test_collapse_gives_one_hit_per_document_with_the_rest_counted(index: SearchIndex) -> None:
+    collapsed = search(index, "扬尘", size=100)
+    assert len(doc_ids(collapsed)) == len(set(doc_ids(collapsed))) == collapsed.total
+    top = collapsed.hits[0]
+    inside = search(index, "扬尘", doc_id=top.doc_id, size=100)
+    assert not inside.request.collapse
+    assert top.more_sections == inside.total - 1 > 0
+    assert inside.hits[0].id == top.id  # the best section represents its document
+    assert collapsed.total_sections == all_sections(index, "扬尘").total
+
+
+def test_sort_by_date_newest_first(index: SearchIndex) -> None:
+    results = search(index, "工作", sort="date", size=100)
+    dates = [hit.date or "" for hit in results.hits]
+    assert dates == sorted(dates, reverse=True) and len(set(dates)) > 3
+    assert {h.id for h in results.hits} == {h.id for h in search(index, "工作", size=100).hits}
+
+
+def test_pages_are_disjoint_and_add_up_to_the_total(index: SearchIndex) -> None:
+    whole = all_sections(index, "工作")
+    pages = [all_sections(index, "工作", page=p, size=7) for p in (1, 2, 3)]
+    ids = [h.id for page in pages for h in page.hits]
+    assert ids == [h.id for h in whole.hits][:21]
+    assert all(page.total == whole.total for page in pages)
+    beyond = search(index, "工作", page=50)
+    assert beyond.hits == [] and beyond.total == whole_documents(whole)
+
+
+def whole_documents(results: SearchResults) -> int:
+    return len({h.doc_id for h in results.hits})
+
+
+def test_passage_is_the_sentence_with_the_matches(index: SearchIndex) -> None:
+    results = search(index, "扬尘 工程造价", size=1)
+    assert results.hits[0].passages == [
+        "第五条 建设单位应当将<mark>扬尘</mark>污染防治费用列入<mark>工程造价</mark>，"
+        "并在施工承包合同中明确施工单位的<mark>扬尘</mark>污染防治责任。"
+    ]
+
+
+HEADER = """索 引 号: | 000000001/2024-00001 | 主题分类: | 人事 |
+发布机构: | 测试县人力资源和社会保障局 | 成文日期: | 2024年01月02日 |
+标 题: | 测试县人力资源和社会保障局关于网页代码的说明 | ||
+发文字号: | 测人社发〔2024〕1号 | 发布日期: | 2024年01月03日 |
+"""
+
+
+def test_synonyms_and_markup_in_passages(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(
+        HEADER + "一、说明\n本局即测试县人力资源和社会保障局，网页中的<script>alert(1)</script>"
+        "是代码，不会执行。\n",
+        encoding="utf-8",
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as live:
+        [hit] = search(live, "人社局 代码").hits
+    assert hit.passages == [
+        "一、说明 本局即测试县<mark>人力资源和社会保障局</mark>，网页中的&lt;script&gt;alert(1)"
+        "&lt;/script&gt;是<mark>代码</mark>，不会执行。"
+    ]

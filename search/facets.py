@@ -16,6 +16,8 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
+from search.authority import authority_factor
+
 FACET_FIELDS = ("agency", "year", "topic")
 FACET_LIMIT = 50
 MIN_YEAR, MAX_YEAR = (
@@ -40,6 +42,8 @@ class DocValues:
         self.columns: dict[str, list[Any]] = {
             name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id")
         }
+        factors = {topic: authority_factor(topic) for topic in set(self.columns["topic"])}
+        self.priors = [factors[topic] for topic in self.columns["topic"]]
 
     def count(self, name: str, docs: Iterable[int]) -> Counter[Any]:
         return Counter(map(self.columns[name].__getitem__, docs))

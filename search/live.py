@@ -16,8 +16,12 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from search.authority import PriorWeighting
 from search.facets import DocValues, generation_key
 from search.store import live_build, open_index
+
+# BM25F parameters (Whoosh's defaults).
+BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
 
 
 class SearchIndex:
@@ -47,6 +51,8 @@ class SearchIndex:
             self._searcher = self.ix.searcher()
         else:
             self._searcher = self._searcher.refresh()
+        values = self.doc_values(self._searcher)
+        self._searcher.weighting = PriorWeighting(values.priors, **BM25_OPTIONS)
         return self._searcher
 
     def doc_values(self, searcher: Searcher) -> DocValues:

@@ -13,6 +13,7 @@ falls back to when the strict one finds little, as a long question typically doe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 # Relative weight of evidence in each field; a match in the title or the section's headings
 # says more about the section than one in its running text.
-FIELD_BOOSTS = {"body": 1.0, "title": 2.0, "breadcrumb": 1.5}
+FIELD_BOOSTS = {"body": 1.0, "title": 0.25, "breadcrumb": 0.5}
 # A run of characters found exactly is stronger evidence than the same words found apart.
 BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigram": 4.5}
 TITLE_FIELDS = frozenset({"title", "title_bigram"})
@@ -46,6 +47,10 @@ SYNONYM_WEIGHT = 0.8
 NUMBER_BOOST = 50.0
 # In a relaxed search, sections that match every term still come first.
 STRICT_FIRST = 10.0
+# Weight of the question's character pairs (in the body) in a relaxed search: they reward
+# sections that share longer stretches of the question's wording.
+RELAXED_BIGRAM_WEIGHT = 0.3
+COORDINATION = None
 
 
 @dataclass(frozen=True)
@@ -304,12 +309,30 @@ def _relaxed(strict: q.Query, positive: list[Clause], excluded: list[q.Query]) -
     for clause in optional:
         for term in clause.terms:
             units.update(dict.fromkeys(content_words(term.text)))
-    if len(units) < 2:
+    words = _telling(list(units))
+    if len(words) < 2:
         return None
-    ranked = q.Or([word_query(w) for w in units])
+    evidence = [word_query(w) for w in words]
+    if RELAXED_BIGRAM_WEIGHT:
+        bigrams = dict.fromkeys(
+            token
+            for clause in optional
+            for term in clause.terms
+            for token, *_ in bigram_tokens(term.text)
+            if len(token) == 2 and _is_cjk(token[0])
+        )
+        evidence += [q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT) for b in bigrams]
+    ranked = q.Or(evidence, scale=COORDINATION)
     partial = q.And([*required, ranked]) if required else ranked
     full_first = q.Or([strict.with_boost(STRICT_FIRST), partial])
     return _with_exclusions(full_first.normalize(), excluded)
+
+
+def _telling(words: Sequence[str]) -> list[str]:
+    """The words that say something: single Chinese characters are mostly particles and
+    prepositions (为, 将, 在), so they count only when there is nothing else."""
+    longer = [w for w in words if len(w) > 1 or not _is_cjk(w)]
+    return longer or list(words)
 
 
 def _is_required(clause: Clause) -> bool:
@@ -325,7 +348,7 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
             runs.update(dict.fromkeys(join_run(r) for r in bigram_runs(term.text)))
             if term.exact:
                 continue
-            for word in content_words(term.text):
+            for word in _telling(content_words(term.text)):
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from search.authority import authority_factor
 from search.indexer import full_build
 from search.live import SearchIndex
 from search.query import SearchRequest, compile_query
@@ -214,3 +215,42 @@ def test_synonyms_and_markup_in_passages(tmp_path: Path) -> None:
         "一、说明 本局即测试县<mark>人力资源和社会保障局</mark>，网页中的&lt;script&gt;alert(1)"
         "&lt;/script&gt;是<mark>代码</mark>，不会执行。"
     ]
+
+
+def _document(topic: str, agency: str, title: str, body: str) -> str:
+    return (
+        f"索 引 号: | | 主题分类: | {topic} |\n"
+        f"发布机构: | {agency} | 成文日期: | 2020年01月02日 |\n"
+        f"标 题: | {title} | ||\n"
+        "发文字号: | | 发布日期: | 2020年01月03日 |\n" + body
+    )
+
+
+def test_a_national_law_ranks_above_a_local_regulation_with_the_same_words(
+    tmp_path: Path,
+) -> None:
+    article = "第十条 物业服务人应当按照约定提供物业服务，业主应当按照约定支付物业费。\n"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "local.txt").write_text(
+        _document("地方性法规/山东", "山东省人民代表大会常务委员会", "山东省物业管理条例", article),
+        encoding="utf-8",
+    )
+    (corpus / "national.txt").write_text(
+        _document("行政法规", "国务院", "物业管理条例", article), encoding="utf-8"
+    )
+    (corpus / "report.txt").write_text(
+        _document("城乡建设", "某县住房和城乡建设局", "某县物业管理条例", article),
+        encoding="utf-8",
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as live:
+        results = search(live, "业主不交物业费怎么办？")
+    ranked = doc_ids(results)
+    assert ranked.index("national") < ranked.index("local")
+    # an unlisted kind of document keeps its score: it ties with the national one
+    scores = {hit.doc_id: hit.score for hit in results.hits}
+    assert scores["report"] == pytest.approx(scores["national"])
+    assert scores["local"] == pytest.approx(
+        scores["national"] * authority_factor("地方性法规/山东")
+    )

@@ -39,7 +39,7 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/index.py
-	$(BIN)/python bench/known_items.py
+	$(BIN)/python bench/relevance.py
 
 clean:
 	rm -rf $(VENV) index/current index/build-* index/.lock bench/.index

@@ -37,7 +37,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 # Relative weight of evidence in each field; a match in the title or the section's headings
 # says more about the section than one in its running text.
-FIELD_BOOSTS = {"body": 1.0, "title": 0.25, "breadcrumb": 0.5}
+FIELD_BOOSTS = {"body": 1.0, "title": 0.25, "breadcrumb": 1.0}
 # A run of characters found exactly is stronger evidence than the same words found apart.
 BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigram": 4.5}
 TITLE_FIELDS = frozenset({"title", "title_bigram"})

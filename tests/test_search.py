@@ -254,3 +254,13 @@ def test_a_national_law_ranks_above_a_local_regulation_with_the_same_words(
     assert scores["local"] == pytest.approx(
         scores["national"] * authority_factor("地方性法规/山东")
     )
+
+
+def test_topic_filter_keeps_only_that_topic(index: SearchIndex) -> None:
+    everything = search(index, "管理", size=100)
+    education = search(index, "管理", topic="教育", size=100)
+    assert education.hits and {h.topic for h in education.hits} == {"教育"}
+    assert [h.id for h in education.hits] == [h.id for h in everything.hits if h.topic == "教育"]
+    topics = {f.value: f for f in education.facets["topic"]}
+    assert topics["教育"].selected and topics["教育"].count == education.total
+    assert len(topics) > 1  # the other topics stay listed, with their counts

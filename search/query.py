@@ -157,11 +157,12 @@ def precise_words(text: str) -> tuple[str, ...]:
 
 
 def content_words(text: str) -> tuple[str, ...]:
-    """The words of `text` a match needs: question words left out, unless that is all."""
+    """The words of `text` a match needs: question words left out, and single characters
+    among longer words (什么是扒窃 needs 扒窃, not 是), unless that leaves nothing."""
     words = precise_words(text)
     asked = question_words()
-    content = tuple(w for w in words if w not in asked)
-    return content or words
+    content = tuple(w for w in words if w not in asked) or words
+    return tuple(_telling(content))
 
 
 def bigram_runs(text: str) -> tuple[tuple[str, ...], ...]:
@@ -348,7 +349,7 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
             runs.update(dict.fromkeys(join_run(r) for r in bigram_runs(term.text)))
             if term.exact:
                 continue
-            for word in _telling(content_words(term.text)):
+            for word in content_words(term.text):
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))

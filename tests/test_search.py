@@ -264,3 +264,9 @@ def test_topic_filter_keeps_only_that_topic(index: SearchIndex) -> None:
     topics = {f.value: f for f in education.facets["topic"]}
     assert topics["教育"].selected and topics["教育"].count == education.total
     assert len(topics) > 1  # the other topics stay listed, with their counts
+
+
+@pytest.mark.parametrize("question", ["什么是扬尘？", "扬尘是什么", "请问扬尘污染怎么办？"])
+def test_a_question_about_one_thing_finds_it(index: SearchIndex, question: str) -> None:
+    results = search(index, question)
+    assert results.total and results.hits[0].doc_id == "samples/2018_jincheng_dust_measures"

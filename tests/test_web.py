@@ -49,7 +49,13 @@ def test_query_text_is_escaped(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "named"),
-    [({"q": "x", "page": "zero"}, "page"), ({"q": "x", "year": "20xx"}, "year")],
+    [
+        ({"q": "x", "page": "zero"}, "page"),
+        ({"q": "x", "year": "20xx"}, "year"),
+        ({"q": "x", "sort": "popular"}, "sort"),
+        ({"q": "x", "collapse": "maybe"}, "collapse"),
+        ({"q": "x", "size": "1000"}, "size"),
+    ],
 )
 def test_bad_parameters_are_400_with_a_message(
     client: FlaskClient, params: dict[str, str], named: str
@@ -64,3 +70,16 @@ def test_missing_index_is_503_not_500(tmp_path: Path) -> None:
     response = client.get("/search", query_string={"q": "法治"})
     assert response.status_code == 503
     assert "govsearch reindex" in response.get_data(as_text=True)
+
+
+def test_collapsed_hits_link_to_their_other_sections(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "扬尘"}).get_data(as_text=True)
+    assert "找到 1 份文件" in page and "本文件还有" in page
+    link = page.split('<p class="more"><a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    inside = client.get(link).get_data(as_text=True)
+    assert "个章节" in inside and "份文件" not in inside
+
+
+def test_a_typo_gets_a_suggestion_link(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "营商环竟"}).get_data(as_text=True)
+    assert "您是不是要找" in page and "营商环境</a>" in page

@@ -21,12 +21,6 @@ class _AndNotMatcher(AndNotMatcher):  # type: ignore[misc]
             if self.b.is_active() and self.a.id() == self.b.id():
                 self._find_next()
 
-    def replace(self, minquality: float = 0) -> Any:
-        replaced = super().replace(minquality)
-        if type(replaced) is AndNotMatcher:
-            return _AndNotMatcher(replaced.a, replaced.b)
-        return replaced
-
 
 class Without(q.AndNot):  # type: ignore[misc]
     """Documents matching `a` and not `b` (scored by `a`)."""

@@ -1,8 +1,9 @@
 """Facet counts and per-document counts over a whole result set.
 
 The values of the filter fields (and each section's document) are read from the index's
-columns once per index generation into plain lists indexed by document number, so counting
-a result set of any size is one pass in C (`Counter(map(...))`), not a lookup per hit.
+columns once per searcher (that is, per index generation) into plain lists indexed by
+document number, so counting a result set of any size is one pass in C
+(`Counter(map(...))`), not a lookup per hit.
 Facets are disjunctive: the agency counts ignore the agency filter (but honour the others),
 so a user can see and add more agencies; likewise for year and topic.
 """
@@ -19,11 +20,8 @@ from whoosh.searching import Searcher
 from search.authority import authority_factor
 
 FACET_FIELDS = ("agency", "year", "topic")
-FACET_LIMIT = 50
-MIN_YEAR, MAX_YEAR = (
-    1900,
-    2200,
-)  # values per facet, most frequent first; selected values always shown
+FACET_LIMIT = 50  # values per facet, most frequent first; selected values always shown
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,11 @@ class FacetValue:
 
 
 class DocValues:
-    """Column values by document number for one reader (facet fields and doc_id)."""
+    """Column values by document number for one searcher (facet fields and doc_id), and
+    each document's ranking prior."""
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
-        self.key = generation_key(searcher)
         self.columns: dict[str, list[Any]] = {
             name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id")
         }
@@ -53,14 +51,6 @@ class DocValues:
         docs = list(docs)
         keys = map(self.columns["doc_id"].__getitem__, docs)
         return list(dict(zip(keys, docs, strict=True)).values())
-
-
-def generation_key(searcher: Searcher) -> tuple[Any, ...]:
-    """Identifies the segments a searcher reads (document numbers are stable within it)."""
-    return tuple(
-        (reader.segment().segment_id(), reader.doc_count_all())
-        for reader, _offset in searcher.reader().leaf_readers()
-    )
 
 
 def _present(value: Any) -> bool:

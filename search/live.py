@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
-from search.facets import DocValues, generation_key
+from search.facets import DocValues
 from search.store import live_build, open_index
 
 # BM25F parameters (Whoosh's defaults).
@@ -47,18 +47,18 @@ class SearchIndex:
             fresh = open_index(self.index_dir)
             self.close()
             self.ix, self.build = fresh, build
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
-        values = self.doc_values(self._searcher)
-        self._searcher.weighting = PriorWeighting(values.priors, **BM25_OPTIONS)
-        return self._searcher
+        # refresh() returns the same searcher while the index is unchanged, so the columns
+        # and priors are read again only when it changed.
+        fresh = self.ix.searcher() if self._searcher is None else self._searcher.refresh()
+        if fresh is not self._searcher or self._values is None:
+            self._searcher, self._values = fresh, DocValues(fresh)
+            fresh.weighting = PriorWeighting(self._values.priors, **BM25_OPTIONS)
+        return fresh
 
-    def doc_values(self, searcher: Searcher) -> DocValues:
-        """Facet and document columns of what `searcher` reads."""
-        if self._values is None or self._values.key != generation_key(searcher):
-            self._values = DocValues(searcher)
+    @property
+    def doc_values(self) -> DocValues:
+        """Facet and document columns of the current searcher (inside `searcher()`)."""
+        assert self._values is not None, "use inside `with index.searcher()`"
         return self._values
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from search.synonyms import synonyms_of
 MAX_SIZE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
+FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
@@ -50,7 +51,6 @@ STRICT_FIRST = 10.0
 # Weight of the question's character pairs (in the body) in a relaxed search: they reward
 # sections that share longer stretches of the question's wording.
 RELAXED_BIGRAM_WEIGHT = 0.3
-COORDINATION = None
 
 
 @dataclass(frozen=True)
@@ -294,18 +294,21 @@ def compile_query(text: str) -> CompiledQuery:
     if not positive:
         base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
         return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
-    strict = q.And([_clause_query(c) for c in positive]).normalize()
+    clause_queries = {c: _clause_query(c) for c in positive}
+    strict = q.And(list(clause_queries.values())).normalize()
     relaxed = None
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
-        relaxed = _relaxed(strict, positive, excluded)
+        relaxed = _relaxed(strict, clause_queries, excluded)
     return CompiledQuery(_with_exclusions(strict, excluded), relaxed, words, runs)
 
 
-def _relaxed(strict: q.Query, positive: list[Clause], excluded: list[q.Query]) -> q.Query | None:
+def _relaxed(
+    strict: q.Query, clause_queries: dict[Clause, q.Query], excluded: list[q.Query]
+) -> q.Query | None:
     """Any content word of the plain terms, ranked, after the sections that match strictly;
     exact and title terms are still required."""
-    required = [_clause_query(c) for c in positive if _is_required(c)]
-    optional = [c for c in positive if not _is_required(c)]
+    required = [query for c, query in clause_queries.items() if _is_required(c)]
+    optional = [c for c in clause_queries if not _is_required(c)]
     units: dict[str, None] = {}
     for clause in optional:
         for term in clause.terms:
@@ -313,17 +316,17 @@ def _relaxed(strict: q.Query, positive: list[Clause], excluded: list[q.Query]) -
     words = _telling(list(units))
     if len(words) < 2:
         return None
-    evidence = [word_query(w) for w in words]
-    if RELAXED_BIGRAM_WEIGHT:
-        bigrams = dict.fromkeys(
-            token
-            for clause in optional
-            for term in clause.terms
-            for token, *_ in bigram_tokens(term.text)
-            if len(token) == 2 and _is_cjk(token[0])
-        )
-        evidence += [q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT) for b in bigrams]
-    ranked = q.Or(evidence, scale=COORDINATION)
+    bigrams = dict.fromkeys(
+        token
+        for clause in optional
+        for term in clause.terms
+        for token, *_ in bigram_tokens(term.text)
+        if len(token) == 2 and _is_cjk(token[0])
+    )
+    ranked = q.Or(
+        [word_query(w) for w in words]
+        + [q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT) for b in bigrams]
+    )
     partial = q.And([*required, ranked]) if required else ranked
     full_first = q.Or([strict.with_boost(STRICT_FIRST), partial])
     return _with_exclusions(full_first.normalize(), excluded)
@@ -356,15 +359,16 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
     return frozenset(words), tuple(runs)
 
 
-def build_filter(request: SearchRequest) -> list[q.Query]:
-    """Agency, year, topic and document restrictions, one query each (they do not score)."""
-    parts: list[q.Query] = []
+def build_filter(request: SearchRequest) -> dict[str, q.Query]:
+    """Agency, year, topic and document restrictions by name, one query each (they do not
+    score); the names of the first three are their facets'."""
+    parts: dict[str, q.Query] = {}
     if request.agencies:
-        parts.append(q.Or([q.Term("agency", a) for a in request.agencies]))
+        parts["agency"] = q.Or([q.Term("agency", a) for a in request.agencies])
     if request.year_from is not None or request.year_to is not None:
-        parts.append(q.NumericRange("year", request.year_from, request.year_to))
+        parts["year"] = q.NumericRange("year", request.year_from, request.year_to)
     if request.topic:
-        parts.append(q.Term("topic", request.topic))
+        parts["topic"] = q.Term("topic", request.topic)
     if request.doc_id:
-        parts.append(q.Term("doc_id", request.doc_id))
+        parts["doc"] = q.Term("doc_id", request.doc_id)
     return parts

@@ -17,13 +17,12 @@ from whoosh.searching import Hit, Searcher
 from search.facets import FACET_FIELDS, FacetValue, facet_values
 from search.highlight import passages, run_spans, word_spans
 from search.live import SearchIndex
-from search.query import CompiledQuery, SearchRequest, build_filter, compile_query
+from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
 from search.schema import BREADCRUMB_SEPARATOR
 from search.suggest import suggest, worth_suggesting
 
-# When requiring every word finds nothing, or finds fewer sections than this for a query of
-# many words (a question), rank by the words instead, full matches first.
-RELAX_BELOW = 10
+# When requiring every word finds nothing, or finds little (FEW_HITS) for a query of this many
+# words (a question), rank by the words instead, full matches first.
 LONG_QUERY = 3
 
 
@@ -102,15 +101,8 @@ def _hit(searcher: Searcher, hit: Hit, compiled: CompiledQuery, more_sections: i
 class _Filters:
     """The docs each filter allows, by facet name (plus the document restriction)."""
 
-    def __init__(self, searcher: Searcher, request: SearchRequest) -> None:
-        names = ["agency"] * bool(request.agencies) + ["year"] * (
-            request.year_from is not None or request.year_to is not None
-        )
-        names += ["topic"] * bool(request.topic) + ["doc"] * bool(request.doc_id)
-        self.allowed = {
-            name: set(searcher.docs_for_query(part))
-            for name, part in zip(names, build_filter(request), strict=True)
-        }
+    def __init__(self, searcher: Searcher, parts: dict[str, q.Query]) -> None:
+        self.allowed = {name: set(searcher.docs_for_query(part)) for name, part in parts.items()}
 
     def narrow(self, docs: set[int], skip: str | None = None) -> set[int]:
         for name, allowed in self.allowed.items():
@@ -143,13 +135,14 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     started = time.perf_counter()
     compiled = compile_query(request.text)
     with index.searcher() as searcher:
-        values = index.doc_values(searcher)
-        filters = _Filters(searcher, request)
+        values = index.doc_values
+        filter_parts = build_filter(request)
+        filters = _Filters(searcher, filter_parts)
         query = compiled.strict
         matched = set(searcher.docs_for_query(query))
         strict_count = len(filters.narrow(matched))
         relaxed = compiled.relaxed is not None and (
-            strict_count == 0 or strict_count < RELAX_BELOW and len(compiled.words) >= LONG_QUERY
+            strict_count == 0 or strict_count < FEW_HITS and len(compiled.words) >= LONG_QUERY
         )
         if relaxed:
             query = compiled.relaxed
@@ -171,10 +164,10 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
             selected = _selected(request, name, counts)
             results.facets[name] = facet_values(counts, selected, by_value=name == "year")
         ranked = q.And(
-            [query, *(q.ConstantScoreQuery(part, 0.0) for part in build_filter(request))]
+            [query, *(q.ConstantScoreQuery(part, 0.0) for part in filter_parts.values())]
         )
         results.hits = _page(searcher, ranked, hits, request, compiled, per_document)
-        if strict_count < RELAX_BELOW and worth_suggesting(compiled, results.total_sections):
+        if worth_suggesting(compiled, strict_count, results.total_sections):
             results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results

@@ -13,21 +13,23 @@ from collections.abc import Callable
 from whoosh.searching import Searcher
 
 from search.normalize import normalize
-from search.query import CompiledQuery, compile_query, content_words
+from search.query import FEW_HITS, CompiledQuery, compile_query, content_words
 from search.querylang import parse
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
 SHORT_QUERY_WORDS = 4
-FEW_HITS = 10
 COMMON = 20  # a word in this many sections is not a typo
 GAIN = 2  # the suggestion must find at least this many times as many hits
 
 
-def worth_suggesting(compiled: CompiledQuery, hits: int) -> bool:
-    """Look for a better query when this one found little, or is short and only its
-    relaxed form found anything (a typo in one of two words, say)."""
-    return bool(compiled.words) and (hits < FEW_HITS or len(compiled.words) <= SHORT_QUERY_WORDS)
+def worth_suggesting(compiled: CompiledQuery, full_matches: int, hits: int) -> bool:
+    """Look for a better query when few sections match the whole query and either few were
+    found at all, or the query is short and only its relaxed form found more (a typo in one
+    of two words, say)."""
+    if not compiled.words or full_matches >= FEW_HITS:
+        return False
+    return hits < FEW_HITS or len(compiled.words) <= SHORT_QUERY_WORDS
 
 
 def _candidates(searcher: Searcher, text: str) -> list[str]:
@@ -39,13 +41,18 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
         for term in clause.terms:
             if not term.exact:
                 words.update(dict.fromkeys((term.text, *content_words(term.text))))
-    tried = [w for w in words if 2 <= len(w) <= 12 and searcher.doc_frequency("body", w) < COMMON]
+    tried = [
+        w
+        for w in words
+        if 2 <= len(w) <= 12 and w in folded and searcher.doc_frequency("body", w) < COMMON
+    ]
     corrector = searcher.corrector("body")
-    candidates = []
-    for word in tried[:MAX_WORDS_TRIED]:
-        for better in corrector.suggest(word, limit=3, maxdist=1):
-            if better != word and word in folded:
-                candidates.append(folded.replace(word, better))
+    candidates = (
+        folded.replace(word, better)
+        for word in tried[:MAX_WORDS_TRIED]
+        for better in corrector.suggest(word, limit=3, maxdist=1)
+        if better != word
+    )
     return list(dict.fromkeys(candidates))
 
 
@@ -54,9 +61,11 @@ def suggest(
 ) -> str | None:
     """The candidate that finds the most sections (under the same filters), if it finds
     clearly more than `found`."""
-    best, best_count = None, max(found * GAIN, 1)
-    for candidate in _candidates(searcher, text):
-        count = len(narrow(set(searcher.docs_for_query(compile_query(candidate).strict))))
-        if count >= best_count and (best is None or count > best_count):
-            best, best_count = candidate, count
-    return best
+    counted = [
+        (len(narrow(set(searcher.docs_for_query(compile_query(c).strict)))), c)
+        for c in _candidates(searcher, text)
+    ]
+    if not counted:
+        return None
+    count, best = max(counted, key=lambda item: item[0])  # the first of equals
+    return best if count >= max(found * GAIN, 1) else None

@@ -6,7 +6,7 @@ import pytest
 
 from search.errors import QueryError
 from search.live import SearchIndex
-from search.query import SearchRequest, bigram_runs, parse_year
+from search.query import SearchRequest, bigram_runs, content_words, parse_year
 from search.querylang import Clause, Term, parse
 from search.results import run_search
 
@@ -57,6 +57,13 @@ def test_bigram_runs_drop_a_lone_character_at_a_cut_edge() -> None:
     assert bigram_runs("技项目予以扶") == (("技项", "项目", "目予", "予以", "以扶"),)
     assert bigram_runs("县，2021年") == (("2021",),)
     assert bigram_runs("局") == (("局",),)
+
+
+def test_content_words_drop_question_words_and_lone_characters() -> None:
+    assert content_words("什么是扒窃？") == ("扒窃",)
+    # a lone character the synonym list knows says what the question is about
+    assert "狗" in content_words("被邻居家的狗咬伤怎么办")
+    assert "被" not in content_words("被邻居家的狗咬伤怎么办")
 
 
 def test_filters_narrow_without_reordering(sample_index: Path) -> None:

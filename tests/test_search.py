@@ -237,7 +237,7 @@ def test_a_national_law_ranks_above_a_local_regulation_with_the_same_words(
         encoding="utf-8",
     )
     (corpus / "national.txt").write_text(
-        _document("行政法规", "国务院", "物业管理条例", article), encoding="utf-8"
+        _document("法律", "全国人民代表大会常务委员会", "物业管理法", article), encoding="utf-8"
     )
     (corpus / "report.txt").write_text(
         _document("城乡建设", "某县住房和城乡建设局", "某县物业管理条例", article),
@@ -254,6 +254,7 @@ def test_a_national_law_ranks_above_a_local_regulation_with_the_same_words(
     assert scores["local"] == pytest.approx(
         scores["national"] * authority_factor("地方性法规/山东")
     )
+    assert authority_factor("地方性法规") < authority_factor("行政法规") < authority_factor("法律")
 
 
 def test_topic_filter_keeps_only_that_topic(index: SearchIndex) -> None:

@@ -104,7 +104,16 @@ def _cut_forward(text: str, core_end: int, wanted: int) -> int:
 
 
 def format_passage(text: str, start: int, end: int, spans: list[Span]) -> str:
-    """Escape text[start:end], wrapping the parts inside `spans` in <mark>."""
+    """Escape text[start:end] on one line, wrapping the parts inside `spans` in <mark>, with
+    an ellipsis where it cuts a sentence."""
+    passage = mark(text, start, end, spans).strip().replace("\n", " ")
+    prefix = "…" if start > 0 and text[start - 1] not in SENTENCE_MARKS else ""
+    suffix = "…" if end < len(text) and text[end - 1] not in SENTENCE_MARKS else ""
+    return prefix + passage + suffix
+
+
+def mark(text: str, start: int, end: int, spans: list[Span]) -> str:
+    """Escape text[start:end], wrapping the parts inside `spans` (sorted) in <mark>."""
     out = []
     cursor = start
     for span_start, span_end in spans:
@@ -115,10 +124,7 @@ def format_passage(text: str, start: int, end: int, spans: list[Span]) -> str:
         out.append("<mark>" + escape(text[span_start:span_end], quote=False) + "</mark>")
         cursor = span_end
     out.append(escape(text[cursor:end], quote=False))
-    passage = "".join(out).strip().replace("\n", " ")
-    prefix = "…" if start > 0 and text[start - 1] not in SENTENCE_MARKS else ""
-    suffix = "…" if end < len(text) and text[end - 1] not in SENTENCE_MARKS else ""
-    return prefix + passage + suffix
+    return "".join(out)
 
 
 def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[str]:
@@ -140,3 +146,16 @@ def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> lis
         index = index_after
     best = sorted(windows, key=lambda w: (-w[0], w[1]))[:limit]
     return [format_passage(text, start, end, merged) for _, start, end in best]
+
+
+def marked_paragraphs(text: str, spans: Iterable[Span]) -> list[str]:
+    """All of `text`, one escaped string per line, with the matches wrapped in <mark>."""
+    merged = merge_spans(spans)
+    paragraphs = []
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if line.strip():
+            paragraphs.append(mark(text, start, end, merged).strip())
+        start = end + 1
+    return paragraphs

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from search.indexer import full_build
 from web import create_app
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 @pytest.fixture
@@ -83,3 +89,114 @@ def test_collapsed_hits_link_to_their_other_sections(client: FlaskClient) -> Non
 def test_a_typo_gets_a_suggestion_link(client: FlaskClient) -> None:
     page = client.get("/search", query_string={"q": "营商环竟"}).get_data(as_text=True)
     assert "您是不是要找" in page and "营商环境</a>" in page
+
+
+def _links(page: str, css_class: str) -> list[tuple[str, str]]:
+    """(href, text) of the links inside the first element with that class."""
+    block = page.split(f'class="{css_class}', 1)[1].split("</ul>", 1)[0].split("</nav>", 1)[0]
+    found = re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', block, flags=re.S)
+    return [(html.unescape(href), re.sub("<[^>]+>", "", text).strip()) for href, text in found]
+
+
+def _hit_titles(page: str) -> list[str]:
+    return re.findall(r'<li class="hit">\s*<h2><a href="[^"]*">([^<]*)</a>', page)
+
+
+def test_a_facet_link_adds_the_filter_and_its_chip_removes_it(client: FlaskClient) -> None:
+    everything = client.get("/search", query_string={"q": "管理"}).get_data(as_text=True)
+    href, agency = _links(everything, "facet facet-agency")[0]
+    narrowed = client.get("/search" + href).get_data(as_text=True)
+    assert f"agency={quote(agency)}" in href
+    assert set(re.findall(r'<p class="meta">([^·<]*) ·', narrowed)) == {agency}
+    chips = _links(narrowed, "chips")
+    assert len(chips) == 1 and agency in chips[0][1]
+    restored = client.get("/search" + chips[0][0]).get_data(as_text=True)
+    assert _hit_titles(restored) == _hit_titles(everything)
+
+
+def test_sort_switch_and_pages(client: FlaskClient) -> None:
+    first = client.get("/search", query_string={"q": "管理", "size": "2"}).get_data(as_text=True)
+    pages = _links(first, "pager")
+    assert ("?q=%E7%AE%A1%E7%90%86&size=2&page=2", "下一页") in pages
+    second = client.get("/search" + pages[-1][0]).get_data(as_text=True)
+    assert 'aria-current="page">2<' in second and 'rel="prev"' in second
+    assert not set(_hit_titles(first)) & set(_hit_titles(second))
+    by_date = dict(
+        (text, href) for href, text in re.findall(r'<a href="([^"]*)">(按日期)</a>', first)
+    )["按日期"]
+    assert "sort=date" in by_date and "page=" not in by_date
+
+
+def test_empty_results_suggest_what_to_try(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "量子引力", "year": "2016"}).get_data(
+        as_text=True
+    )
+    assert "没有找到匹配的章节" in page and "去掉上面的筛选条件" in page
+
+
+def test_pages_advertise_their_json_twin(client: FlaskClient) -> None:
+    response = client.get("/search", query_string={"q": "法治", "year": "2021"})
+    link = response.headers["Link"]
+    assert link.startswith("</api/search?q=") and 'rel="alternate"' in link
+    twin = client.get(link[1 : link.index(">")]).get_json()
+    assert twin["ok"] and {h["year"] for h in twin["hits"]} == {2021}
+
+
+def test_document_page_has_metadata_contents_anchors_and_marks(client: FlaskClient) -> None:
+    body = client.get("/api/search", query_string={"q": "扬尘污染防治", "size": 1}).get_json()
+    hit = body["hits"][0]
+    response = client.get(hit["url"].removeprefix("http://localhost").split("#")[0])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"<h1>{hit['title']}</h1>" in page
+    assert '<th scope="row">发布机构</th><td>' + hit["agency"] in page
+    contents = _links(page, "toc")
+    assert contents and all(href.startswith("#s-") for href, _ in contents)
+    assert all(f'id="{href[1:]}"' in page for href, _ in contents)
+    assert "<mark>扬尘污染防治</mark>" in page and "返回检索结果" in page
+    assert response.headers["Link"].startswith(f"</api/docs/{hit['doc_id']}>")
+    plain = client.get(f"/docs/{hit['doc_id']}").get_data(as_text=True)
+    assert "<mark>" not in plain and "返回检索结果" not in plain
+
+
+def test_unknown_document_is_404(client: FlaskClient) -> None:
+    assert client.get("/docs/no-such-document").status_code == 404
+    assert client.get("/docs/../../etc/passwd").status_code == 404
+
+
+def test_home_shows_the_collection_at_a_glance(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    figures = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
+    assert int(figures["文件"]) == len(list(CORPUS.rglob("*.txt")) + list(CORPUS.rglob("*.html")))
+    assert int(figures["章节"]) > int(figures["文件"])
+
+
+def test_healthz(client: FlaskClient, tmp_path: Path) -> None:
+    body = client.get("/healthz").get_json()
+    assert body["ok"] and body["documents"] > 0 and body["sections"] > body["documents"]
+    missing = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")}).test_client()
+    response = missing.get("/healthz")
+    assert response.status_code == 503 and "no index" in response.get_json()["error"]
+
+
+def test_repeated_single_parameter_is_400(client: FlaskClient) -> None:
+    response = client.get("/search?q=法治&page=1&page=2")
+    assert response.status_code == 400 and "page" in response.get_data(as_text=True)
+
+
+def test_markup_inside_a_document_is_shown_as_text(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text(
+        "索 引 号: | | 主题分类: | 其他 |\n"
+        "发布机构: | 某县<b>办公室</b> | 成文日期: | 2020年01月02日 |\n"
+        '标 题: | 关于<script>alert("t")</script>的说明 | ||\n'
+        "发文字号: | | 发布日期: | 2020年01月03日 |\n"
+        '一、说明\n网页中的<script>alert("b")</script>是代码，不会执行。\n',
+        encoding="utf-8",
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    for url in ("/search?q=代码", "/docs/doc?q=代码"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>" not in page and "<b>" not in page
+        assert "&lt;script&gt;" in page

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from search import config
 
@@ -13,12 +14,22 @@ from search import config
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then GOVSEARCH_* settings, then `test_config` overrides."""
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
     app.config.from_mapping(INDEX_DIR=str(config.get_path("index")))
     if test_config:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
 
-    from web import pages
+    from web import api, pages
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+        status = error.code or 500
+        if request.path.startswith("/api/"):
+            return api.error_response(status, error.description or error.name)
+        return render_template("error.html", status=status, message=error.name), status
+
     return app

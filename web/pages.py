@@ -1,26 +1,24 @@
-"""The search pages for people: a search box and ranked, highlighted sections."""
+"""The pages for people: search box, results with facets, the document view, health."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template, request
+import math
+
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
+from search.documents import load_document
 from search.errors import IndexMissing, QueryError
-from search.live import SearchIndex
-from search.query import SearchRequest
-from search.results import run_search
+from search.results import SearchResults, run_search
+from search.stats import index_stats
+from web.engine import search_index
+from web.params import active_filters, changed, facet_toggle, search_request, state
+from web.params import query_string as encode
 
 bp = Blueprint("pages", __name__)
 
-_INDEXES: dict[str, SearchIndex] = {}
-
-
-def search_index() -> SearchIndex:
-    """The app's index, opened once per worker process and reused."""
-    index_dir = current_app.config["INDEX_DIR"]
-    if index_dir not in _INDEXES:
-        _INDEXES[index_dir] = SearchIndex(index_dir)
-    return _INDEXES[index_dir]
+FACET_LABELS = {"agency": "发布机构", "year": "年份", "topic": "主题分类"}
+PAGE_LINKS = 9  # page numbers shown around the current one
 
 
 @bp.app_template_filter("passage")
@@ -29,29 +27,87 @@ def passage_filter(passage: str) -> Markup:
     return Markup(passage)
 
 
+def _alternate(response: Response, json_url: str) -> Response:
+    response.headers["Link"] = f'<{json_url}>; rel="alternate"; type="application/json"'
+    return response
+
+
 @bp.route("/")
 def home() -> str:
-    return render_template("home.html")
+    try:
+        figures = index_stats(search_index())
+    except IndexMissing:
+        figures = None
+    return render_template("home.html", figures=figures)
 
 
 @bp.route("/search")
-def search() -> tuple[str, int] | str:
+def search() -> Response | tuple[str, int]:
     g.query = request.args.get("q", "")
     try:
-        search_request = SearchRequest.create(
-            g.query,
-            agencies=request.args.getlist("agency"),
-            year=request.args.get("year"),
-            topic=request.args.get("topic"),
-            sort=request.args.get("sort"),
-            page=request.args.get("page", "1"),
-            size=request.args.get("size", "10"),
-            collapse=request.args.get("collapse"),
-            doc_id=request.args.get("doc"),
-        )
-        results = run_search(search_index(), search_request)
+        search_request_ = search_request(request.args)
+        results = run_search(search_index(), search_request_)
     except QueryError as error:
         return render_template("search.html", error=str(error), results=None), 400
     except IndexMissing as error:
         return render_template("search.html", error=str(error), results=None), 503
-    return render_template("search.html", results=results, error=None)
+    page = render_template("search.html", results=results, error=None, **_controls(results))
+    json_url = url_for("api.search") + "?" + encode(state(search_request_))
+    return _alternate(Response(page), json_url)
+
+
+def _controls(results: SearchResults) -> dict[str, object]:
+    """Links that change the search: facets, filter chips, sort, pages."""
+    request_ = results.request
+    facets = {
+        name: (FACET_LABELS[name], [(v, facet_toggle(request_, name, v)) for v in values])
+        for name, values in results.facets.items()
+        if values
+    }
+    sorts = [
+        (label, changed(request_, sort=None if key == "relevance" else key), request_.sort == key)
+        for key, label in (("relevance", "按相关度"), ("date", "按日期"))
+    ]
+    last = max(1, math.ceil(results.total / request_.size))
+    first_shown = max(1, min(request_.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
+    pages = [
+        (number, changed(request_, page=None if number == 1 else number))
+        for number in range(first_shown, min(last, first_shown + PAGE_LINKS - 1) + 1)
+    ]
+    return {
+        "facets": facets,
+        "chips": active_filters(request_),
+        "sorts": sorts,
+        "pages": pages,
+        "previous": changed(request_, page=request_.page - 1) if request_.page > 1 else None,
+        "next": changed(request_, page=request_.page + 1) if request_.page < last else None,
+        "last_page": last,
+    }
+
+
+@bp.route("/docs/<path:doc_id>")
+def document(doc_id: str) -> Response:
+    g.query = request.args.get("q", "")
+    document = load_document(search_index(), doc_id, g.query)
+    if document is None:
+        abort(404)
+    back = url_for("pages.search", q=g.query) if g.query else None
+    page = render_template("document.html", document=document, back=back)
+    return _alternate(Response(page), url_for("api.document", doc_id=doc_id))
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Response, int]:
+    """For the load balancer: 200 with the index's figures, or 503 with the reason."""
+    try:
+        figures = index_stats(search_index())
+    except IndexMissing as error:
+        return jsonify({"ok": False, "error": str(error), "status": 503}), 503
+    return jsonify(
+        {
+            "ok": True,
+            "documents": figures["documents"],
+            "sections": figures["sections"],
+            "updated_at": figures["updated_at"],
+        }
+    ), 200

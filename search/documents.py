@@ -1,0 +1,123 @@
+"""Whole documents and single sections read back from the index, for the document page and
+the API. Every section is stored with its document's metadata, so nothing else is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.highlight import Span, marked_paragraphs, run_spans, word_spans
+from search.live import SearchIndex
+from search.query import compile_query
+from search.schema import BREADCRUMB_SEPARATOR
+
+
+@dataclass(frozen=True)
+class SectionView:
+    id: str
+    anchor: str  # `s-12`: the fragment that addresses the section on its document's page
+    ordinal: int
+    heading: str
+    breadcrumb: list[str]
+    text: str
+    marked: list[str] = field(default_factory=list)  # escaped paragraphs, matches in <mark>
+    matches: int = 0  # matched spans (0 without a query)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    doc_id: str
+    title: str
+    agency: str
+    topic: str
+    year: int | None
+    date: str | None
+    written: str | None
+    published: str | None
+    doc_number: str
+    index_number: str
+    sections: list[SectionView]
+
+    def metadata(self) -> dict[str, Any]:
+        """The header fields, for the API and the metadata table."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "agency": self.agency,
+            "topic": self.topic,
+            "year": self.year,
+            "date": self.date,
+            "written": self.written,
+            "published": self.published,
+            "doc_number": self.doc_number,
+            "index_number": self.index_number,
+        }
+
+
+def anchor_of(section_id: str) -> str:
+    """`<doc_id>:s-12` -> `s-12`."""
+    return section_id.rsplit(":", 1)[-1]
+
+
+def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentView | None:
+    """The document's metadata and sections in reading order, the matches of `query` marked;
+    None when no document has that id."""
+    with index.searcher() as searcher:
+        found = [
+            (docnum, searcher.stored_fields(docnum))
+            for docnum in searcher.document_numbers(doc_id=doc_id)
+        ]
+        if not found:
+            return None
+        found.sort(key=lambda item: item[1].get("ordinal", 0))
+        compiled = compile_query(query) if query.strip() else None
+        sections = []
+        for docnum, stored in found:
+            spans: list[Span] = []
+            if compiled is not None:
+                body = stored.get("body", "")
+                spans = word_spans(searcher, "body", docnum, compiled.words)
+                spans += run_spans(body, compiled.runs)
+            sections.append(_section(stored, spans))
+    return _document(found[0][1], sections)
+
+
+def load_section(index: SearchIndex, section_id: str) -> DocumentView | None:
+    """The one section with that id, inside its document's metadata; None when unknown."""
+    with index.searcher() as searcher:
+        stored = searcher.document(id=section_id)
+    if stored is None:
+        return None
+    return _document(stored, [_section(stored, [])])
+
+
+def _section(stored: dict[str, Any], spans: list[Span]) -> SectionView:
+    body = stored.get("body", "")
+    breadcrumb = stored.get("breadcrumb", "")
+    return SectionView(
+        id=stored["id"],
+        anchor=anchor_of(stored["id"]),
+        ordinal=stored.get("ordinal", 0),
+        heading=stored.get("heading", ""),
+        breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
+        text=body,
+        marked=marked_paragraphs(body, spans),
+        matches=len(spans),
+    )
+
+
+def _document(stored: dict[str, Any], sections: list[SectionView]) -> DocumentView:
+    return DocumentView(
+        doc_id=stored["doc_id"],
+        title=stored.get("title", ""),
+        agency=stored.get("agency", ""),
+        topic=stored.get("topic", ""),
+        year=stored.get("year"),
+        date=stored.get("date") or None,
+        written=stored.get("written") or None,
+        published=stored.get("published") or None,
+        doc_number=stored.get("doc_number", ""),
+        index_number=stored.get("index_number", ""),
+        sections=sections,
+    )

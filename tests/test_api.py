@@ -1,0 +1,117 @@
+"""The JSON API: one envelope for success and for every error a client can cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from web import create_app
+
+HIT_KEYS = {
+    "id", "doc_id", "title", "agency", "year", "topic", "date", "heading", "breadcrumb",
+    "url", "passages", "more_sections",
+}  # fmt: skip
+
+
+@pytest.fixture
+def app(sample_index: Path) -> Flask:
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _json(client: FlaskClient, url: str, **params: Any) -> tuple[int, dict[str, Any]]:
+    response = client.get(url, query_string=params)
+    assert response.mimetype == "application/json"
+    return response.status_code, response.get_json()
+
+
+def test_search_envelope(client: FlaskClient) -> None:
+    status, body = _json(client, "/api/search", q="法治", size=3)
+    assert status == 200 and body["ok"] is True
+    assert body["total"] >= len(body["hits"]) > 0 and body["page"] == 1 and body["size"] == 3
+    assert isinstance(body["took_ms"], float) and body["suggestion"] is None
+    for hit in body["hits"]:
+        assert set(hit) >= HIT_KEYS
+        assert any("<mark>" in p for p in hit["passages"])
+    assert set(body["facets"]) == {"agency", "year", "topic"}
+    for values in body["facets"].values():
+        assert all(set(v) == {"value", "count", "selected"} for v in values)
+
+
+def test_hit_urls_are_absolute_and_open_the_section(client: FlaskClient) -> None:
+    _status, body = _json(client, "/api/search", q="扬尘污染防治", size=1)
+    url = body["hits"][0]["url"]
+    assert url.startswith("http://localhost/docs/") and "#s-" in url
+    path, anchor = url.removeprefix("http://localhost").split("#")
+    page = client.get(path).get_data(as_text=True)
+    assert f'id="{anchor}"' in page and "<mark>" in page
+
+
+def test_the_api_and_the_page_list_the_same_hits(client: FlaskClient) -> None:
+    params = {"q": "管理", "sort": "date", "size": "5"}
+    _status, body = _json(client, "/api/search", **params)
+    page = client.get("/search", query_string=params).get_data(as_text=True)
+    titles = [hit["title"] for hit in body["hits"]]
+    positions = [page.index(f">{title}</a></h2>") for title in titles]
+    assert positions == sorted(positions) and len(titles) == 5
+
+
+def test_a_document_and_a_section(client: FlaskClient) -> None:
+    _status, body = _json(client, "/api/search", q="扬尘污染防治", size=1)
+    hit = body["hits"][0]
+    status, doc = _json(client, f"/api/docs/{hit['doc_id']}")
+    assert status == 200 and doc["ok"] is True
+    document = doc["document"]
+    assert document["title"] == hit["title"] and document["agency"] == hit["agency"]
+    ids = [s["id"] for s in document["sections"]]
+    assert hit["id"] in ids and len(ids) == len(set(ids)) > 1
+    ordinals = [int(s["anchor"].removeprefix("s-")) for s in document["sections"]]
+    assert ordinals == sorted(ordinals)
+    status, one = _json(client, f"/api/sections/{hit['id']}")
+    assert status == 200 and one["section"]["id"] == hit["id"]
+    assert one["document"]["doc_id"] == hit["doc_id"] and "sections" not in one["document"]
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "status", "parameter"),
+    [
+        ("/api/search", {"q": "x", "page": "0"}, 400, "page"),
+        ("/api/search", {"q": "x", "size": "101"}, 400, "size"),
+        ("/api/search", {"q": "x", "year": "someday"}, 400, "year"),
+        ("/api/search", {"q": "x", "sort": "random"}, 400, "sort"),
+        ("/api/search", {"q": "x", "collapse": "perhaps"}, 400, "collapse"),
+        ("/api/search", {"q": "x" * 600}, 400, "q"),
+        ("/api/search", {"q": ["a", "b"]}, 400, "q"),
+        ("/api/docs/no-such-doc", {}, 404, None),
+        ("/api/sections/no-such-doc:s-1", {}, 404, None),
+        ("/api/no-such-endpoint", {}, 404, None),
+    ],
+)
+def test_error_envelope(
+    client: FlaskClient, url: str, params: dict[str, Any], status: int, parameter: str | None
+) -> None:
+    code, body = _json(client, url, **params)
+    assert code == status
+    assert body["ok"] is False and body["status"] == status and body["error"]
+    assert body.get("parameter") == parameter
+    if parameter:
+        assert body["error"].startswith(parameter + ":")
+
+
+def test_wrong_method_is_a_json_405(client: FlaskClient) -> None:
+    response = client.post("/api/search", data={"q": "x"})
+    assert response.status_code == 405 and response.get_json()["status"] == 405
+
+
+def test_missing_index_is_a_json_503(tmp_path: Path) -> None:
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")}).test_client()
+    code, body = _json(client, "/api/search", q="法治")
+    assert code == 503 and "govsearch reindex" in body["error"]

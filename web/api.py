@@ -1,0 +1,95 @@
+"""The JSON API: the same SearchResults as the pages, one envelope for success and error.
+
+GET /api/search?q=...     ranked hits, facets, totals (the page's parameters)
+GET /api/docs/<doc_id>    a document's metadata and sections
+GET /api/sections/<id>    one section with its document's metadata
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from search.documents import DocumentView, anchor_of, load_document, load_section
+from search.errors import IndexMissing, QueryError
+from search.results import run_search
+from web.engine import search_index
+from web.params import search_request
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def error_response(status: int, message: str, parameter: str | None = None) -> Response:
+    """The error envelope: {"ok": false, "error", "status"} (+ "parameter" when one is bad)."""
+    body: dict[str, Any] = {"ok": False, "error": message, "status": status}
+    if parameter:
+        body["parameter"] = parameter
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(QueryError)
+def _bad_parameter(error: QueryError) -> Response:
+    return error_response(400, str(error), error.parameter)
+
+
+@bp.errorhandler(IndexMissing)
+def _no_index(error: IndexMissing) -> Response:
+    return error_response(503, str(error))
+
+
+def hit_url(doc_id: str, section_id: str, query: str) -> str:
+    """The section on its document's page, the query's matches marked."""
+    params = {"q": query} if query else {}
+    return url_for(
+        "pages.document", doc_id=doc_id, _anchor=anchor_of(section_id), _external=True, **params
+    )
+
+
+@bp.get("/search")
+def search() -> Response:
+    search = search_request(request.args)
+    results = run_search(search_index(), search)
+    body = results.to_json()
+    for hit in body["hits"]:
+        hit["url"] = hit_url(hit["doc_id"], hit["id"], search.text)
+    return jsonify(body)
+
+
+def _document_json(document: DocumentView) -> dict[str, Any]:
+    return {
+        **document.metadata(),
+        "url": url_for("pages.document", doc_id=document.doc_id, _external=True),
+        "sections": [
+            {
+                "id": s.id,
+                "anchor": s.anchor,
+                "heading": s.heading,
+                "breadcrumb": s.breadcrumb,
+                "text": s.text,
+                "url": url_for(
+                    "pages.document", doc_id=document.doc_id, _anchor=s.anchor, _external=True
+                ),
+            }
+            for s in document.sections
+        ],
+    }
+
+
+@bp.get("/docs/<path:doc_id>")
+def document(doc_id: str) -> Response:
+    found = load_document(search_index(), doc_id)
+    if found is None:
+        return error_response(404, f"no document with id {doc_id!r}")
+    return jsonify({"ok": True, "document": _document_json(found)})
+
+
+@bp.get("/sections/<path:section_id>")
+def section(section_id: str) -> Response:
+    found = load_section(search_index(), section_id)
+    if found is None:
+        return error_response(404, f"no section with id {section_id!r}")
+    document = _document_json(found)
+    return jsonify({"ok": True, "section": document.pop("sections")[0], "document": document})

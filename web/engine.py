@@ -1,0 +1,20 @@
+"""The app's index, opened once per worker process and reused by every blueprint."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from search.live import SearchIndex
+
+_INDEXES: dict[str, SearchIndex] = {}
+
+
+def search_index() -> SearchIndex:
+    """The live index of the app's INDEX_DIR; it follows reindex swaps without a restart.
+
+    Raises IndexMissing when there is no index yet.
+    """
+    index_dir = current_app.config["INDEX_DIR"]
+    if index_dir not in _INDEXES:
+        _INDEXES[index_dir] = SearchIndex(index_dir)
+    return _INDEXES[index_dir]

@@ -1,0 +1,114 @@
+"""Query-string parameters -> SearchRequest, and the links that change one of them.
+
+The page, the API and the embed read the same parameters through `search_request`, so a bad
+value gets the same named error everywhere; facet, sort and page links are built here so
+that templates only loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from search.errors import QueryError
+from search.facets import FacetValue
+from search.query import SearchRequest
+
+# Parameters of a search, in the order links spell them; only agency may repeat.
+SEARCH_PARAMS = ("q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc")
+REPEATABLE = frozenset({"agency"})
+
+
+def _single(args: MultiDict[str, str], name: str) -> str | None:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise QueryError(name, f"given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def search_request(args: MultiDict[str, str]) -> SearchRequest:
+    """Validate the query string; raises QueryError naming the bad parameter."""
+    single = {name: _single(args, name) for name in SEARCH_PARAMS if name not in REPEATABLE}
+    return SearchRequest.create(
+        single["q"] or "",
+        agencies=args.getlist("agency"),
+        year=single["year"],
+        topic=single["topic"],
+        sort=single["sort"],
+        page=single["page"] or 1,
+        size=single["size"] or 10,
+        collapse=single["collapse"],
+        doc_id=single["doc"],
+    )
+
+
+def state(request: SearchRequest) -> MultiDict[str, str]:
+    """The parameters that reproduce `request`, defaults left out (a shareable URL)."""
+    args: MultiDict[str, str] = MultiDict()
+    if request.text:
+        args.add("q", request.text)
+    for agency in request.agencies:
+        args.add("agency", agency)
+    if request.year_from is not None or request.year_to is not None:
+        low, high = request.year_from, request.year_to
+        args.add("year", str(low) if low == high else f"{low or ''}-{high or ''}")
+    if request.topic:
+        args.add("topic", request.topic)
+    if request.sort != "relevance":
+        args.add("sort", request.sort)
+    if request.page != 1:
+        args.add("page", str(request.page))
+    if request.size != 10:
+        args.add("size", str(request.size))
+    if not request.collapse and request.doc_id is None:
+        args.add("collapse", "false")
+    if request.doc_id:
+        args.add("doc", request.doc_id)
+    return args
+
+
+def query_string(args: MultiDict[str, str]) -> str:
+    return urlencode(list(args.items(multi=True)))
+
+
+def changed(request: SearchRequest, **values: Any) -> str:
+    """The query string of `request` with some parameters replaced (None removes one);
+    any change but the page's goes back to page 1."""
+    args = state(request)
+    if "page" not in values:
+        args.pop("page", None)
+    for name, value in values.items():
+        args.poplist(name)
+        if value is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            args.add(name, str(item))
+    return query_string(args)
+
+
+def facet_toggle(request: SearchRequest, name: str, facet: FacetValue) -> str:
+    """The query string that adds this facet value as a filter, or removes it if selected."""
+    if name == "agency":
+        agencies = [a for a in request.agencies if a != facet.value]
+        if not facet.selected:
+            agencies.append(str(facet.value))
+        return changed(request, agency=agencies)
+    return changed(request, **{name: None if facet.selected else facet.value})
+
+
+def active_filters(request: SearchRequest) -> list[tuple[str, str, str]]:
+    """(label, value, query string without it) for each filter in force: removable chips."""
+    chips = [
+        ("发布机构", a, facet_toggle(request, "agency", FacetValue(a, 0, True)))
+        for a in request.agencies
+    ]
+    if request.year_from is not None or request.year_to is not None:
+        year = state(request)["year"]
+        chips.append(("年份", year, changed(request, year=None)))
+    if request.topic:
+        chips.append(("主题", request.topic, changed(request, topic=None)))
+    if request.doc_id:
+        chips.append(("文件", request.doc_id, changed(request, doc=None)))
+    return chips

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test index lint bench clean
+.PHONY: run test index lint browser screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,22 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used);
+# fonts-wqy-microhei renders Chinese text in screenshots. Installed when missing, as root.
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wqy || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	  else \
+	    echo "the browser tests need chromium and fonts-wqy-microhei: sudo apt-get install chromium fonts-wqy-microhei" >&2; \
+	  fi; }
+
+test: lint browser
 	$(BIN)/pytest
+
+# The README's screenshots of the results page and of the embedded widget.
+screenshots: $(VENV)/.installed-test browser
+	GOVSEARCH_SCREENSHOT_DIR=docs $(BIN)/pytest -q tests/test_browser.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/index.py

@@ -32,6 +32,12 @@ SETTINGS: tuple[Setting, ...] = (
         "File of stop words, one per line, replacing the built-in list (needs a full reindex).",
     ),
     Setting(
+        "cors_origins",
+        "",
+        "Origins (comma-separated, e.g. https://www.example.gov.cn) whose pages may call the "
+        "JSON API and embed the widget; none by default.",
+    ),
+    Setting(
         "cache_dir",
         "",
         "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",

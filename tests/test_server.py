@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from search.indexer import full_build, update
 
 
 def free_port() -> int:
@@ -26,7 +29,8 @@ def fetch(url: str) -> tuple[int, str]:
         return error.code, error.read().decode("utf-8")
 
 
-def test_serve_answers_searches(sample_index: Path) -> None:
+def start_server(index_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`govsearch serve` with 2 workers on a free port, once it answers."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -39,24 +43,58 @@ def test_serve_answers_searches(sample_index: Path) -> None:
             "--workers",
             "2",
             "--index",
-            str(sample_index),
+            str(index_dir),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if fetch(base + "/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return server, base
+
+
+def test_serve_answers_searches(sample_index: Path) -> None:
+    server, base = start_server(sample_index)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if fetch(base + "/")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         status, page = fetch(base + "/search?" + urllib.parse.urlencode({"q": "扬尘污染防治"}))
         assert status == 200
         assert "<mark>扬尘污染防治</mark>" in page
         assert fetch(base + "/search?q=x&page=-1")[0] == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _total(base: str, query: str) -> int:
+    status, body = fetch(base + "/api/search?" + urllib.parse.urlencode({"q": query}))
+    assert status == 200
+    return int(json.loads(body)["total"])
+
+
+def test_workers_follow_a_reindex_without_restart(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    server, base = start_server(index_dir)
+    try:
+        # several requests, so that both workers have opened the first build
+        assert [_total(base, "量子通信试点") for _ in range(6)] == [0] * 6
+        (corpus_copy / "new.txt").write_text(
+            "索 引 号: | | 主题分类: | 科技创新 |\n发布机构: | 县科学技术局 | 成文日期: | "
+            "2024年01月02日 |\n标 题: | 关于量子通信试点的通知 | ||\n"
+            "一、总体要求\n开展量子通信试点工作。\n",
+            encoding="utf-8",
+        )
+        full_build(corpus_copy, index_dir)  # a new build swapped in beside the served one
+        assert [_total(base, "量子通信试点") for _ in range(6)] == [1] * 6
+        (corpus_copy / "new.txt").unlink()
+        update(corpus_copy, index_dir)  # incremental: the document is deleted in place
+        assert [_total(base, "量子通信试点") for _ in range(6)] == [0] * 6
     finally:
         server.terminate()
         server.wait(timeout=30)

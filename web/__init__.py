@@ -9,21 +9,28 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search import config
+from web import cors
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then GOVSEARCH_* settings, then `test_config` overrides."""
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
-    app.config.from_mapping(INDEX_DIR=str(config.get_path("index")))
+    app.config.from_mapping(
+        INDEX_DIR=str(config.get_path("index")), CORS_ORIGINS=cors.allowed_origins()
+    )
     if test_config:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
+    if isinstance(app.config["CORS_ORIGINS"], str):
+        app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
-    from web import api, pages
+    from web import api, embed, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(embed.bp)
+    cors.install(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[str, int]:

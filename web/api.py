@@ -15,6 +15,7 @@ from search.documents import DocumentView, anchor_of, load_document, load_sectio
 from search.errors import IndexMissing, QueryError
 from search.results import run_search
 from web.engine import search_index
+from web.openapi import openapi_document
 from web.params import search_request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -46,6 +47,11 @@ def hit_url(doc_id: str, section_id: str, query: str) -> str:
     return url_for(
         "pages.document", doc_id=doc_id, _anchor=anchor_of(section_id), _external=True, **params
     )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
 
 
 @bp.get("/search")

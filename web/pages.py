@@ -51,7 +51,9 @@ def search() -> Response | tuple[str, int]:
         return render_template("search.html", error=str(error), results=None), 400
     except IndexMissing as error:
         return render_template("search.html", error=str(error), results=None), 503
-    page = render_template("search.html", results=results, error=None, **_controls(results))
+    page = render_template(
+        "search.html", results=results, error=None, external=False, **_controls(results)
+    )
     json_url = url_for("api.search") + "?" + encode(state(search_request_))
     return _alternate(Response(page), json_url)
 

@@ -1,0 +1,70 @@
+"""Search on other sites: the embeddable widget, an iframe page, OpenSearch and Atom feeds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+
+from search.errors import IndexMissing, QueryError
+from search.query import SearchRequest
+from search.results import run_search
+from web.engine import search_index
+from web.params import query_string, search_request, state
+
+bp = Blueprint("embed", __name__)
+
+FEED_SIZE = 20
+
+
+@bp.get("/embed.js")
+def widget() -> Response:
+    """The widget: `<div data-govsearch>` + this script on any page (see README)."""
+    response = current_app.send_static_file("embed.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # a public, credential-free script
+    return response
+
+
+@bp.get("/embed")
+def frame() -> tuple[str, int] | str:
+    """The results alone, for an <iframe>; links open in the top window."""
+    g.query = request.args.get("q", "")
+    try:
+        asked = search_request(request.args)
+        results = run_search(search_index(), asked)
+    except QueryError as error:
+        return render_template("embed.html", error=str(error), results=None), 400
+    except IndexMissing as error:
+        return render_template("embed.html", error=str(error), results=None), 503
+    return render_template(
+        "embed.html", results=results, error=None, external=True, all_results=_results_page(asked)
+    )
+
+
+def _results_page(asked: SearchRequest) -> str:
+    """The service's own results page for the same search, as an absolute URL."""
+    return url_for("pages.search", _external=True) + "?" + query_string(state(asked))
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    body = render_template("opensearch.xml")
+    return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/search.atom")
+def feed() -> Response | tuple[Response, int]:
+    """Newest first: follow a search (with its filters) in a feed reader."""
+    g.query = request.args.get("q", "")
+    try:
+        asked = search_request(request.args)
+        newest = replace(asked, sort="date", page=1, size=FEED_SIZE, collapse=True, doc_id=None)
+        results = run_search(search_index(), newest)
+    except QueryError as error:
+        return Response(str(error), status=400, mimetype="text/plain"), 400
+    except IndexMissing as error:
+        return Response(str(error), status=503, mimetype="text/plain"), 503
+    page = _results_page(asked)
+    body = render_template("feed.atom.xml", results=results, page_url=page, feed_url=request.url)
+    return Response(body, mimetype="application/atom+xml")

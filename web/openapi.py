@@ -1,0 +1,222 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+Its schemas are JSON Schema (2020-12); the tests validate real responses against them, so the
+document cannot drift from what the API sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.query import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
+
+_HTML_NOTE = (
+    "HTML: the document's text with every character escaped, and the matches wrapped in "
+    "<mark>…</mark>. Insert it as HTML only as it is; everything else in the API is plain text "
+    "and must be escaped by the consumer."
+)
+
+
+def _string(description: str = "", nullable: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string"}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object with these properties, all required but the `optional` ones."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties}
+
+
+_YEAR = {"type": ["integer", "null"]}
+_COUNT = {"type": "integer", "minimum": 0}
+
+SCHEMAS: dict[str, Any] = {
+    "Hit": _object(
+        {
+            "id": _string("Section id: <doc_id>:s-<n>."),
+            "doc_id": _string(),
+            "title": _string(),
+            "agency": _string("发布机构."),
+            "year": _YEAR,
+            "topic": _string("主题分类."),
+            "date": _string("ISO date, publication or else writing.", nullable=True),
+            "heading": _string(),
+            "breadcrumb": {"type": "array", "items": _string()},
+            "url": _string("Absolute link to the section on its document's page."),
+            "passages": {"type": "array", "items": _string(_HTML_NOTE), "maxItems": 3},
+            "more_sections": _COUNT,
+        }
+    ),
+    "FacetValue": _object(
+        {"value": {"type": ["string", "integer"]}, "count": _COUNT, "selected": {"type": "boolean"}}
+    ),
+    "SearchResponse": _object(
+        {
+            "ok": {"const": True},
+            "total": {**_COUNT, "description": "Documents when collapsed, else sections."},
+            "total_sections": _COUNT,
+            "page": {"type": "integer", "minimum": 1},
+            "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
+            "collapse": {"type": "boolean"},
+            "sort": {"enum": ["relevance", "date"]},
+            "relaxed": {
+                "type": "boolean",
+                "description": "No section matched every word: ranked by the words found.",
+            },
+            "full_matches": _COUNT,
+            "took_ms": {"type": "number"},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": _object(
+                {
+                    name: {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}
+                    for name in ("agency", "year", "topic")
+                }
+            ),
+            "suggestion": _string("A query that finds more (did you mean).", nullable=True),
+        }
+    ),
+    "Section": _object(
+        {
+            "id": _string(),
+            "anchor": _string("Fragment of the section on its document's page."),
+            "heading": _string(),
+            "breadcrumb": {"type": "array", "items": _string()},
+            "text": _string("Plain text."),
+            "url": _string(),
+        }
+    ),
+    "DocumentMeta": _object(
+        {
+            "doc_id": _string(),
+            "title": _string(),
+            "agency": _string(),
+            "topic": _string(),
+            "year": _YEAR,
+            "date": _string(nullable=True),
+            "written": _string("成文日期.", nullable=True),
+            "published": _string("发布日期.", nullable=True),
+            "doc_number": _string("发文字号."),
+            "index_number": _string("索引号."),
+            "url": _string(),
+        }
+    ),
+    "Error": _object(
+        {
+            "ok": {"const": False},
+            "error": _string("What went wrong and, for a parameter, why."),
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "parameter": _string("The offending query parameter (400 only)."),
+        },
+        optional=("parameter",),
+    ),
+}
+SCHEMAS["DocumentResponse"] = _object(
+    {
+        "ok": {"const": True},
+        "document": {
+            "allOf": [{"$ref": "#/components/schemas/DocumentMeta"}],
+            "required": ["sections"],
+            "properties": {
+                "sections": {"type": "array", "items": {"$ref": "#/components/schemas/Section"}}
+            },
+        },
+    }
+)
+SCHEMAS["SectionResponse"] = _object(
+    {
+        "ok": {"const": True},
+        "section": {"$ref": "#/components/schemas/Section"},
+        "document": {"$ref": "#/components/schemas/DocumentMeta"},
+    }
+)
+
+
+def _param(
+    name: str, schema: dict[str, Any], description: str, where: str = "query"
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+SEARCH_PARAMETERS = [
+    _param(
+        "q",
+        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+        'Words, "phrase", -excluded, A OR B, 标题:词, a 发文字号 or 索引号, or a question.',
+    ),
+    _param(
+        "agency",
+        {"type": "array", "items": {"type": "string"}},
+        "发布机构; repeat for several.",
+    ),
+    _param("year", {"type": "string"}, "A year (2020) or a range (2018-2020, 2018-)."),
+    _param("topic", {"type": "string"}, "主题分类."),
+    _param("sort", {"enum": ["relevance", "date"]}, "Newest first with date."),
+    _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number."),
+    _param("size", {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}, "Hits per page."),
+    _param("collapse", {"type": "boolean"}, "One hit per document (default true)."),
+    _param("doc", {"type": "string"}, "Only the sections of this document."),
+]
+
+
+def _responses(ok_schema: str, *errors: int) -> dict[str, Any]:
+    reasons = {
+        400: "A parameter is invalid; `parameter` names it.",
+        404: "No such document or section.",
+        503: "There is no index yet.",
+    }
+    responses = {"200": _json_response("Success.", ok_schema)}
+    for status in errors:
+        responses[str(status)] = _json_response(reasons[status], "Error")
+    return responses
+
+
+def _json_response(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "govsearch",
+            "version": "1",
+            "description": "Search Chinese government documents section by section.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Ranked sections with passages, facets and totals.",
+                    "parameters": SEARCH_PARAMETERS,
+                    "responses": _responses("SearchResponse", 400, 503),
+                }
+            },
+            "/api/docs/{doc_id}": {
+                "get": {
+                    "summary": "A document's metadata and its sections in reading order.",
+                    "parameters": [_param("doc_id", {"type": "string"}, "Document id.", "path")],
+                    "responses": _responses("DocumentResponse", 404, 503),
+                }
+            },
+            "/api/sections/{section_id}": {
+                "get": {
+                    "summary": "One section and its document's metadata.",
+                    "parameters": [_param("section_id", {"type": "string"}, "Section id.", "path")],
+                    "responses": _responses("SectionResponse", 404, 503),
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

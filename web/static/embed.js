@@ -1,0 +1,169 @@
+/* govsearch widget: a search box and results inside any page.
+ *
+ *   <div data-govsearch data-agency="阳城县人民政府" data-size="5"
+ *        data-results-page="https://search.example.gov.cn/search"></div>
+ *   <script src="https://search.example.gov.cn/embed.js" async></script>
+ *
+ * Options (all optional): data-agency, data-topic (fixed filters), data-size (1-20, default
+ * 5), data-results-page (where "all results" links to; default the service's own page),
+ * data-query (a first search to run). Everything is drawn inside a shadow root, so the
+ * host page's styles and the widget's do not touch. The API sends passages as escaped HTML
+ * with <mark>; every other value is inserted as text.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = new URL(script ? script.src : "/embed.js", location.href).origin;
+
+  var STYLE = [
+    ":host { all: initial; display: block; font: 15px/1.6 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif; color: #1f2328; }",
+    "form { display: flex; gap: 0; margin: 0 0 .6em; }",
+    "input { flex: 1; min-width: 0; padding: .45em .6em; font: inherit; border: 1px solid #8c959f; border-radius: 4px 0 0 4px; }",
+    "button { padding: .45em 1em; font: inherit; border: 0; background: #b4232a; color: #fff; border-radius: 0 4px 4px 0; cursor: pointer; }",
+    "button.link { background: none; color: #0b57d0; padding: 0 .2em; border-radius: 0; }",
+    "button.link[aria-pressed=true] { font-weight: 700; color: #1f2328; }",
+    "ol { list-style: none; padding: 0; margin: 0; }",
+    "li.hit { margin: 0 0 1em; }",
+    "h3 { font-size: 1.05em; margin: 0; }",
+    "a { color: #0b57d0; }",
+    ".meta, .summary, .facets { color: #57606a; font-size: .9em; margin: .1em 0; }",
+    ".passage { margin: .2em 0; }",
+    "mark { background: #fff1a8; color: inherit; }",
+    ".error { color: #b4232a; }",
+    ".pager { display: flex; gap: 1em; }"
+  ].join("\n");
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function Widget(host) {
+    this.host = host;
+    this.fixed = { agency: host.dataset.agency || "", topic: host.dataset.topic || "" };
+    this.size = Math.min(20, Math.max(1, parseInt(host.dataset.size || "5", 10) || 5));
+    this.resultsPage = host.dataset.resultsPage || base + "/search";
+    this.state = { q: host.dataset.query || "", page: 1, agency: "", year: "", topic: "" };
+    this.root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    this.root.appendChild(el("style", {}, STYLE));
+    this.form = el("form", { role: "search" });
+    var label = el("label", { "for": "gs-q", style: "position:absolute;left:-9999px" }, "检索词");
+    this.input = el("input", { id: "gs-q", type: "search", name: "q", placeholder: "搜索政府文件", autocomplete: "off" });
+    this.input.value = this.state.q;
+    this.form.appendChild(label);
+    this.form.appendChild(this.input);
+    this.form.appendChild(el("button", { type: "submit" }, "搜索"));
+    this.output = el("div", { "aria-live": "polite" });
+    this.root.appendChild(this.form);
+    this.root.appendChild(this.output);
+    var self = this;
+    this.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.state = { q: self.input.value.trim(), page: 1, agency: "", year: "", topic: "" };
+      self.search();
+    });
+    if (this.state.q) this.search();
+  }
+
+  Widget.prototype.params = function () {
+    var p = new URLSearchParams({ q: this.state.q });
+    var agency = this.fixed.agency || this.state.agency;
+    var topic = this.fixed.topic || this.state.topic;
+    if (agency) p.set("agency", agency);
+    if (topic) p.set("topic", topic);
+    if (this.state.year) p.set("year", this.state.year);
+    return p;
+  };
+
+  Widget.prototype.search = function () {
+    var self = this;
+    var p = this.params();
+    p.set("size", String(this.size));
+    p.set("page", String(this.state.page));
+    this.output.textContent = "正在检索…";
+    fetch(base + "/api/search?" + p.toString(), { credentials: "omit" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) { self.render(body); })
+      .catch(function () { self.output.replaceChildren(el("p", { "class": "error" }, "暂时无法检索，请稍后再试。")); });
+  };
+
+  Widget.prototype.render = function (body) {
+    var out = [];
+    if (!body.ok) {
+      this.output.replaceChildren(el("p", { "class": "error" }, body.error));
+      return;
+    }
+    out.push(el("p", { "class": "summary" }, "找到 " + body.total + " 份文件"));
+    out.push(this.facets(body.facets));
+    var list = el("ol", { "class": "hits" });
+    body.hits.forEach(function (hit) {
+      var item = el("li", { "class": "hit" });
+      var heading = el("h3");
+      heading.appendChild(el("a", { href: hit.url, target: "_top" }, hit.title));
+      item.appendChild(heading);
+      item.appendChild(el("p", { "class": "meta" }, [hit.agency, hit.date || hit.year, hit.topic].filter(Boolean).join(" · ")));
+      hit.passages.forEach(function (passage) {
+        var p = el("p", { "class": "passage" });
+        p.innerHTML = passage; // escaped by the service; only <mark> is markup
+        item.appendChild(p);
+      });
+      list.appendChild(item);
+    });
+    out.push(list);
+    if (!body.hits.length) out.push(el("p", { "class": "empty" }, "没有找到匹配的章节，试试更短的关键词。"));
+    out.push(this.pager(body));
+    var more = el("a", { href: this.resultsPage + "?" + this.params().toString(), target: "_top" }, "查看全部结果");
+    var moreLine = el("p");
+    moreLine.appendChild(more);
+    out.push(moreLine);
+    this.output.replaceChildren.apply(this.output, out);
+  };
+
+  Widget.prototype.facets = function (facets) {
+    var self = this;
+    var box = el("div", { "class": "facets" });
+    [["year", "年份"], ["agency", "发布机构"], ["topic", "主题"]].forEach(function (pair) {
+      var name = pair[0];
+      if (self.fixed[name] || !facets[name] || !facets[name].length) return;
+      var line = el("div", { "class": "facet facet-" + name }, pair[1] + "：");
+      facets[name].slice(0, 6).forEach(function (value) {
+        var button = el("button", { type: "button", "class": "link", "aria-pressed": String(value.selected) },
+          value.value + " (" + value.count + ")");
+        button.addEventListener("click", function () {
+          self.state[name] = value.selected ? "" : String(value.value);
+          self.state.page = 1;
+          self.search();
+        });
+        line.appendChild(button);
+      });
+      box.appendChild(line);
+    });
+    return box;
+  };
+
+  Widget.prototype.pager = function (body) {
+    var self = this;
+    var nav = el("nav", { "class": "pager", "aria-label": "分页" });
+    var last = Math.max(1, Math.ceil(body.total / body.size));
+    function go(page, text, rel) {
+      var b = el("button", { type: "button", "class": "link", rel: rel }, text);
+      b.addEventListener("click", function () { self.state.page = page; self.search(); });
+      nav.appendChild(b);
+    }
+    if (body.page > 1) go(body.page - 1, "上一页", "prev");
+    if (last > 1) nav.appendChild(el("span", {}, body.page + " / " + last));
+    if (body.page < last) go(body.page + 1, "下一页", "next");
+    return nav;
+  };
+
+  function start() {
+    var hosts = document.querySelectorAll("[data-govsearch]");
+    Array.prototype.forEach.call(hosts, function (host) {
+      if (!host.govsearch) host.govsearch = new Widget(host);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

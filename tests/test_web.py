@@ -200,3 +200,14 @@ def test_markup_inside_a_document_is_shown_as_text(tmp_path: Path) -> None:
         page = client.get(url).get_data(as_text=True)
         assert "<script>" not in page and "<b>" not in page
         assert "&lt;script&gt;" in page
+
+
+def test_pages_point_browsers_to_opensearch_and_the_feed(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "法治", "year": "2021"}).get_data(as_text=True)
+    assert 'rel="search" type="application/opensearchdescription+xml"' in page
+    feed = re.search(r'type="application/atom\+xml"[^>]*href="([^"]+)"', page)
+    assert feed is not None
+    response = client.get(html.unescape(feed.group(1)))
+    assert response.mimetype == "application/atom+xml" and "2021年度" in response.get_data(
+        as_text=True
+    )

@@ -51,10 +51,16 @@ def search() -> Response | tuple[str, int]:
         return render_template("search.html", error=str(error), results=None), 400
     except IndexMissing as error:
         return render_template("search.html", error=str(error), results=None), 503
+    query = encode(state(search_request_))
     page = render_template(
-        "search.html", results=results, error=None, external=False, **_controls(results)
+        "search.html",
+        results=results,
+        error=None,
+        external=False,
+        feed_url=url_for("embed.feed") + "?" + query,
+        **_controls(results),
     )
-    json_url = url_for("api.search") + "?" + encode(state(search_request_))
+    json_url = url_for("api.search") + "?" + query
     return _alternate(Response(page), json_url)
 
 

@@ -54,6 +54,7 @@ screenshots: $(VENV)/.installed-test browser
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) index/current index/build-* index/.lock bench/.index
+	rm -rf $(VENV) index/current index/build-* index/.lock bench/.index bench/.naive

@@ -1,6 +1,7 @@
 """Index build benchmark on the shared corpus, against the naive setup, in the same run.
 
     python bench/index.py [--skip-naive] [--procs 2] [--keep bench/.index]
+                          [--keep-naive bench/.naive]
 
 Measures, each build in its own child process (so peak RSS is its own):
   * govsearch: full build (word + bigram fields), then an incremental update of one
@@ -8,7 +9,8 @@ Measures, each build in its own child process (so peak RSS is its own):
   * naive: jieba's ChineseAnalyzer + Whoosh's default writer, one word field, the same
     sections (what jieba's README suggests);
   * the floor: jieba segmenting the same text (search mode) on one core, and rjieba.
-The govsearch index is left in --keep for bench/known_items.py.
+The govsearch index is left in --keep (for bench/relevance.py and bench/query.py), the naive
+one in --keep-naive (for bench/query.py's comparison).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true", help="skip the slow baseline")
     parser.add_argument("--procs", default="2")
     parser.add_argument("--keep", type=Path, default=ROOT / "bench" / ".index")
+    parser.add_argument("--keep-naive", type=Path, default=ROOT / "bench" / ".naive")
     args = parser.parse_args()
     corpus = shared_corpus()
     work = Path(tempfile.mkdtemp(prefix="govsearch-bench-"))
@@ -141,6 +144,9 @@ def main() -> None:
         if args.keep:
             shutil.rmtree(args.keep, ignore_errors=True)
             shutil.move(str(work / "ix"), args.keep)  # `current` is a relative link
+        if naive and args.keep_naive:
+            shutil.rmtree(args.keep_naive, ignore_errors=True)
+            shutil.move(str(work / "naive"), args.keep_naive)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

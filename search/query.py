@@ -33,6 +33,7 @@ FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
+_CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -269,6 +270,7 @@ class CompiledQuery:
     relaxed: q.Query | None  # None when relaxing would not change anything
     words: frozenset[str]
     runs: tuple[str, ...]
+    asks: bool = False  # reads as a question (question words, or punctuation between clauses)
 
 
 def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
@@ -299,7 +301,19 @@ def compile_query(text: str) -> CompiledQuery:
     relaxed = None
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
         relaxed = _relaxed(strict, clause_queries, excluded)
-    return CompiledQuery(_with_exclusions(strict, excluded), relaxed, words, runs)
+    return CompiledQuery(
+        _with_exclusions(strict, excluded), relaxed, words, runs, asks=reads_as_question(text)
+    )
+
+
+def reads_as_question(text: str) -> bool:
+    """Question words, or sentence punctuation inside the text: a question or a sentence,
+    not a keyword query or a run of characters pasted from a document."""
+    if _CLAUSE_MARK.search(text.strip().rstrip("？?。.！!")) or text.strip()[-1:] in "？?":
+        return True
+    asked = question_words()
+    # every word, stop words included: 吗 and 呢 are both
+    return any(word in asked for word, *_ in word_tokens(text, False, frozenset()))
 
 
 def _relaxed(

@@ -21,8 +21,9 @@ from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, c
 from search.schema import BREADCRUMB_SEPARATOR
 from search.suggest import suggest, worth_suggesting
 
-# When requiring every word finds nothing, or finds little (FEW_HITS) for a query of this many
-# words (a question), rank by the words instead, full matches first.
+# When requiring every word finds nothing, or finds little (FEW_HITS) for a question of this
+# many words, rank by the words instead, full matches first. Text pasted from a document is
+# not relaxed when found: the sections that contain it are the answer.
 LONG_QUERY = 3
 
 
@@ -142,7 +143,8 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         matched = set(searcher.docs_for_query(query))
         strict_count = len(filters.narrow(matched))
         relaxed = compiled.relaxed is not None and (
-            strict_count == 0 or strict_count < FEW_HITS and len(compiled.words) >= LONG_QUERY
+            strict_count == 0
+            or strict_count < FEW_HITS and compiled.asks and len(compiled.words) >= LONG_QUERY
         )
         if relaxed:
             query = compiled.relaxed

@@ -2,7 +2,9 @@
 
 Tried only when a search finds little. Candidates replace one term (or one of its words)
 with a word of the index one character away (replaced, added or dropped), as Whoosh's
-corrector finds them in the body lexicon. Traditional characters, full-width forms and the
+corrector finds them in the body lexicon among the words with the same first character
+(as Lucene's spell checker does by default: scanning the whole lexicon per word costs about
+half a second on a large index). Traditional characters, full-width forms and the
 synonyms in `data/synonyms.txt` need no suggestion: every query already searches them.
 """
 
@@ -50,7 +52,7 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
     candidates = (
         folded.replace(word, better)
         for word in tried[:MAX_WORDS_TRIED]
-        for better in corrector.suggest(word, limit=3, maxdist=1)
+        for better in corrector.suggest(word, limit=3, maxdist=1, prefix=1)
         if better != word
     )
     return list(dict.fromkeys(candidates))

@@ -6,7 +6,13 @@ import pytest
 
 from search.errors import QueryError
 from search.live import SearchIndex
-from search.query import SearchRequest, bigram_runs, content_words, parse_year
+from search.query import (
+    SearchRequest,
+    bigram_runs,
+    content_words,
+    parse_year,
+    reads_as_question,
+)
 from search.querylang import Clause, Term, parse
 from search.results import run_search
 
@@ -64,6 +70,21 @@ def test_content_words_drop_question_words_and_lone_characters() -> None:
     # a lone character the synonym list knows says what the question is about
     assert "狗" in content_words("被邻居家的狗咬伤怎么办")
     assert "被" not in content_words("被邻居家的狗咬伤怎么办")
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("夫妻一方经营个体工商户所欠债务，谁偿还？", True),
+        ("如何起诉已注销的个体工商户", True),
+        ("物业费要交吗", True),
+        ("营商环境 深圳", False),
+        ("建设单位应当将扬尘污染防治费用列入", False),
+        ("优化营商环境。", False),
+    ],
+)
+def test_questions_are_told_from_keywords_and_pasted_text(text: str, asks: bool) -> None:
+    assert reads_as_question(text) is asks
 
 
 def test_filters_narrow_without_reordering(sample_index: Path) -> None:

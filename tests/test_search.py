@@ -118,6 +118,13 @@ def test_full_matches_come_before_partial_ones(index: SearchIndex) -> None:
     assert {h.id for h in relaxed.hits[: len(strict)]} == strict
 
 
+def test_pasted_text_found_as_it_is_is_not_relaxed(index: SearchIndex) -> None:
+    pasted = search(index, "建设单位应当将扬尘污染防治费用列入工程造价", collapse="false")
+    assert not pasted.relaxed and pasted.total == pasted.full_matches == 1
+    assert pasted.suggestion is None
+    assert "<mark>" in pasted.hits[0].passages[0]
+
+
 def test_a_short_query_with_a_typo_gets_a_suggestion(index: SearchIndex) -> None:
     typo = search(index, "营商环竟")
     assert typo.suggestion == "营商环境"

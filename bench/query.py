@@ -1,0 +1,156 @@
+"""Query latency in process, over a realistic mix, against the naive setup in the same run.
+
+    python bench/query.py [--index bench/.index] [--naive bench/.naive] [--per-kind 60]
+
+Each govsearch query is a full `run_search` for the first page: search, facets, collapse and
+highlighted passages. The mix (drawn with a fixed seed from the index itself and from STARD):
+  keyword    1-3 words taken from a random section
+  pasted     a run of 4-12 characters copied from a document (the known-item sampler)
+  question   a STARD dev question, as people ask it
+  filtered   a keyword query narrowed to the agency and year of the section it came from
+  date       a keyword query sorted newest first
+  deep       a keyword query on page 5-20
+The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the same
+sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
+questions, the top 10 (or the deep page) without facets or passages; it has no agency or
+date fields, so filtered and date queries run as plain keyword queries there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.known_items import sample_known_items  # noqa: E402
+from bench.relevance import load_stard  # noqa: E402
+from bench.shared import shared_corpus, shared_dir  # noqa: E402
+from search.live import SearchIndex  # noqa: E402
+from search.query import SearchRequest, precise_words  # noqa: E402
+from search.results import run_search  # noqa: E402
+
+KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")
+Query = tuple[str, dict[str, object]]  # text, SearchRequest.create keywords
+
+
+def sample_mix(index: SearchIndex, per_kind: int, seed: int) -> dict[str, list[Query]]:
+    """The query mix, the same for a given index and seed."""
+    rng = random.Random(seed)
+    keyword: list[Query] = []
+    filtered: list[Query] = []
+    with index.searcher() as searcher:
+        count = searcher.doc_count_all()
+        while len(keyword) < per_kind * 3:
+            stored = searcher.stored_fields(rng.randrange(count))
+            words = [w for w in precise_words(stored.get("body", "")) if len(w) > 1]
+            if len(words) < 3:
+                continue
+            text = " ".join(rng.sample(words, rng.randint(1, 3)))
+            keyword.append((text, {}))
+            if stored.get("agency") and stored.get("year"):
+                filtered.append((text, {"agencies": [stored["agency"]], "year": stored["year"]}))
+    stard = load_stard(shared_dir() / "bench" / "stard")
+    questions = [(text, {}) for text in list(stard.questions.values())[:per_kind]]
+    pasted = [(item.text, {}) for item in sample_known_items(shared_corpus(), per_kind, seed)]
+    return {
+        "keyword": keyword[:per_kind],
+        "pasted": pasted,
+        "question": questions,
+        "filtered": filtered[:per_kind],
+        "date": [(t, {"sort": "date"}) for t, _ in keyword[per_kind : per_kind * 2]],
+        "deep": [(t, {"page": rng.randint(5, 20)}) for t, _ in keyword[per_kind * 2 :]],
+    }
+
+
+def timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return statistics.median(values), cuts[94], cuts[98]
+
+
+def govsearch_runner(index: SearchIndex) -> Callable[[str, Query], float]:
+    def run(kind: str, query: Query) -> float:
+        request = SearchRequest.create(query[0], **query[1])  # type: ignore[arg-type]
+        return timed(lambda: run_search(index, request))
+
+    return run
+
+
+def naive_runner(naive_dir: Path) -> Callable[[str, Query], float]:
+    from whoosh import index as whoosh_index
+    from whoosh.qparser import OrGroup, QueryParser
+
+    ix = whoosh_index.open_dir(str(naive_dir))
+    searcher = ix.searcher()
+    parsers = {
+        "and": QueryParser("body", ix.schema),
+        "or": QueryParser("body", ix.schema, group=OrGroup),
+    }
+
+    def run(kind: str, query: Query) -> float:
+        parser = parsers["or" if kind == "question" else "and"]
+        page = int(query[1].get("page", 1))  # type: ignore[call-overload]
+
+        def search() -> None:
+            searcher.search(parser.parse(query[0]), limit=page * 10)
+
+        return timed(search)
+
+    return run
+
+
+Timings = dict[str, list[float]]
+
+
+def measure(run: Callable[[str, Query], float], mix: dict[str, list[Query]]) -> Timings:
+    for kind in KINDS:  # warm up: caches, first-use imports, the OS page cache
+        for query in mix[kind][:3]:
+            run(kind, query)
+    return {kind: [run(kind, query) for query in mix[kind]] for kind in KINDS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "bench" / ".index")
+    parser.add_argument("--naive", type=Path, default=ROOT / "bench" / ".naive")
+    parser.add_argument("--per-kind", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if not (args.index / "current").exists():
+        sys.exit(f"no index in {args.index}: run bench/index.py first")
+    with SearchIndex(args.index) as index:
+        mix = sample_mix(index, args.per_kind, args.seed)
+        ours = measure(govsearch_runner(index), mix)
+    naive = None
+    if (args.naive / "MAIN_WRITELOCK").exists() or any(args.naive.glob("*.toc")):
+        naive = measure(naive_runner(args.naive), mix)
+    else:
+        print(f"(no naive index in {args.naive}: bench/index.py --keep-naive builds it)")
+    print(f"{'kind':<10}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", end="")
+    print(f"{'naive p50':>11}{'naive p95':>11}{'p95 ratio':>11}" if naive else "")
+    for kind in KINDS:
+        p50, p95, p99 = percentiles(ours[kind])
+        line = f"{kind:<10}{len(ours[kind]):>4}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}"
+        if naive:
+            n50, n95, _ = percentiles(naive[kind])
+            line += f"{n50:>11.1f}{n95:>11.1f}{n95 / p95:>10.2f}x"
+        print(line)
+    everything = [v for values in ours.values() for v in values]
+    p50, p95, p99 = percentiles(everything)
+    print(f"{'all':<10}{len(everything):>4}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

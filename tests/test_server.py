@@ -66,6 +66,10 @@ def test_serve_answers_searches(sample_index: Path) -> None:
         assert status == 200
         assert "<mark>扬尘污染防治</mark>" in page
         assert fetch(base + "/search?q=x&page=-1")[0] == 400
+        status, script = fetch(base + "/embed.js")
+        assert status == 200 and "data-govsearch" in script
+        status, spec = fetch(base + "/api/openapi.json")
+        assert status == 200 and json.loads(spec)["servers"] == [{"url": base}]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -32,13 +32,13 @@ class FacetValue:
 
 
 class DocValues:
-    """Column values by document number for one searcher (facet fields and doc_id), and
-    each document's ranking prior."""
+    """Column values by document number for one searcher (facet fields, doc_id and date),
+    and each document's ranking prior."""
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
         self.columns: dict[str, list[Any]] = {
-            name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id")
+            name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id", "date")
         }
         factors = {topic: authority_factor(topic) for topic in set(self.columns["topic"])}
         self.priors = [factors[topic] for topic in self.columns["topic"]]

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from whoosh import query as q
-from whoosh import sorting
-from whoosh.searching import Hit, Searcher
+from whoosh.searching import Searcher
 
 from search.facets import FACET_FIELDS, FacetValue, facet_values
 from search.highlight import passages, run_spans, word_spans
 from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
+from search.ranking import ranked, score_all
 from search.schema import BREADCRUMB_SEPARATOR
 from search.suggest import suggest, worth_suggesting
 
@@ -76,12 +76,12 @@ class SearchResults:
         }
 
 
-def _hit(searcher: Searcher, hit: Hit, compiled: CompiledQuery, more_sections: int) -> SearchHit:
-    stored = hit.fields()
+def _hit(
+    searcher: Searcher, docnum: int, score: float, compiled: CompiledQuery, more_sections: int
+) -> SearchHit:
+    stored = searcher.stored_fields(docnum)
     body = stored.get("body", "")
-    spans = word_spans(searcher, "body", hit.docnum, compiled.words) + run_spans(
-        body, compiled.runs
-    )
+    spans = word_spans(searcher, "body", docnum, compiled.words) + run_spans(body, compiled.runs)
     breadcrumb = stored.get("breadcrumb", "")
     return SearchHit(
         id=stored["id"],
@@ -95,7 +95,7 @@ def _hit(searcher: Searcher, hit: Hit, compiled: CompiledQuery, more_sections: i
         breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
         passages=passages(body, spans),
         more_sections=more_sections,
-        score=hit.score if isinstance(hit.score, float) else 0.0,
+        score=float(score),
     )
 
 
@@ -125,30 +125,24 @@ def _selected(request: SearchRequest, name: str, counts: dict[Any, int]) -> list
     return [y for y in counts if isinstance(y, int) and y and (low or 0) <= y <= (high or 9999)]
 
 
-def _ordering(request: SearchRequest) -> Any:
-    if request.sort == "date":
-        return sorting.MultiFacet([sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()])
-    return None
-
-
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
     compiled = compile_query(request.text)
     with index.searcher() as searcher:
         values = index.doc_values
-        filter_parts = build_filter(request)
-        filters = _Filters(searcher, filter_parts)
-        query = compiled.strict
-        matched = set(searcher.docs_for_query(query))
-        strict_count = len(filters.narrow(matched))
+        filters = _Filters(searcher, build_filter(request))
+        scores = score_all(searcher, compiled.strict)
+        strict_count = len(filters.narrow(set(scores)))
         relaxed = compiled.relaxed is not None and (
             strict_count == 0
-            or strict_count < FEW_HITS and compiled.asks and len(compiled.words) >= LONG_QUERY
+            or strict_count < FEW_HITS
+            and compiled.asks
+            and len(compiled.words) >= LONG_QUERY
         )
         if relaxed:
-            query = compiled.relaxed
-            matched = set(searcher.docs_for_query(query))
+            scores = score_all(searcher, compiled.relaxed)
+        matched = set(scores)
         hits = filters.narrow(matched)
         per_document = values.count("doc_id", hits)
         results = SearchResults(
@@ -165,38 +159,26 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
             counts = values.count(name, docs)
             selected = _selected(request, name, counts)
             results.facets[name] = facet_values(counts, selected, by_value=name == "year")
-        ranked = q.And(
-            [query, *(q.ConstantScoreQuery(part, 0.0) for part in filter_parts.values())]
-        )
-        results.hits = _page(searcher, ranked, hits, request, compiled, per_document)
+        first = (request.page - 1) * request.size
+        page = ranked(
+            scores,
+            hits,
+            values,
+            first + request.size,
+            by_date=request.sort == "date",
+            collapse=request.collapse,
+        )[first:]
+        results.hits = [
+            _hit(
+                searcher,
+                docnum,
+                scores[docnum],
+                compiled,
+                per_document[values.columns["doc_id"][docnum]] - 1 if request.collapse else 0,
+            )
+            for docnum in page
+        ]
         if worth_suggesting(compiled, strict_count, results.total_sections):
             results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
-
-
-def _page(
-    searcher: Searcher,
-    query: q.Query,
-    hits: set[int],
-    request: SearchRequest,
-    compiled: CompiledQuery,
-    per_document: dict[str, int],
-) -> list[SearchHit]:
-    first = (request.page - 1) * request.size
-    if not hits or first >= len(hits):
-        return []
-    found = searcher.search(
-        query,
-        limit=first + request.size,
-        sortedby=_ordering(request),
-        collapse="doc_id" if request.collapse else None,
-        # The filters are part of `query` (scoring nothing): Whoosh's collapsing is bypassed
-        # when a filter set is passed. Block-quality skipping and collapsing do not mix either.
-        optimize=not request.collapse,
-    )
-    page = []
-    for hit in found[first : first + request.size]:
-        others = per_document.get(hit["doc_id"], 1) - 1 if request.collapse else 0
-        page.append(_hit(searcher, hit, compiled, others))
-    return page

@@ -1,0 +1,51 @@
+"""One scoring pass gives Whoosh's own scores; ordering, collapsing and date sorting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.live import SearchIndex
+from search.query import compile_query
+from search.ranking import ranked, score_all
+
+
+@pytest.fixture
+def index(sample_index: Path) -> SearchIndex:
+    return SearchIndex(sample_index)
+
+
+def test_scores_are_whooshs_own(index: SearchIndex) -> None:
+    query = compile_query("管理 工作").strict
+    with index.searcher() as searcher:
+        scores = score_all(searcher, query)
+        whoosh = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    assert scores.keys() == whoosh.keys() and len(scores) > 10
+    assert all(scores[d] == pytest.approx(whoosh[d]) for d in scores)
+
+
+def test_order_collapse_and_date(index: SearchIndex) -> None:
+    with index.searcher() as searcher:
+        scores = score_all(searcher, compile_query("管理").strict)
+        values = index.doc_values
+    docs = set(scores)
+    by_score = ranked(scores, docs, values, len(docs))
+    assert [scores[d] for d in by_score] == sorted(scores.values(), reverse=True)
+    assert ranked(scores, docs, values, 3) == by_score[:3]
+
+    doc_of = values.columns["doc_id"]
+    collapsed = ranked(scores, docs, values, len(docs), collapse=True)
+    assert len(collapsed) == len({doc_of[d] for d in docs})
+    # each document is represented by its best section, in the order of those sections
+    assert collapsed == [d for d in by_score if d in set(collapsed)]
+    for docnum in collapsed:
+        same = [d for d in docs if doc_of[d] == doc_of[docnum]]
+        assert scores[docnum] == max(scores[d] for d in same)
+
+    dates = values.columns["date"]
+    newest = ranked(scores, docs, values, len(docs), by_date=True)
+    assert [dates[d] for d in newest] == sorted((dates[d] for d in docs), reverse=True)
+    for a, b in zip(newest, newest[1:], strict=False):
+        if dates[a] == dates[b]:
+            assert scores[a] >= scores[b]

@@ -21,7 +21,7 @@ from search.querylang import parse
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
 SHORT_QUERY_WORDS = 4
-COMMON = 20  # a word in this many sections is not a typo
+COMMON = 3  # a word found in this many sections is a word, not a typo (行凶 is not 行政)
 GAIN = 2  # the suggestion must find at least this many times as many hits
 
 

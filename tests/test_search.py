@@ -118,6 +118,21 @@ def test_full_matches_come_before_partial_ones(index: SearchIndex) -> None:
     assert {h.id for h in relaxed.hits[: len(strict)]} == strict
 
 
+def test_a_rare_real_word_is_not_corrected_to_a_common_one(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = [f"第{n}条 行政机关应当依法履行职责。" for n in "一二三四五六七八九十"]
+    sections += ["第十一条 对持刀行凶的，依法处理。", "第十二条 行凶者应当赔偿。"]
+    sections += ["第十三条 制止行凶的行为受法律保护。"]
+    (corpus / "rules.txt").write_text(
+        _document("法律", "某县司法局", "某县治安规定", "\n".join(sections) + "\n"), "utf-8"
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as live:
+        assert search(live, "行凶").suggestion is None
+        assert search(live, "行攻").suggestion == "行政"
+
+
 def test_pasted_text_found_as_it_is_is_not_relaxed(index: SearchIndex) -> None:
     pasted = search(index, "建设单位应当将扬尘污染防治费用列入工程造价", collapse="false")
     assert not pasted.relaxed and pasted.total == pasted.full_matches == 1

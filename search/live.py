@@ -3,13 +3,15 @@
 One searcher is kept and refreshed per search (Whoosh reuses the readers of unchanged
 segments), so a request does not reopen every segment file; when a full rebuild has swapped
 in a new build, the next search opens that build instead, without a restart. Column values
-for facets are cached per generation of the index.
+for facets, and recent results (`ResultCache`), are kept per generation of the index: both
+are dropped the moment the index changes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,11 +24,42 @@ from search.store import live_build, open_index
 
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
+# Results of this many recent searches are kept: portal traffic repeats its popular queries.
+RESULT_CACHE_SIZE = 256
+
+
+class ResultCache:
+    """Least-recently-used results by request, for one generation of the index."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+
+    def get(self, key: Hashable) -> object | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: object) -> None:
+        if self.size <= 0:
+            return
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path | str) -> None:
+    def __init__(self, index_dir: Path | str, cache_size: int = RESULT_CACHE_SIZE) -> None:
         self.index_dir = Path(index_dir)
+        self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)
         self._searcher: Searcher | None = None
@@ -53,6 +86,7 @@ class SearchIndex:
         if fresh is not self._searcher or self._values is None:
             self._searcher, self._values = fresh, DocValues(fresh)
             fresh.weighting = PriorWeighting(self._values.priors, **BM25_OPTIONS)
+            self.results.clear()
         return fresh
 
     @property

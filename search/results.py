@@ -7,13 +7,13 @@ The CLI, the pages and the JSON API all render this one object.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.facets import FACET_FIELDS, FacetValue, facet_values
+from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
 from search.highlight import passages, run_spans, word_spans
 from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
@@ -25,6 +25,8 @@ from search.suggest import suggest, worth_suggesting
 # many words, rank by the words instead, full matches first. Text pasted from a document is
 # not relaxed when found: the sections that contain it are the answer.
 LONG_QUERY = 3
+# Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
+CACHED_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -128,57 +130,66 @@ def _selected(request: SearchRequest, name: str, counts: dict[Any, int]) -> list
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
-    compiled = compile_query(request.text)
     with index.searcher() as searcher:
-        values = index.doc_values
-        filters = _Filters(searcher, build_filter(request))
-        scores = score_all(searcher, compiled.strict)
-        strict_count = len(filters.narrow(set(scores)))
-        relaxed = compiled.relaxed is not None and (
-            strict_count == 0
-            or strict_count < FEW_HITS
-            and compiled.asks
-            and len(compiled.words) >= LONG_QUERY
-        )
-        if relaxed:
-            scores = score_all(searcher, compiled.relaxed)
-        matched = set(scores)
-        hits = filters.narrow(matched)
-        per_document = values.count("doc_id", hits)
-        results = SearchResults(
-            request=request,
-            total=len(per_document) if request.collapse else len(hits),
-            total_sections=len(hits),
-            relaxed=relaxed,
-            full_matches=strict_count,
-        )
-        for name in FACET_FIELDS:
-            docs = filters.narrow(matched, skip=name)
-            if request.collapse:
-                docs = set(values.one_per_document(docs))
-            counts = values.count(name, docs)
-            selected = _selected(request, name, counts)
-            results.facets[name] = facet_values(counts, selected, by_value=name == "year")
-        first = (request.page - 1) * request.size
-        page = ranked(
-            scores,
-            hits,
-            values,
-            first + request.size,
-            by_date=request.sort == "date",
-            collapse=request.collapse,
-        )[first:]
-        results.hits = [
-            _hit(
-                searcher,
-                docnum,
-                scores[docnum],
-                compiled,
-                per_document[values.columns["doc_id"][docnum]] - 1 if request.collapse else 0,
-            )
-            for docnum in page
-        ]
-        if worth_suggesting(compiled, strict_count, results.total_sections):
-            results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)
+        cached = index.results.get(request)
+        if isinstance(cached, SearchResults):
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        results = _search(searcher, index.doc_values, request)
+        if request.size <= CACHED_PAGE_SIZE:
+            index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def _search(searcher: Searcher, values: DocValues, request: SearchRequest) -> SearchResults:
+    compiled = compile_query(request.text)
+    filters = _Filters(searcher, build_filter(request))
+    scores = score_all(searcher, compiled.strict)
+    strict_count = len(filters.narrow(set(scores)))
+    relaxed = compiled.relaxed is not None and (
+        strict_count == 0
+        or strict_count < FEW_HITS
+        and compiled.asks
+        and len(compiled.words) >= LONG_QUERY
+    )
+    if relaxed:
+        scores = score_all(searcher, compiled.relaxed)
+    matched = set(scores)
+    hits = filters.narrow(matched)
+    per_document = values.count("doc_id", hits)
+    results = SearchResults(
+        request=request,
+        total=len(per_document) if request.collapse else len(hits),
+        total_sections=len(hits),
+        relaxed=relaxed,
+        full_matches=strict_count,
+    )
+    for name in FACET_FIELDS:
+        docs = filters.narrow(matched, skip=name)
+        if request.collapse:
+            docs = set(values.one_per_document(docs))
+        counts = values.count(name, docs)
+        selected = _selected(request, name, counts)
+        results.facets[name] = facet_values(counts, selected, by_value=name == "year")
+    first = (request.page - 1) * request.size
+    page = ranked(
+        scores,
+        hits,
+        values,
+        first + request.size,
+        by_date=request.sort == "date",
+        collapse=request.collapse,
+    )[first:]
+    results.hits = [
+        _hit(
+            searcher,
+            docnum,
+            scores[docnum],
+            compiled,
+            per_document[values.columns["doc_id"][docnum]] - 1 if request.collapse else 0,
+        )
+        for docnum in page
+    ]
+    if worth_suggesting(compiled, strict_count, results.total_sections):
+        results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)
     return results

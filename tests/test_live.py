@@ -1,0 +1,55 @@
+"""The live index: kept open, following updates and swaps, its result cache kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from search.indexer import full_build, update
+from search.live import ResultCache, SearchIndex
+from search.query import SearchRequest
+from search.results import run_search
+
+NEW_DOCUMENT = (
+    "索 引 号: | | 主题分类: | 科技创新 |\n"
+    "发布机构: | 县科学技术局 | 成文日期: | 2024年01月02日 |\n"
+    "标 题: | 关于量子通信试点的通知 | ||\n一、总体要求\n开展量子通信试点工作。\n"
+)
+
+
+def test_repeated_searches_come_from_the_cache_until_the_index_changes(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    request = SearchRequest.create("量子通信试点")
+    with SearchIndex(index_dir) as live:
+        first = run_search(live, request)
+        again = run_search(live, request)
+        assert first.total == again.total == 0 and len(live.results) == 1
+        assert again is not first  # a copy, with its own timing
+
+        (corpus_copy / "new.txt").write_text(NEW_DOCUMENT, encoding="utf-8")
+        update(corpus_copy, index_dir)  # in place: the same build, a new segment
+        assert run_search(live, request).total == 1
+
+        (corpus_copy / "new.txt").unlink()
+        full_build(corpus_copy, index_dir)  # a new build swapped in
+        assert run_search(live, request).total == 0
+
+
+def test_big_pages_are_not_cached(sample_index: Path) -> None:
+    with SearchIndex(sample_index) as live:
+        run_search(live, SearchRequest.create("管理", size=100))
+        assert len(live.results) == 0
+    with SearchIndex(sample_index, cache_size=0) as uncached:
+        run_search(uncached, SearchRequest.create("管理"))
+        assert len(uncached.results) == 0
+
+
+def test_result_cache_drops_the_least_recently_used() -> None:
+    cache = ResultCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # now "b" is the oldest
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3

@@ -38,6 +38,11 @@ SETTINGS: tuple[Setting, ...] = (
         "JSON API and embed the widget; none by default.",
     ),
     Setting(
+        "result_cache",
+        "256",
+        "Recent searches each server worker keeps answered in memory (0 turns the cache off).",
+    ),
+    Setting(
         "cache_dir",
         "",
         "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",

@@ -17,7 +17,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
     app.config.from_mapping(
-        INDEX_DIR=str(config.get_path("index")), CORS_ORIGINS=cors.allowed_origins()
+        INDEX_DIR=str(config.get_path("index")),
+        CORS_ORIGINS=cors.allowed_origins(),
+        RESULT_CACHE=config.get("result_cache"),
     )
     if test_config:
         app.config.update(test_config)

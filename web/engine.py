@@ -16,5 +16,6 @@ def search_index() -> SearchIndex:
     """
     index_dir = current_app.config["INDEX_DIR"]
     if index_dir not in _INDEXES:
-        _INDEXES[index_dir] = SearchIndex(index_dir)
+        cache_size = int(current_app.config["RESULT_CACHE"])
+        _INDEXES[index_dir] = SearchIndex(index_dir, cache_size=cache_size)
     return _INDEXES[index_dir]

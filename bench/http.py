@@ -1,0 +1,159 @@
+"""Throughput and latency of the real server under concurrent load, on 127.0.0.1 only.
+
+    python bench/http.py [--index bench/.index] [--workers 2] [--connections 16]
+                         [--seconds 20] [--per-kind 60]
+
+Starts `govsearch serve` (gunicorn, --workers) on a free local port, then drives it with wrk
+(Debian's `wrk`: apt-get install wrk) cycling through the keyword queries of bench/query.py's
+mix as `/api/search` requests, and prints requests/s, latency percentiles and errors. Two
+runs: with the result cache off (every request computed) and on (as served).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.query import sample_mix  # noqa: E402
+from search.live import SearchIndex  # noqa: E402
+
+# wrk's Lua hook: each connection walks the list of paths from its own starting point.
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local n = 0
+init = function(args) n = math.random(#paths) end
+request = function()
+  n = n %% #paths + 1
+  return wrk.format("GET", paths[n])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(index_dir: Path, workers: int, cache: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "search.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--index", str(index_dir)]
+    environment = {**os.environ, "GOVSEARCH_RESULT_CACHE": str(cache)}
+    server = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return server, base
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    sys.exit("the server did not answer /healthz within 60 s")
+
+
+def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        listing = Path(folder) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n", "utf-8")
+        script = Path(folder) / "mix.lua"
+        script.write_text(WRK_SCRIPT % {"paths": listing}, "utf-8")
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return parse_wrk(output)
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for percent, value, unit in re.findall(
+        r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M
+    ):
+        figures[f"p{percent}"] = _ms(value, unit)
+    figures["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    figures["requests"] = float(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    figures["errors"] = float(errors.group(1)) if errors else 0.0
+    if sockets:
+        figures["errors"] += sum(float(n) for n in sockets.groups())
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=ROOT / "bench" / ".index")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--per-kind", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    with SearchIndex(args.index, cache_size=0) as index:
+        mix = sample_mix(index, args.per_kind, args.seed)
+    paths = [
+        "/api/search?" + urllib.parse.urlencode({"q": text}) for text, _options in mix["keyword"]
+    ]
+    runs = {}
+    for name, cache in (("keyword mix, no cache", 0), ("keyword mix, result cache", 256)):
+        server, base = start_server(args.index, args.workers, cache)
+        try:
+            runs[name] = run_wrk(base, paths, args.connections, args.seconds)
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                sections = json.load(response)["sections"]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"server: gunicorn, {args.workers} workers, {sections} sections; wrk: 2 threads, "
+        f"{args.connections} connections, {args.seconds} s; {len(paths)} keyword queries"
+    )
+    print(f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, figures in runs.items():
+        print(
+            f"{name:<28}{figures['rps']:>8.1f}{figures['p50']:>9.1f}{figures['p90']:>9.1f}"
+            f"{figures['p99']:>9.1f}{figures['errors']:>8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

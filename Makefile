@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test index lint browser screenshots bench clean
+.PHONY: run test index lint browser loadgen screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,10 +51,17 @@ test: lint browser
 screenshots: $(VENV)/.installed-test browser
 	GOVSEARCH_SCREENSHOT_DIR=docs $(BIN)/pytest -q tests/test_browser.py
 
-bench: $(VENV)/.installed-test
+# bench/load.py drives the server with Debian's wrk.
+loadgen:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else echo "bench/load.py needs wrk: sudo apt-get install wrk" >&2; fi; }
+
+bench: $(VENV)/.installed-test loadgen
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/query.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) index/current index/build-* index/.lock bench/.index bench/.naive

@@ -1,11 +1,12 @@
 """Throughput and latency of the real server under concurrent load, on 127.0.0.1 only.
 
-    python bench/http.py [--index bench/.index] [--workers 2] [--connections 16]
+    python bench/load.py [--index bench/.index] [--workers 2] [--connections 16]
                          [--seconds 20] [--per-kind 60]
 
 Starts `govsearch serve` (gunicorn, --workers) on a free local port, then drives it with wrk
 (Debian's `wrk`: apt-get install wrk) cycling through the keyword queries of bench/query.py's
-mix as `/api/search` requests, and prints requests/s, latency percentiles and errors. Two
+mix as `/api/search` requests, and prints requests/s, latency percentiles, errors (non-2xx,
+broken connections) and timeouts (no answer within wrk's 2 s). Two
 runs: with the result cache off (every request computed) and on (as served).
 """
 
@@ -112,8 +113,9 @@ def parse_wrk(output: str) -> dict[str, float]:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     figures["errors"] = float(errors.group(1)) if errors else 0.0
+    figures["timeouts"] = float(sockets.group(4)) if sockets else 0.0  # no answer within 2 s
     if sockets:
-        figures["errors"] += sum(float(n) for n in sockets.groups())
+        figures["errors"] += sum(float(n) for n in sockets.groups()[:3])
     return figures
 
 
@@ -147,11 +149,14 @@ def main() -> None:
         f"server: gunicorn, {args.workers} workers, {sections} sections; wrk: 2 threads, "
         f"{args.connections} connections, {args.seconds} s; {len(paths)} keyword queries"
     )
-    print(f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'timeouts':>10}"
+    )
     for name, figures in runs.items():
         print(
             f"{name:<28}{figures['rps']:>8.1f}{figures['p50']:>9.1f}{figures['p90']:>9.1f}"
-            f"{figures['p99']:>9.1f}{figures['errors']:>8.0f}"
+            f"{figures['p99']:>9.1f}{figures['errors']:>8.0f}{figures['timeouts']:>10.0f}"
         )
 
 

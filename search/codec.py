@@ -37,7 +37,7 @@ INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
 # process (a server opens a new searcher per request). Bounded: old segments fall out.
 _LENGTHS: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
 _LENGTHS_KEPT = 256
-_BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
+BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
@@ -53,11 +53,15 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
             _LENGTHS.popitem(last=False)
         return lengths
 
+    def field_lengths(self, fieldname: str) -> bytes | None:
+        """Every document's length byte for the field (None when it stores no lengths)."""
+        return self._lengths(fieldname)
+
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
         lengths = self._lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
-        return _BYTE_LENGTHS[lengths[docnum]] or default
+        return BYTE_LENGTHS[lengths[docnum]] or default
 
 
 class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]

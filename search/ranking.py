@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from whoosh import query as q
 from whoosh.searching import Searcher
 
+from search.evaluate import evaluate
 from search.facets import DocValues
 
 Scores = dict[int, float]  # document number -> score
@@ -26,12 +27,9 @@ def score_all(searcher: Searcher, query: q.Query) -> Scores:
     final = weighting.final if weighting.use_final else None
     scores: Scores = {}
     for leaf, offset in searcher.leaf_searchers():
-        matcher = query.matcher(leaf, context)
-        while matcher.is_active():
-            docnum = offset + matcher.id()
-            score = matcher.score()
+        for docnum, score in evaluate(query, leaf, context).items():
+            docnum += offset
             scores[docnum] = final(searcher, docnum, score) if final else score
-            matcher.next()
     return scores
 
 

@@ -1,0 +1,172 @@
+"""Whoosh query trees scored as whole posting lists, for the shapes run_search builds.
+
+Whoosh scores a match by walking a tree of matchers one document at a time, several method
+calls per node per document, in pure Python: with six fields per term (three word fields,
+three character-pair fields) that walk is most of a search's time. Here a term's postings
+are read a block at a time and scored with the same BM25F formula, and OR, AND and
+exclusion become dictionary and set operations. The scores equal Whoosh's own (the tests
+compare them on real queries); shapes not handled here (phrases, for one) fall back to
+Whoosh's matcher for that subtree only.
+
+This reads Whoosh 2.7.4's posting blocks and the codec's length table directly, which is
+why Whoosh is pinned to that exact version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh import query as q
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25FScorer
+from whoosh.searching import Searcher
+
+from search.codec import BYTE_LENGTHS, CachedLengthsReader
+from search.exclusion import Without
+
+Scores = dict[int, float]  # segment document number -> score
+
+
+def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Scores:
+    """The score of every document of one segment that matches `query`."""
+    if isinstance(query, q.Term):
+        return _term(query, leaf, context)
+    if type(query) is q.Phrase:
+        return _phrase(query, leaf, context)
+    if type(query) is q.Or and query.scale is None and not query.minmatch:
+        parts = [evaluate(sub, leaf, context) for sub in query.subqueries]
+        return _boosted(_union(parts), query)
+    if type(query) is q.And:
+        parts = [evaluate(sub, leaf, context) for sub in query.subqueries]
+        return _boosted(_intersection(parts), query)
+    if isinstance(query, Without):
+        kept = evaluate(query.a, leaf, context)
+        if kept:
+            dropped = evaluate(query.b, leaf, context)
+            kept = {d: s for d, s in kept.items() if d not in dropped}
+        return kept
+    if isinstance(query, type(q.NullQuery)):
+        return {}
+    return walk(query, leaf, context)
+
+
+def walk(query: q.Query, leaf: Searcher, context: Any) -> Scores:
+    """Whoosh's own way: its matcher, one document at a time."""
+    scores: Scores = {}
+    matcher = query.matcher(leaf, context)
+    while matcher.is_active():
+        scores[matcher.id()] = matcher.score()
+        matcher.next()
+    return scores
+
+
+def _boosted(scores: Scores, query: q.Query) -> Scores:
+    boost = query.boost
+    return scores if boost == 1.0 else {d: s * boost for d, s in scores.items()}
+
+
+def _union(parts: list[Scores]) -> Scores:
+    parts.sort(key=len, reverse=True)
+    if not parts:
+        return {}
+    total = dict(parts[0])
+    get = total.get
+    for part in parts[1:]:
+        for docnum, score in part.items():
+            total[docnum] = get(docnum, 0.0) + score
+    return total
+
+
+def _intersection(parts: list[Scores]) -> Scores:
+    if not parts:
+        return {}
+    parts.sort(key=len)
+    common = set(parts[0])
+    for part in parts[1:]:
+        common.intersection_update(part)
+    return {d: sum(part[d] for part in parts) for d in common}
+
+
+def _term(term: q.Term, leaf: Searcher, context: Any) -> Scores:
+    read = _postings(term, leaf, context, positions=False)
+    return walk(term, leaf, context) if read is None else read[0]
+
+
+def _phrase(phrase: q.Phrase, leaf: Searcher, context: Any) -> Scores:
+    """Whoosh's Phrase (slop 1): the words at consecutive positions; scored as the sum of
+    the words' scores, times the phrase's boost."""
+    field = leaf.schema[phrase.fieldname]
+    if phrase.slop != 1 or len(phrase.words) < 2 or not field.format.supports("positions"):
+        return walk(phrase, leaf, context)
+    words = []
+    for word in phrase.words:
+        read = _postings(q.Term(phrase.fieldname, word), leaf, context, positions=True)
+        if read is None:
+            return walk(phrase, leaf, context)
+        if not read[0]:
+            return {}
+        words.append(read)
+    by_size = sorted([scores for scores, _ in words], key=len)
+    common = set(by_size[0]).intersection(*by_size[1:])
+    decode = field.format.decode_positions
+    found: Scores = {}
+    for docnum in common:
+        starts = set(decode(words[0][1][docnum]))
+        for offset, (_, values) in enumerate(words[1:], 1):
+            following = set(decode(values[docnum]))
+            starts = {p for p in starts if p + offset in following}
+            if not starts:
+                break
+        if starts:
+            found[docnum] = sum(scores[docnum] for scores, _ in words) * phrase.boost
+    return found
+
+
+def _postings(
+    term: q.Term, leaf: Searcher, context: Any, positions: bool
+) -> tuple[Scores, dict[int, bytes]] | None:
+    """(score of each document, and its encoded positions if asked) for one term, read a
+    block at a time; None when the term's postings are not of the kind handled here."""
+    reader = leaf.reader()
+    try:
+        raw = reader.postings(term.fieldname, term.text)
+    except TermNotFound:
+        return {}, {}
+    deleted: frozenset[int] = frozenset()
+    if isinstance(raw, FilterMatcher) and raw._exclude:
+        deleted, raw = frozenset(raw._ids), raw.child
+    scorer = context.weighting.scorer(leaf, term.fieldname, term.text)
+    perdoc = getattr(reader, "_perdoc", None)
+    if not (
+        isinstance(raw, W3LeafMatcher)
+        and isinstance(scorer, BM25FScorer)
+        and isinstance(perdoc, CachedLengthsReader)
+    ):
+        return None
+    # A missing length reads as byte 0, which Whoosh's scorer takes as length 1, as here.
+    lengths = perdoc.field_lengths(term.fieldname) or b""
+    lengths += bytes(max(0, reader.doc_count_all() - len(lengths)))
+    # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)), the length
+    # part looked up by the stored length byte.
+    k1, b, average = scorer.K1, scorer.B, scorer.avgfl
+    scale = term.boost * scorer.idf * (k1 + 1)
+    norms = [k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS]
+    scores: Scores = {}
+    values: dict[int, bytes] = {}
+    while raw.is_active():
+        if raw._ids is None:
+            raw._read_ids()
+        if raw._weights is None:
+            raw._read_weights()
+        for docnum, weight in zip(raw._ids, raw._weights, strict=True):
+            scores[docnum] = scale * weight / (weight + norms[lengths[docnum]])
+        if positions:
+            if raw._values is None:
+                raw._read_values()
+            values.update(zip(raw._ids, raw._values, strict=True))
+        raw._next_block()
+    for docnum in deleted.intersection(scores):
+        del scores[docnum]
+    return scores, values

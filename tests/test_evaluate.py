@@ -1,0 +1,61 @@
+"""Posting lists scored whole give exactly what Whoosh's matchers give, for every shape of
+query that run_search builds, on a single segment and on several with deletions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from whoosh import query as q
+
+from search.evaluate import evaluate, walk
+from search.indexer import full_build, update
+from search.live import SearchIndex
+from search.query import compile_query
+
+QUERIES = [
+    "管理",  # one word: three word fields and three character-pair fields
+    "扬尘污染防治",  # a longer word: character-pair phrases
+    "扬尘 -道路",  # exclusion
+    "科技 OR 创新",
+    '"现代化产业"',  # exact run only
+    "标题:报告",
+    "人社局 法治",  # a synonym that is a phrase of words
+    "阳城县教育局怎样管理校外培训机构的收费？",  # a relaxed question
+    "技项目予以扶",  # text cut mid-word
+]
+
+
+def _compare(index: SearchIndex, query: q.Query) -> int:
+    with index.searcher() as searcher:
+        context = searcher.context()
+        total = 0
+        for leaf, _offset in searcher.leaf_searchers():
+            fast = evaluate(query, leaf, context)
+            slow = walk(query, leaf, context)
+            assert fast.keys() == slow.keys()
+            assert all(fast[d] == pytest.approx(slow[d], rel=1e-6) for d in fast)
+            total += len(fast)
+    return total
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_matches_and_scores_as_whoosh(sample_index: Path, text: str) -> None:
+    compiled = compile_query(text)
+    with SearchIndex(sample_index) as index:
+        strict = _compare(index, compiled.strict)
+        relaxed = _compare(index, compiled.relaxed) if compiled.relaxed is not None else 0
+    assert strict + relaxed > 0
+
+
+def test_several_segments_with_deleted_sections(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    changed = next(corpus_copy.glob("samples/*dust*"))
+    changed.write_text(changed.read_text("utf-8") + "\n附：扬尘管理另行规定。\n", "utf-8")
+    update(corpus_copy, index_dir)  # the old sections are deleted, the new ones in a new segment
+    with SearchIndex(index_dir) as index:
+        with index.searcher() as searcher:
+            assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
+        for text in ("扬尘", "扬尘管理", "管理 -施工"):
+            assert _compare(index, compile_query(text).strict) > 0

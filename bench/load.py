@@ -6,7 +6,8 @@
 Starts `govsearch serve` (gunicorn, --workers) on a free local port, then drives it with wrk
 (Debian's `wrk`: apt-get install wrk) cycling through the keyword queries of bench/query.py's
 mix as `/api/search` requests, and prints requests/s, latency percentiles, errors (non-2xx,
-broken connections) and timeouts (no answer within wrk's 2 s). Two
+broken connections), timeouts (no answer within wrk's 2 s) and the largest worker's resident
+memory at the end. Two
 runs: with the result cache off (every request computed) and on (as served).
 """
 
@@ -70,6 +71,18 @@ def start_server(index_dir: Path, workers: int, cache: int) -> tuple[subprocess.
             time.sleep(0.3)
     server.terminate()
     sys.exit("the server did not answer /healthz within 60 s")
+
+
+def worker_rss_mb(server: subprocess.Popen[bytes]) -> float:
+    """The largest resident set of the server's worker processes (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        if match:
+            sizes.append(int(match.group(1)) / 1024)
+    return max(sizes, default=0.0)
 
 
 def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
@@ -140,6 +153,7 @@ def main() -> None:
         server, base = start_server(args.index, args.workers, cache)
         try:
             runs[name] = run_wrk(base, paths, args.connections, args.seconds)
+            runs[name]["rss"] = worker_rss_mb(server)
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 sections = json.load(response)["sections"]
         finally:
@@ -151,12 +165,13 @@ def main() -> None:
     )
     print(
         f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}"
-        f"{'timeouts':>10}"
+        f"{'timeouts':>10}{'worker RSS MB':>15}"
     )
     for name, figures in runs.items():
         print(
             f"{name:<28}{figures['rps']:>8.1f}{figures['p50']:>9.1f}{figures['p90']:>9.1f}"
             f"{figures['p99']:>9.1f}{figures['errors']:>8.0f}{figures['timeouts']:>10.0f}"
+            f"{figures['rss']:>15.0f}"
         )
 
 

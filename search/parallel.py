@@ -26,7 +26,11 @@ WRITER_MEMORY_MB = 256
 
 def segment_writer(ix: whoosh_index.Index, **options: Any) -> SegmentWriter:
     """A writer using our codec and posting pool (Whoosh 2.7.4 ignores `poolclass`)."""
-    writer = SegmentWriter(ix, codec=GovCodec(), limitmb=WRITER_MEMORY_MB, **options)
+    # Not compound: Whoosh reads a compound segment file into memory (BytesIO over the whole
+    # file) every time a reader opens it; separate files are read where they lie.
+    writer = SegmentWriter(
+        ix, codec=GovCodec(), limitmb=WRITER_MEMORY_MB, compound=False, **options
+    )
     writer.pool = TermPostingPool(writer._tempstorage, writer.newsegment, WRITER_MEMORY_MB)
     return writer
 

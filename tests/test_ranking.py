@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from search.ranking import ranked, score_all
 
 
 @pytest.fixture
-def index(sample_index: Path) -> SearchIndex:
-    return SearchIndex(sample_index)
+def index(sample_index: Path) -> Iterator[SearchIndex]:
+    with SearchIndex(sample_index) as live:
+        yield live
 
 
 def test_scores_are_whooshs_own(index: SearchIndex) -> None:

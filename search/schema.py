@@ -17,7 +17,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import bigram_analyzer, word_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: segments as separate files (a compound one is copied into memory)
 BREADCRUMB_SEPARATOR = " › "
 
 

@@ -14,6 +14,10 @@ why Whoosh is pinned to that exact version.
 
 from __future__ import annotations
 
+import threading
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as q
@@ -145,28 +149,91 @@ def _postings(
         and isinstance(perdoc, CachedLengthsReader)
     ):
         return None
-    # A missing length reads as byte 0, which Whoosh's scorer takes as length 1, as here.
-    lengths = perdoc.field_lengths(term.fieldname) or b""
-    lengths += bytes(max(0, reader.doc_count_all() - len(lengths)))
+    segment = reader.segment().segment_id()
+    read = _read(raw, (segment, term.fieldname, term.text), positions)
+    lengths = _padded_lengths(perdoc, segment, term.fieldname, reader.doc_count_all())
     # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)), the length
     # part looked up by the stored length byte.
     k1, b, average = scorer.K1, scorer.B, scorer.avgfl
     scale = term.boost * scorer.idf * (k1 + 1)
     norms = [k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS]
-    scores: Scores = {}
-    values: dict[int, bytes] = {}
+    scores: Scores = {
+        docnum: scale * weight / (weight + norms[lengths[docnum]])
+        for docnum, weight in zip(read.ids, read.weights, strict=True)
+    }
+    values = dict(zip(read.ids, read.values, strict=True)) if read.values is not None else {}
+    for docnum in deleted.intersection(scores):
+        del scores[docnum]
+    return scores, values
+
+
+@dataclass(frozen=True)
+class _Postings:
+    ids: array[int]
+    weights: array[float]
+    values: tuple[bytes, ...] | None  # encoded positions, when they were asked for
+    size: int  # bytes held, about
+
+
+# Decoded posting lists by (segment, field, term). A segment never changes once written, so
+# an entry is right for as long as its segment exists; deletions are applied on each use.
+# Bounded in bytes: common words recur across queries, and decoding their blocks (a
+# compressed pickle each) is most of what reading them costs.
+POSTINGS_CACHE_BYTES = 64_000_000
+_POSTINGS: OrderedDict[tuple[str, str, str], _Postings] = OrderedDict()
+_held = 0
+_lock = threading.Lock()
+
+
+def _read(raw: W3LeafMatcher, key: tuple[str, str, str], positions: bool) -> _Postings:
+    global _held
+    with _lock:
+        found = _POSTINGS.get(key)
+        if found is not None and (found.values is not None or not positions):
+            _POSTINGS.move_to_end(key)
+            return found
+    ids: array[int] = array("I")
+    weights: array[float] = array("f")
+    values: list[bytes] = []
     while raw.is_active():
         if raw._ids is None:
             raw._read_ids()
         if raw._weights is None:
             raw._read_weights()
-        for docnum, weight in zip(raw._ids, raw._weights, strict=True):
-            scores[docnum] = scale * weight / (weight + norms[lengths[docnum]])
+        ids.extend(raw._ids)
+        weights.extend(raw._weights)
         if positions:
             if raw._values is None:
                 raw._read_values()
-            values.update(zip(raw._ids, raw._values, strict=True))
+            values.extend(raw._values)
         raw._next_block()
-    for docnum in deleted.intersection(scores):
-        del scores[docnum]
-    return scores, values
+    size = 8 * len(ids) + sum(len(value) + 41 for value in values)
+    read = _Postings(ids, weights, tuple(values) if positions else None, size)
+    with _lock:
+        previous = _POSTINGS.pop(key, None)
+        _held -= previous.size if previous is not None else 0
+        if read.size <= POSTINGS_CACHE_BYTES // 4:  # one huge list does not flush the rest
+            _POSTINGS[key] = read
+            _held += read.size
+        while _held > POSTINGS_CACHE_BYTES and _POSTINGS:
+            _held -= _POSTINGS.popitem(last=False)[1].size
+    return read
+
+
+_PADDED: dict[tuple[str, str], bytes] = {}
+
+
+def _padded_lengths(
+    perdoc: CachedLengthsReader, segment: str, fieldname: str, doc_count: int
+) -> bytes:
+    """The field's length bytes for every document of the segment; a missing length reads
+    as byte 0, which Whoosh's scorer takes as length 1, as the norms here do."""
+    lengths = perdoc.field_lengths(fieldname) or b""
+    if len(lengths) >= doc_count:
+        return lengths
+    key = (segment, fieldname)
+    if key not in _PADDED:
+        if len(_PADDED) > 64:
+            _PADDED.clear()
+        _PADDED[key] = lengths + bytes(doc_count - len(lengths))
+    return _PADDED[key]

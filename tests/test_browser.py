@@ -103,6 +103,8 @@ def shots(tmp_path: Path) -> Path:
 
 
 def test_search_facet_page_and_open_a_section(page: Page, app_url: str, shots: Path) -> None:
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(app_url + "/")
     page.get_by_label("检索词").fill("管理")
     page.keyboard.press("Enter")
@@ -140,6 +142,8 @@ def test_search_facet_page_and_open_a_section(page: Page, app_url: str, shots: P
     expect(section).to_be_in_viewport()
     expect(section.locator("mark").first).to_have_text("管理")
     expect(page.get_by_role("link", name="← 返回检索结果")).to_be_visible()
+    # the security policy blocks nothing the pages use
+    assert not [m for m in console if "Content Security Policy" in m], console
 
 
 def test_keyboard_reaches_the_search_box_and_the_results(page: Page, app_url: str) -> None:

@@ -9,7 +9,7 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search import config
-from web import cors
+from web import cors, security
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(embed.bp)
     cors.install(app)
+    security.install(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[str, int]:

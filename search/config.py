@@ -43,6 +43,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Recent searches each server worker keeps answered in memory (0 turns the cache off).",
     ),
     Setting(
+        "rate_limit",
+        "",
+        "Requests each client address may make to the pages and the API, e.g. 120/minute; "
+        "off when empty. Counted per server worker.",
+    ),
+    Setting(
+        "proxy_hops",
+        "0",
+        "Reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host headers "
+        "are trusted (client addresses for rate limits, absolute links); 0 trusts none.",
+    ),
+    Setting(
         "cache_dir",
         "",
         "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",

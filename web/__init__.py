@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from search import config
-from web import cors, security
+from web import cors, limits, security
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -20,6 +21,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         INDEX_DIR=str(config.get_path("index")),
         CORS_ORIGINS=cors.allowed_origins(),
         RESULT_CACHE=config.get("result_cache"),
+        RATE_LIMIT=config.get("rate_limit"),
+        PROXY_HOPS=config.get("proxy_hops"),
     )
     if test_config:
         app.config.update(test_config)
@@ -34,12 +37,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(embed.bp)
     cors.install(app)
     security.install(app)
+    limits.install(app)
+    hops = int(app.config["PROXY_HOPS"] or 0)
+    if hops:  # the client's address and the public host come from the proxies' headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         status = error.code or 500
+        message = error.description or error.name
+        if status == 429:
+            message = f"too many requests ({message}): retry after the Retry-After header's seconds"
         if request.path.startswith("/api/"):
-            return api.error_response(status, error.description or error.name)
-        return render_template("error.html", status=status, message=error.name), status
+            return api.error_response(status, message)
+        return render_template("error.html", status=status, message=message), status
 
     return app

@@ -19,6 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
+from search.errors import IndexMissing
 from search.facets import DocValues
 from search.store import live_build, open_index
 
@@ -75,6 +76,18 @@ class SearchIndex:
             yield self._current()
 
     def _current(self) -> Searcher:
+        try:
+            return self._open_current()
+        except IndexMissing:
+            raise
+        except Exception as error:  # noqa: BLE001 - any damage to the files on disk
+            reason = f"unreadable: {error}"
+        # Raised outside the handler: the original traceback (and the files of the segment
+        # Whoosh failed to open, held by its frames) is not kept alive by the new error.
+        self.close()
+        raise IndexMissing(self.index_dir, reason)
+
+    def _open_current(self) -> Searcher:
         build = live_build(self.index_dir)
         if build != self.build:
             fresh = open_index(self.index_dir)

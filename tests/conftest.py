@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,15 @@ def private_cache(
     monkeypatch.setenv("GOVSEARCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     for name in ("GOVSEARCH_INDEX", "GOVSEARCH_CORPUS", "GOVSEARCH_STOPWORDS"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def close_app_indexes() -> Iterator[None]:
+    """Apps open their index once per process and keep it; tests close them after use."""
+    yield
+    from web.engine import close_indexes
+
+    close_indexes()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from search import config
+from search.errors import IndexMissing
 from web import cors, limits, security
+
+NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
+NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
+RETRY_AFTER_NO_INDEX = 30  # seconds
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -41,6 +46,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hops = int(app.config["PROXY_HOPS"] or 0)
     if hops:  # the client's address and the public host come from the proxies' headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    @app.errorhandler(IndexMissing)
+    def _no_index(error: IndexMissing) -> tuple[Response | str, int, dict[str, str]]:
+        # The reason (paths included) is for /healthz and the logs, not for the public.
+        app.logger.warning("search unavailable: %s", str(error))
+        retry = {"Retry-After": str(RETRY_AFTER_NO_INDEX)}
+        if request.path.startswith("/api/"):
+            return api.error_response(503, NO_INDEX_MESSAGE), 503, retry
+        page = render_template("error.html", status=503, message=NO_INDEX_PAGE_MESSAGE)
+        return page, 503, retry
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[str, int]:

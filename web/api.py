@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from search.documents import DocumentView, anchor_of, load_document, load_section
-from search.errors import IndexMissing, QueryError
+from search.errors import QueryError
 from search.results import run_search
 from web.engine import search_index
 from web.openapi import openapi_document
@@ -34,11 +34,6 @@ def error_response(status: int, message: str, parameter: str | None = None) -> R
 @bp.errorhandler(QueryError)
 def _bad_parameter(error: QueryError) -> Response:
     return error_response(400, str(error), error.parameter)
-
-
-@bp.errorhandler(IndexMissing)
-def _no_index(error: IndexMissing) -> Response:
-    return error_response(503, str(error))
 
 
 def hit_url(doc_id: str, section_id: str, query: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from search.errors import IndexMissing, QueryError
+from search.errors import QueryError
 from search.query import SearchRequest
 from search.results import run_search
 from web.engine import search_index
@@ -35,8 +35,6 @@ def frame() -> tuple[str, int] | str:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("embed.html", error=str(error), results=None), 400
-    except IndexMissing as error:
-        return render_template("embed.html", error=str(error), results=None), 503
     return render_template(
         "embed.html", results=results, error=None, external=True, all_results=_results_page(asked)
     )
@@ -63,8 +61,6 @@ def feed() -> Response | tuple[Response, int]:
         results = run_search(search_index(), newest)
     except QueryError as error:
         return Response(str(error), status=400, mimetype="text/plain"), 400
-    except IndexMissing as error:
-        return Response(str(error), status=503, mimetype="text/plain"), 503
     page = _results_page(asked)
     body = render_template("feed.atom.xml", results=results, page_url=page, feed_url=request.url)
     return Response(body, mimetype="application/atom+xml")

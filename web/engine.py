@@ -19,3 +19,10 @@ def search_index() -> SearchIndex:
         cache_size = int(current_app.config["RESULT_CACHE"])
         _INDEXES[index_dir] = SearchIndex(index_dir, cache_size=cache_size)
     return _INDEXES[index_dir]
+
+
+def close_indexes() -> None:
+    """Close every index this process opened (tests; a server keeps them until it exits)."""
+    for index in _INDEXES.values():
+        index.close()
+    _INDEXES.clear()

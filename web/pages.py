@@ -49,8 +49,6 @@ def search() -> Response | tuple[str, int]:
         results = run_search(search_index(), search_request_)
     except QueryError as error:
         return render_template("search.html", error=str(error), results=None), 400
-    except IndexMissing as error:
-        return render_template("search.html", error=str(error), results=None), 503
     query = encode(state(search_request_))
     page = render_template(
         "search.html",

@@ -102,3 +102,30 @@ def test_workers_follow_a_reindex_without_restart(corpus_copy: Path, tmp_path: P
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_searches_never_fail_while_a_reindex_runs(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    for number in range(6):  # a bigger corpus, so that the rebuild takes a while
+        for path in (corpus_copy / "samples").glob("20*.txt"):
+            (corpus_copy / "samples" / f"c{number}_{path.name}").write_bytes(path.read_bytes())
+    server, base = start_server(index_dir)
+    try:
+        first = _total(base, "营商环境")
+        reindex = subprocess.Popen(
+            [sys.executable, "-m", "search.cli", "reindex", "--full", "--quiet"]
+            + ["--corpus", str(corpus_copy), "--index", str(index_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        statuses = []
+        while reindex.poll() is None:
+            query = urllib.parse.urlencode({"q": "营商环境"})
+            statuses.append(fetch(f"{base}/api/search?{query}")[0])
+        assert reindex.returncode == 0
+        assert len(statuses) > 5 and set(statuses) == {200}  # during the build and the swap
+        assert _total(base, "营商环境") > first  # the copies are found once it is swapped in
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

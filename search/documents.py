@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.highlight import Span, marked_paragraphs, run_spans, word_spans
+from search.highlight import Span, marked_paragraphs, run_spans, word_spans_of
 from search.live import SearchIndex
 from search.query import compile_query
 from search.schema import BREADCRUMB_SEPARATOR
@@ -72,13 +72,16 @@ def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentV
             return None
         found.sort(key=lambda item: item[1].get("ordinal", 0))
         compiled = compile_query(query) if query.strip() else None
+        words = (
+            word_spans_of(searcher, "body", [d for d, _ in found], compiled.words)
+            if compiled is not None
+            else {}
+        )
         sections = []
         for docnum, stored in found:
             spans: list[Span] = []
             if compiled is not None:
-                body = stored.get("body", "")
-                spans = word_spans(searcher, "body", docnum, compiled.words)
-                spans += run_spans(body, compiled.runs)
+                spans = words[docnum] + run_spans(stored.get("body", ""), compiled.runs)
             sections.append(_section(stored, spans))
     return _document(found[0][1], sections)
 

@@ -26,21 +26,27 @@ REACH = 30  # characters a passage may start before its ideal start, to begin a 
 Span = tuple[int, int]
 
 
-def word_spans(searcher: Searcher, fieldname: str, docnum: int, words: Iterable[str]) -> list[Span]:
-    """Character spans of `words` in one stored document, read from the postings."""
-    spans: list[Span] = []
+def word_spans_of(
+    searcher: Searcher, fieldname: str, docnums: Iterable[int], words: Iterable[str]
+) -> dict[int, list[Span]]:
+    """Character spans of `words` in each of several documents: one pass along each word's
+    postings, in document order (a long list is walked once, not once per document)."""
+    ordered = sorted(set(docnums))
+    spans: dict[int, list[Span]] = {docnum: [] for docnum in ordered}
     for word in words:
         try:
             matcher = searcher.postings(fieldname, word)
         except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
             continue
-        # Check activity first: a multi-segment matcher whose postings are all in deleted
-        # documents fails on `supports`.
-        if not matcher.is_active():
-            continue
-        matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum and matcher.supports("characters"):
-            spans.extend((start, end) for _, start, end in matcher.value_as("characters"))
+        for docnum in ordered:
+            # Check activity first: a multi-segment matcher whose postings are all in deleted
+            # documents fails on `supports`.
+            if not matcher.is_active():
+                break
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum and matcher.supports("characters"):
+                found = matcher.value_as("characters")
+                spans[docnum].extend((start, end) for _, start, end in found)
     return spans
 
 

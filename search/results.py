@@ -14,7 +14,7 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
-from search.highlight import passages, run_spans, word_spans
+from search.highlight import Span, passages, run_spans, word_spans_of
 from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
 from search.ranking import ranked, score_all
@@ -78,12 +78,17 @@ class SearchResults:
         }
 
 
-def _hit(
-    searcher: Searcher, docnum: int, score: float, compiled: CompiledQuery, more_sections: int
+def _hit(  # noqa: PLR0913 - one hit's parts
+    searcher: Searcher,
+    docnum: int,
+    score: float,
+    compiled: CompiledQuery,
+    words: list[Span],
+    more_sections: int,
 ) -> SearchHit:
     stored = searcher.stored_fields(docnum)
     body = stored.get("body", "")
-    spans = word_spans(searcher, "body", docnum, compiled.words) + run_spans(body, compiled.runs)
+    spans = words + run_spans(body, compiled.runs)
     breadcrumb = stored.get("breadcrumb", "")
     return SearchHit(
         id=stored["id"],
@@ -180,12 +185,14 @@ def _search(searcher: Searcher, values: DocValues, request: SearchRequest) -> Se
         by_date=request.sort == "date",
         collapse=request.collapse,
     )[first:]
+    marked = word_spans_of(searcher, "body", page, compiled.words)
     results.hits = [
         _hit(
             searcher,
             docnum,
             scores[docnum],
             compiled,
+            marked[docnum],
             per_document[values.columns["doc_id"][docnum]] - 1 if request.collapse else 0,
         )
         for docnum in page

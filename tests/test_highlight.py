@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from search.highlight import merge_spans, passages, run_spans
+from pathlib import Path
+
+from search.highlight import merge_spans, passages, run_spans, word_spans_of
+from search.live import SearchIndex
 
 TEXT = (
     "第一条 为了规范管理，制定本办法。"
@@ -39,3 +42,14 @@ def test_runs_are_found_in_the_normalised_text() -> None:
 
 def test_no_match_gives_the_opening_of_the_text() -> None:
     assert passages("第一句。第二句。", []) == ["第一句。第二句。"]
+
+
+def test_spans_of_many_documents_equal_spans_of_each(sample_index: Path) -> None:
+    words = ["管理", "扬尘", "科技"]
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        docnums = list(range(searcher.doc_count_all()))
+        together = word_spans_of(searcher, "body", reversed(docnums), words)
+        for docnum in docnums:
+            alone = word_spans_of(searcher, "body", [docnum], words)[docnum]
+            assert together[docnum] == alone
+        assert sum(map(len, together.values())) > 20

@@ -4,7 +4,7 @@ Chinese legal databases rank a law above an administrative regulation above a lo
 regulation that implements it, because the higher one binds everywhere. `data/authority.tsv`
 gives each kind of document (the 主题分类 topic, or its part before `/`) a factor that
 multiplies a section's score; kinds not listed (most portal documents: reports, notices)
-keep 1.0, so a portal of local documents ranks exactly as without it.
+keep 1.0, so a portal that publishes no regulations ranks exactly as without it.
 """
 
 from __future__ import annotations

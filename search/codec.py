@@ -41,7 +41,8 @@ BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
-    def _lengths(self, fieldname: str) -> bytes | None:
+    def field_lengths(self, fieldname: str) -> bytes | None:
+        """Every document's length byte for the field (None when it stores no lengths)."""
         key = (self._segment.segment_id(), fieldname)
         if key in _LENGTHS:
             _LENGTHS.move_to_end(key)
@@ -53,12 +54,8 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
             _LENGTHS.popitem(last=False)
         return lengths
 
-    def field_lengths(self, fieldname: str) -> bytes | None:
-        """Every document's length byte for the field (None when it stores no lengths)."""
-        return self._lengths(fieldname)
-
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        lengths = self._lengths(fieldname)
+        lengths = self.field_lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
         return BYTE_LENGTHS[lengths[docnum]] or default

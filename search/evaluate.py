@@ -30,7 +30,7 @@ from whoosh.searching import Searcher
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.exclusion import Without
 
-Scores = dict[int, float]  # segment document number -> score
+Scores = dict[int, float]  # document number -> score
 
 
 def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Scores:
@@ -161,7 +161,9 @@ def _postings(
         docnum: scale * weight / (weight + norms[lengths[docnum]])
         for docnum, weight in zip(read.ids, read.weights, strict=True)
     }
-    values = dict(zip(read.ids, read.values, strict=True)) if read.values is not None else {}
+    values: dict[int, bytes] = {}
+    if positions and read.values is not None:
+        values = dict(zip(read.ids, read.values, strict=True))
     for docnum in deleted.intersection(scores):
         del scores[docnum]
     return scores, values

@@ -14,10 +14,8 @@ from collections.abc import Iterable
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.evaluate import evaluate
+from search.evaluate import Scores, evaluate
 from search.facets import DocValues
-
-Scores = dict[int, float]  # document number -> score
 
 
 def score_all(searcher: Searcher, query: q.Query) -> Scores:

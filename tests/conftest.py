@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from search.indexer import full_build
 
@@ -57,6 +59,19 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = full_build(CORPUS, index_dir, procs=1)
     assert not summary.failed, summary.failed
     return index_dir
+
+
+@pytest.fixture
+def app(sample_index: Path) -> Flask:
+    """The web app over the sample index (`client` drives it)."""
+    from web import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 @pytest.fixture

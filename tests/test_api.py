@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from web import create_app
@@ -15,16 +14,6 @@ HIT_KEYS = {
     "id", "doc_id", "title", "agency", "year", "topic", "date", "heading", "breadcrumb",
     "url", "passages", "more_sections",
 }  # fmt: skip
-
-
-@pytest.fixture
-def app(sample_index: Path) -> Flask:
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _json(client: FlaskClient, url: str, **params: Any) -> tuple[int, dict[str, Any]]:

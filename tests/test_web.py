@@ -7,23 +7,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from search.indexer import full_build
 from web import create_app
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-
-
-@pytest.fixture
-def app(sample_index: Path) -> Flask:
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_home_has_a_labelled_search_box(client: FlaskClient) -> None:

@@ -21,12 +21,19 @@ from search.stats import index_stats
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
 EXIT_NOT_RUN = 3
+EXIT_WRITE_FAILED = 4
 
 
 class NotRun(click.ClickException):
     """The command could not start (index busy or missing); nothing was changed."""
 
     exit_code = EXIT_NOT_RUN
+
+
+class WriteFailed(click.ClickException):
+    """The index could not be written (disk full, say); the previous index still serves."""
+
+    exit_code = EXIT_WRITE_FAILED
 
 
 def _index_option(function: Any) -> Any:
@@ -110,7 +117,8 @@ def reindex(
     """Index the corpus: only changed files, or everything with --full.
 
     Exit status: 0 when every file went in, 1 when some failed (the rest are indexed),
-    2 for usage errors, 3 when another reindex is running.
+    2 for usage errors, 3 when another reindex is running, 4 when the index could not be
+    written (the disk is full, say: the previous index keeps serving).
     """
     corpus = config.get_path("corpus", corpus)
     if not corpus.is_dir():
@@ -127,6 +135,12 @@ def reindex(
         summary = build(corpus, index_dir, procs, progress)
     except IndexBusy as error:
         raise NotRun(str(error)) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise WriteFailed(
+            f"reindex failed: {reason} ({error.filename or index_dir}); "
+            "the previous index is still serving, and the next reindex starts clean"
+        ) from None
     _print_summary(summary, quiet)
     if summary.failed:
         sys.exit(EXIT_FAILED_FILES)

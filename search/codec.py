@@ -47,8 +47,14 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         if key in _LENGTHS:
             _LENGTHS.move_to_end(key)
             return _LENGTHS[key]
-        reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        column = _lenfield(fieldname)
+        reader = self._cached_reader(column, LENGTHS_COLUMN)
         lengths = None if reader is None else bytes(reader)
+        # Read whole: its file is not needed again (and is not left open if writing fails).
+        self._readers.pop(column, None)
+        opened = self._colfiles.pop(column, None)
+        if opened is not None:
+            opened[0].close()
         _LENGTHS[key] = lengths
         while len(_LENGTHS) > _LENGTHS_KEPT:
             _LENGTHS.popitem(last=False)

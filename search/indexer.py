@@ -23,7 +23,7 @@ from whoosh.writing import IndexWriter
 from search.errors import IndexMissing, IngestError, SearchError
 from search.ingest import Report, Section, find_documents, read_report
 from search.normalize import normalize_doc_number
-from search.parallel import build_segments, segment_writer
+from search.parallel import abandon, build_segments, segment_writer
 from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
 from search.store import (
     BUILD_INFO,
@@ -166,7 +166,7 @@ def _write_in_process(
         progress.finish("writing the index")
         writer.commit()
     except BaseException:
-        writer.cancel()
+        abandon(writer)
         raise
 
 
@@ -187,7 +187,7 @@ def _write_in_parallel(
         writer._commit_toc(segments)
         writer._finish()
     except BaseException:
-        writer.cancel()
+        abandon(writer)
         raise
 
 
@@ -340,7 +340,7 @@ def _update_locked(
             summary.deleted = len(deleted)
             writer.commit()
         except BaseException:
-            writer.cancel()
+            abandon(writer)
             raise
     summary.seconds = time.monotonic() - started
     build = live_build(index_dir)

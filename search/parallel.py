@@ -9,6 +9,7 @@ not documents, and reports every file back, so the parent knows exactly what was
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import traceback
@@ -33,6 +34,31 @@ def segment_writer(ix: whoosh_index.Index, **options: Any) -> SegmentWriter:
     )
     writer.pool = TermPostingPool(writer._tempstorage, writer.newsegment, WRITER_MEMORY_MB)
     return writer
+
+
+def abandon(writer: SegmentWriter) -> None:
+    """Cancel a failed write, whatever state it is in.
+
+    Whoosh's cancel closes the segment's files, which flushes them; when that fails too (a
+    full disk), it stops there and leaves the files open and the index locked. Here every
+    file is closed and the lock released regardless; the caller removes what was written.
+    """
+    try:
+        writer.cancel()
+        return
+    except Exception:  # noqa: BLE001 - the first error is the one worth reporting
+        pass
+    fields, perdoc = writer.fieldwriter, writer.perdocwriter
+    for part in (fields._tindex.dbfile, fields._postfile, perdoc._vpostfile):
+        if part is not None:
+            with contextlib.suppress(Exception):
+                part.close()
+    with contextlib.suppress(Exception):
+        writer.pool.cleanup()
+    writer.is_closed = True
+    if writer.writelock:
+        with contextlib.suppress(Exception):
+            writer.writelock.release()
 
 
 def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
@@ -64,6 +90,8 @@ def _worker(build: str, corpus: str, paths: list[str], messages: Any) -> None:
         else:
             writer._close_segment()
             messages.put(("segment", None))
+    except OSError as error:  # a full disk, say: the parent raises the same error
+        messages.put(("oserror", (error.errno, error.strerror, error.filename)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         messages.put(("error", traceback.format_exc()))
 
@@ -74,7 +102,8 @@ def build_segments(
     """Run `procs` workers over `paths`; returns their segments.
 
     `on_message(kind, payload)` receives each file's event from `index_files` as workers
-    go. Raises SearchError if a worker fails.
+    go. Raises a worker's OSError as it was (the disk is full, say), and SearchError if a
+    worker fails otherwise.
     """
     # fork: workers inherit the loaded dictionaries and need no importable __main__.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -105,6 +134,8 @@ def build_segments(
                 continue
             if kind == "error":
                 raise SearchError(f"an indexing worker failed:\n{payload}")
+            if kind == "oserror":
+                raise OSError(*payload)
             if kind == "segment":
                 finished += 1
                 if payload is not None:

@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
         "are trusted (client addresses for rate limits, absolute links); 0 trusts none.",
     ),
     Setting(
+        "semantic",
+        "on",
+        "Re-rank questions by meaning as well as words, where `govsearch embed` has computed "
+        "the sections' vectors; off ranks by words only.",
+    ),
+    Setting(
         "cache_dir",
         "",
         "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",

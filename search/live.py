@@ -22,6 +22,7 @@ from search.authority import PriorWeighting
 from search.errors import IndexMissing
 from search.facets import DocValues
 from search.store import live_build, open_index
+from search.vectors import VectorStore
 
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
@@ -63,6 +64,7 @@ class SearchIndex:
         self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)
+        self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
         self._searcher: Searcher | None = None
         self._values: DocValues | None = None
         # Whoosh searchers are not made for concurrent use; a server worker runs one search
@@ -88,6 +90,8 @@ class SearchIndex:
         raise IndexMissing(self.index_dir, reason)
 
     def _open_current(self) -> Searcher:
+        if self.vectors.refresh():  # new vectors change how questions rank
+            self.results.clear()
         build = live_build(self.index_dir)
         if build != self.build:
             fresh = open_index(self.index_dir)

@@ -29,6 +29,7 @@ from search.synonyms import synonyms_of
 MAX_SIZE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
+MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
 FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
@@ -184,7 +185,9 @@ def bigram_runs(text: str) -> tuple[tuple[str, ...], ...]:
         for edge in (0, -1):
             if len(runs[edge]) == 1 and len(runs[edge][0]) == 1 and _is_cjk(runs[edge][0]):
                 runs.pop(edge)
-    return tuple(tuple(r) for r in runs)
+    # A run's first MAX_RUN_CHARS characters are as telling as all of it, and each character
+    # more is one more posting list to read.
+    return tuple(tuple(r[: MAX_RUN_CHARS - 1]) for r in runs)
 
 
 def _is_cjk(token: str) -> bool:

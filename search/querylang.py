@@ -8,7 +8,10 @@
     阳政发〔2021〕3号      a document number, in any bracket style, also looked up exactly
 
 Anything that is not syntax is text: an unbalanced quote runs to the end, a lone `-` or
-`OR` is ignored, and no character can raise an error.
+`OR` is ignored, and no character can raise an error. What a search costs grows with what
+it looks for, so only the first MAX_TERMS terms count, each up to MAX_TERM_CHARS characters
+(cut after sentence punctuation where there is some): far more than any question needs, and
+no pasted page can keep a server busy for seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ _OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
 DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
 )
+MAX_TERMS = 24
+MAX_TERM_CHARS = 100
+_SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
 # 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.
 INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,20}[/-]\d{4}-\d{3,6}$")
 
@@ -64,6 +70,14 @@ def _join_doc_numbers(text: str) -> str:
     return DOC_NUMBER.sub(lambda m: "".join(m.group().split()), text)
 
 
+def _within_budget(content: str) -> str:
+    if len(content) <= MAX_TERM_CHARS:
+        return content
+    head = content[:MAX_TERM_CHARS]
+    sentence = _SENTENCE_END.match(head)
+    return sentence.group() if sentence and len(sentence.group()) > MAX_TERM_CHARS // 2 else head
+
+
 def parse(text: str) -> tuple[Clause, ...]:
     """Clauses of a query, in order; empty when there is nothing to search for."""
     # `OR` counts only in capitals (a lower-case "or" is a word): mark it before folding case.
@@ -77,9 +91,11 @@ def parse(text: str) -> tuple[Clause, ...]:
                 join_next = bool(clauses)
                 continue
         quoted = next((g for g in (match.group(k) for k in ("q1", "q2", "q3")) if g), None)
-        content = (quoted if quoted is not None else bare or "").strip()
+        content = _within_budget((quoted if quoted is not None else bare or "").strip())
         if not content:
             continue
+        if sum(len(c.terms) for c in clauses) >= MAX_TERMS:
+            break
         term = Term(content, exact=quoted is not None, title_only=bool(match.group("field")))
         negated = bool(match.group("neg"))
         if join_next and not negated and not clauses[-1].negated:

@@ -19,7 +19,9 @@ from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
 from search.ranking import ranked, score_all
 from search.schema import BREADCRUMB_SEPARATOR
+from search.semantic import rerank, semantic_on
 from search.suggest import suggest, worth_suggesting
+from search.vectors import VectorStore
 
 # When requiring every word finds nothing, or finds little (FEW_HITS) for a question of this
 # many words, rank by the words instead, full matches first. Text pasted from a document is
@@ -139,14 +141,16 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = _search(searcher, index.doc_values, request)
+        results = _search(searcher, index.doc_values, index.vectors, request)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def _search(searcher: Searcher, values: DocValues, request: SearchRequest) -> SearchResults:
+def _search(
+    searcher: Searcher, values: DocValues, vectors: VectorStore, request: SearchRequest
+) -> SearchResults:
     compiled = compile_query(request.text)
     filters = _Filters(searcher, build_filter(request))
     scores = score_all(searcher, compiled.strict)
@@ -161,6 +165,8 @@ def _search(searcher: Searcher, values: DocValues, request: SearchRequest) -> Se
         scores = score_all(searcher, compiled.relaxed)
     matched = set(scores)
     hits = filters.narrow(matched)
+    if compiled.asks and request.sort == "relevance" and semantic_on():
+        scores = rerank(scores, hits, request.text, searcher.stored_fields, vectors)
     per_document = values.count("doc_id", hits)
     results = SearchResults(
         request=request,

@@ -29,7 +29,12 @@ def private_cache(
 ) -> None:
     """jieba's cache and every setting point at test-owned places."""
     monkeypatch.setenv("GOVSEARCH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-    for name in ("GOVSEARCH_INDEX", "GOVSEARCH_CORPUS", "GOVSEARCH_STOPWORDS"):
+    for name in (
+        "GOVSEARCH_INDEX",
+        "GOVSEARCH_CORPUS",
+        "GOVSEARCH_STOPWORDS",
+        "GOVSEARCH_SEMANTIC",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

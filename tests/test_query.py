@@ -7,9 +7,11 @@ import pytest
 from search.errors import QueryError
 from search.live import SearchIndex
 from search.query import (
+    MAX_RUN_CHARS,
     SearchRequest,
     bigram_runs,
     content_words,
+    join_run,
     parse_year,
     reads_as_question,
 )
@@ -57,6 +59,11 @@ def test_terms_split_on_spaces_and_keep_quoted_text_whole() -> None:
         Clause((Term("现代化 产业", exact=True),)),
         Clause((Term("pm2.5"),)),
     )
+
+
+def test_a_run_is_looked_for_by_its_first_characters() -> None:
+    (run,) = bigram_runs("农业科技成果转化" * 10)
+    assert join_run(run) == ("农业科技成果转化" * 10)[:MAX_RUN_CHARS]
 
 
 def test_bigram_runs_drop_a_lone_character_at_a_cut_edge() -> None:

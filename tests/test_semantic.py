@@ -1,0 +1,143 @@
+"""Questions ranked by meaning: the embedding command, the vector store and the re-ranking,
+with the real bundled model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from search import embedding, semantic
+from search.cli import cli
+from search.embedding import embed_index
+from search.indexer import full_build
+from search.live import SearchIndex
+from search.query import SearchRequest
+from search.results import run_search
+from search.semantic import embed_texts, rerank, section_text
+from search.vectors import VECTORS_DIR, VectorStore, text_key, write_shard
+
+QUESTION = "政府怎么保障公众参与重大行政决策？"
+KEYWORDS = "营商环境"
+
+
+@pytest.fixture
+def index_copy(sample_index: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "ix"
+    shutil.copytree(sample_index, target, symlinks=True)
+    return target
+
+
+def _ids(index_dir: Path, text: str) -> list[str]:
+    with SearchIndex(index_dir, cache_size=0) as index:
+        request = SearchRequest.create(text, size=100, collapse=False)
+        return [hit.id for hit in run_search(index, request).hits]
+
+
+def test_embed_computes_each_vector_once_and_a_rebuild_reuses_them(
+    index_copy: Path, tmp_path: Path
+) -> None:
+    args = ["embed", "--index", str(index_copy), "-q"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    store = VectorStore(index_copy)
+    store.refresh()
+    with SearchIndex(index_copy) as index, index.searcher() as searcher:
+        sections = searcher.doc_count()
+    assert 0 < len(store) <= sections  # sections with the same text share a vector
+
+    again = CliRunner().invoke(cli, ["embed", "--index", str(index_copy)])
+    assert again.exit_code == 0
+    assert "0 embedded now" in again.output
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    full_build(corpus, index_copy)  # same texts, new build: nothing to embed
+    assert embed_index(index_copy).embedded == 0
+
+
+def test_an_interrupted_embed_keeps_its_shards_and_the_next_run_goes_on(
+    index_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedding, "SHARD_SECTIONS", 16)
+
+    def stop_after_first_shard(done: int, todo: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embed_index(index_copy, on_progress=stop_after_first_shard)
+    folder = index_copy / VECTORS_DIR
+    (folder / "000099.vecs.npy").write_bytes(b"half a shard")  # as a kill mid-write leaves
+    store = VectorStore(index_copy)
+    store.refresh()
+    assert len(store) == 16
+
+    summary = embed_index(index_copy)
+    assert summary.already == 16
+    assert summary.embedded > 0
+    assert not (folder / "000099.vecs.npy").exists()
+
+
+def test_only_questions_are_reordered_and_only_among_the_same_sections(
+    index_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words_only = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}
+    embed_index(index_copy)
+    with_meaning = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}
+    assert with_meaning[KEYWORDS] == words_only[KEYWORDS]
+    assert with_meaning[QUESTION] != words_only[QUESTION]
+    assert sorted(with_meaning[QUESTION]) == sorted(words_only[QUESTION])
+
+    monkeypatch.setenv("GOVSEARCH_SEMANTIC", "off")
+    assert _ids(index_copy, QUESTION) == words_only[QUESTION]
+
+
+def test_new_vectors_reach_an_open_index_without_reopening(index_copy: Path) -> None:
+    with SearchIndex(index_copy) as index:
+        request = SearchRequest.create(QUESTION, collapse=False)
+        before = [hit.id for hit in run_search(index, request).hits]
+        embed_index(index_copy)
+        after = [hit.id for hit in run_search(index, request).hits]
+    assert after != before  # not the cached answer from before the vectors
+
+
+def test_the_model_prefers_the_article_that_answers_the_question() -> None:
+    question = "房东把房子卖了，租客还能继续住吗？"
+    articles = [
+        "第七百二十五条 租赁物在承租人按照租赁合同占有期限内发生所有权变动的，"
+        "不影响租赁合同的效力。",
+        "第四十四条 已经注册的商标，违反本法第四条规定的，由商标局宣告该注册商标无效。",
+        "第三条 扬尘污染防治坚持政府主导、部门监管、企业负责、公众参与的原则。",
+    ]
+    similarity = embed_texts(articles) @ np.asarray(semantic.model().query(question))
+    assert int(np.argmax(similarity)) == 0
+
+
+def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Path) -> None:
+    question = "房东把房子卖了，租客还能继续住吗？"
+    fields = {
+        0: {
+            "title": "民法典",
+            "body": "第七百零三条 租赁合同是出租人将租赁物交付承租人使用的合同。",
+        },
+        1: {"title": "商标法", "body": "第四十四条 已经注册的商标，由商标局宣告该注册商标无效。"},
+        2: {"title": "扬尘办法", "body": "第三条 扬尘污染防治坚持政府主导、公众参与的原则。"},
+        3: {
+            "title": "民法典",
+            "body": "第七百二十五条 租赁物发生所有权变动的，不影响租赁合同的效力。",
+        },
+    }
+    texts = [section_text(fields[d]) for d in range(4)]
+    write_shard(tmp_path, [text_key(t) for t in texts], embed_texts(texts))
+    store = VectorStore(tmp_path)
+    store.refresh()
+    words = {0: 9.0, 1: 8.0, 2: 7.0, 3: 6.0}  # by words, the answer comes last
+    fused = rerank(words, words, question, fields.__getitem__, store)
+    order = sorted(fused, key=lambda d: -fused[d])
+    assert order.index(3) < 3  # meaning lifts it
+    assert order[0] == 0  # first by words and close in meaning: still first
+    assert min(fused.values()) > max(words.values())  # re-ranked ones lead the rest
+    assert (
+        rerank(words, words, question, fields.__getitem__, VectorStore(tmp_path / "none")) == words
+    )

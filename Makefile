@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
-#   make run    create .venv, install, index corpus/ into index/ if needed, serve on :5000
+#   make run    create .venv, install, index corpus/ into index/ if needed (and embed its
+#               sections for questions), serve on :5000
 #   make test   create .venv, install the test dependencies, run lint, types and the suite
 
 PYTHON ?= python3
@@ -23,8 +24,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 # Incremental: a no-op when nothing changed, a full build when there is no index yet.
 # Exit status 1 means some files failed (listed) and the rest are indexed: serve anyway.
+# `embed` then computes vectors for new sections only (seconds for corpus/).
 index: $(VENV)/.installed
 	$(BIN)/govsearch reindex --corpus corpus --index index --quiet || [ $$? -eq 1 ]
+	$(BIN)/govsearch embed --index index --quiet
 
 run: index
 	$(BIN)/govsearch serve --index index --host $(HOST) --port $(PORT)

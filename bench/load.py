@@ -7,8 +7,12 @@ Starts `govsearch serve` (gunicorn, --workers) on a free local port, then drives
 (Debian's `wrk`: apt-get install wrk) cycling through the keyword queries of bench/query.py's
 mix as `/api/search` requests, and prints requests/s, latency percentiles, errors (non-2xx,
 broken connections), timeouts (no answer within wrk's 2 s) and the largest worker's resident
-memory at the end. Two
-runs: with the result cache off (every request computed) and on (as served).
+memory at the end. Three runs: the keyword mix with the result cache off (every request
+computed) and on (as served), then a hostile mix with the cache off: whole paragraphs pasted
+(up to the 500-character limit), long OR chains and exclusion lists, wildcard, fuzzy, range
+and field syntax, unbalanced quotes, control characters, NUL, bidi overrides, combining
+marks, emoji and injection payloads, as `/search` pages and `/api/search` requests. Every
+one must answer 200 within wrk's 2 s: the timeouts column counts those that did not.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -32,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.query import sample_mix  # noqa: E402
 from search.live import SearchIndex  # noqa: E402
+from search.query import MAX_QUERY_CHARS, precise_words  # noqa: E402
 
 # wrk's Lua hook: each connection walks the list of paths from its own starting point.
 WRK_SCRIPT = """
@@ -44,6 +50,47 @@ request = function()
   return wrk.format("GET", paths[n])
 end
 """
+
+
+ODD_QUERIES = (
+    '"优化营商环境',
+    "((((政府 工作",
+    "政* 发展? ~工作 建设^3",
+    "[a TO z] {1 TO 9} title:政府 标题：",
+    "OR OR - -- AND NOT",
+    "营商\x00环境",
+    "\u202e政府\u202c工作报告",
+    "政\u0301府\u0301",
+    "🏛️ 政府 🇨🇳",
+    "{{7*7}} ${7*7} <%= 7*7 %>",
+    "<script>alert(1)</script> 政府",
+    "' OR 1=1 -- 政府",
+    "../../etc/passwd",
+    "\t\r\n 营商环境 \x1b[31m",
+)
+
+
+def hostile_queries(index: SearchIndex, count: int, seed: int) -> list[str]:
+    """Expensive and strange queries, all within the length limit."""
+    rng = random.Random(seed)
+    queries = list(ODD_QUERIES)
+    with index.searcher() as searcher:
+        total = searcher.doc_count_all()
+        while len(queries) < count:
+            body = searcher.stored_fields(rng.randrange(total)).get("body", "")
+            words = [w for w in precise_words(body) if len(w) > 1]
+            if len(body) < 200 or len(words) < 30:
+                continue
+            shape = len(queries) % 3
+            if shape == 0:  # a whole paragraph pasted
+                queries.append(body[:MAX_QUERY_CHARS])
+            elif shape == 1:  # a long OR chain
+                queries.append(" OR ".join(words[:60])[:MAX_QUERY_CHARS])
+            else:  # a word and a long list of exclusions
+                queries.append(
+                    " ".join([words[0], *("-" + w for w in words[1:80])])[:MAX_QUERY_CHARS]
+                )
+    return queries
 
 
 def free_port() -> int:
@@ -145,14 +192,24 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     with SearchIndex(args.index, cache_size=0) as index:
         mix = sample_mix(index, args.per_kind, args.seed)
+        hostile = hostile_queries(index, args.per_kind, args.seed)
     paths = [
         "/api/search?" + urllib.parse.urlencode({"q": text}) for text, _options in mix["keyword"]
     ]
+    hostile_paths = [
+        route + urllib.parse.urlencode({"q": text})
+        for text in hostile
+        for route in ("/search?", "/api/search?")
+    ]
     runs = {}
-    for name, cache in (("keyword mix, no cache", 0), ("keyword mix, result cache", 256)):
+    for name, cache, urls in (
+        ("keyword mix, no cache", 0, paths),
+        ("keyword mix, result cache", 256, paths),
+        ("hostile mix, no cache", 0, hostile_paths),
+    ):
         server, base = start_server(args.index, args.workers, cache)
         try:
-            runs[name] = run_wrk(base, paths, args.connections, args.seconds)
+            runs[name] = run_wrk(base, urls, args.connections, args.seconds)
             runs[name]["rss"] = worker_rss_mb(server)
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 sections = json.load(response)["sections"]
@@ -161,7 +218,8 @@ def main() -> None:
             server.wait(timeout=30)
     print(
         f"server: gunicorn, {args.workers} workers, {sections} sections; wrk: 2 threads, "
-        f"{args.connections} connections, {args.seconds} s; {len(paths)} keyword queries"
+        f"{args.connections} connections, {args.seconds} s; {len(paths)} keyword queries, "
+        f"{len(hostile)} hostile ones"
     )
     print(
         f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}"

@@ -13,6 +13,12 @@ computed) and on (as served), then a hostile mix with the cache off: whole parag
 and field syntax, unbalanced quotes, control characters, NUL, bidi overrides, combining
 marks, emoji and injection payloads, as `/search` pages and `/api/search` requests. Every
 one must answer 200 within wrk's 2 s: the timeouts column counts those that did not.
+
+    python bench/load.py --soak-minutes 5
+
+instead runs one server (result cache on, as served) for that long under every kind of query
+at once (keywords, STARD questions, hostile ones) and prints, every 30 s, requests, errors,
+timeouts and each worker's resident memory: errors must stay 0 and memory flat.
 """
 
 from __future__ import annotations
@@ -120,18 +126,6 @@ def start_server(index_dir: Path, workers: int, cache: int) -> tuple[subprocess.
     sys.exit("the server did not answer /healthz within 60 s")
 
 
-def worker_rss_mb(server: subprocess.Popen[bytes]) -> float:
-    """The largest resident set of the server's worker processes (Linux /proc)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        if match:
-            sizes.append(int(match.group(1)) / 1024)
-    return max(sizes, default=0.0)
-
-
 def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "paths.txt"
@@ -179,6 +173,34 @@ def parse_wrk(output: str) -> dict[str, float]:
     return figures
 
 
+def worker_rss(server: subprocess.Popen[bytes]) -> list[float]:
+    """Each worker's resident memory in MB, in process order (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in sorted(children, key=int):
+        match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+        sizes.append(int(match.group(1)) / 1024 if match else 0.0)
+    return sizes
+
+
+def soak(index_dir: Path, workers: int, connections: int, minutes: int, urls: list[str]) -> None:
+    server, base = start_server(index_dir, workers, 256)
+    print(f"soak: {minutes} min, {workers} workers, {connections} connections, {len(urls)} urls")
+    print(f"{'minute':>7}{'requests':>10}{'errors':>8}{'timeouts':>10}  worker RSS MB")
+    try:
+        for step in range(minutes * 2):
+            figures = run_wrk(base, urls, connections, 30)
+            sizes = " ".join(f"{size:.0f}" for size in worker_rss(server))
+            print(
+                f"{(step + 1) / 2:>7.1f}{figures['requests']:>10.0f}{figures['errors']:>8.0f}"
+                f"{figures['timeouts']:>10.0f}  {sizes}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=ROOT / "bench" / ".index")
@@ -187,6 +209,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--soak-minutes", type=int, default=0)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -201,6 +224,13 @@ def main() -> None:
         for text in hostile
         for route in ("/search?", "/api/search?")
     ]
+    if args.soak_minutes:
+        questions = [
+            "/search?" + urllib.parse.urlencode({"q": text}) for text, _options in mix["question"]
+        ]
+        urls = paths + questions + hostile_paths
+        soak(args.index, args.workers, args.connections, args.soak_minutes, urls)
+        return
     runs = {}
     for name, cache, urls in (
         ("keyword mix, no cache", 0, paths),
@@ -210,7 +240,7 @@ def main() -> None:
         server, base = start_server(args.index, args.workers, cache)
         try:
             runs[name] = run_wrk(base, urls, args.connections, args.seconds)
-            runs[name]["rss"] = worker_rss_mb(server)
+            runs[name]["rss"] = max(worker_rss(server), default=0.0)
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 sections = json.load(response)["sections"]
         finally:

@@ -154,7 +154,8 @@ def _search(
     compiled = compile_query(request.text)
     filters = _Filters(searcher, build_filter(request))
     scores = score_all(searcher, compiled.strict)
-    strict_count = len(filters.narrow(set(scores)))
+    full_matches = filters.narrow(set(scores))
+    strict_count = len(full_matches)
     relaxed = compiled.relaxed is not None and (
         strict_count == 0
         or strict_count < FEW_HITS
@@ -166,7 +167,9 @@ def _search(
     matched = set(scores)
     hits = filters.narrow(matched)
     if compiled.asks and request.sort == "relevance" and semantic_on():
-        scores = rerank(scores, hits, request.text, searcher.stored_fields, vectors)
+        # Sections that match every word stay ahead of partial matches.
+        ahead = full_matches if relaxed else set()
+        scores = rerank(scores, hits, request.text, searcher.stored_fields, vectors, ahead)
     per_document = values.count("doc_id", hits)
     results = SearchResults(
         request=request,

@@ -60,12 +60,13 @@ def rerank(
     question: str,
     stored: Callable[[int], dict[str, Any]],
     store: VectorStore,
+    ahead: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, float]:
     """`scores` with the first RERANK_DEPTH of `hits` re-ordered by fusing the two rankings.
 
     Re-ordered sections stay above all others (their new score is the best word score plus
-    the fused one). Sections without a vector get only their word vote; with no vectors at
-    all, `scores` comes back unchanged.
+    the fused one), and those in `ahead` above the rest of them. Sections without a vector
+    get only their word vote; with no vectors at all, `scores` comes back unchanged.
     """
     top = heapq.nsmallest(RERANK_DEPTH, hits, key=lambda d: (-scores[d], d))
     if not top or not len(store):
@@ -83,5 +84,5 @@ def rerank(
         vote = 1 / (FUSION_K + word_rank + 1)
         if docnum in meaning_rank:
             vote += 1 / (FUSION_K + meaning_rank[docnum] + 1)
-        fused[docnum] = ceiling + vote
+        fused[docnum] = ceiling + vote + (1.0 if docnum in ahead else 0.0)  # votes are < 1
     return fused

@@ -138,6 +138,8 @@ def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Pa
     assert order.index(3) < 3  # meaning lifts it
     assert order[0] == 0  # first by words and close in meaning: still first
     assert min(fused.values()) > max(words.values())  # re-ranked ones lead the rest
+    tiered = rerank(words, words, question, fields.__getitem__, store, ahead={2})
+    assert max(tiered, key=tiered.__getitem__) == 2  # a full match stays ahead of partial ones
     assert (
         rerank(words, words, question, fields.__getitem__, VectorStore(tmp_path / "none")) == words
     )

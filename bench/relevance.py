@@ -5,7 +5,7 @@ corpus, maps each hit (a section) to short law name + article number through law
 prints Recall@10, Recall@100, MRR@10 and nDCG@10, then known-item success@1/@10.
 
     python bench/relevance.py [--index DIR] [--limit N] [--show N] [--skip-known-items]
-                              [--embed-candidates]
+                              [--embed-candidates] [--split dev]
 
 Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`,
 about 40 ms a section on two cores: well over an hour for the shared corpus).
@@ -56,12 +56,12 @@ class Stard:
     short_names: dict[str, str]  # full law title -> short name used in the judgements
 
 
-def load_stard(folder: Path) -> Stard:
-    if not (folder / "queries_dev.tsv").is_file():
-        sys.exit(f"STARD data not found in {folder}: set GOVSEARCH_SHARED")
-    questions = dict(_rows(folder / "queries_dev.tsv", 2))
+def load_stard(folder: Path, split: str = "dev") -> Stard:
+    if not (folder / f"queries_{split}.tsv").is_file():
+        sys.exit(f"STARD {split} data not found in {folder}: set GOVSEARCH_SHARED")
+    questions = dict(_rows(folder / f"queries_{split}.tsv", 2))
     relevant: defaultdict[str, set[str]] = defaultdict(set)
-    for qid, _zero, article, grade in _rows(folder / "qrels_dev.tsv", 4):
+    for qid, _zero, article, grade in _rows(folder / f"qrels_{split}.tsv", 4):
         if int(grade) > 0:
             relevant[qid].add(article)
     short_names = dict(_rows(folder / "laws.tsv", 2)[1:])
@@ -146,13 +146,20 @@ def main() -> None:
     parser.add_argument("--skip-known-items", action="store_true")
     parser.add_argument("--procs", type=int, default=2, help="worker processes")
     parser.add_argument("--embed-candidates", action="store_true")
+    parser.add_argument("--split", default="dev", help="queries_SPLIT.tsv, qrels_SPLIT.tsv")
     args = parser.parse_args()
-    stard = load_stard(shared_dir() / "bench" / "stard")
+    stard = load_stard(shared_dir() / "bench" / "stard", args.split)
     questions = [(qid, text) for qid, text in stard.questions.items() if qid in stard.relevant]
     if args.limit:
         questions = questions[: args.limit]
     if args.embed_candidates:
-        embed_candidates(args.index, [text for _qid, text in questions])
+        # In a process of its own: the model's OpenMP threads do not survive the fork of the
+        # question workers below (a forked child that embeds would wait for them forever).
+        embedder = multiprocessing.get_context("spawn").Process(
+            target=embed_candidates, args=(args.index, [text for _qid, text in questions])
+        )
+        embedder.start()
+        embedder.join()
     totals: defaultdict[str, list[float]] = defaultdict(list)
     empty, latencies, misses = 0, [], []
     jobs = [(text, stard.short_names, args.index) for _qid, text in questions]
@@ -165,7 +172,7 @@ def main() -> None:
             totals[name].append(value)
         if totals["MRR@10"][-1] == 0:
             misses.append((text, sorted(stard.relevant[qid]), ranked[:3]))
-    print(f"STARD dev: {len(questions)} questions, {empty} answered by nothing")
+    print(f"STARD {args.split}: {len(questions)} questions, {empty} answered by nothing")
     for name, values in totals.items():
         print(f"  {name:<11} {statistics.fmean(values):.3f}")
     print(f"  latency p50 {statistics.median(latencies):.0f} ms (one page of 100 sections)")

@@ -241,7 +241,8 @@ def main() -> None:
         try:
             runs[name] = run_wrk(base, urls, args.connections, args.seconds)
             runs[name]["rss"] = max(worker_rss(server), default=0.0)
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            # after the requests wrk left queued behind it
+            with urllib.request.urlopen(base + "/healthz", timeout=120) as response:
                 sections = json.load(response)["sections"]
         finally:
             server.terminate()

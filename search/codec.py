@@ -49,7 +49,12 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
             return _LENGTHS[key]
         column = _lenfield(fieldname)
         reader = self._cached_reader(column, LENGTHS_COLUMN)
-        lengths = None if reader is None else bytes(reader)
+        lengths = None
+        if reader is not None:
+            # One byte a document, stored as is; documents past the end take the default 0.
+            # Read in one piece: item by item it takes seconds on a large segment.
+            raw = reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen)
+            lengths = bytes(raw).ljust(reader._doccount, b"\0")
         # Read whole: its file is not needed again (and is not left open if writing fails).
         self._readers.pop(column, None)
         opened = self._colfiles.pop(column, None)

@@ -43,12 +43,14 @@ def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Scores:
         parts = [evaluate(sub, leaf, context) for sub in query.subqueries]
         return _boosted(_union(parts), query)
     if type(query) is q.And:
-        parts = [evaluate(sub, leaf, context) for sub in query.subqueries]
-        return _boosted(_intersection(parts), query)
+        return _boosted(_and(query.subqueries, leaf, context), query)
     if isinstance(query, Without):
         kept = evaluate(query.a, leaf, context)
         if kept:
-            dropped = evaluate(query.b, leaf, context)
+            if _sparse(len(kept), query.b, leaf.reader()):
+                dropped = _probe(query.b, leaf, context, sorted(kept))
+            else:
+                dropped = evaluate(query.b, leaf, context)
             kept = {d: s for d, s in kept.items() if d not in dropped}
         return kept
     if isinstance(query, type(q.NullQuery)):
@@ -83,14 +85,68 @@ def _union(parts: list[Scores]) -> Scores:
     return total
 
 
-def _intersection(parts: list[Scores]) -> Scores:
-    if not parts:
-        return {}
-    parts.sort(key=len)
-    common = set(parts[0])
+# An AND part whose postings are this many times the candidates left is only probed at the
+# candidates (Whoosh's matcher skips whole blocks it has no use for) instead of read whole.
+SPARSE_RATIO = 8
+
+
+def _and(parts: list[q.Query], leaf: Searcher, context: Any) -> Scores:
+    """Every part must match: the rarest is read first, and the others are read whole only
+    while the documents left are not much fewer than their postings (a rare word next to a
+    common one costs the rare word's postings, not the common one's)."""
+    reader = leaf.reader()
+    parts = sorted(parts, key=lambda part: _estimate(part, reader))
+    found = evaluate(parts[0], leaf, context)
     for part in parts[1:]:
-        common.intersection_update(part)
-    return {d: sum(part[d] for part in parts) for d in common}
+        if not found:
+            return {}
+        if _sparse(len(found), part, reader):
+            more = _probe(part, leaf, context, sorted(found))
+        else:
+            more = evaluate(part, leaf, context)
+        found = {d: score + more[d] for d, score in found.items() if d in more}
+    return found
+
+
+def _sparse(candidates: int, query: q.Query, reader: Any) -> bool:
+    """Is probing `query` at this many candidates cheaper than reading it whole? A probe
+    costs each of the query's postings lists a step per candidate."""
+    leaves = sum(1 for _ in query.leaves()) or 1
+    return candidates * leaves * SPARSE_RATIO < _estimate(query, reader)
+
+
+def _estimate(query: q.Query, reader: Any) -> int:
+    """About how many documents `query` matches, from document frequencies: an upper bound
+    for OR, the rarest part for AND and phrases."""
+    if isinstance(query, q.Term):
+        return int(reader.doc_frequency(query.fieldname, query.text))
+    if type(query) is q.Phrase:
+        return min(int(reader.doc_frequency(query.fieldname, w)) for w in query.words)
+    if type(query) is q.Or:
+        return sum(_estimate(sub, reader) for sub in query.subqueries)
+    if type(query) is q.And:
+        return min((_estimate(sub, reader) for sub in query.subqueries), default=0)
+    if isinstance(query, Without):
+        return _estimate(query.a, reader)
+    if isinstance(query, type(q.NullQuery)):
+        return 0
+    return reader.doc_count_all()
+
+
+def _probe(query: q.Query, leaf: Searcher, context: Any, docnums: list[int]) -> Scores:
+    """The scores of `query` at `docnums` (ascending) only, by Whoosh's matcher."""
+    scores: Scores = {}
+    matcher = query.matcher(leaf, context)
+    for docnum in docnums:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                break
+        if matcher.id() == docnum:
+            scores[docnum] = matcher.score()
+    return scores
 
 
 def _term(term: q.Term, leaf: Searcher, context: Any) -> Scores:

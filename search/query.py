@@ -30,6 +30,10 @@ MAX_SIZE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
+# A relaxed search ranks by the first this many words and character pairs: a long question
+# has fewer; pasted paragraphs have hundreds, each one more posting list to read.
+MAX_RELAXED_WORDS = 16
+MAX_RELAXED_BIGRAMS = 32
 FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
@@ -330,7 +334,7 @@ def _relaxed(
     for clause in optional:
         for term in clause.terms:
             units.update(dict.fromkeys(content_words(term.text)))
-    words = _telling(list(units))
+    words = _telling(list(units))[:MAX_RELAXED_WORDS]
     if len(words) < 2:
         return None
     bigrams = dict.fromkeys(
@@ -342,7 +346,10 @@ def _relaxed(
     )
     ranked = q.Or(
         [word_query(w) for w in words]
-        + [q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT) for b in bigrams]
+        + [
+            q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT)
+            for b in list(bigrams)[:MAX_RELAXED_BIGRAMS]
+        ]
     )
     partial = q.And([*required, ranked]) if required else ranked
     full_first = q.Or([strict.with_boost(STRICT_FIRST), partial])

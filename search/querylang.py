@@ -9,9 +9,9 @@
 
 Anything that is not syntax is text: an unbalanced quote runs to the end, a lone `-` or
 `OR` is ignored, and no character can raise an error. What a search costs grows with what
-it looks for, so only the first MAX_TERMS terms count, each up to MAX_TERM_CHARS characters
-(cut after sentence punctuation where there is some): far more than any question needs, and
-no pasted page can keep a server busy for seconds.
+it looks for, so only the first MAX_TERMS terms count, and only their first MAX_TEXT_CHARS
+characters (cut after sentence punctuation where there is some): more than any question
+needs, and no pasted page can keep a server busy for seconds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
 )
 MAX_TERMS = 24
-MAX_TERM_CHARS = 100
+MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
 # 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.
 INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,20}[/-]\d{4}-\d{3,6}$")
@@ -70,12 +70,13 @@ def _join_doc_numbers(text: str) -> str:
     return DOC_NUMBER.sub(lambda m: "".join(m.group().split()), text)
 
 
-def _within_budget(content: str) -> str:
-    if len(content) <= MAX_TERM_CHARS:
+def _within(content: str, budget: int) -> str:
+    """`content` cut to `budget` characters, after a sentence if one ends past halfway."""
+    if len(content) <= budget:
         return content
-    head = content[:MAX_TERM_CHARS]
+    head = content[:budget]
     sentence = _SENTENCE_END.match(head)
-    return sentence.group() if sentence and len(sentence.group()) > MAX_TERM_CHARS // 2 else head
+    return sentence.group() if sentence and len(sentence.group()) > budget // 2 else head
 
 
 def parse(text: str) -> tuple[Clause, ...]:
@@ -84,6 +85,7 @@ def parse(text: str) -> tuple[Clause, ...]:
     folded = _join_doc_numbers(normalize(_OR_WORD.sub("|", text)))
     clauses: list[Clause] = []
     join_next = False
+    budget = MAX_TEXT_CHARS
     for match in _TOKEN.finditer(folded):
         bare = match.group("bare")
         if bare is not None and not match.group("neg") and not match.group("field"):
@@ -91,11 +93,13 @@ def parse(text: str) -> tuple[Clause, ...]:
                 join_next = bool(clauses)
                 continue
         quoted = next((g for g in (match.group(k) for k in ("q1", "q2", "q3")) if g), None)
-        content = _within_budget((quoted if quoted is not None else bare or "").strip())
+        content = (quoted if quoted is not None else bare or "").strip()
         if not content:
             continue
-        if sum(len(c.terms) for c in clauses) >= MAX_TERMS:
+        if budget <= 0 or sum(len(c.terms) for c in clauses) >= MAX_TERMS:
             break
+        content = _within(content, budget)
+        budget -= len(content)
         term = Term(content, exact=quoted is not None, title_only=bool(match.group("field")))
         negated = bool(match.group("neg"))
         if join_next and not negated and not clauses[-1].negated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.querylang import MAX_TERM_CHARS, MAX_TERMS, Clause, Term, parse
+from search.querylang import MAX_TERMS, MAX_TEXT_CHARS, Clause, Term, parse
 from search.synonyms import load_synonyms, synonyms_of
 
 
@@ -71,13 +71,15 @@ def test_synonyms_work_both_ways_in_groups_and_one_way_with_arrow() -> None:
     assert all(term not in others for term, others in load_synonyms().items())
 
 
-def test_a_query_counts_only_its_first_terms_each_up_to_a_length() -> None:
+def test_a_query_counts_only_its_first_terms_and_characters() -> None:
     many = parse(" ".join(f"词{n}" for n in range(100)))
     assert sum(len(c.terms) for c in many) == MAX_TERMS
     assert many[0].terms[0].text == "词0"
     pasted = "农业科技成果转化" * 40
     (clause,) = parse(pasted)
-    assert clause.terms[0].text == pasted[:MAX_TERM_CHARS]
+    assert clause.terms[0].text == pasted[:MAX_TEXT_CHARS]
+    spaced = parse(" ".join(["农业科技成果转化"] * 40))
+    assert sum(len(t.text) for c in spaced for t in c.terms) == MAX_TEXT_CHARS
 
 
 def test_a_long_term_is_cut_after_a_sentence_when_it_can_be() -> None:

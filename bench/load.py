@@ -11,8 +11,10 @@ memory at the end. Three runs: the keyword mix with the result cache off (every 
 computed) and on (as served), then a hostile mix with the cache off: whole paragraphs pasted
 (up to the 500-character limit), long OR chains and exclusion lists, wildcard, fuzzy, range
 and field syntax, unbalanced quotes, control characters, NUL, bidi overrides, combining
-marks, emoji and injection payloads, as `/search` pages and `/api/search` requests. Every
-one must answer 200 within wrk's 2 s: the timeouts column counts those that did not.
+marks, emoji and injection payloads, as `/search` pages and `/api/search` requests, first
+with one connection a worker (each answer's own cost under full load), then with all the
+connections (requests queue behind slow ones). Each must answer 200 within wrk's 2 s: the
+timeouts column counts those that did not.
 
     python bench/load.py --soak-minutes 5
 
@@ -232,14 +234,17 @@ def main() -> None:
         soak(args.index, args.workers, args.connections, args.soak_minutes, urls)
         return
     runs = {}
-    for name, cache, urls in (
-        ("keyword mix, no cache", 0, paths),
-        ("keyword mix, result cache", 256, paths),
-        ("hostile mix, no cache", 0, hostile_paths),
+    for name, cache, urls, connections in (
+        ("keyword mix, no cache", 0, paths, args.connections),
+        ("keyword mix, result cache", 256, paths, args.connections),
+        # One connection a worker: every worker busy all the time, no request waiting behind
+        # another, so the latencies are what each hostile query costs under full load.
+        ("hostile, 1 conn/worker", 0, hostile_paths, args.workers),
+        ("hostile, all connections", 0, hostile_paths, args.connections),
     ):
         server, base = start_server(args.index, args.workers, cache)
         try:
-            runs[name] = run_wrk(base, urls, args.connections, args.seconds)
+            runs[name] = run_wrk(base, urls, connections, args.seconds)
             runs[name]["rss"] = max(worker_rss(server), default=0.0)
             # after the requests wrk left queued behind it
             with urllib.request.urlopen(base + "/healthz", timeout=120) as response:

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from search.indexer import full_build, update
+from search.query import MAX_QUERY_CHARS
 
 
 def free_port() -> int:
@@ -66,6 +67,11 @@ def test_serve_answers_searches(sample_index: Path) -> None:
         assert status == 200
         assert "<mark>扬尘污染防治</mark>" in page
         assert fetch(base + "/search?q=x&page=-1")[0] == 400
+        longest = ("扬尘污染防治" * 100)[:MAX_QUERY_CHARS]  # 4,500 bytes in the URL
+        status, page = fetch(base + "/api/search?" + urllib.parse.urlencode({"q": longest}))
+        assert status == 200 and json.loads(page)["ok"] is True
+        status, page = fetch(base + "/api/search?" + urllib.parse.urlencode({"q": longest + "扬"}))
+        assert status == 400 and json.loads(page)["parameter"] == "q"
         status, script = fetch(base + "/embed.js")
         assert status == 200 and "data-govsearch" in script
         status, spec = fetch(base + "/api/openapi.json")

@@ -33,5 +33,9 @@ def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
         "workers": workers,
         "accesslog": "-",
         "timeout": 60,
+        # A query at its 500-character limit, in Chinese, is 4,500 bytes percent-encoded:
+        # past gunicorn's default request line (4,094), which it would refuse with its own
+        # error page. 8,190 is the most gunicorn takes.
+        "limit_request_line": 8190,
     }
     _Server(options, index_dir).run()

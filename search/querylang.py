@@ -30,7 +30,7 @@ _OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
 DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
 )
-MAX_TERMS = 24
+MAX_TERMS = 16
 MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
 # 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.

@@ -10,12 +10,15 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 from test_indexer import hit_ids
+from test_server import fetch, start_server
 
 from search.cli import EXIT_WRITE_FAILED, cli
+from search.embedding import embed_index
 from search.indexer import Progress, full_build, indexed_files, update
 from search.store import BUILD_PREFIX, live_build, open_index
 
@@ -157,3 +160,31 @@ def test_a_file_that_vanishes_mid_update_keeps_its_sections_until_the_next_run(
     summary = update(corpus_copy, index_dir)  # the file is really gone now
     assert summary.deleted == 1
     assert relative not in indexed_files(open_index(index_dir))
+
+
+def test_the_server_needs_no_write_access_to_its_index(sample_index: Path, tmp_path: Path) -> None:
+    """The index on a filesystem mounted read-only (root cannot write there either): the
+    real server answers pages, the API, questions re-ranked by meaning and /healthz."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a read-only filesystem needs root (CI runs as root)")
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(mount)], check=True)
+    try:
+        shutil.copytree(sample_index, mount / "ix", symlinks=True)
+        embed_index(mount / "ix")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        with pytest.raises(OSError) as raised:
+            (mount / "ix" / "probe").write_text("x")
+        assert raised.value.errno == errno.EROFS
+        server, base = start_server(mount / "ix")
+        try:
+            for path in ("/search?q=营商环境", "/api/search?q=政府怎么保障公众参与重大行政决策？"):
+                status, body = fetch(base + quote(path, safe="/?=&"))
+                assert status == 200, body
+            assert fetch(base + "/healthz")[0] == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)

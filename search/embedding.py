@@ -56,13 +56,13 @@ def embed_index(
         known = store.known(keys) if keys else np.zeros(0, bool)
         keys = [k for k, has in zip(keys, known, strict=True) if not has]
         summary.already = len(texts) - len(keys)
+        on_progress(0, len(keys))
         for start in range(0, len(keys), SHARD_SECTIONS):
             shard = keys[start : start + SHARD_SECTIONS]
-            vectors = [
-                embed_texts([texts[k] for k in shard[i : i + BATCH]])
-                for i in range(0, len(shard), BATCH)
-            ]
+            vectors = []
+            for i in range(0, len(shard), BATCH):
+                vectors.append(embed_texts([texts[k] for k in shard[i : i + BATCH]]))
+                on_progress(start + i + len(vectors[-1]), len(keys))
             write_shard(index_dir, shard, np.concatenate(vectors))
             summary.embedded += len(shard)
-            on_progress(summary.embedded, len(keys))
         return summary

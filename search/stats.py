@@ -20,6 +20,8 @@ def index_stats(index: SearchIndex) -> dict[str, Any]:
             "agencies": sum(1 for _ in reader.lexicon("agency")),
             "years": f"{years[0]}-{years[-1]} ({len(years)} distinct)" if years else "none",
             "topics": sum(1 for _ in reader.lexicon("topic")),
+            # distinct section texts with an embedding (`govsearch embed`)
+            "vectors": len(index.vectors),
         }
     size = sum(f.stat().st_size for f in build.iterdir() if f.is_file())
     figures["index_size_mb"] = round(size / 1e6, 1)

@@ -3,6 +3,7 @@ with the real bundled model."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -47,6 +48,9 @@ def test_embed_computes_each_vector_once_and_a_rebuild_reuses_them(
     with SearchIndex(index_copy) as index, index.searcher() as searcher:
         sections = searcher.doc_count()
     assert 0 < len(store) <= sections  # sections with the same text share a vector
+
+    stats = CliRunner().invoke(cli, ["stats", "--json", "--index", str(index_copy)])
+    assert json.loads(stats.output)["vectors"] == len(store)
 
     again = CliRunner().invoke(cli, ["embed", "--index", str(index_copy)])
     assert again.exit_code == 0

@@ -164,6 +164,7 @@ def test_home_shows_the_collection_at_a_glance(client: FlaskClient) -> None:
 def test_healthz(client: FlaskClient, tmp_path: Path) -> None:
     body = client.get("/healthz").get_json()
     assert body["ok"] and body["documents"] > 0 and body["sections"] > body["documents"]
+    assert body["vectors"] == 0  # nothing embedded in this index
     missing = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")}).test_client()
     response = missing.get("/healthz")
     assert response.status_code == 503 and "no index" in response.get_json()["error"]

@@ -114,6 +114,7 @@ def healthz() -> tuple[Response, int]:
             "ok": True,
             "documents": figures["documents"],
             "sections": figures["sections"],
+            "vectors": figures["vectors"],
             "updated_at": figures["updated_at"],
         }
     ), 200

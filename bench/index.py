@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.shared import shared_corpus  # noqa: E402
+from search.vectors import VECTORS_DIR  # noqa: E402
 
 GOVSEARCH_BUILD = """
 import json, resource, sys, time
@@ -142,6 +143,9 @@ def main() -> None:
             naive["mb"] = directory_mb(work / "naive")
         floor = run_child(SEGMENT_ONLY, str(corpus))
         if args.keep:
+            vectors = args.keep / VECTORS_DIR
+            if vectors.is_dir():  # keyed by section text: still right for the new build
+                shutil.move(str(vectors), work / "ix" / VECTORS_DIR)
             shutil.rmtree(args.keep, ignore_errors=True)
             shutil.move(str(work / "ix"), args.keep)  # `current` is a relative link
         if naive and args.keep_naive:

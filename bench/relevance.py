@@ -124,12 +124,13 @@ def embed_candidates(index_dir: Path, questions: list[str]) -> None:
     docnums: set[int] = set()
     with SearchIndex(index_dir, cache_size=0) as index:
         for question in questions:
+            compiled = compile_query(question)
             with index.searcher() as searcher:
-                compiled = compile_query(question)
-                scores = score_all(searcher, compiled.relaxed or compiled.strict)
-                docnums.update(heapq.nsmallest(RERANK_DEPTH, scores, key=lambda d: -scores[d]))
-                strict = score_all(searcher, compiled.strict)
-                docnums.update(heapq.nsmallest(RERANK_DEPTH, strict, key=lambda d: -strict[d]))
+                # the strict query ranks when it finds enough, the relaxed one otherwise
+                for query in (compiled.strict, compiled.relaxed):
+                    if query is not None:
+                        scores = score_all(searcher, query)
+                        docnums.update(heapq.nlargest(RERANK_DEPTH, scores, key=scores.__getitem__))
     started = time.perf_counter()
     summary = embed_index(index_dir, sorted(docnums))
     print(

@@ -3,10 +3,11 @@
 Whoosh scores a match by walking a tree of matchers one document at a time, several method
 calls per node per document, in pure Python: with six fields per term (three word fields,
 three character-pair fields) that walk is most of a search's time. Here a term's postings
-are read a block at a time and scored with the same BM25F formula, and OR, AND and
-exclusion become dictionary and set operations. The scores equal Whoosh's own (the tests
-compare them on real queries); shapes not handled here (phrases, for one) fall back to
-Whoosh's matcher for that subtree only.
+are read a block at a time and scored with the same BM25F formula, phrases are checked on
+the decoded positions, and OR, AND and exclusion become dictionary operations; a part far
+commoner than the documents still in the running is only probed at those, by Whoosh's
+matcher. The scores equal Whoosh's own (the tests compare them on real queries); shapes not
+handled here fall back to Whoosh's matcher for that subtree only.
 
 This reads Whoosh 2.7.4's posting blocks and the codec's length table directly, which is
 why Whoosh is pinned to that exact version.
@@ -47,10 +48,7 @@ def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Scores:
     if isinstance(query, Without):
         kept = evaluate(query.a, leaf, context)
         if kept:
-            if _sparse(len(kept), query.b, leaf.reader()):
-                dropped = _probe(query.b, leaf, context, sorted(kept))
-            else:
-                dropped = evaluate(query.b, leaf, context)
+            dropped = _at(query.b, leaf, context, kept)
             kept = {d: s for d, s in kept.items() if d not in dropped}
         return kept
     if isinstance(query, type(q.NullQuery)):
@@ -100,19 +98,19 @@ def _and(parts: list[q.Query], leaf: Searcher, context: Any) -> Scores:
     for part in parts[1:]:
         if not found:
             return {}
-        if _sparse(len(found), part, reader):
-            more = _probe(part, leaf, context, sorted(found))
-        else:
-            more = evaluate(part, leaf, context)
+        more = _at(part, leaf, context, found)
         found = {d: score + more[d] for d, score in found.items() if d in more}
     return found
 
 
-def _sparse(candidates: int, query: q.Query, reader: Any) -> bool:
-    """Is probing `query` at this many candidates cheaper than reading it whole? A probe
-    costs each of the query's postings lists a step per candidate."""
+def _at(query: q.Query, leaf: Searcher, context: Any, candidates: Scores) -> Scores:
+    """The scores of `query` at least at `candidates` (more documents may come back): read
+    whole, or probed at each candidate when that is cheaper. A probe costs each of the
+    query's posting lists a step per candidate."""
     leaves = sum(1 for _ in query.leaves()) or 1
-    return candidates * leaves * SPARSE_RATIO < _estimate(query, reader)
+    if len(candidates) * leaves * SPARSE_RATIO < _estimate(query, leaf.reader()):
+        return _probe(query, leaf, context, sorted(candidates))
+    return evaluate(query, leaf, context)
 
 
 def _estimate(query: q.Query, reader: Any) -> int:
@@ -207,7 +205,9 @@ def _postings(
         return None
     segment = reader.segment().segment_id()
     read = _read(raw, (segment, term.fieldname, term.text), positions)
-    lengths = _padded_lengths(perdoc, segment, term.fieldname, reader.doc_count_all())
+    # One length byte a document (the codec pads them to the segment's size); a field
+    # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
+    lengths = perdoc.field_lengths(term.fieldname) or bytes(reader.doc_count_all())
     # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)), the length
     # part looked up by the stored length byte.
     k1, b, average = scorer.K1, scorer.B, scorer.avgfl
@@ -276,22 +276,3 @@ def _read(raw: W3LeafMatcher, key: tuple[str, str, str], positions: bool) -> _Po
         while _held > POSTINGS_CACHE_BYTES and _POSTINGS:
             _held -= _POSTINGS.popitem(last=False)[1].size
     return read
-
-
-_PADDED: dict[tuple[str, str], bytes] = {}
-
-
-def _padded_lengths(
-    perdoc: CachedLengthsReader, segment: str, fieldname: str, doc_count: int
-) -> bytes:
-    """The field's length bytes for every document of the segment; a missing length reads
-    as byte 0, which Whoosh's scorer takes as length 1, as the norms here do."""
-    lengths = perdoc.field_lengths(fieldname) or b""
-    if len(lengths) >= doc_count:
-        return lengths
-    key = (segment, fieldname)
-    if key not in _PADDED:
-        if len(_PADDED) > 64:
-            _PADDED.clear()
-        _PADDED[key] = lengths + bytes(doc_count - len(lengths))
-    return _PADDED[key]

@@ -68,8 +68,10 @@ def rerank(
     the fused one), and those in `ahead` above the rest of them. Sections without a vector
     get only their word vote; with no vectors at all, `scores` comes back unchanged.
     """
+    if not len(store):  # nothing embedded: no work on the way
+        return scores
     top = heapq.nsmallest(RERANK_DEPTH, hits, key=lambda d: (-scores[d], d))
-    if not top or not len(store):
+    if not top:
         return scores
     vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
     if not known.any():

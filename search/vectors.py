@@ -66,17 +66,22 @@ class VectorStore:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def _locate(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(where each key would sit in the sorted keys, whether it is there)."""
+        wanted = np.asarray(keys, dtype=np.uint64)
+        if not len(self._keys):
+            return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
+        at = np.searchsorted(self._keys, wanted).clip(max=len(self._keys) - 1)
+        return at, self._keys[at] == wanted
+
     def known(self, keys: list[int]) -> np.ndarray:
         """A boolean per key: is there a vector for it?"""
-        wanted = np.asarray(keys, dtype=np.uint64)
-        at = np.searchsorted(self._keys, wanted).clip(max=max(len(self._keys) - 1, 0))
-        return self._keys[at] == wanted if len(self._keys) else np.zeros(len(keys), bool)
+        return self._locate(keys)[1]
 
     def get(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(vectors of the known keys as float32, a mask of which keys were known)."""
-        mask = self.known(keys)
-        at = np.searchsorted(self._keys, np.asarray(keys, dtype=np.uint64)[mask])
-        rows = [self._shards[shard][row] for shard, row in self._where[at]]
+        at, mask = self._locate(keys)
+        rows = [self._shards[shard][row] for shard, row in self._where[at[mask]]]
         if not rows:
             return np.empty((0, 0), np.float32), mask
         return np.asarray(rows, dtype=np.float32), mask

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 from test_server import fetch, start_server
+
+from bench.load import worker_rss
 
 QUERIES = [
     "营商环境",
@@ -24,16 +25,6 @@ QUERIES = [
 WARM_UP_SECONDS = 10
 SOAK_SECONDS = 60
 CLIENTS = 4
-
-
-def _worker_rss_mb(server_pid: int) -> list[float]:
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
-        if match:
-            sizes.append(int(match.group(1)) / 1024)
-    return sizes
 
 
 def _load(base: str, seconds: float, statuses: list[int]) -> None:
@@ -65,9 +56,9 @@ def test_steady_load_gives_no_errors_and_flat_memory(sample_index: Path) -> None
     server, base = start_server(sample_index)
     try:
         _run(base, WARM_UP_SECONDS)  # caches filled, every worker has served
-        before = _worker_rss_mb(server.pid)
+        before = worker_rss(server)
         statuses = _run(base, SOAK_SECONDS)
-        after = _worker_rss_mb(server.pid)
+        after = worker_rss(server)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import scoring
 
 AUTHORITY_FILE = Path(__file__).parent / "data" / "authority.tsv"
@@ -45,7 +46,7 @@ class PriorWeighting(scoring.BM25F):  # type: ignore[misc]
 
     def __init__(self, priors: Sequence[float], **bm25_options: Any) -> None:
         super().__init__(**bm25_options)
-        self.priors = priors
+        self.priors = np.asarray(priors, dtype=np.float64)
 
     def final(self, searcher: Any, docnum: int, score: float) -> float:
         return score * self.priors[docnum]

@@ -17,17 +17,21 @@ import pickle
 from collections import OrderedDict
 from collections.abc import Iterator
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
+    W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
     _lenfield,
 )
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
+
+from search.postings import PostingArraysWriter
 
 RUN_BLOCK = 2_000  # terms per pickled block of a spilled run
 INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
@@ -90,9 +94,47 @@ class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
         return super().finish_postings()
 
 
+class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
+    """Whoosh's field writer, also writing the segment's postings as flat arrays
+    (`search.postings`) when the index is on disk."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        folder = getattr(storage, "folder", None)
+        self.arrays = PostingArraysWriter(Path(folder), segment.segment_id()) if folder else None
+
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        super().start_field(fieldname, fieldobj)
+        if self.arrays is not None:
+            self.arrays.start_field(fieldname, fieldobj.format)
+
+    def start_term(self, btext: bytes) -> None:
+        super().start_term(btext)
+        if self.arrays is not None:
+            self.arrays.start_term(btext)
+
+    def add(self, docnum: int, weight: float, vbytes: bytes | None, length: int) -> None:
+        self._postwriter.add_posting(docnum, weight, vbytes, length)
+        if self.arrays is not None:
+            self.arrays.add(docnum, weight, vbytes)
+
+    def finish_term(self) -> None:
+        super().finish_term()
+        if self.arrays is not None:
+            self.arrays.finish_term()
+
+    def close(self) -> None:
+        super().close()
+        if self.arrays is not None:
+            self.arrays.close()
+
+
 class GovCodec(W3Codec):  # type: ignore[misc]
     def __init__(self, inlinelimit: int = INLINE_POSTINGS) -> None:
         super().__init__(inlinelimit=inlinelimit)
+
+    def field_writer(self, storage: Any, segment: Any) -> ArraysFieldWriter:
+        return ArraysFieldWriter(self, storage, segment)
 
     def per_document_reader(self, storage: Any, segment: Any) -> CachedLengthsReader:
         return CachedLengthsReader(storage, segment)

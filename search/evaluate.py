@@ -1,59 +1,152 @@
-"""Whoosh query trees scored as whole posting lists, for the shapes run_search builds.
+"""Whoosh query trees scored as whole posting lists in numpy, for the shapes run_search builds.
 
 Whoosh scores a match by walking a tree of matchers one document at a time, several method
-calls per node per document, in pure Python: with six fields per term (three word fields,
-three character-pair fields) that walk is most of a search's time. Here a term's postings
-are read a block at a time and scored with the same BM25F formula, phrases are checked on
-the decoded positions, and OR, AND and exclusion become dictionary operations; a part far
-commoner than the documents still in the running is only probed at those, by Whoosh's
-matcher. The scores equal Whoosh's own (the tests compare them on real queries); shapes not
-handled here fall back to Whoosh's matcher for that subtree only.
+calls per node per document, in pure Python, after decoding each posting block from a
+pickle. Here a term's postings are slices of the segment's flat posting arrays
+(`search.postings`), scored with the same BM25F formula all at once; phrases are checked on
+the positions, and OR, AND and exclusion are array operations. A part that only matters at
+some documents (every part of an AND after the rarest, an exclusion) is evaluated at those
+documents only. The scores equal Whoosh's own (the tests compare them on real queries);
+shapes not handled here, and segments without flat arrays, fall back to Whoosh's matcher
+for that subtree only.
 
-This reads Whoosh 2.7.4's posting blocks and the codec's length table directly, which is
-why Whoosh is pinned to that exact version.
+This reads the codec's length table, and scores like Whoosh 2.7.4's BM25F, which is why
+Whoosh is pinned to that exact version.
 """
 
 from __future__ import annotations
 
-import threading
-from array import array
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 from whoosh import query as q
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.exclusion import Without
+from search.postings import AMBIGUOUS, SegmentArrays, segment_arrays
 
 Scores = dict[int, float]  # document number -> score
+_NO_DOCS = np.zeros(0, dtype=np.int64)
 
 
-def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Scores:
-    """The score of every document of one segment that matches `query`."""
-    if isinstance(query, q.Term):
-        return _term(query, leaf, context)
-    if type(query) is q.Phrase:
-        return _phrase(query, leaf, context)
+@dataclass(frozen=True)
+class Matches:
+    """Matching documents of one segment (ascending, distinct) and their scores."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def as_dict(self) -> Scores:
+        return dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
+
+    @classmethod
+    def of(cls, scores: Scores) -> Matches:
+        docs = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+        values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+        order = np.argsort(docs)
+        return cls(docs[order], values[order])
+
+    def boosted(self, boost: float) -> Matches:
+        return self if boost == 1.0 else Matches(self.docs, self.scores * boost)
+
+
+NOTHING = Matches(_NO_DOCS, np.zeros(0))
+
+
+def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Which of `docs` (ascending) are in `among` (ascending), as a boolean mask."""
+    if not len(among) or not len(docs):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.searchsorted(among, docs).clip(max=len(among) - 1)
+    return among[at] == docs
+
+
+def _rows(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """The indexes of those of `docs` (ascending) that are in `among` (ascending), looked up
+    from whichever side is shorter."""
+    if len(among) < len(docs):
+        wanted = among.astype(docs.dtype)
+        at = np.searchsorted(docs, wanted).clip(max=max(len(docs) - 1, 0))
+        return at[docs[at] == wanted] if len(docs) else at[:0]
+    return np.flatnonzero(_member(docs, among))
+
+
+class Segment:
+    """What scoring needs of one segment: its flat arrays, lengths, deletions, scorers."""
+
+    def __init__(self, leaf: Searcher, context: Any) -> None:
+        self.leaf = leaf
+        self.context = context
+        self.reader = leaf.reader()
+        self.arrays: SegmentArrays | None = segment_arrays(self.reader)
+        self.size = self.reader.doc_count_all()
+        self._lengths: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def deleted(self) -> np.ndarray | None:
+        if not self.reader.has_deletions():
+            return None
+        return np.array(sorted(self.reader.segment().deleted_docs()), dtype=np.int64)
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Each document's length byte in the field (0 for a field without lengths)."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            perdoc = getattr(self.reader, "_perdoc", None)
+            raw = None
+            if isinstance(perdoc, CachedLengthsReader):
+                raw = perdoc.field_lengths(fieldname)
+            found = np.frombuffer(raw or bytes(self.size), dtype=np.uint8)
+            self._lengths[fieldname] = found
+        return found
+
+    def live(self, docs: np.ndarray) -> np.ndarray:
+        """Which of `docs` are not deleted, as a boolean mask (None: all of them)."""
+        return ~_member(docs, self.deleted) if self.deleted is not None else None
+
+    def postings(self, fieldname: str, text: str) -> tuple[int, int, int] | None:
+        assert self.arrays is not None
+        return self.arrays.find(fieldname, text.encode("utf-8"))
+
+
+def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Matches:
+    """Every document of one segment that matches `query`, with its score."""
+    return _evaluate(query, Segment(leaf, context), None)
+
+
+def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Matches:
+    """The matches of `query` among `within` (ascending document numbers; None: all)."""
+    if within is not None and not len(within):
+        return NOTHING
+    if segment.arrays is not None:
+        if isinstance(query, q.Term):
+            return _term(query, segment, within)
+        if type(query) is q.Phrase:
+            return _phrase(query, segment, within)
     if type(query) is q.Or and query.scale is None and not query.minmatch:
-        parts = [evaluate(sub, leaf, context) for sub in query.subqueries]
-        return _boosted(_union(parts), query)
+        parts = [_evaluate(sub, segment, within) for sub in query.subqueries]
+        return _union(parts, segment.size).boosted(query.boost)
     if type(query) is q.And:
-        return _boosted(_and(query.subqueries, leaf, context), query)
+        return _and(query.subqueries, segment, within).boosted(query.boost)
     if isinstance(query, Without):
-        kept = evaluate(query.a, leaf, context)
-        if kept:
-            dropped = _at(query.b, leaf, context, kept)
-            kept = {d: s for d, s in kept.items() if d not in dropped}
+        kept = _evaluate(query.a, segment, within)
+        if len(kept):
+            dropped = _evaluate(query.b, segment, kept.docs)
+            keep = ~_member(kept.docs, dropped.docs)
+            kept = Matches(kept.docs[keep], kept.scores[keep])
         return kept
     if isinstance(query, type(q.NullQuery)):
-        return {}
-    return walk(query, leaf, context)
+        return NOTHING
+    if type(query) is q.Every and query.fieldname in (None, "", "*"):
+        return _every(query, segment, within)
+    return _fallback(query, segment, within)
 
 
 def walk(query: q.Query, leaf: Searcher, context: Any) -> Scores:
@@ -64,71 +157,6 @@ def walk(query: q.Query, leaf: Searcher, context: Any) -> Scores:
         scores[matcher.id()] = matcher.score()
         matcher.next()
     return scores
-
-
-def _boosted(scores: Scores, query: q.Query) -> Scores:
-    boost = query.boost
-    return scores if boost == 1.0 else {d: s * boost for d, s in scores.items()}
-
-
-def _union(parts: list[Scores]) -> Scores:
-    parts.sort(key=len, reverse=True)
-    if not parts:
-        return {}
-    total = dict(parts[0])
-    get = total.get
-    for part in parts[1:]:
-        for docnum, score in part.items():
-            total[docnum] = get(docnum, 0.0) + score
-    return total
-
-
-# An AND part whose postings are this many times the candidates left is only probed at the
-# candidates (Whoosh's matcher skips whole blocks it has no use for) instead of read whole.
-SPARSE_RATIO = 8
-
-
-def _and(parts: list[q.Query], leaf: Searcher, context: Any) -> Scores:
-    """Every part must match: the rarest is read first, and the others are read whole only
-    while the documents left are not much fewer than their postings (a rare word next to a
-    common one costs the rare word's postings, not the common one's)."""
-    reader = leaf.reader()
-    parts = sorted(parts, key=lambda part: _estimate(part, reader))
-    found = evaluate(parts[0], leaf, context)
-    for part in parts[1:]:
-        if not found:
-            return {}
-        more = _at(part, leaf, context, found)
-        found = {d: score + more[d] for d, score in found.items() if d in more}
-    return found
-
-
-def _at(query: q.Query, leaf: Searcher, context: Any, candidates: Scores) -> Scores:
-    """The scores of `query` at least at `candidates` (more documents may come back): read
-    whole, or probed at each candidate when that is cheaper. A probe costs each of the
-    query's posting lists a step per candidate."""
-    leaves = sum(1 for _ in query.leaves()) or 1
-    if len(candidates) * leaves * SPARSE_RATIO < _estimate(query, leaf.reader()):
-        return _probe(query, leaf, context, sorted(candidates))
-    return evaluate(query, leaf, context)
-
-
-def _estimate(query: q.Query, reader: Any) -> int:
-    """About how many documents `query` matches, from document frequencies: an upper bound
-    for OR, the rarest part for AND and phrases."""
-    if isinstance(query, q.Term):
-        return int(reader.doc_frequency(query.fieldname, query.text))
-    if type(query) is q.Phrase:
-        return min(int(reader.doc_frequency(query.fieldname, w)) for w in query.words)
-    if type(query) is q.Or:
-        return sum(_estimate(sub, reader) for sub in query.subqueries)
-    if type(query) is q.And:
-        return min((_estimate(sub, reader) for sub in query.subqueries), default=0)
-    if isinstance(query, Without):
-        return _estimate(query.a, reader)
-    if isinstance(query, type(q.NullQuery)):
-        return 0
-    return reader.doc_count_all()
 
 
 def _probe(query: q.Query, leaf: Searcher, context: Any, docnums: list[int]) -> Scores:
@@ -147,132 +175,216 @@ def _probe(query: q.Query, leaf: Searcher, context: Any, docnums: list[int]) -> 
     return scores
 
 
-def _term(term: q.Term, leaf: Searcher, context: Any) -> Scores:
-    read = _postings(term, leaf, context, positions=False)
-    return walk(term, leaf, context) if read is None else read[0]
+def _every(query: q.Every, segment: Segment, within: np.ndarray | None) -> Matches:
+    """Every live document, scored by the query's boost (as Whoosh's ListMatcher does)."""
+    docs = np.arange(segment.size, dtype=np.int64) if within is None else within
+    live = segment.live(docs)
+    if live is not None:
+        docs = docs[live]
+    return Matches(docs, np.full(len(docs), float(query.boost)))
 
 
-def _phrase(phrase: q.Phrase, leaf: Searcher, context: Any) -> Scores:
-    """Whoosh's Phrase (slop 1): the words at consecutive positions; scored as the sum of
-    the words' scores, times the phrase's boost."""
-    field = leaf.schema[phrase.fieldname]
-    if phrase.slop != 1 or len(phrase.words) < 2 or not field.format.supports("positions"):
-        return walk(phrase, leaf, context)
-    words = []
-    for word in phrase.words:
-        read = _postings(q.Term(phrase.fieldname, word), leaf, context, positions=True)
-        if read is None:
-            return walk(phrase, leaf, context)
-        if not read[0]:
-            return {}
-        words.append(read)
-    by_size = sorted([scores for scores, _ in words], key=len)
-    common = set(by_size[0]).intersection(*by_size[1:])
-    decode = field.format.decode_positions
-    found: Scores = {}
-    for docnum in common:
-        starts = set(decode(words[0][1][docnum]))
-        for offset, (_, values) in enumerate(words[1:], 1):
-            following = set(decode(values[docnum]))
-            starts = {p for p in starts if p + offset in following}
-            if not starts:
-                break
-        if starts:
-            found[docnum] = sum(scores[docnum] for scores, _ in words) * phrase.boost
+def _union(parts: list[Matches], size: int) -> Matches:
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return NOTHING
+    if len(parts) == 1:
+        return parts[0]
+    total = sum(len(part) for part in parts)
+    if total * 8 > size:  # dense: a pass over the segment is cheaper than sorting
+        sums = np.zeros(size)
+        hit = np.zeros(size, dtype=bool)
+        for part in parts:
+            sums[part.docs] += part.scores  # a part's documents are distinct
+            hit[part.docs] = True
+        docs = np.flatnonzero(hit)
+        return Matches(docs, sums[docs])
+    docs, inverse = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
+    return Matches(docs, scores)
+
+
+def _and(parts: list[q.Query], segment: Segment, within: np.ndarray | None) -> Matches:
+    """Every part must match: the rarest is evaluated first, each next one only at the
+    documents still in the running (a common word next to a rare one costs little)."""
+    parts = sorted(parts, key=lambda part: _estimate(part, segment))
+    found = _evaluate(parts[0], segment, within)
+    for part in parts[1:]:
+        if not len(found):
+            return NOTHING
+        more = _evaluate(part, segment, found.docs)
+        keep = np.searchsorted(found.docs, more.docs)  # more.docs is a subset of found.docs
+        found = Matches(more.docs, found.scores[keep] + more.scores)
     return found
 
 
-def _postings(
-    term: q.Term, leaf: Searcher, context: Any, positions: bool
-) -> tuple[Scores, dict[int, bytes]] | None:
-    """(score of each document, and its encoded positions if asked) for one term, read a
-    block at a time; None when the term's postings are not of the kind handled here."""
-    reader = leaf.reader()
-    try:
-        raw = reader.postings(term.fieldname, term.text)
-    except TermNotFound:
-        return {}, {}
-    deleted: frozenset[int] = frozenset()
-    if isinstance(raw, FilterMatcher) and raw._exclude:
-        deleted, raw = frozenset(raw._ids), raw.child
-    scorer = context.weighting.scorer(leaf, term.fieldname, term.text)
-    perdoc = getattr(reader, "_perdoc", None)
-    if not (
-        isinstance(raw, W3LeafMatcher)
-        and isinstance(scorer, BM25FScorer)
-        and isinstance(perdoc, CachedLengthsReader)
-    ):
-        return None
-    segment = reader.segment().segment_id()
-    read = _read(raw, (segment, term.fieldname, term.text), positions)
-    # One length byte a document (the codec pads them to the segment's size); a field
-    # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
-    lengths = perdoc.field_lengths(term.fieldname) or bytes(reader.doc_count_all())
-    # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)), the length
-    # part looked up by the stored length byte.
-    k1, b, average = scorer.K1, scorer.B, scorer.avgfl
-    scale = term.boost * scorer.idf * (k1 + 1)
-    norms = [k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS]
-    scores: Scores = {
-        docnum: scale * weight / (weight + norms[lengths[docnum]])
-        for docnum, weight in zip(read.ids, read.weights, strict=True)
-    }
-    values: dict[int, bytes] = {}
-    if positions and read.values is not None:
-        values = dict(zip(read.ids, read.values, strict=True))
-    for docnum in deleted.intersection(scores):
-        del scores[docnum]
-    return scores, values
+def _estimate(query: q.Query, segment: Segment) -> int:
+    """About how many documents `query` matches, from posting counts: an upper bound for
+    OR, the rarest part for AND and phrases."""
+    if isinstance(query, q.Term):
+        return _frequency(segment, query.fieldname, query.text)
+    if type(query) is q.Phrase:
+        return min(_frequency(segment, query.fieldname, word) for word in query.words)
+    if type(query) is q.Or:
+        return sum(_estimate(sub, segment) for sub in query.subqueries)
+    if type(query) is q.And:
+        return min((_estimate(sub, segment) for sub in query.subqueries), default=0)
+    if isinstance(query, Without):
+        return _estimate(query.a, segment)
+    if isinstance(query, type(q.NullQuery)):
+        return 0
+    return segment.size
+
+
+def _frequency(segment: Segment, fieldname: str, text: Any) -> int:
+    if segment.arrays is None or not isinstance(text, str):
+        return int(segment.reader.doc_frequency(fieldname, text))
+    found = segment.postings(fieldname, text)
+    if found is None:
+        return 0
+    return found[1] - found[0] if found != AMBIGUOUS else segment.size
+
+
+# BM25's length part for each stored length byte, by (K1, B, average length).
+_NORMS: dict[tuple[float, float, float], np.ndarray] = {}
+
+
+def _norms(k1: float, b: float, average: float) -> np.ndarray:
+    key = (k1, b, average)
+    found = _NORMS.get(key)
+    if found is None:
+        if len(_NORMS) > 1024:
+            _NORMS.clear()
+        found = np.array([k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS])
+        _NORMS[key] = found
+    return found
 
 
 @dataclass(frozen=True)
-class _Postings:
-    ids: array[int]
-    weights: array[float]
-    values: tuple[bytes, ...] | None  # encoded positions, when they were asked for
-    size: int  # bytes held, about
+class _Slice:
+    """A term's postings, possibly narrowed to some documents: `rows` index into its slice
+    of the segment's arrays (None: all of them)."""
+
+    start: int
+    end: int
+    first_position: int
+    rows: np.ndarray | None
+
+    def docs(self, arrays: SegmentArrays) -> np.ndarray:
+        docs = arrays.docs[self.start : self.end]
+        return (docs if self.rows is None else docs[self.rows]).astype(np.int64)
+
+    def weights(self, arrays: SegmentArrays) -> np.ndarray:
+        weights = arrays.weights[self.start : self.end]
+        return (weights if self.rows is None else weights[self.rows]).astype(np.float64)
 
 
-# Decoded posting lists by (segment, field, term). A segment never changes once written, so
-# an entry is right for as long as its segment exists; deletions are applied on each use.
-# Bounded in bytes: common words recur across queries, and decoding their blocks (a
-# compressed pickle each) is most of what reading them costs.
-POSTINGS_CACHE_BYTES = 64_000_000
-_POSTINGS: OrderedDict[tuple[str, str, str], _Postings] = OrderedDict()
-_held = 0
-_lock = threading.Lock()
+def _slice(segment: Segment, fieldname: str, text: str, within: np.ndarray | None) -> _Slice | None:
+    """The term's postings among `within`; None when the flat arrays cannot say."""
+    found = segment.postings(fieldname, text)
+    if found == AMBIGUOUS:
+        return None
+    if found is None:
+        return _Slice(0, 0, 0, None)
+    start, end, first_position = found
+    rows = None
+    if within is not None:
+        assert segment.arrays is not None
+        rows = _rows(segment.arrays.docs[start:end], within)
+    return _Slice(start, end, first_position, rows)
 
 
-def _read(raw: W3LeafMatcher, key: tuple[str, str, str], positions: bool) -> _Postings:
-    global _held
-    with _lock:
-        found = _POSTINGS.get(key)
-        if found is not None and (found.values is not None or not positions):
-            _POSTINGS.move_to_end(key)
-            return found
-    ids: array[int] = array("I")
-    weights: array[float] = array("f")
-    values: list[bytes] = []
-    while raw.is_active():
-        if raw._ids is None:
-            raw._read_ids()
-        if raw._weights is None:
-            raw._read_weights()
-        ids.extend(raw._ids)
-        weights.extend(raw._weights)
-        if positions:
-            if raw._values is None:
-                raw._read_values()
-            values.extend(raw._values)
-        raw._next_block()
-    size = 8 * len(ids) + sum(len(value) + 41 for value in values)
-    read = _Postings(ids, weights, tuple(values) if positions else None, size)
-    with _lock:
-        previous = _POSTINGS.pop(key, None)
-        _held -= previous.size if previous is not None else 0
-        if read.size <= POSTINGS_CACHE_BYTES // 4:  # one huge list does not flush the rest
-            _POSTINGS[key] = read
-            _held += read.size
-        while _held > POSTINGS_CACHE_BYTES and _POSTINGS:
-            _held -= _POSTINGS.popitem(last=False)[1].size
-    return read
+def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
+    """BM25F scores of a term's postings, as Whoosh's scorer gives them; None when the
+    index's weighting is not BM25F."""
+    if part.end == part.start or (part.rows is not None and not len(part.rows)):
+        return NOTHING
+    scorer = segment.context.weighting.scorer(segment.leaf, term.fieldname, term.text)
+    if not isinstance(scorer, BM25FScorer):
+        return None
+    assert segment.arrays is not None
+    docs = part.docs(segment.arrays)
+    weights = part.weights(segment.arrays)
+    fmt = segment.leaf.schema[term.fieldname].format
+    if fmt.supports("positions"):  # the arrays hold the number of positions
+        weights *= fmt.field_boost
+    # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
+    # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
+    norms = _norms(scorer.K1, scorer.B, scorer.avgfl)
+    scale = term.boost * scorer.idf * (scorer.K1 + 1)
+    scores = scale * weights / (weights + norms[segment.lengths(term.fieldname)[docs]])
+    live = segment.live(docs)
+    if live is not None:
+        docs, scores = docs[live], scores[live]
+    return Matches(docs, scores)
+
+
+def _fallback(query: q.Query, segment: Segment, within: np.ndarray | None) -> Matches:
+    if within is not None:
+        return Matches.of(_probe(query, segment.leaf, segment.context, within.tolist()))
+    return Matches.of(walk(query, segment.leaf, segment.context))
+
+
+def _term(term: q.Term, segment: Segment, within: np.ndarray | None) -> Matches:
+    if not isinstance(term.text, str):
+        return _fallback(term, segment, within)
+    part = _slice(segment, term.fieldname, term.text, within)
+    scored = _scored(segment, term, part) if part is not None else None
+    return _fallback(term, segment, within) if scored is None else scored
+
+
+def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Matches:
+    """Whoosh's Phrase (slop 1): the words at consecutive positions; scored as the sum of
+    the words' scores, times the phrase's boost."""
+    field = segment.leaf.schema[phrase.fieldname]
+    arrays = segment.arrays
+    if (
+        arrays is None
+        or phrase.slop != 1
+        or len(phrase.words) < 2
+        or not field.format.supports("positions")
+    ):
+        return _fallback(phrase, segment, within)
+    # The documents that have every word, rarest word first.
+    words = sorted(phrase.words, key=lambda w: _frequency(segment, phrase.fieldname, w))
+    common = within
+    for word in words:
+        part = _slice(segment, phrase.fieldname, word, common)
+        if part is None:
+            return _fallback(phrase, segment, within)
+        common = part.docs(arrays)
+        if not len(common):
+            return NOTHING
+    assert common is not None
+    live = segment.live(common)
+    if live is not None:  # deleted documents are left out of the words' scores as well
+        common = common[live]
+    # Positions of each word in those documents, keyed (document index, position - offset):
+    # a key found for every word is a place where the phrase starts.
+    starts: np.ndarray | None = None
+    for offset, word in enumerate(phrase.words):
+        found = segment.postings(phrase.fieldname, word)
+        assert found is not None and found != AMBIGUOUS
+        start, end, first_position = found
+        rows = np.searchsorted(arrays.docs[start:end], common)
+        counts = arrays.weights[start:end].astype(np.int64)
+        firsts = first_position + np.concatenate(([0], np.cumsum(counts)[:-1]))[rows]
+        counts = counts[rows]
+        owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
+        # index of each position: its posting's first, plus its rank within the posting
+        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        positions = arrays.positions[np.repeat(firsts, counts) + ranks].astype(np.int64)
+        keys = (owner << 32) | (positions + len(phrase.words) - offset)
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        if not len(starts):
+            return NOTHING
+    assert starts is not None
+    docs = common[np.unique(starts >> 32)]
+    total = np.zeros(len(docs))
+    for word in phrase.words:
+        part = _slice(segment, phrase.fieldname, word, docs)
+        scored = _scored(segment, q.Term(phrase.fieldname, word), part) if part else None
+        if scored is None:
+            return _fallback(phrase, segment, within)
+        total += scored.scores
+    return Matches(docs, total * phrase.boost)

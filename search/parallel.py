@@ -53,6 +53,8 @@ def abandon(writer: SegmentWriter) -> None:
         if part is not None:
             with contextlib.suppress(Exception):
                 part.close()
+    if getattr(fields, "arrays", None) is not None:
+        fields.arrays.abort()
     with contextlib.suppress(Exception):
         writer.pool.cleanup()
     writer.is_closed = True

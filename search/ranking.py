@@ -11,9 +11,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
+import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
+from search.authority import PriorWeighting
 from search.evaluate import Scores, evaluate
 from search.facets import DocValues
 
@@ -21,14 +23,19 @@ from search.facets import DocValues
 def score_all(searcher: Searcher, query: q.Query) -> Scores:
     """The score of every section that matches `query` (deleted ones never match)."""
     context = searcher.context()
-    weighting = searcher.weighting
-    final = weighting.final if weighting.use_final else None
-    scores: Scores = {}
+    docs, scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     for leaf, offset in searcher.leaf_searchers():
-        for docnum, score in evaluate(query, leaf, context).items():
-            docnum += offset
-            scores[docnum] = final(searcher, docnum, score) if final else score
-    return scores
+        found = evaluate(query, leaf, context)
+        docs.append(found.docs + offset)
+        scores.append(found.scores)
+    every_doc, every_score = np.concatenate(docs), np.concatenate(scores)
+    weighting = searcher.weighting
+    if isinstance(weighting, PriorWeighting):
+        every_score *= weighting.priors[every_doc]
+    elif weighting.use_final:
+        pairs = zip(every_doc.tolist(), every_score.tolist(), strict=True)
+        every_score = np.array([weighting.final(searcher, d, s) for d, s in pairs])
+    return dict(zip(every_doc.tolist(), every_score.tolist(), strict=True))
 
 
 def ranked(

@@ -14,19 +14,31 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Characters, Positions
 
 from search.analysis import bigram_analyzer, word_analyzer
+from search.postings import ArrayCharacters, ArrayPositions
 
-SCHEMA_VERSION = 3  # 3: segments as separate files (a compound one is copied into memory)
+# 3: segments as separate files (a compound one is copied into memory)
+# 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
+SCHEMA_VERSION = 4
 BREADCRUMB_SEPARATOR = " › "
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]
     """TEXT that indexes from the tokenizer's raw tuples instead of Whoosh Token objects.
 
-    The postings are exactly those Whoosh's Positions/Characters formats would write (a test
-    compares them); only the per-token object traffic is gone.
+    The postings are exactly those Whoosh's own indexing would write (a test compares them);
+    only the per-token object traffic is gone. Positions are encoded as plain arrays
+    (`search.postings`), which the flat posting files are made from.
     """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if isinstance(self.format, Characters):
+            self.format = ArrayCharacters(field_boost=self.format.field_boost)
+        elif isinstance(self.format, Positions):
+            self.format = ArrayPositions(field_boost=self.format.field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         raw_tokens = getattr(self.analyzer, "raw_tokens", None)

@@ -5,6 +5,7 @@ next reindex needs no cleanup by hand."""
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ def small_disk(tmp_path: Path, sample_index: Path) -> Iterator[tuple[Path, int]]
     try:
         yield mount, index_bytes * 3
     finally:
+        gc.collect()  # those files are closed here, not in some later test
         subprocess.run(["umount", "--lazy", str(mount)], check=False)
 
 

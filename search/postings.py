@@ -1,0 +1,209 @@
+"""Each segment's posting lists as flat arrays beside Whoosh's files, for scoring in numpy.
+
+Whoosh keeps a term's postings in compressed, pickled blocks of about a hundred documents,
+decoded block by block in Python when a query reads them. As a segment is written, its
+postings also go, term after term, into flat little-endian files, read through memory maps
+(the page cache holds them once for every worker):
+
+  .gskeys.npy   uint64 key of each term (a hash of field and text), ascending
+  .gsterms.npy  uint64 rows in the same order: first posting, end, first position
+  .gsdocs       uint32 document numbers, each term's ascending
+  .gsweights    float32 weight of each posting; in fields that store positions, the number
+                of positions (the posting's weight is that times the field's boost)
+  .gspos        uint32 positions of each posting in turn, for fields that store positions
+
+Positions come from the value encodings below (plain arrays, which also decode faster than
+Whoosh's pickles). The files share the segment's name, so Whoosh deletes them with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from whoosh.formats import Characters, Format, Positions
+
+KEYS, TERMS = ".gskeys.npy", ".gsterms.npy"
+DOCS, WEIGHTS, POSITIONS = ".gsdocs", ".gsweights", ".gspos"
+FILES = (KEYS, TERMS, DOCS, WEIGHTS, POSITIONS)
+AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: read them through Whoosh
+
+
+class ArrayPositions(Positions):  # type: ignore[misc]
+    """Positions as a plain uint32 array (Whoosh pickles a list of deltas)."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        return array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        values = array("I")
+        values.frombytes(valuestring)
+        return values.tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+
+class ArrayCharacters(Characters):  # type: ignore[misc]
+    """(position, start, end) triples as one plain uint32 array."""
+
+    def encode(self, poslist: list[tuple[int, int, int]]) -> bytes:
+        return array("I", chain.from_iterable(poslist)).tobytes()
+
+    def _flat(self, valuestring: bytes) -> array[int]:
+        values = array("I")
+        values.frombytes(valuestring)
+        return values
+
+    def decode_characters(self, valuestring: bytes) -> list[tuple[int, int, int]]:
+        flat = self._flat(valuestring)
+        return list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return self._flat(valuestring)[0::3].tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 12
+
+
+def _stride(fmt: Format) -> int:
+    """uint32 values per position in the format's encoding; 0 when it has none we read."""
+    if isinstance(fmt, ArrayCharacters):
+        return 3
+    return 1 if isinstance(fmt, ArrayPositions) else 0
+
+
+def term_key(fieldname: str, btext: bytes) -> int:
+    digest = hashlib.blake2b(fieldname.encode("utf-8") + b"\0" + btext, digest_size=8)
+    return int.from_bytes(digest.digest(), "little")
+
+
+class PostingArraysWriter:
+    """Receives a segment's postings in Whoosh's order (field, term, document) and writes
+    the flat files; only the term table is held in memory."""
+
+    def __init__(self, folder: Path, segment_id: str) -> None:
+        self._paths = {ext: folder / f"{segment_id}{ext}" for ext in FILES}
+        self._files: dict[str, BinaryIO] = {
+            ext: open(self._paths[ext], "wb")  # noqa: SIM115 - closed in close()/abort()
+            for ext in (DOCS, WEIGHTS, POSITIONS)
+        }
+        self._keys: array[int] = array("Q")
+        self._rows: array[int] = array("Q")
+        self._postings = 0
+        self._positions = 0
+        self._field = ""
+        self._stride = 0
+        self._docs: list[int] = []
+        self._weights: list[float] = []
+        self._values: list[bytes] = []
+
+    def start_field(self, fieldname: str, fmt: Format) -> None:
+        self._field = fieldname
+        self._stride = _stride(fmt)
+
+    def start_term(self, btext: bytes) -> None:
+        self._keys.append(term_key(self._field, btext))
+        self._docs, self._weights, self._values = [], [], []
+
+    def add(self, docnum: int, weight: float, vbytes: bytes | None) -> None:
+        self._docs.append(docnum)
+        self._weights.append(weight)
+        self._values.append(vbytes or b"")
+
+    def finish_term(self) -> None:
+        count = len(self._docs)
+        self._rows.extend((self._postings, self._postings + count, self._positions))
+        self._postings += count
+        array("I", self._docs).tofile(self._files[DOCS])
+        if not self._stride:
+            array("f", self._weights).tofile(self._files[WEIGHTS])
+            return
+        size = 4 * self._stride
+        array("f", [len(v) // size for v in self._values]).tofile(self._files[WEIGHTS])
+        flat = np.frombuffer(b"".join(self._values), dtype="<u4")
+        positions = flat if self._stride == 1 else flat[0 :: self._stride]
+        positions.tofile(self._files[POSITIONS])
+        self._positions += len(positions)
+
+    def close(self) -> None:
+        for opened in self._files.values():
+            opened.close()
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        rows = np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 3)
+        np.save(self._paths[KEYS], keys[order])
+        np.save(self._paths[TERMS], rows[order])
+
+    def abort(self) -> None:
+        """Close whatever is open after a failure (the caller removes the files)."""
+        for opened in self._files.values():
+            try:
+                opened.close()
+            except OSError:
+                pass
+
+
+@dataclass(frozen=True)
+class SegmentArrays:
+    keys: np.ndarray
+    rows: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    positions: np.ndarray
+
+    def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
+        """(first posting, end, first position) of a term, None when the segment does not
+        have it, AMBIGUOUS when its key is shared."""
+        key = np.uint64(term_key(fieldname, btext))
+        at = int(np.searchsorted(self.keys, key))
+        if at >= len(self.keys) or self.keys[at] != key:
+            return None
+        if at + 1 < len(self.keys) and self.keys[at + 1] == key:
+            return AMBIGUOUS
+        start, end, first_position = self.rows[at]
+        return int(start), int(end), int(first_position)
+
+
+def _mapped(path: Path, dtype: str) -> np.ndarray:
+    if path.stat().st_size == 0:  # an empty file cannot be memory-mapped
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+# Open segments by (folder, segment id): an id is never reused, so an entry stays right.
+_OPEN: OrderedDict[tuple[str, str], SegmentArrays | None] = OrderedDict()
+_OPEN_KEPT = 64
+
+
+def segment_arrays(reader: Any) -> SegmentArrays | None:
+    """The flat posting files of a Whoosh segment reader, None when it has none."""
+    folder = getattr(reader.storage(), "folder", None)
+    if folder is None:
+        return None
+    segment_id = reader.segment().segment_id()
+    key = (folder, segment_id)
+    if key in _OPEN:
+        _OPEN.move_to_end(key)
+        return _OPEN[key]
+    base = Path(folder) / segment_id
+    try:
+        found: SegmentArrays | None = SegmentArrays(
+            keys=np.load(f"{base}{KEYS}", mmap_mode="r"),
+            rows=np.load(f"{base}{TERMS}", mmap_mode="r"),
+            docs=_mapped(Path(f"{base}{DOCS}"), "<u4"),
+            weights=_mapped(Path(f"{base}{WEIGHTS}"), "<f4"),
+            positions=_mapped(Path(f"{base}{POSITIONS}"), "<u4"),
+        )
+    except FileNotFoundError:
+        found = None
+    _OPEN[key] = found
+    while len(_OPEN) > _OPEN_KEPT:
+        _OPEN.popitem(last=False)
+    return found

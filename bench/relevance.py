@@ -129,7 +129,7 @@ def embed_candidates(index_dir: Path, questions: list[str]) -> None:
                 # the strict query ranks when it finds enough, the relaxed one otherwise
                 for query in (compiled.strict, compiled.relaxed):
                     if query is not None:
-                        scores = score_all(searcher, query)
+                        scores = score_all(searcher, query).as_dict()
                         docnums.update(heapq.nlargest(RERANK_DEPTH, scores, key=scores.__getitem__))
     started = time.perf_counter()
     summary = embed_index(index_dir, sorted(docnums))

@@ -107,13 +107,14 @@ class Segment:
             self._lengths[fieldname] = found
         return found
 
-    def live(self, docs: np.ndarray) -> np.ndarray:
+    def live(self, docs: np.ndarray) -> np.ndarray | None:
         """Which of `docs` are not deleted, as a boolean mask (None: all of them)."""
         return ~_member(docs, self.deleted) if self.deleted is not None else None
 
-    def postings(self, fieldname: str, text: str) -> tuple[int, int, int] | None:
+    def postings(self, fieldname: str, text: str | bytes) -> tuple[int, int, int] | None:
         assert self.arrays is not None
-        return self.arrays.find(fieldname, text.encode("utf-8"))
+        btext = text if isinstance(text, bytes) else text.encode("utf-8")
+        return self.arrays.find(fieldname, btext)
 
 
 def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Matches:
@@ -236,8 +237,8 @@ def _estimate(query: q.Query, segment: Segment) -> int:
     return segment.size
 
 
-def _frequency(segment: Segment, fieldname: str, text: Any) -> int:
-    if segment.arrays is None or not isinstance(text, str):
+def _frequency(segment: Segment, fieldname: str, text: str | bytes) -> int:
+    if segment.arrays is None:
         return int(segment.reader.doc_frequency(fieldname, text))
     found = segment.postings(fieldname, text)
     if found is None:
@@ -279,7 +280,9 @@ class _Slice:
         return (weights if self.rows is None else weights[self.rows]).astype(np.float64)
 
 
-def _slice(segment: Segment, fieldname: str, text: str, within: np.ndarray | None) -> _Slice | None:
+def _slice(
+    segment: Segment, fieldname: str, text: str | bytes, within: np.ndarray | None
+) -> _Slice | None:
     """The term's postings among `within`; None when the flat arrays cannot say."""
     found = segment.postings(fieldname, text)
     if found == AMBIGUOUS:
@@ -326,8 +329,6 @@ def _fallback(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
 
 
 def _term(term: q.Term, segment: Segment, within: np.ndarray | None) -> Matches:
-    if not isinstance(term.text, str):
-        return _fallback(term, segment, within)
     part = _slice(segment, term.fieldname, term.text, within)
     scored = _scored(segment, term, part) if part is not None else None
     return _fallback(term, segment, within) if scored is None else scored

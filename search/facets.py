@@ -1,9 +1,9 @@
 """Facet counts and per-document counts over a whole result set.
 
 The values of the filter fields (and each section's document) are read from the index's
-columns once per searcher (that is, per index generation) into plain lists indexed by
-document number, so counting a result set of any size is one pass in C
-(`Counter(map(...))`), not a lookup per hit.
+columns once per searcher (that is, per index generation) into arrays of small integer
+codes indexed by document number, so counting a result set of any size is one `bincount`,
+not a lookup per hit.
 Facets are disjunctive: the agency counts ignore the agency filter (but honour the others),
 so a user can see and add more agencies; likewise for year and topic.
 """
@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from whoosh.searching import Searcher
 
 from search.authority import authority_factor
@@ -33,24 +34,41 @@ class FacetValue:
 
 class DocValues:
     """Column values by document number for one searcher (facet fields, doc_id and date),
-    and each document's ranking prior."""
+    each value also as a small integer code (so a result set is counted with one
+    `bincount`), and each document's ranking prior."""
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
         self.columns: dict[str, list[Any]] = {
             name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id", "date")
         }
+        self.size = len(self.columns["doc_id"])
+        self.labels: dict[str, list[Any]] = {}
+        self.codes: dict[str, np.ndarray] = {}
+        for name, column in self.columns.items():
+            coded: dict[Any, int] = {}
+            self.codes[name] = np.fromiter(
+                (coded.setdefault(v, len(coded)) for v in column), dtype=np.int64, count=self.size
+            )
+            self.labels[name] = list(coded)
+        # Dates as ranks: newest sorts highest, and a missing date ("") below every date.
+        order = sorted(range(len(self.labels["date"])), key=self.labels["date"].__getitem__)
+        rank_of_code = np.empty(len(order), dtype=np.int64)
+        rank_of_code[order] = np.arange(len(order))
+        self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
         factors = {topic: authority_factor(topic) for topic in set(self.columns["topic"])}
         self.priors = [factors[topic] for topic in self.columns["topic"]]
 
-    def count(self, name: str, docs: Iterable[int]) -> Counter[Any]:
-        return Counter(map(self.columns[name].__getitem__, docs))
+    def count(self, name: str, docs: np.ndarray) -> Counter[Any]:
+        """How many of `docs` have each value of the column."""
+        counts = np.bincount(self.codes[name][docs], minlength=len(self.labels[name]))
+        labels = self.labels[name]
+        return Counter({labels[code]: int(counts[code]) for code in np.flatnonzero(counts)})
 
-    def one_per_document(self, docs: Iterable[int]) -> list[int]:
+    def one_per_document(self, docs: np.ndarray) -> np.ndarray:
         """One section of each document among `docs` (facet values are per document)."""
-        docs = list(docs)
-        keys = map(self.columns["doc_id"].__getitem__, docs)
-        return list(dict(zip(keys, docs, strict=True)).values())
+        _, first = np.unique(self.codes["doc_id"][docs], return_index=True)
+        return docs[np.sort(first)]
 
 
 def _present(value: Any) -> bool:

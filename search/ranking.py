@@ -1,66 +1,77 @@
-"""Every match of a query scored in one pass, then ordered, collapsed and paged in Python.
+"""Every match of a query scored in one pass, then ordered, collapsed and paged in numpy.
 
-Totals and facets need every matching section anyway, so the postings are walked once, each
+Totals and facets need every matching section anyway, so the postings are read once, each
 match scored as it goes (BM25F, times the document's prior), instead of once to count and
-again to rank. Ordering, one-per-document collapsing and date sorting then work on plain
-dicts and the index's columns.
+again to rank. Ordering, one-per-document collapsing and date sorting then work on the
+arrays of matches and the index's columns (as codes).
 """
 
 from __future__ import annotations
-
-import heapq
-from collections.abc import Iterable
 
 import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
-from search.evaluate import Scores, evaluate
+from search.evaluate import Matches, evaluate
 from search.facets import DocValues
 
 
-def score_all(searcher: Searcher, query: q.Query) -> Scores:
-    """The score of every section that matches `query` (deleted ones never match)."""
+def _matches(searcher: Searcher, query: q.Query) -> Matches:
     context = searcher.context()
     docs, scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     for leaf, offset in searcher.leaf_searchers():
         found = evaluate(query, leaf, context)
         docs.append(found.docs + offset)
         scores.append(found.scores)
-    every_doc, every_score = np.concatenate(docs), np.concatenate(scores)
+    return Matches(np.concatenate(docs), np.concatenate(scores))
+
+
+def score_all(searcher: Searcher, query: q.Query) -> Matches:
+    """Every section that matches `query` (deleted ones never match), with its score."""
+    found = _matches(searcher, query)
     weighting = searcher.weighting
     if isinstance(weighting, PriorWeighting):
-        every_score *= weighting.priors[every_doc]
-    elif weighting.use_final:
-        pairs = zip(every_doc.tolist(), every_score.tolist(), strict=True)
-        every_score = np.array([weighting.final(searcher, d, s) for d, s in pairs])
-    return dict(zip(every_doc.tolist(), every_score.tolist(), strict=True))
+        return Matches(found.docs, found.scores * weighting.priors[found.docs])
+    if weighting.use_final:
+        pairs = zip(found.docs.tolist(), found.scores.tolist(), strict=True)
+        return Matches(found.docs, np.array([weighting.final(searcher, d, s) for d, s in pairs]))
+    return found
+
+
+def matching_docs(searcher: Searcher, query: q.Query) -> np.ndarray:
+    """The sections that match `query` (ascending), for filters and counts: nothing is
+    ranked. A range (of years, say) is read as the terms it covers."""
+    if isinstance(query, q.NumericRange):
+        query = query.simplify(searcher.reader())
+    if isinstance(query, q.ConstantScoreQuery):
+        query = query.child
+    if isinstance(query, q.MultiTerm):
+        terms = query.expanded_terms(searcher.reader())
+        query = q.Or([q.Term(fieldname, text) for fieldname, text in terms])
+    return _matches(searcher, query).docs
 
 
 def ranked(
-    scores: Scores,
-    docs: Iterable[int],
+    hits: Matches,
     values: DocValues,
     count: int,
     by_date: bool = False,
     collapse: bool = False,
 ) -> list[int]:
-    """The first `count` of `docs` by score (or newest first, then by score), ties by
+    """The first `count` of `hits` by score (or newest first, then by score), ties by
     document number; with `collapse`, only each document's best section."""
-    if collapse:
-        doc_ids = values.columns["doc_id"]
-        best: dict[str, int] = {}
-        for docnum in docs:
-            doc_id = doc_ids[docnum]
-            held = best.get(doc_id)
-            if held is None or (scores[docnum], -docnum) > (scores[held], -held):
-                best[doc_id] = docnum
-        docs = best.values()
+    # hits.docs is ascending, so a stable sort leaves equal scores in document order.
     if by_date:
-        # Newest first (a stable sort keeps the score order within a date); "" sorts last.
-        dates = values.columns["date"]
-        ordered = sorted(docs, key=lambda d: (-scores[d], d))
-        ordered.sort(key=dates.__getitem__, reverse=True)
-        return ordered[:count]
-    return heapq.nsmallest(count, docs, key=lambda d: (-scores[d], d))
+        order = np.lexsort((-hits.scores, -values.date_rank[hits.docs]))
+    elif collapse or count * 4 >= len(hits):
+        order = np.argsort(-hits.scores, kind="stable")
+    else:  # only the best few: those scoring at least the count-th best, sorted
+        cut = np.partition(-hits.scores, count - 1)[count - 1]
+        order = np.flatnonzero(-hits.scores <= cut)
+        order = order[np.argsort(-hits.scores[order], kind="stable")]
+    docs = hits.docs[order]
+    if collapse:
+        _, first = np.unique(values.codes["doc_id"][docs], return_index=True)
+        docs = docs[np.sort(first)]
+    return docs[:count].tolist()

@@ -10,14 +10,16 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
+from search.evaluate import Matches
 from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
-from search.ranking import ranked, score_all
+from search.ranking import matching_docs, ranked, score_all
 from search.schema import BREADCRUMB_SEPARATOR
 from search.semantic import rerank, semantic_on
 from search.suggest import suggest, worth_suggesting
@@ -109,16 +111,25 @@ def _hit(  # noqa: PLR0913 - one hit's parts
 
 
 class _Filters:
-    """The docs each filter allows, by facet name (plus the document restriction)."""
+    """The sections each filter allows, by facet name (plus the document restriction)."""
 
-    def __init__(self, searcher: Searcher, parts: dict[str, q.Query]) -> None:
-        self.allowed = {name: set(searcher.docs_for_query(part)) for name, part in parts.items()}
+    def __init__(self, searcher: Searcher, size: int, parts: dict[str, q.Query]) -> None:
+        self.allowed: dict[str, np.ndarray] = {}
+        for name, part in parts.items():
+            allowed = np.zeros(size, dtype=bool)
+            allowed[matching_docs(searcher, part)] = True
+            self.allowed[name] = allowed
 
-    def narrow(self, docs: set[int], skip: str | None = None) -> set[int]:
+    def allows(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
+        """Which of `docs` every filter (but `skip`) allows, as a boolean mask."""
+        keep = np.ones(len(docs), dtype=bool)
         for name, allowed in self.allowed.items():
             if name != skip:
-                docs = docs & allowed
-        return docs
+                keep &= allowed[docs]
+        return keep
+
+    def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
+        return docs[self.allows(docs, skip)]
 
 
 def _selected(request: SearchRequest, name: str, counts: dict[Any, int]) -> list[Any]:
@@ -152,9 +163,9 @@ def _search(
     searcher: Searcher, values: DocValues, vectors: VectorStore, request: SearchRequest
 ) -> SearchResults:
     compiled = compile_query(request.text)
-    filters = _Filters(searcher, build_filter(request))
-    scores = score_all(searcher, compiled.strict)
-    full_matches = filters.narrow(set(scores))
+    filters = _Filters(searcher, values.size, build_filter(request))
+    found = score_all(searcher, compiled.strict)
+    full_matches = filters.narrow(found.docs)
     strict_count = len(full_matches)
     relaxed = compiled.relaxed is not None and (
         strict_count == 0
@@ -163,48 +174,53 @@ def _search(
         and len(compiled.words) >= LONG_QUERY
     )
     if relaxed:
-        scores = score_all(searcher, compiled.relaxed)
-    matched = set(scores)
-    hits = filters.narrow(matched)
+        found = score_all(searcher, compiled.relaxed)
+    keep = filters.allows(found.docs)
+    hits = Matches(found.docs[keep], found.scores[keep])
     if compiled.asks and request.sort == "relevance" and semantic_on():
         # Sections that match every word stay ahead of partial matches.
-        ahead = full_matches if relaxed else set()
-        scores = rerank(scores, hits, request.text, searcher.stored_fields, vectors, ahead)
-    per_document = values.count("doc_id", hits)
+        ahead = full_matches if relaxed else None
+        fused = rerank(hits.docs, hits.scores, request.text, searcher.stored_fields, vectors, ahead)
+        hits = Matches(hits.docs, fused)
+    sections_per_document = np.bincount(
+        values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
+    )
     results = SearchResults(
         request=request,
-        total=len(per_document) if request.collapse else len(hits),
+        total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
         total_sections=len(hits),
         relaxed=relaxed,
         full_matches=strict_count,
     )
     for name in FACET_FIELDS:
-        docs = filters.narrow(matched, skip=name)
+        docs = filters.narrow(found.docs, skip=name)
         if request.collapse:
-            docs = set(values.one_per_document(docs))
+            docs = values.one_per_document(docs)
         counts = values.count(name, docs)
         selected = _selected(request, name, counts)
         results.facets[name] = facet_values(counts, selected, by_value=name == "year")
     first = (request.page - 1) * request.size
     page = ranked(
-        scores,
         hits,
         values,
         first + request.size,
         by_date=request.sort == "date",
         collapse=request.collapse,
     )[first:]
+    page_scores = hits.scores[np.searchsorted(hits.docs, page)].tolist()
     marked = word_spans_of(searcher, "body", page, compiled.words)
     results.hits = [
         _hit(
             searcher,
             docnum,
-            scores[docnum],
+            score,
             compiled,
             marked[docnum],
-            per_document[values.columns["doc_id"][docnum]] - 1 if request.collapse else 0,
+            int(sections_per_document[values.codes["doc_id"][docnum]]) - 1
+            if request.collapse
+            else 0,
         )
-        for docnum in page
+        for docnum, score in zip(page, page_scores, strict=True)
     ]
     if worth_suggesting(compiled, strict_count, results.total_sections):
         results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Characters, Positions
+from whoosh.formats import Characters, Format, Positions
 
 from search.analysis import bigram_analyzer, word_analyzer
 from search.postings import ArrayCharacters, ArrayPositions
@@ -35,10 +35,11 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        if isinstance(self.format, Characters):
-            self.format = ArrayCharacters(field_boost=self.format.field_boost)
-        elif isinstance(self.format, Positions):
-            self.format = ArrayPositions(field_boost=self.format.field_boost)
+        whooshs: Format = getattr(self, "format")  # noqa: B009 - set by TEXT, untyped
+        if isinstance(whooshs, Characters):
+            self.format = ArrayCharacters(field_boost=whooshs.field_boost)
+        elif isinstance(whooshs, Positions):
+            self.format = ArrayPositions(field_boost=whooshs.field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         raw_tokens = getattr(self.analyzer, "raw_tokens", None)

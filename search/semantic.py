@@ -11,9 +11,8 @@ votes. Keyword queries and pasted text keep the word ranking: there the words ar
 
 from __future__ import annotations
 
-import heapq
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,24 +54,24 @@ def embed_texts(texts: list[str]) -> np.ndarray:
 
 
 def rerank(
-    scores: dict[int, float],
-    hits: Iterable[int],
+    docs: np.ndarray,
+    scores: np.ndarray,
     question: str,
     stored: Callable[[int], dict[str, Any]],
     store: VectorStore,
-    ahead: set[int] | frozenset[int] = frozenset(),
-) -> dict[int, float]:
-    """`scores` with the first RERANK_DEPTH of `hits` re-ordered by fusing the two rankings.
+    ahead: np.ndarray | None = None,
+) -> np.ndarray:
+    """`scores` (of `docs`, ascending) with the first RERANK_DEPTH re-ordered by fusing the
+    two rankings.
 
     Re-ordered sections stay above all others (their new score is the best word score plus
     the fused one), and those in `ahead` above the rest of them. Sections without a vector
     get only their word vote; with no vectors at all, `scores` comes back unchanged.
     """
-    if not len(store):  # nothing embedded: no work on the way
+    if not len(store) or not len(docs):  # nothing embedded: no work on the way
         return scores
-    top = heapq.nsmallest(RERANK_DEPTH, hits, key=lambda d: (-scores[d], d))
-    if not top:
-        return scores
+    rows = np.argsort(-scores, kind="stable")[:RERANK_DEPTH]  # ties by document number
+    top = docs[rows].tolist()
     vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
     if not known.any():
         return scores
@@ -80,11 +79,12 @@ def rerank(
     with_vectors = [d for d, has in zip(top, known, strict=True) if has]
     order = np.argsort(-similarity, kind="stable")
     meaning_rank = {with_vectors[i]: rank for rank, i in enumerate(order)}
-    ceiling = scores[top[0]]
-    fused = dict(scores)
+    in_front = np.isin(docs[rows], ahead) if ahead is not None else np.zeros(len(rows), bool)
+    ceiling = scores[rows[0]]
+    fused = scores.copy()
     for word_rank, docnum in enumerate(top):
         vote = 1 / (FUSION_K + word_rank + 1)
         if docnum in meaning_rank:
             vote += 1 / (FUSION_K + meaning_rank[docnum] + 1)
-        fused[docnum] = ceiling + vote + (1.0 if docnum in ahead else 0.0)  # votes are < 1
+        fused[rows[word_rank]] = ceiling + vote + (1.0 if in_front[word_rank] else 0.0)
     return fused

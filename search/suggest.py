@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from whoosh.searching import Searcher
 
 from search.normalize import normalize
 from search.query import FEW_HITS, CompiledQuery, compile_query, content_words
 from search.querylang import parse
+from search.ranking import matching_docs
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
@@ -59,12 +61,12 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
 
 
 def suggest(
-    searcher: Searcher, text: str, narrow: Callable[[set[int]], set[int]], found: int
+    searcher: Searcher, text: str, narrow: Callable[[np.ndarray], np.ndarray], found: int
 ) -> str | None:
     """The candidate that finds the most sections (under the same filters), if it finds
     clearly more than `found`."""
     counted = [
-        (len(narrow(set(searcher.docs_for_query(compile_query(c).strict)))), c)
+        (len(narrow(matching_docs(searcher, compile_query(c).strict))), c)
         for c in _candidates(searcher, text)
     ]
     if not counted:

@@ -21,7 +21,7 @@ def index(sample_index: Path) -> Iterator[SearchIndex]:
 def test_scores_are_whooshs_own(index: SearchIndex) -> None:
     query = compile_query("管理 工作").strict
     with index.searcher() as searcher:
-        scores = score_all(searcher, query)
+        scores = score_all(searcher, query).as_dict()
         whoosh = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
     assert scores.keys() == whoosh.keys() and len(scores) > 10
     assert all(scores[d] == pytest.approx(whoosh[d]) for d in scores)
@@ -29,15 +29,16 @@ def test_scores_are_whooshs_own(index: SearchIndex) -> None:
 
 def test_order_collapse_and_date(index: SearchIndex) -> None:
     with index.searcher() as searcher:
-        scores = score_all(searcher, compile_query("管理").strict)
+        found = score_all(searcher, compile_query("管理").strict)
         values = index.doc_values
+    scores = found.as_dict()
     docs = set(scores)
-    by_score = ranked(scores, docs, values, len(docs))
+    by_score = ranked(found, values, len(docs))
     assert [scores[d] for d in by_score] == sorted(scores.values(), reverse=True)
-    assert ranked(scores, docs, values, 3) == by_score[:3]
+    assert ranked(found, values, 3) == by_score[:3]
 
     doc_of = values.columns["doc_id"]
-    collapsed = ranked(scores, docs, values, len(docs), collapse=True)
+    collapsed = ranked(found, values, len(docs), collapse=True)
     assert len(collapsed) == len({doc_of[d] for d in docs})
     # each document is represented by its best section, in the order of those sections
     assert collapsed == [d for d in by_score if d in set(collapsed)]
@@ -46,7 +47,7 @@ def test_order_collapse_and_date(index: SearchIndex) -> None:
         assert scores[docnum] == max(scores[d] for d in same)
 
     dates = values.columns["date"]
-    newest = ranked(scores, docs, values, len(docs), by_date=True)
+    newest = ranked(found, values, len(docs), by_date=True)
     assert [dates[d] for d in newest] == sorted((dates[d] for d in docs), reverse=True)
     for a, b in zip(newest, newest[1:], strict=False):
         if dates[a] == dates[b]:

@@ -137,14 +137,14 @@ def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Pa
     write_shard(tmp_path, [text_key(t) for t in texts], embed_texts(texts))
     store = VectorStore(tmp_path)
     store.refresh()
-    words = {0: 9.0, 1: 8.0, 2: 7.0, 3: 6.0}  # by words, the answer comes last
-    fused = rerank(words, words, question, fields.__getitem__, store)
-    order = sorted(fused, key=lambda d: -fused[d])
+    docs = np.arange(4)
+    words = np.array([9.0, 8.0, 7.0, 6.0])  # by words, the answer comes last
+    fused = rerank(docs, words, question, fields.__getitem__, store)
+    order = list(np.argsort(-fused, kind="stable"))
     assert order.index(3) < 3  # meaning lifts it
     assert order[0] == 0  # first by words and close in meaning: still first
-    assert min(fused.values()) > max(words.values())  # re-ranked ones lead the rest
-    tiered = rerank(words, words, question, fields.__getitem__, store, ahead={2})
-    assert max(tiered, key=tiered.__getitem__) == 2  # a full match stays ahead of partial ones
-    assert (
-        rerank(words, words, question, fields.__getitem__, VectorStore(tmp_path / "none")) == words
-    )
+    assert fused.min() > words.max()  # re-ranked ones lead the rest
+    tiered = rerank(docs, words, question, fields.__getitem__, store, ahead=np.array([2]))
+    assert int(np.argmax(tiered)) == 2  # a full match stays ahead of partial ones
+    alone = rerank(docs, words, question, fields.__getitem__, VectorStore(tmp_path / "none"))
+    assert list(alone) == list(words)

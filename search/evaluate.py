@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as q
-from whoosh.scoring import BM25FScorer
+from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.exclusion import Without
-from search.postings import AMBIGUOUS, SegmentArrays, segment_arrays
+from search.postings import AMBIGUOUS, SegmentArrays, segment_arrays, stores_positions
 
 Scores = dict[int, float]  # document number -> score
 _NO_DOCS = np.zeros(0, dtype=np.int64)
@@ -88,6 +88,7 @@ class Segment:
         self.arrays: SegmentArrays | None = segment_arrays(self.reader)
         self.size = self.reader.doc_count_all()
         self._lengths: dict[str, np.ndarray] = {}
+        self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
 
     @cached_property
     def deleted(self) -> np.ndarray | None:
@@ -112,9 +113,13 @@ class Segment:
         return ~_member(docs, self.deleted) if self.deleted is not None else None
 
     def postings(self, fieldname: str, text: str | bytes) -> tuple[int, int, int] | None:
-        assert self.arrays is not None
-        btext = text if isinstance(text, bytes) else text.encode("utf-8")
-        return self.arrays.find(fieldname, btext)
+        """Where the term's postings are in the flat arrays (see SegmentArrays.find)."""
+        key = (fieldname, text)
+        if key not in self._found:  # a term is looked up several times in one query
+            assert self.arrays is not None
+            btext = text if isinstance(text, bytes) else text.encode("utf-8")
+            self._found[key] = self.arrays.find(fieldname, btext)
+        return self._found[key]
 
 
 def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Matches:
@@ -298,24 +303,27 @@ def _slice(
 
 
 def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
-    """BM25F scores of a term's postings, as Whoosh's scorer gives them; None when the
-    index's weighting is not BM25F."""
+    """Scores of a term's postings, as Whoosh's scorer gives them (BM25F for text, the
+    weight for fields that are not scored); None for other scorers."""
     if part.end == part.start or (part.rows is not None and not len(part.rows)):
         return NOTHING
     scorer = segment.context.weighting.scorer(segment.leaf, term.fieldname, term.text)
-    if not isinstance(scorer, BM25FScorer):
+    if not isinstance(scorer, BM25FScorer | WeightScorer):
         return None
     assert segment.arrays is not None
     docs = part.docs(segment.arrays)
     weights = part.weights(segment.arrays)
     fmt = segment.leaf.schema[term.fieldname].format
-    if fmt.supports("positions"):  # the arrays hold the number of positions
+    if stores_positions(fmt):  # the arrays hold the number of positions
         weights *= fmt.field_boost
-    # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
-    # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
-    norms = _norms(scorer.K1, scorer.B, scorer.avgfl)
-    scale = term.boost * scorer.idf * (scorer.K1 + 1)
-    scores = scale * weights / (weights + norms[segment.lengths(term.fieldname)[docs]])
+    if isinstance(scorer, WeightScorer):
+        scores = weights * term.boost
+    else:
+        # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
+        # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
+        norms = _norms(scorer.K1, scorer.B, scorer.avgfl)
+        scale = term.boost * scorer.idf * (scorer.K1 + 1)
+        scores = scale * weights / (weights + norms[segment.lengths(term.fieldname)[docs]])
     live = segment.live(docs)
     if live is not None:
         docs, scores = docs[live], scores[live]
@@ -343,7 +351,7 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         arrays is None
         or phrase.slop != 1
         or len(phrase.words) < 2
-        or not field.format.supports("positions")
+        or not stores_positions(field.format)
     ):
         return _fallback(phrase, segment, within)
     # The documents that have every word, rarest word first.

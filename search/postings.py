@@ -72,6 +72,11 @@ class ArrayCharacters(Characters):  # type: ignore[misc]
         return len(valuestring) // 12
 
 
+def stores_positions(fmt: Format) -> bool:
+    """Whether the flat files hold the field's positions (and counts as its weights)."""
+    return _stride(fmt) > 0
+
+
 def _stride(fmt: Format) -> int:
     """uint32 values per position in the format's encoding; 0 when it has none we read."""
     if isinstance(fmt, ArrayCharacters):
@@ -174,7 +179,8 @@ class SegmentArrays:
 def _mapped(path: Path, dtype: str) -> np.ndarray:
     if path.stat().st_size == 0:  # an empty file cannot be memory-mapped
         return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
+    # A plain array over the map: np.memmap's own slicing costs microseconds a slice.
+    return np.memmap(path, dtype=dtype, mode="r").view(np.ndarray)
 
 
 # Open segments by (folder, segment id): an id is never reused, so an entry stays right.
@@ -195,8 +201,8 @@ def segment_arrays(reader: Any) -> SegmentArrays | None:
     base = Path(folder) / segment_id
     try:
         found: SegmentArrays | None = SegmentArrays(
-            keys=np.load(f"{base}{KEYS}", mmap_mode="r"),
-            rows=np.load(f"{base}{TERMS}", mmap_mode="r"),
+            keys=np.load(f"{base}{KEYS}", mmap_mode="r").view(np.ndarray),
+            rows=np.load(f"{base}{TERMS}", mmap_mode="r").view(np.ndarray),
             docs=_mapped(Path(f"{base}{DOCS}"), "<u4"),
             weights=_mapped(Path(f"{base}{WEIGHTS}"), "<f4"),
             positions=_mapped(Path(f"{base}{POSITIONS}"), "<u4"),

@@ -52,6 +52,16 @@ def matching_docs(searcher: Searcher, query: q.Query) -> np.ndarray:
     return _matches(searcher, query).docs
 
 
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """The indexes of the `count` highest of `scores`, highest first, ties in index order
+    (the order of document numbers), without sorting the rest."""
+    if count >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = np.partition(-scores, count - 1)[count - 1]
+    rows = np.flatnonzero(-scores <= cut)  # ties at the cut may make these a few more
+    return rows[np.argsort(-scores[rows], kind="stable")][:count]
+
+
 def ranked(
     hits: Matches,
     values: DocValues,
@@ -61,17 +71,23 @@ def ranked(
 ) -> list[int]:
     """The first `count` of `hits` by score (or newest first, then by score), ties by
     document number; with `collapse`, only each document's best section."""
-    # hits.docs is ascending, so a stable sort leaves equal scores in document order.
     if by_date:
-        order = np.lexsort((-hits.scores, -values.date_rank[hits.docs]))
-    elif collapse or count * 4 >= len(hits):
-        order = np.argsort(-hits.scores, kind="stable")
-    else:  # only the best few: those scoring at least the count-th best, sorted
-        cut = np.partition(-hits.scores, count - 1)[count - 1]
-        order = np.flatnonzero(-hits.scores <= cut)
-        order = order[np.argsort(-hits.scores[order], kind="stable")]
-    docs = hits.docs[order]
-    if collapse:
-        _, first = np.unique(values.codes["doc_id"][docs], return_index=True)
-        docs = docs[np.sort(first)]
-    return docs[:count].tolist()
+        # hits.docs is ascending, so lexsort's stability leaves ties in document order.
+        docs = hits.docs[np.lexsort((-hits.scores, -values.date_rank[hits.docs]))]
+        return (_one_per_document(docs, values) if collapse else docs)[:count].tolist()
+    if not collapse:
+        return hits.docs[best_first(hits.scores, count)].tolist()
+    # The best sections until `count` documents are among them: a document's best section
+    # comes before its others, so the first `count` documents seen are the answer.
+    depth = count * 4
+    while True:
+        docs = _one_per_document(hits.docs[best_first(hits.scores, depth)], values)
+        if len(docs) >= count or depth >= len(hits):
+            return docs[:count].tolist()
+        depth *= 4
+
+
+def _one_per_document(docs: np.ndarray, values: DocValues) -> np.ndarray:
+    """The first section of each document in `docs`, in their order."""
+    _, first = np.unique(values.codes["doc_id"][docs], return_index=True)
+    return docs[np.sort(first)]

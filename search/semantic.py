@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from search import config
+from search.ranking import best_first
 from search.vectors import VectorStore, text_key
 
 TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
@@ -70,7 +71,7 @@ def rerank(
     """
     if not len(store) or not len(docs):  # nothing embedded: no work on the way
         return scores
-    rows = np.argsort(-scores, kind="stable")[:RERANK_DEPTH]  # ties by document number
+    rows = best_first(scores, RERANK_DEPTH)
     top = docs[rows].tolist()
     vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
     if not known.any():

@@ -12,6 +12,7 @@ from search.evaluate import evaluate, walk
 from search.indexer import full_build, update
 from search.live import SearchIndex
 from search.query import compile_query
+from search.ranking import matching_docs
 
 QUERIES = [
     "管理",  # one word: three word fields and three character-pair fields
@@ -59,3 +60,19 @@ def test_several_segments_with_deleted_sections(corpus_copy: Path, tmp_path: Pat
             assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
         for text in ("扬尘", "扬尘管理", "管理 -施工"):
             assert _compare(index, compile_query(text).strict) > 0
+
+
+def test_filter_fields_and_ranges_read_as_whoosh_reads_them(sample_index: Path) -> None:
+    with SearchIndex(sample_index) as index:
+        with index.searcher() as searcher:
+            agency = searcher.stored_fields(0)["agency"]
+            for query in (
+                q.Term("agency", agency),
+                q.Term("doc_number", "no such number", boost=50.0),
+                q.NumericRange("year", 2019, 2021),
+                q.NumericRange("year", 2020, None),
+            ):
+                found = matching_docs(searcher, query)
+                assert found.tolist() == sorted(searcher.docs_for_query(query))
+            assert len(matching_docs(searcher, q.Term("agency", agency))) > 0
+        assert _compare(index, q.Term("agency", agency, boost=2.0)) > 0

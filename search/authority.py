@@ -44,7 +44,7 @@ class PriorWeighting(scoring.BM25F):  # type: ignore[misc]
 
     use_final = True
 
-    def __init__(self, priors: Sequence[float], **bm25_options: Any) -> None:
+    def __init__(self, priors: Sequence[float] | np.ndarray, **bm25_options: Any) -> None:
         super().__init__(**bm25_options)
         self.priors = np.asarray(priors, dtype=np.float64)
 

@@ -89,6 +89,7 @@ class Segment:
         self.size = self.reader.doc_count_all()
         self._lengths: dict[str, np.ndarray] = {}
         self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
+        self._read: dict[tuple[str, int, int], np.ndarray] = {}
 
     @cached_property
     def deleted(self) -> np.ndarray | None:
@@ -111,6 +112,24 @@ class Segment:
     def live(self, docs: np.ndarray) -> np.ndarray | None:
         """Which of `docs` are not deleted, as a boolean mask (None: all of them)."""
         return ~_member(docs, self.deleted) if self.deleted is not None else None
+
+    def docs(self, start: int, end: int) -> np.ndarray:
+        """A run of the flat document numbers (uint32), read once per query."""
+        return self._run("docs", start, end)
+
+    def weights(self, start: int, end: int) -> np.ndarray:
+        return self._run("weights", start, end)
+
+    def positions(self, start: int, end: int) -> np.ndarray:
+        return self._run("positions", start, end)
+
+    def _run(self, kind: str, start: int, end: int) -> np.ndarray:
+        key = (kind, start, end)
+        found = self._read.get(key)
+        if found is None:
+            assert self.arrays is not None
+            found = self._read[key] = getattr(self.arrays, kind)(start, end)
+        return found
 
     def postings(self, fieldname: str, text: str | bytes) -> tuple[int, int, int] | None:
         """Where the term's postings are in the flat arrays (see SegmentArrays.find)."""
@@ -276,12 +295,12 @@ class _Slice:
     first_position: int
     rows: np.ndarray | None
 
-    def docs(self, arrays: SegmentArrays) -> np.ndarray:
-        docs = arrays.docs[self.start : self.end]
+    def docs(self, segment: Segment) -> np.ndarray:
+        docs = segment.docs(self.start, self.end)
         return (docs if self.rows is None else docs[self.rows]).astype(np.int64)
 
-    def weights(self, arrays: SegmentArrays) -> np.ndarray:
-        weights = arrays.weights[self.start : self.end]
+    def weights(self, segment: Segment) -> np.ndarray:
+        weights = segment.weights(self.start, self.end)
         return (weights if self.rows is None else weights[self.rows]).astype(np.float64)
 
 
@@ -298,7 +317,7 @@ def _slice(
     rows = None
     if within is not None:
         assert segment.arrays is not None
-        rows = _rows(segment.arrays.docs[start:end], within)
+        rows = _rows(segment.docs(start, end), within)
     return _Slice(start, end, first_position, rows)
 
 
@@ -311,8 +330,8 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     if not isinstance(scorer, BM25FScorer | WeightScorer):
         return None
     assert segment.arrays is not None
-    docs = part.docs(segment.arrays)
-    weights = part.weights(segment.arrays)
+    docs = part.docs(segment)
+    weights = part.weights(segment)
     fmt = segment.leaf.schema[term.fieldname].format
     if stores_positions(fmt):  # the arrays hold the number of positions
         weights *= fmt.field_boost
@@ -346,9 +365,8 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
     """Whoosh's Phrase (slop 1): the words at consecutive positions; scored as the sum of
     the words' scores, times the phrase's boost."""
     field = segment.leaf.schema[phrase.fieldname]
-    arrays = segment.arrays
     if (
-        arrays is None
+        segment.arrays is None
         or phrase.slop != 1
         or len(phrase.words) < 2
         or not stores_positions(field.format)
@@ -361,7 +379,7 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         part = _slice(segment, phrase.fieldname, word, common)
         if part is None:
             return _fallback(phrase, segment, within)
-        common = part.docs(arrays)
+        common = part.docs(segment)
         if not len(common):
             return NOTHING
     assert common is not None
@@ -375,14 +393,16 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         found = segment.postings(phrase.fieldname, word)
         assert found is not None and found != AMBIGUOUS
         start, end, first_position = found
-        rows = np.searchsorted(arrays.docs[start:end], common)
-        counts = arrays.weights[start:end].astype(np.int64)
-        firsts = first_position + np.concatenate(([0], np.cumsum(counts)[:-1]))[rows]
-        counts = counts[rows]
+        rows = np.searchsorted(segment.docs(start, end), common)
+        every_count = segment.weights(start, end).astype(np.int64)
+        ends = np.cumsum(every_count)  # of each posting's positions, from the term's first
+        stored = segment.positions(first_position, first_position + int(ends[-1]))
+        counts = every_count[rows]
+        firsts = (ends - every_count)[rows]
         owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
         # index of each position: its posting's first, plus its rank within the posting
         ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        positions = arrays.positions[np.repeat(firsts, counts) + ranks].astype(np.int64)
+        positions = stored[np.repeat(firsts, counts) + ranks].astype(np.int64)
         keys = (owner << 32) | (positions + len(phrase.words) - offset)
         starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
         if not len(starts):

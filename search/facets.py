@@ -39,25 +39,27 @@ class DocValues:
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
-        self.columns: dict[str, list[Any]] = {
-            name: list(reader.column_reader(name)) for name in (*FACET_FIELDS, "doc_id", "date")
-        }
-        self.size = len(self.columns["doc_id"])
         self.labels: dict[str, list[Any]] = {}
         self.codes: dict[str, np.ndarray] = {}
-        for name, column in self.columns.items():
-            coded: dict[Any, int] = {}
+        for name in (*FACET_FIELDS, "doc_id", "date"):
+            coded: dict[Any, int] = {}  # each distinct value once, not once per section
+            column = reader.column_reader(name)
             self.codes[name] = np.fromiter(
-                (coded.setdefault(v, len(coded)) for v in column), dtype=np.int64, count=self.size
+                (coded.setdefault(v, len(coded)) for v in column), dtype=np.int64
             )
             self.labels[name] = list(coded)
+        self.size = len(self.codes["doc_id"])
         # Dates as ranks: newest sorts highest, and a missing date ("") below every date.
         order = sorted(range(len(self.labels["date"])), key=self.labels["date"].__getitem__)
         rank_of_code = np.empty(len(order), dtype=np.int64)
         rank_of_code[order] = np.arange(len(order))
         self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
-        factors = {topic: authority_factor(topic) for topic in set(self.columns["topic"])}
-        self.priors = [factors[topic] for topic in self.columns["topic"]]
+        factors = [authority_factor(topic) for topic in self.labels["topic"]]
+        self.priors = np.array(factors)[self.codes["topic"]] if factors else np.zeros(0)
+
+    def value(self, name: str, docnum: int) -> Any:
+        """The column's value for one section."""
+        return self.labels[name][self.codes[name][docnum]]
 
     def count(self, name: str, docs: np.ndarray) -> Counter[Any]:
         """How many of `docs` have each value of the column."""

@@ -19,9 +19,10 @@ Whoosh's pickles). The files share the segment's name, so Whoosh deletes them wi
 from __future__ import annotations
 
 import hashlib
+import os
+import weakref
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -155,17 +156,27 @@ class PostingArraysWriter:
                 pass
 
 
-@dataclass(frozen=True)
 class SegmentArrays:
-    keys: np.ndarray
-    rows: np.ndarray
-    docs: np.ndarray
-    weights: np.ndarray
-    positions: np.ndarray
+    """One segment's flat files, open for reading.
+
+    The term table is memory-mapped (a lookup touches a few pages of it); postings and
+    positions are read with pread, a term's at a time, so they stay in the page cache,
+    shared by every worker, instead of counting in each worker's resident memory.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.keys = _mapped(f"{base}{KEYS}")
+        self.rows = _mapped(f"{base}{TERMS}")
+        self._files = {ext: os.open(f"{base}{ext}", os.O_RDONLY) for ext in (DOCS, WEIGHTS)}
+        self._files[POSITIONS] = os.open(f"{base}{POSITIONS}", os.O_RDONLY)
+        # closed when the last search using this segment lets go of it
+        weakref.finalize(self, _close_all, list(self._files.values()))
 
     def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
         """(first posting, end, first position) of a term, None when the segment does not
         have it, AMBIGUOUS when its key is shared."""
+        if not len(self.keys):
+            return None
         key = np.uint64(term_key(fieldname, btext))
         at = int(np.searchsorted(self.keys, key))
         if at >= len(self.keys) or self.keys[at] != key:
@@ -175,12 +186,31 @@ class SegmentArrays:
         start, end, first_position = self.rows[at]
         return int(start), int(end), int(first_position)
 
+    def _read(self, ext: str, dtype: str, start: int, end: int) -> np.ndarray:
+        data = os.pread(self._files[ext], (end - start) * 4, start * 4)
+        return np.frombuffer(data, dtype=dtype)
 
-def _mapped(path: Path, dtype: str) -> np.ndarray:
-    if path.stat().st_size == 0:  # an empty file cannot be memory-mapped
-        return np.zeros(0, dtype=dtype)
-    # A plain array over the map: np.memmap's own slicing costs microseconds a slice.
-    return np.memmap(path, dtype=dtype, mode="r").view(np.ndarray)
+    def docs(self, start: int, end: int) -> np.ndarray:
+        return self._read(DOCS, "<u4", start, end)
+
+    def weights(self, start: int, end: int) -> np.ndarray:
+        return self._read(WEIGHTS, "<f4", start, end)
+
+    def positions(self, start: int, end: int) -> np.ndarray:
+        return self._read(POSITIONS, "<u4", start, end)
+
+
+def _mapped(path: str) -> np.ndarray:
+    """A saved array, memory-mapped (as a plain array: np.memmap slices slowly)."""
+    try:
+        return np.load(path, mmap_mode="r").view(np.ndarray)
+    except ValueError:  # an empty array has nothing to map
+        return np.load(path)
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for descriptor in descriptors:
+        os.close(descriptor)
 
 
 # Open segments by (folder, segment id): an id is never reused, so an entry stays right.
@@ -198,15 +228,8 @@ def segment_arrays(reader: Any) -> SegmentArrays | None:
     if key in _OPEN:
         _OPEN.move_to_end(key)
         return _OPEN[key]
-    base = Path(folder) / segment_id
     try:
-        found: SegmentArrays | None = SegmentArrays(
-            keys=np.load(f"{base}{KEYS}", mmap_mode="r").view(np.ndarray),
-            rows=np.load(f"{base}{TERMS}", mmap_mode="r").view(np.ndarray),
-            docs=_mapped(Path(f"{base}{DOCS}"), "<u4"),
-            weights=_mapped(Path(f"{base}{WEIGHTS}"), "<f4"),
-            positions=_mapped(Path(f"{base}{POSITIONS}"), "<u4"),
-        )
+        found: SegmentArrays | None = SegmentArrays(str(Path(folder) / segment_id))
     except FileNotFoundError:
         found = None
     _OPEN[key] = found

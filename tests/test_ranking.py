@@ -37,7 +37,7 @@ def test_order_collapse_and_date(index: SearchIndex) -> None:
     assert [scores[d] for d in by_score] == sorted(scores.values(), reverse=True)
     assert ranked(found, values, 3) == by_score[:3]
 
-    doc_of = values.columns["doc_id"]
+    doc_of = [values.value("doc_id", d) for d in range(values.size)]
     collapsed = ranked(found, values, len(docs), collapse=True)
     assert len(collapsed) == len({doc_of[d] for d in docs})
     # each document is represented by its best section, in the order of those sections
@@ -46,7 +46,7 @@ def test_order_collapse_and_date(index: SearchIndex) -> None:
         same = [d for d in docs if doc_of[d] == doc_of[docnum]]
         assert scores[docnum] == max(scores[d] for d in same)
 
-    dates = values.columns["date"]
+    dates = [values.value("date", d) for d in range(values.size)]
     newest = ranked(found, values, len(docs), by_date=True)
     assert [dates[d] for d in newest] == sorted((dates[d] for d in docs), reverse=True)
     for a, b in zip(newest, newest[1:], strict=False):

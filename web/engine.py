@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 
+from search.errors import IndexMissing
 from search.live import SearchIndex
+from search.semantic import model, semantic_on
 
 _INDEXES: dict[str, SearchIndex] = {}
 
@@ -26,3 +28,16 @@ def close_indexes() -> None:
     for index in _INDEXES.values():
         index.close()
     _INDEXES.clear()
+
+
+def warm_index(app: Flask) -> None:
+    """Open the index, read its columns and load the embedding model now, not in the first
+    requests (about a second each in a fresh worker). No index yet is fine: the pages say so."""
+    with app.app_context():
+        try:
+            with search_index().searcher():
+                pass
+        except IndexMissing:
+            return
+    if semantic_on():
+        model().query("政府信息公开")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from web import create_app
+from web.engine import warm_index
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -21,13 +23,20 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        # In each worker (after the fork), so that no early request pays for loading.
         from search.analysis import warm_up
 
-        warm_up()  # in each worker, so the first search does not pay for it
-        return create_app({"INDEX_DIR": str(self.index_dir)})
+        warm_up()
+        app = create_app({"INDEX_DIR": str(self.index_dir)})
+        warm_index(app)
+        return app
 
 
 def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
+    # The embedding model computes with OpenMP threads; several workers each running as
+    # many threads as there are cores make them wait on one another (a question took
+    # seconds under load). The cores are shared out among the workers instead.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test index lint browser loadgen screenshots bench clean
+.PHONY: run test index lint browser loadgen screenshots bench scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: $(VENV)/.installed-test loadgen
 	$(BIN)/python bench/relevance.py --embed-candidates
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/load.py
+
+# An hour or more: builds of 10k to 1.5M sections; draws docs/scale.png.
+scale: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/scale.py --plot docs/scale.png
 
 clean:
 	rm -rf $(VENV) index/current index/build-* index/.lock bench/.index bench/.naive

@@ -10,12 +10,12 @@ broken connections), timeouts (no answer within wrk's 2 s) and the largest worke
 memory at the end. The runs: the keyword mix with the result cache off (every request
 computed), with two connections a worker (saturated, little queueing) and with all the
 connections (requests queue), then with the cache on (as served); then a hostile mix with
-the cache off: whole paragraphs pasted (up to the 500-character limit), long OR chains and exclusion lists, wildcard, fuzzy, range
-and field syntax, unbalanced quotes, control characters, NUL, bidi overrides, combining
-marks, emoji and injection payloads, as `/search` pages and `/api/search` requests, first
-with one connection a worker (each answer's own cost under full load), then with all the
-connections (requests queue behind slow ones). Each must answer 200 within wrk's 2 s: the
-timeouts column counts those that did not.
+the cache off: whole paragraphs pasted (up to the 500-character limit), long OR chains and
+exclusion lists, wildcard, fuzzy, range and field syntax, unbalanced quotes, control
+characters, NUL, bidi overrides, combining marks, emoji and injection payloads, as `/search`
+pages and `/api/search` requests, first with one connection a worker (each answer's own
+cost under full load), then with all the connections (requests queue behind slow ones).
+Each must answer 200 within wrk's 2 s: the timeouts column counts those that did not.
 
     python bench/load.py --soak-minutes 5
 

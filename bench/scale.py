@@ -1,13 +1,16 @@
 """How build time, index size and query latency grow with the collection.
 
     python bench/scale.py [--sizes 10000,100000,1000000,1500000] [--per-kind 30]
+                          [--plot docs/scale.png]
 
 For each size, a corpus of about that many sections: the first files of the shared corpus
 for sizes below it, and beyond it whole copies whose agencies and years are shifted (copy 2
 of 阳城县人民政府 is 阳城县人民政府（2）, its dates a year earlier), so that facets grow with
 the collection as they would across a province. Each corpus is built with `full_build`
 (2 processes) in a child process, then queried in process with bench/query.py's keyword and
-question mixes (cache off). Prints one row per size.
+question mixes (cache off). Prints one row per size and, with --plot, draws the growth
+curves to a PNG (matplotlib: `pip install -e '.[bench]'`). Questions are ranked by words
+alone here: embedding a million sections takes a day on two cores.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000,1500000")
     parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--procs", default="2")
+    parser.add_argument("--plot", type=Path, help="draw the curves to this PNG file")
     args = parser.parse_args()
+    rows: list[dict[str, float]] = []
     sizes = [int(size) for size in args.sizes.split(",")]
     print(
         f"{'sections':>10}{'build s':>9}{'index MB':>10}{'keyword p50/p95 ms':>21}"
@@ -85,15 +90,59 @@ def main() -> None:
                     for query in mix[kind][:3]:
                         run(kind, query)
                 timings = {k: [run(k, query) for query in mix[k]] for k in ("keyword", "question")}
-            keyword = "{:.1f} / {:.1f}".format(*percentiles(timings["keyword"])[:2])
-            question = "{:.1f} / {:.1f}".format(*percentiles(timings["question"])[:2])
+            row = {"sections": sections, "build": built["seconds"]}
+            row["mb"] = directory_mb(work / "ix")
+            for kind in ("keyword", "question"):
+                row[f"{kind} p50"], row[f"{kind} p95"], _ = percentiles(timings[kind])
+            rows.append(row)
+            keyword = "{keyword p50:.1f} / {keyword p95:.1f}".format(**row)
+            question = "{question p50:.1f} / {question p95:.1f}".format(**row)
             print(
-                f"{sections:>10}{built['seconds']:>9.1f}{directory_mb(work / 'ix'):>10.0f}"
-                f"{keyword:>21}{question:>22}",
+                f"{sections:>10}{row['build']:>9.1f}{row['mb']:>10.0f}{keyword:>21}{question:>22}",
                 flush=True,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    if args.plot:
+        plot(rows, args.plot)
+
+
+def plot(rows: list[dict[str, float]], path: Path) -> None:
+    """Build time and size (left) and query latency (right) against the number of sections,
+    on log-log axes, where growth in proportion to the size is a line of slope 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sections = [row["sections"] for row in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    left.plot(sections, [row["build"] for row in rows], "o-", label="full build, s")
+    left.plot(sections, [row["mb"] for row in rows], "s-", label="index size, MB")
+    first = rows[0]
+    left.plot(
+        sections,
+        [first["build"] * s / first["sections"] for s in sections],
+        ":",
+        color="grey",
+        label="linear growth from the smallest",
+    )
+    left.set_title("Building")
+    for kind, marker in (("keyword", "o"), ("question", "s")):
+        for stat, style in (("p50", "-"), ("p95", "--")):
+            values = [row[f"{kind} {stat}"] for row in rows]
+            right.plot(sections, values, marker + style, label=f"{kind} {stat}")
+    right.axhline(150, color="grey", linestyle=":", label="150 ms")
+    right.set_title("Searching (ms, in process, facets and passages included)")
+    for axes in (left, right):
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel("sections")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    print(f"plot: {path}")
 
 
 if __name__ == "__main__":

@@ -113,10 +113,13 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
         if self.arrays is not None:
             self.arrays.start_term(btext)
 
-    def add(self, docnum: int, weight: float, vbytes: bytes | None, length: int) -> None:
-        self._postwriter.add_posting(docnum, weight, vbytes, length)
+    def add(self, docnum: int, weight: float, vbytes: bytes | str | None, length: int) -> None:
+        # A merge reads an inlined posting without a value back as "" (Whoosh 2.7.4's
+        # ListMatcher), which its own posting writer then refuses: it means b"".
+        value = b"" if isinstance(vbytes, str) else vbytes
+        self._postwriter.add_posting(docnum, weight, value, length)
         if self.arrays is not None:
-            self.arrays.add(docnum, weight, vbytes)
+            self.arrays.add(docnum, weight, value)
 
     def finish_term(self) -> None:
         super().finish_term()

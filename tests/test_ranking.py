@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search.live import SearchIndex
 from search.query import compile_query
-from search.ranking import ranked, score_all
+from search.ranking import best_first, ranked, score_all
 
 
 @pytest.fixture
@@ -52,3 +53,22 @@ def test_order_collapse_and_date(index: SearchIndex) -> None:
     for a, b in zip(newest, newest[1:], strict=False):
         if dates[a] == dates[b]:
             assert scores[a] >= scores[b]
+
+
+def test_the_first_few_are_the_start_of_the_whole_order(index: SearchIndex) -> None:
+    with index.searcher() as searcher:
+        found = score_all(searcher, compile_query("管理").strict)
+        values = index.doc_values
+    everything = ranked(found, values, len(found))
+    documents = ranked(found, values, len(found), collapse=True)
+    assert len(documents) > 3
+    for count in (1, 2, 3, len(documents) - 1):
+        assert ranked(found, values, count) == everything[:count]
+        assert ranked(found, values, count, collapse=True) == documents[:count]
+
+
+def test_best_first_keeps_ties_in_document_order() -> None:
+    scores = np.array([1.0, 3.0, 3.0, 2.0, 3.0])
+    assert best_first(scores, 2).tolist() == [1, 2]
+    assert best_first(scores, 4).tolist() == [1, 2, 4, 3]
+    assert best_first(scores, 10).tolist() == [1, 2, 4, 3, 0]

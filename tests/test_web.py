@@ -7,10 +7,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from search.indexer import full_build
 from web import create_app
+from web.engine import search_index, warm_index
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -225,3 +227,11 @@ def test_a_damaged_index_is_reported_not_a_500(tmp_path: Path) -> None:
     home = client.get("/")
     assert home.status_code == 200 and "索引正在建立" in home.get_data(as_text=True)
     gc.collect()  # close the leaked files here, under this test's warning filters
+
+
+def test_a_worker_opens_its_index_before_the_first_request(app: Flask, tmp_path: Path) -> None:
+    warm_index(app)
+    with app.app_context():
+        assert search_index().doc_values.size > 0  # columns read, without a search
+    empty = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")})
+    warm_index(empty)  # no index yet: the pages will say so

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as q
-from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
@@ -323,25 +323,32 @@ def _slice(
 
 def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     """Scores of a term's postings, as Whoosh's scorer gives them (BM25F for text, the
-    weight for fields that are not scored); None for other scorers."""
+    weight for fields that are not scored); None for other weightings."""
     if part.end == part.start or (part.rows is not None and not len(part.rows)):
         return NOTHING
-    scorer = segment.context.weighting.scorer(segment.leaf, term.fieldname, term.text)
-    if not isinstance(scorer, BM25FScorer | WeightScorer):
+    weighting = segment.context.weighting
+    if type(weighting).scorer is not BM25F.scorer:
         return None
     assert segment.arrays is not None
     docs = part.docs(segment)
     weights = part.weights(segment)
-    fmt = segment.leaf.schema[term.fieldname].format
-    if stores_positions(fmt):  # the arrays hold the number of positions
-        weights *= fmt.field_boost
-    if isinstance(scorer, WeightScorer):
+    field = segment.leaf.schema[term.fieldname]
+    if stores_positions(field.format):  # the arrays hold the number of positions
+        weights *= field.format.field_boost
+    if not field.scorable:  # Whoosh's WeightScorer
         scores = weights * term.boost
     else:
+        # BM25F's own statistics, as its scorer reads them (without the per-segment term
+        # lookup its scorer also makes, for a quality bound not used here): idf and average
+        # length from the whole index, the parent searcher caching idf per term.
+        parent = segment.leaf.get_parent()
+        idf = parent.idf(term.fieldname, term.text)
+        average = parent.avg_field_length(term.fieldname) or 1
+        k1, b = weighting.K1, weighting._field_B.get(term.fieldname, weighting.B)
         # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
         # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
-        norms = _norms(scorer.K1, scorer.B, scorer.avgfl)
-        scale = term.boost * scorer.idf * (scorer.K1 + 1)
+        norms = _norms(k1, b, average)
+        scale = term.boost * idf * (k1 + 1)
         scores = scale * weights / (weights + norms[segment.lengths(term.fieldname)[docs]])
     live = segment.live(docs)
     if live is not None:

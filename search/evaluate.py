@@ -30,7 +30,6 @@ from search.exclusion import Without
 from search.postings import AMBIGUOUS, SegmentArrays, segment_arrays, stores_positions
 
 Scores = dict[int, float]  # document number -> score
-_NO_DOCS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class Matches:
         return self if boost == 1.0 else Matches(self.docs, self.scores * boost)
 
 
-NOTHING = Matches(_NO_DOCS, np.zeros(0))
+NOTHING = Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -71,15 +70,16 @@ def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
 def _rows(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
     """The indexes of those of `docs` (ascending) that are in `among` (ascending), looked up
     from whichever side is shorter."""
-    if len(among) < len(docs):
+    if len(among) < len(docs):  # so docs is not empty
         wanted = among.astype(docs.dtype)
-        at = np.searchsorted(docs, wanted).clip(max=max(len(docs) - 1, 0))
-        return at[docs[at] == wanted] if len(docs) else at[:0]
+        at = np.searchsorted(docs, wanted).clip(max=len(docs) - 1)
+        return at[docs[at] == wanted]
     return np.flatnonzero(_member(docs, among))
 
 
 class Segment:
-    """What scoring needs of one segment: its flat arrays, lengths, deletions, scorers."""
+    """What scoring needs of one segment: its flat arrays (each run read once per query),
+    field lengths and deletions."""
 
     def __init__(self, leaf: Searcher, context: Any) -> None:
         self.leaf = leaf
@@ -316,7 +316,6 @@ def _slice(
     start, end, first_position = found
     rows = None
     if within is not None:
-        assert segment.arrays is not None
         rows = _rows(segment.docs(start, end), within)
     return _Slice(start, end, first_position, rows)
 
@@ -329,7 +328,6 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     weighting = segment.context.weighting
     if type(weighting).scorer is not BM25F.scorer:
         return None
-    assert segment.arrays is not None
     docs = part.docs(segment)
     weights = part.weights(segment)
     field = segment.leaf.schema[term.fieldname]

@@ -68,7 +68,7 @@ class DocValues:
         return Counter({labels[code]: int(counts[code]) for code in np.flatnonzero(counts)})
 
     def one_per_document(self, docs: np.ndarray) -> np.ndarray:
-        """One section of each document among `docs` (facet values are per document)."""
+        """The first section of each document among `docs`, in their order."""
         _, first = np.unique(self.codes["doc_id"][docs], return_index=True)
         return docs[np.sort(first)]
 

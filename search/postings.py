@@ -167,10 +167,12 @@ class SegmentArrays:
     def __init__(self, base: str) -> None:
         self.keys = _mapped(f"{base}{KEYS}")
         self.rows = _mapped(f"{base}{TERMS}")
-        self._files = {ext: os.open(f"{base}{ext}", os.O_RDONLY) for ext in (DOCS, WEIGHTS)}
-        self._files[POSITIONS] = os.open(f"{base}{POSITIONS}", os.O_RDONLY)
-        # closed when the last search using this segment lets go of it
-        weakref.finalize(self, _close_all, list(self._files.values()))
+        self._files: dict[str, int] = {}
+        # Closed when the last search using this segment lets go of it (or when a file is
+        # missing: those already open are not left behind).
+        weakref.finalize(self, _close_all, self._files)
+        for ext in (DOCS, WEIGHTS, POSITIONS):
+            self._files[ext] = os.open(f"{base}{ext}", os.O_RDONLY)
 
     def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
         """(first posting, end, first position) of a term, None when the segment does not
@@ -208,8 +210,8 @@ def _mapped(path: str) -> np.ndarray:
         return np.load(path)
 
 
-def _close_all(descriptors: list[int]) -> None:
-    for descriptor in descriptors:
+def _close_all(descriptors: dict[str, int]) -> None:
+    for descriptor in descriptors.values():
         os.close(descriptor)
 
 

@@ -74,20 +74,14 @@ def ranked(
     if by_date:
         # hits.docs is ascending, so lexsort's stability leaves ties in document order.
         docs = hits.docs[np.lexsort((-hits.scores, -values.date_rank[hits.docs]))]
-        return (_one_per_document(docs, values) if collapse else docs)[:count].tolist()
+        return (values.one_per_document(docs) if collapse else docs)[:count].tolist()
     if not collapse:
         return hits.docs[best_first(hits.scores, count)].tolist()
     # The best sections until `count` documents are among them: a document's best section
     # comes before its others, so the first `count` documents seen are the answer.
     depth = count * 4
     while True:
-        docs = _one_per_document(hits.docs[best_first(hits.scores, depth)], values)
+        docs = values.one_per_document(hits.docs[best_first(hits.scores, depth)])
         if len(docs) >= count or depth >= len(hits):
             return docs[:count].tolist()
         depth *= 4
-
-
-def _one_per_document(docs: np.ndarray, values: DocValues) -> np.ndarray:
-    """The first section of each document in `docs`, in their order."""
-    _, first = np.unique(values.codes["doc_id"][docs], return_index=True)
-    return docs[np.sort(first)]

@@ -391,6 +391,8 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
     live = segment.live(common)
     if live is not None:  # deleted documents are left out of the words' scores as well
         common = common[live]
+        if not len(common):
+            return NOTHING
     # Positions of each word in those documents, keyed (document index, position - offset):
     # a key found for every word is a place where the phrase starts.
     starts: np.ndarray | None = None
@@ -401,9 +403,12 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         rows = np.searchsorted(segment.docs(start, end), common)
         every_count = segment.weights(start, end).astype(np.int64)
         ends = np.cumsum(every_count)  # of each posting's positions, from the term's first
-        stored = segment.positions(first_position, first_position + int(ends[-1]))
         counts = every_count[rows]
         firsts = (ends - every_count)[rows]
+        # Only the stretch of positions that holds these documents' (rows are ascending).
+        low = int(firsts[0])
+        stored = segment.positions(first_position + low, first_position + int(ends[rows[-1]]))
+        firsts -= low
         owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
         # index of each position: its posting's first, plus its rank within the posting
         ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)

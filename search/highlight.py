@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
+import numpy as np
 from whoosh.searching import Searcher
 
 from search.normalize import normalize
+from search.postings import ArrayCharacters, segment_arrays
 
 PASSAGE_TARGET = 120  # characters around the matches
 PASSAGE_MAX = 160
@@ -29,25 +31,49 @@ Span = tuple[int, int]
 def word_spans_of(
     searcher: Searcher, fieldname: str, docnums: Iterable[int], words: Iterable[str]
 ) -> dict[int, list[Span]]:
-    """Character spans of `words` in each of several documents: one pass along each word's
-    postings, in document order (a long list is walked once, not once per document)."""
+    """Character spans of `words` in each of several documents, segment by segment: from
+    the flat posting files (a few small reads per word), else from Whoosh's postings."""
     ordered = sorted(set(docnums))
+    words = sorted(words)
     spans: dict[int, list[Span]] = {docnum: [] for docnum in ordered}
-    for word in words:
-        try:
-            matcher = searcher.postings(fieldname, word)
-        except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
+    for leaf, offset in searcher.leaf_searchers():
+        size = leaf.reader().doc_count_all()
+        local = np.array([d - offset for d in ordered if offset <= d < offset + size], np.int64)
+        if not len(local):
             continue
-        for docnum in ordered:
-            # Check activity first: a multi-segment matcher whose postings are all in deleted
-            # documents fails on `supports`.
-            if not matcher.is_active():
-                break
-            matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum and matcher.supports("characters"):
-                found = matcher.value_as("characters")
-                spans[docnum].extend((start, end) for _, start, end in found)
+        arrays = segment_arrays(leaf.reader())
+        if not isinstance(leaf.schema[fieldname].format, ArrayCharacters):
+            arrays = None  # the flat files hold no offsets for this field
+        for word in words:
+            found = None
+            if arrays is not None:
+                found = arrays.character_spans(fieldname, word.encode("utf-8"), local)
+            if found is None:
+                found = _whoosh_spans(leaf, fieldname, local.tolist(), word)
+            for docnum, characters in found:
+                spans[docnum + offset].extend(characters)
     return spans
+
+
+def _whoosh_spans(
+    leaf: Searcher, fieldname: str, docnums: list[int], word: str
+) -> list[tuple[int, list[Span]]]:
+    """The same from Whoosh's postings: one pass along the word's, in document order."""
+    try:
+        matcher = leaf.postings(fieldname, word)
+    except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
+        return []
+    found = []
+    for docnum in docnums:
+        # Check activity first: a matcher whose postings are all in deleted documents fails
+        # on `supports`.
+        if not matcher.is_active():
+            break
+        matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum and matcher.supports("characters"):
+            characters = matcher.value_as("characters")
+            found.append((docnum, [(start, end) for _, start, end in characters]))
+    return found
 
 
 def run_spans(text: str, runs: Iterable[str]) -> list[Span]:

@@ -6,11 +6,14 @@ postings also go, term after term, into flat little-endian files, read through m
 (the page cache holds them once for every worker):
 
   .gskeys.npy   uint64 key of each term (a hash of field and text), ascending
-  .gsterms.npy  uint64 rows in the same order: first posting, end, first position
+  .gsterms.npy  uint64 rows in the same order: first posting, end, first position, first
+                character offset pair
   .gsdocs       uint32 document numbers, each term's ascending
   .gsweights    float32 weight of each posting; in fields that store positions, the number
                 of positions (the posting's weight is that times the field's boost)
   .gspos        uint32 positions of each posting in turn, for fields that store positions
+  .gschars      uint32 (start, end) character offsets of each of those positions, for
+                fields that store them (the passages mark the words with them)
 
 Positions come from the value encodings below (plain arrays, which also decode faster than
 Whoosh's pickles). The files share the segment's name, so Whoosh deletes them with it.
@@ -31,8 +34,9 @@ import numpy as np
 from whoosh.formats import Characters, Format, Positions
 
 KEYS, TERMS = ".gskeys.npy", ".gsterms.npy"
-DOCS, WEIGHTS, POSITIONS = ".gsdocs", ".gsweights", ".gspos"
-FILES = (KEYS, TERMS, DOCS, WEIGHTS, POSITIONS)
+DOCS, WEIGHTS, POSITIONS, CHARS = ".gsdocs", ".gsweights", ".gspos", ".gschars"
+FILES = (KEYS, TERMS, DOCS, WEIGHTS, POSITIONS, CHARS)
+POSTING_FILES = (DOCS, WEIGHTS, POSITIONS, CHARS)
 AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: read them through Whoosh
 
 
@@ -98,12 +102,13 @@ class PostingArraysWriter:
         self._paths = {ext: folder / f"{segment_id}{ext}" for ext in FILES}
         self._files: dict[str, BinaryIO] = {
             ext: open(self._paths[ext], "wb")  # noqa: SIM115 - closed in close()/abort()
-            for ext in (DOCS, WEIGHTS, POSITIONS)
+            for ext in POSTING_FILES
         }
         self._keys: array[int] = array("Q")
         self._rows: array[int] = array("Q")
         self._postings = 0
         self._positions = 0
+        self._characters = 0
         self._field = ""
         self._stride = 0
         self._docs: list[int] = []
@@ -125,7 +130,9 @@ class PostingArraysWriter:
 
     def finish_term(self) -> None:
         count = len(self._docs)
-        self._rows.extend((self._postings, self._postings + count, self._positions))
+        self._rows.extend(
+            (self._postings, self._postings + count, self._positions, self._characters)
+        )
         self._postings += count
         array("I", self._docs).tofile(self._files[DOCS])
         if not self._stride:
@@ -134,16 +141,22 @@ class PostingArraysWriter:
         size = 4 * self._stride
         array("f", [len(v) // size for v in self._values]).tofile(self._files[WEIGHTS])
         flat = np.frombuffer(b"".join(self._values), dtype="<u4")
-        positions = flat if self._stride == 1 else flat[0 :: self._stride]
-        positions.tofile(self._files[POSITIONS])
-        self._positions += len(positions)
+        if self._stride == 1:
+            flat.tofile(self._files[POSITIONS])
+        else:  # (position, start, end) triples
+            triples = flat.reshape(-1, 3)
+            triples[:, 0].tofile(self._files[POSITIONS])
+            triples[:, 1:].tofile(self._files[CHARS])
+            self._characters += len(triples)
+        positions = len(flat) // self._stride
+        self._positions += positions
 
     def close(self) -> None:
         for opened in self._files.values():
             opened.close()
         keys = np.frombuffer(self._keys, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
-        rows = np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 3)
+        rows = np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 4)
         np.save(self._paths[KEYS], keys[order])
         np.save(self._paths[TERMS], rows[order])
 
@@ -171,12 +184,19 @@ class SegmentArrays:
         # Closed when the last search using this segment lets go of it (or when a file is
         # missing: those already open are not left behind).
         weakref.finalize(self, _close_all, self._files)
-        for ext in (DOCS, WEIGHTS, POSITIONS):
+        for ext in POSTING_FILES:
             self._files[ext] = os.open(f"{base}{ext}", os.O_RDONLY)
 
     def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
         """(first posting, end, first position) of a term, None when the segment does not
         have it, AMBIGUOUS when its key is shared."""
+        row = self.row(fieldname, btext)
+        if row is None or row is AMBIGUOUS:
+            return row
+        return row[0], row[1], row[2]
+
+    def row(self, fieldname: str, btext: bytes) -> tuple[int, ...] | None:
+        """The term's row of the term table (see `find`)."""
         if not len(self.keys):
             return None
         key = np.uint64(term_key(fieldname, btext))
@@ -185,8 +205,7 @@ class SegmentArrays:
             return None
         if at + 1 < len(self.keys) and self.keys[at + 1] == key:
             return AMBIGUOUS
-        start, end, first_position = self.rows[at]
-        return int(start), int(end), int(first_position)
+        return tuple(self.rows[at].tolist())
 
     def _read(self, ext: str, dtype: str, start: int, end: int) -> np.ndarray:
         data = os.pread(self._files[ext], (end - start) * 4, start * 4)
@@ -200,6 +219,36 @@ class SegmentArrays:
 
     def positions(self, start: int, end: int) -> np.ndarray:
         return self._read(POSITIONS, "<u4", start, end)
+
+    def characters(self, start: int, end: int) -> np.ndarray:
+        """Rows start to end of the (start, end) character offsets."""
+        data = os.pread(self._files[CHARS], (end - start) * 8, start * 8)
+        return np.frombuffer(data, dtype="<u4").reshape(-1, 2)
+
+    def character_spans(
+        self, fieldname: str, btext: bytes, docs: np.ndarray
+    ) -> list[tuple[int, list[tuple[int, int]]]] | None:
+        """(document, its (start, end) offsets) for each of `docs` (ascending) that has the
+        term, in a field that stores character offsets; None when the key is ambiguous."""
+        row = self.row(fieldname, btext)
+        if row is None or not len(docs):
+            return []
+        if row is AMBIGUOUS:
+            return None
+        start, end, _, first_character = row
+        postings = self.docs(start, end)
+        rows = np.searchsorted(postings, docs).clip(max=len(postings) - 1)
+        rows = rows[postings[rows] == docs]
+        if not len(rows):
+            return []
+        # Only the counts before the last wanted posting are needed to find its positions.
+        counts = self.weights(start, start + int(rows[-1]) + 1).astype(np.int64)
+        firsts = first_character + np.cumsum(counts) - counts
+        found = []
+        for row in rows.tolist():
+            offsets = self.characters(int(firsts[row]), int(firsts[row] + counts[row]))
+            found.append((int(postings[row]), [(start, end) for start, end in offsets.tolist()]))
+        return found
 
 
 def _mapped(path: str) -> np.ndarray:

@@ -12,6 +12,8 @@ falls back to when the strict one finds little, as a long question typically doe
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ MAX_RELAXED_BIGRAMS = 32
 FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
+FILLER_WORDS_FILE = Path(__file__).parent / "data" / "filler_words.txt"
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -154,7 +157,14 @@ def parse_year(value: str | int | None) -> tuple[int | None, int | None]:
 
 
 def question_words() -> frozenset[str]:
+    """Words that ask (如何, 吗): the query reads as a question."""
     return read_word_list(QUESTION_WORDS_FILE)
+
+
+@functools.cache
+def empty_words() -> frozenset[str]:
+    """Words that say nothing about what is asked: the question words and fillers (他们)."""
+    return question_words() | read_word_list(FILLER_WORDS_FILE)
 
 
 def precise_words(text: str) -> tuple[str, ...]:
@@ -163,11 +173,11 @@ def precise_words(text: str) -> tuple[str, ...]:
 
 
 def content_words(text: str) -> tuple[str, ...]:
-    """The words of `text` a match needs: question words left out, and single characters
-    among longer words (什么是扒窃 needs 扒窃, not 是), unless that leaves nothing."""
+    """The words of `text` a match needs: question and filler words left out, and single
+    characters among longer words (什么是扒窃 needs 扒窃, not 是), unless that leaves nothing."""
     words = precise_words(text)
-    asked = question_words()
-    content = tuple(w for w in words if w not in asked) or words
+    empty = empty_words()
+    content = tuple(w for w in words if w not in empty) or words
     return tuple(_telling(content))
 
 
@@ -266,7 +276,45 @@ def term_query(term: Term) -> q.Query:
 
 
 def _clause_query(clause: Clause) -> q.Query:
-    return q.Or([term_query(t) for t in clause.terms]).normalize()
+    return normalized(q.Or([term_query(t) for t in clause.terms]))
+
+
+_PLAIN = (q.Term, q.Phrase, q.Or, q.And, type(q.NullQuery))
+
+
+def normalized(query: q.Query) -> q.Query:
+    """Whoosh's `normalize` for the trees built here (terms and phrases under OR and AND):
+    nested ORs (ANDs) flattened, duplicates and nothing-queries dropped, a single part
+    unwrapped. Whoosh's own deep-copies every subtree it lifts, most of a query's cost;
+    here a part is shared, and copied only when its boost changes. Other shapes go to
+    Whoosh."""
+    kind = type(query)
+    if kind not in (q.Or, q.And) or (kind is q.Or and (query.minmatch or query.scale)):
+        return query.normalize()
+    parts: list[q.Query] = []
+    for sub in query.subqueries:
+        sub = normalized(sub)
+        if not isinstance(sub, _PLAIN):
+            return query.normalize()
+        if type(sub) is kind:
+            parts += [reboosted(part, part.boost * sub.boost) for part in sub.subqueries]
+        else:
+            parts.append(sub)
+    kept = [part for part in dict.fromkeys(parts) if part is not q.NullQuery]
+    if not kept:
+        return q.NullQuery
+    if len(kept) == 1:
+        return reboosted(kept[0], kept[0].boost * query.boost)
+    return kind(kept, boost=query.boost)
+
+
+def reboosted(query: q.Query, boost: float) -> q.Query:
+    """`query` with `boost`: a shallow copy (its parts shared) if that changes it."""
+    if query is q.NullQuery or getattr(query, "boost", 1.0) == boost:
+        return query
+    changed = copy.copy(query)
+    changed.boost = boost
+    return changed
 
 
 @dataclass(frozen=True)
@@ -304,7 +352,7 @@ def compile_query(text: str) -> CompiledQuery:
         base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
         return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
     clause_queries = {c: _clause_query(c) for c in positive}
-    strict = q.And(list(clause_queries.values())).normalize()
+    strict = normalized(q.And(list(clause_queries.values())))
     relaxed = None
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
         relaxed = _relaxed(strict, clause_queries, excluded)
@@ -352,8 +400,8 @@ def _relaxed(
         ]
     )
     partial = q.And([*required, ranked]) if required else ranked
-    full_first = q.Or([strict.with_boost(STRICT_FIRST), partial])
-    return _with_exclusions(full_first.normalize(), excluded)
+    full_first = q.Or([reboosted(strict, strict.boost * STRICT_FIRST), partial])
+    return _with_exclusions(normalized(full_first), excluded)
 
 
 def _telling(words: Sequence[str]) -> list[str]:

@@ -21,7 +21,8 @@ from search.postings import ArrayCharacters, ArrayPositions
 
 # 3: segments as separate files (a compound one is copied into memory)
 # 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
-SCHEMA_VERSION = 4
+# 5: the flat arrays hold character offsets too (for passages)
+SCHEMA_VERSION = 5
 BREADCRUMB_SEPARATOR = " › "
 
 

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from search import highlight
 from search.highlight import merge_spans, passages, run_spans, word_spans_of
 from search.live import SearchIndex
+from search.normalize import normalize
 
 TEXT = (
     "第一条 为了规范管理，制定本办法。"
@@ -53,3 +57,21 @@ def test_spans_of_many_documents_equal_spans_of_each(sample_index: Path) -> None
             alone = word_spans_of(searcher, "body", [docnum], words)[docnum]
             assert together[docnum] == alone
         assert sum(map(len, together.values())) > 20
+
+
+def test_spans_from_the_flat_files_equal_whooshs_and_cover_the_words(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = ["管理", "扬尘", "科技", "应当"]
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        docnums = list(range(searcher.doc_count_all()))
+        flat = word_spans_of(searcher, "body", docnums, words)
+        monkeypatch.setattr(highlight, "segment_arrays", lambda reader: None)
+        assert word_spans_of(searcher, "body", docnums, words) == flat
+        marked = 0
+        for docnum, spans in flat.items():
+            body = normalize(searcher.stored_fields(docnum)["body"])
+            for start, end in spans:
+                assert body[start:end] in words
+                marked += 1
+        assert marked > 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_evaluate import QUERIES, _compare
 
@@ -12,13 +13,14 @@ from search import postings
 from search.indexer import full_build, update
 from search.live import SearchIndex
 from search.parallel import segment_writer
-from search.postings import AMBIGUOUS, segment_arrays, stores_positions
+from search.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, stores_positions
 from search.query import compile_query
 from search.store import open_index
 
 
 def _assert_same_as_whoosh(index_dir: Path) -> int:
-    """Every term of every segment: documents, weights and positions as Whoosh reads them."""
+    """Every term of every segment: documents, weights, positions and character offsets as
+    Whoosh reads them."""
     ix = open_index(index_dir)
     checked = 0
     try:
@@ -28,28 +30,36 @@ def _assert_same_as_whoosh(index_dir: Path) -> int:
                 assert arrays is not None
                 assert arrays.find("body", "没有这个词".encode()) is None
                 for fieldname, btext in segment_reader.all_terms():
-                    found = arrays.find(fieldname, btext)
+                    found = arrays.row(fieldname, btext)
                     assert found is not None and found != AMBIGUOUS
-                    start, end, first_position = found
+                    start, end, first_position, first_character = found
+                    assert arrays.find(fieldname, btext) == found[:3]
                     fmt = segment_reader.schema[fieldname].format
-                    whooshs = []  # (document, weight, positions) of the live documents
+                    has_characters = isinstance(fmt, ArrayCharacters)
+                    whooshs = []  # (document, weight, positions, offsets) of live documents
                     matcher = segment_reader.postings(fieldname, btext)
                     while matcher.is_active():
                         places = matcher.value_as("positions") if stores_positions(fmt) else []
-                        whooshs.append((matcher.id(), matcher.weight(), places))
+                        offsets = []
+                        if has_characters:
+                            offsets = [[a, b] for _, a, b in matcher.value_as("characters")]
+                        whooshs.append((matcher.id(), matcher.weight(), places, offsets))
                         matcher.next()
                     ours = []
                     docs = arrays.docs(start, end).tolist()
                     stored = arrays.weights(start, end).tolist()
-                    position = first_position
+                    position, character = first_position, first_character
                     for docnum, weight in zip(docs, stored, strict=True):
-                        places = []
+                        places, offsets = [], []
                         if stores_positions(fmt):  # the count of positions, as the weight
                             count, weight = int(weight), weight * fmt.field_boost
                             places = arrays.positions(position, position + count).tolist()
+                            if has_characters:
+                                offsets = arrays.characters(character, character + count)
+                                character += count
                             position += count
                         if not segment_reader.is_deleted(docnum):
-                            ours.append((docnum, weight, places))
+                            ours.append((docnum, weight, places, np.asarray(offsets).tolist()))
                     assert ours == whooshs
                     checked += 1
     finally:

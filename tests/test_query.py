@@ -3,13 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_evaluate import QUERIES
+from whoosh import query as q
 
+from search import query as query_module
 from search.errors import QueryError
 from search.live import SearchIndex
 from search.query import (
     MAX_RUN_CHARS,
     SearchRequest,
     bigram_runs,
+    compile_query,
     content_words,
     join_run,
     parse_year,
@@ -88,6 +92,9 @@ def test_content_words_drop_question_words_and_lone_characters() -> None:
         ("营商环境 深圳", False),
         ("建设单位应当将扬尘污染防治费用列入", False),
         ("优化营商环境。", False),
+        ("组织协调 情况 要求", False),  # filler words are not questions
+        ("他们 有利于", False),
+        ("他们有什么权利", True),
     ],
 )
 def test_questions_are_told_from_keywords_and_pasted_text(text: str, asks: bool) -> None:
@@ -117,3 +124,26 @@ def test_empty_text_browses_and_punctuation_finds_nothing(sample_index: Path) ->
         nothing = run_search(index, SearchRequest.create("！！，。"))
     assert browse.total > 0 and {h.year for h in browse.hits} == {2016}
     assert nothing.total == 0 and nothing.hits == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *QUERIES,
+        "营商环境 优化 -罚款",
+        "标题:报告 科技 OR 创新",
+        '"扬尘" 防治 管理',
+        "国发〔2021〕3号",
+        "人社局",
+    ],
+)
+def test_queries_normalise_as_whoosh_normalises_them(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our normalisation (no deep copies) builds the very queries Whoosh's builds."""
+    ours = compile_query(text)
+    monkeypatch.setattr(query_module, "normalized", lambda query: query.normalize())
+    whooshs = compile_query(text)
+    assert ours.strict == whooshs.strict
+    assert ours.relaxed == whooshs.relaxed
+    assert ours.strict is not q.NullQuery

@@ -1,15 +1,19 @@
 """ "Did you mean": a close query that finds much more than the one typed.
 
 Tried only when a search finds little. Candidates replace one term (or one of its words)
-with a word of the index one character away (replaced, added or dropped), as Whoosh's
-corrector finds them in the body lexicon among the words with the same first character
-(as Lucene's spell checker does by default: scanning the whole lexicon per word costs about
-half a second on a large index). Traditional characters, full-width forms and the
-synonyms in `data/synonyms.txt` need no suggestion: every query already searches them.
+with a word of the index one character away (replaced, added, dropped or two swapped), as
+Whoosh's corrector finds them in the body lexicon among the words with the same first
+character (as Lucene's spell checker does by default: scanning the whole lexicon per word
+costs about half a second on a large index). Those words are read from the term table once
+per segment and character, and compared without a full edit-distance table. Traditional
+characters, full-width forms and the synonyms in `data/synonyms.txt` need no suggestion:
+every query already searches them.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -25,6 +29,11 @@ MAX_WORDS_TRIED = 4
 SHORT_QUERY_WORDS = 4
 COMMON = 3  # a word found in this many sections is a word, not a typo (行凶 is not 行政)
 GAIN = 2  # the suggestion must find at least this many times as many hits
+SUGGESTIONS_PER_WORD = 3
+
+# Body words by (segment, first character). A segment never changes, so entries stay right.
+_WORDS_BY_FIRST: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+_WORDS_BY_FIRST_KEPT = 512
 
 
 def worth_suggesting(compiled: CompiledQuery, full_matches: int, hits: int) -> bool:
@@ -50,14 +59,57 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
         for w in words
         if 2 <= len(w) <= 12 and w in folded and searcher.doc_frequency("body", w) < COMMON
     ]
-    corrector = searcher.corrector("body")
     candidates = (
         folded.replace(word, better)
         for word in tried[:MAX_WORDS_TRIED]
-        for better in corrector.suggest(word, limit=3, maxdist=1, prefix=1)
-        if better != word
+        for better in close_words(searcher, word)
     )
     return list(dict.fromkeys(candidates))
+
+
+def close_words(searcher: Searcher, word: str) -> list[str]:
+    """Body words one edit from `word` with its first character, the most frequent first:
+    what Whoosh's corrector suggests with maxdist=1, prefix=1."""
+    found: set[str] = set()
+    for reader, _offset in searcher.reader().leaf_readers():
+        found.update(w for w in _words_starting(reader, word[0]) if one_edit_apart(w, word))
+    frequency = {w: searcher.frequency("body", w) or 1 for w in found}
+    # Whoosh's choice among equally frequent words: the last in text order
+    best = heapq.nlargest(SUGGESTIONS_PER_WORD, found, key=lambda w: (frequency[w], w))
+    return sorted(best, key=lambda w: (-frequency[w], w))
+
+
+def _words_starting(reader: object, first: str) -> tuple[str, ...]:
+    key = (reader.segment().segment_id(), first)  # type: ignore[attr-defined]
+    words = _WORDS_BY_FIRST.get(key)
+    if words is None:
+        prefixed = reader.expand_prefix("body", first)  # type: ignore[attr-defined]
+        words = _WORDS_BY_FIRST[key] = tuple(b.decode("utf-8") for b in prefixed)
+        while len(_WORDS_BY_FIRST) > _WORDS_BY_FIRST_KEPT:
+            _WORDS_BY_FIRST.popitem(last=False)
+    else:
+        _WORDS_BY_FIRST.move_to_end(key)
+    return words
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by exactly one edit: a character replaced, added or
+    dropped, or two neighbours swapped (Damerau-Levenshtein distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        cut = next(
+            (i for i, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short)
+        )
+        return short[cut:] == long_[cut + 1 :]
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(differ) == 1:
+        return True
+    first, second = differ[0], differ[-1]
+    return (
+        len(differ) == 2 and second == first + 1 and (a[first], a[second]) == (b[second], b[first])
+    )
 
 
 def suggest(

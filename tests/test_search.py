@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.authority import authority_factor
 from search.indexer import full_build
 from search.live import SearchIndex
 from search.query import SearchRequest, compile_query
 from search.results import SearchResults, run_search
+from search.suggest import close_words, one_edit_apart
 
 TRAINING_RULES = "samples/2016_yangcheng_training_rules"
 BUSINESS_NOTICE = "samples/2021_yangcheng_business_environment"
@@ -293,3 +295,32 @@ def test_topic_filter_keeps_only_that_topic(index: SearchIndex) -> None:
 def test_a_question_about_one_thing_finds_it(index: SearchIndex, question: str) -> None:
     results = search(index, question)
     assert results.total and results.hits[0].doc_id == "samples/2018_jincheng_dust_measures"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("行政", "行攻", True),  # replaced
+        ("营商环境", "营商环", True),  # dropped
+        ("营商环", "营商环境", True),  # added
+        ("营环商境", "营商环境", True),  # swapped neighbours
+        ("营商环境", "营商环境", False),  # the same word
+        ("环营商境", "营商环境", False),  # two edits
+        ("行政", "行政处罚", False),
+    ],
+)
+def test_one_edit_apart_is_damerau_levenshtein_distance_one(a: str, b: str, close: bool) -> None:
+    assert one_edit_apart(a, b) is close
+    assert (damerau_levenshtein(a, b) == 1) is close
+
+
+def test_close_words_are_whooshs_corrections(index: SearchIndex) -> None:
+    with index.searcher() as searcher:
+        corrector = searcher.corrector("body")
+        tried = 0
+        for word in ("行攻", "营商环镜", "扬尘污", "科技项", "管里"):
+            assert not searcher.doc_frequency("body", word)  # a typo: never its own correction
+            whooshs = corrector.suggest(word, limit=3, maxdist=1, prefix=1)
+            assert close_words(searcher, word) == whooshs
+            tried += bool(whooshs)
+        assert tried >= 2

@@ -394,7 +394,8 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         if not len(common):
             return NOTHING
     # Positions of each word in those documents, keyed (document index, position - offset):
-    # a key found for every word is a place where the phrase starts.
+    # a key found for every word is a place where the phrase starts. The keys come out in
+    # ascending order (a posting's positions ascend), so they are joined without sorting.
     starts: np.ndarray | None = None
     for offset, word in enumerate(phrase.words):
         found = segment.postings(phrase.fieldname, word)
@@ -414,11 +415,12 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         positions = stored[np.repeat(firsts, counts) + ranks].astype(np.int64)
         keys = (owner << 32) | (positions + len(phrase.words) - offset)
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        starts = keys if starts is None else starts[_member(starts, keys)]
         if not len(starts):
             return NOTHING
     assert starts is not None
-    docs = common[np.unique(starts >> 32)]
+    owners = starts >> 32
+    docs = common[owners[np.r_[True, owners[1:] != owners[:-1]]]]
     total = np.zeros(len(docs))
     for word in phrase.words:
         part = _slice(segment, phrase.fieldname, word, docs)

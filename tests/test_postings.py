@@ -54,6 +54,8 @@ def _assert_same_as_whoosh(index_dir: Path) -> int:
                         if stores_positions(fmt):  # the count of positions, as the weight
                             count, weight = int(weight), weight * fmt.field_boost
                             places = arrays.positions(position, position + count).tolist()
+                            # ascending, as phrase matching relies on
+                            assert places == sorted(set(places))
                             if has_characters:
                                 offsets = arrays.characters(character, character + count)
                                 character += count

@@ -1,10 +1,17 @@
-"""Whoosh's W3 codec with field lengths read once per segment, and a faster posting pool.
+"""Whoosh's W3 codec with postings as flat arrays, field lengths read once per segment, and
+a faster posting pool.
+
+A segment's postings are written once, as the flat arrays of `search.postings`; Whoosh's
+term table keeps each term's statistics (for idf and the like) and the number of its row
+there, and Whoosh's matchers (the few query shapes scored by Whoosh, and segment merges)
+read the postings back from those arrays. Whoosh's own pickled, compressed posting blocks
+were most of the cost of writing a segment, and are not written at all.
 
 Whoosh 2.7.4 looks up a document's field length once per posting, both while writing a
 segment and while scoring, each time through a column read (and, for fields without
 lengths, a file-exists check). Reading each length column once into memory removes that
-cost; the on-disk format is unchanged. The codec class is recorded in the index's table
-of contents, so this module path must stay importable (renaming it needs a full rebuild).
+cost. The codec class is recorded in the index's table of contents, so this module path
+must stay importable (renaming it needs a full rebuild).
 
 The posting pool groups postings by term as they arrive, so only terms are sorted and merged,
 not every posting, which is what made Whoosh's external sort slow; memory stays bounded.
@@ -20,21 +27,27 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
-    W3PostingsWriter,
+    W3TermInfo,
+    W3TermsReader,
     _lenfield,
 )
+from whoosh.matching import ListMatcher
+from whoosh.system import pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
-from search.postings import PostingArraysWriter
+from search.postings import PostingArraysWriter, SegmentArrays, arrays_of, values_per_position
 
 RUN_BLOCK = 2_000  # terms per pickled block of a spilled run
-INLINE_POSTINGS = 8  # posting lists shorter than this live in the term's entry
+# The extent length that marks a term info as pointing to a flat row (a posting block in
+# Whoosh's file always has some length).
+FLAT_ROW = 0
 
 
 # A segment's field lengths never change, so they are shared by every reader of it in the
@@ -76,32 +89,16 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         return BYTE_LENGTHS[lengths[docnum]] or default
 
 
-class InliningPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
-    """Stores short posting lists inside the term's entry, as Whoosh 2.7.4 means to.
-
-    Its writer calls a misspelt method (`set_inline`), so Whoosh ships with inlining off
-    (`inlinelimit=1`) and writes every rare term as a pickled, compressed block of its own.
-    The reader side (`is_inlined`, `inlined_postings`) works and is used as is.
-    """
-
-    def finish_postings(self) -> Any:
-        if not self.written() and len(self._ids) < self._inlinelimit:
-            terminfo = vars(self)["_terminfo"]
-            terminfo.add_block(self)
-            terminfo.set_inlined(self._ids, self._weights, self._values)
-            self._terminfo = None
-            return terminfo
-        return super().finish_postings()
-
-
 class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
-    """Whoosh's field writer, also writing the segment's postings as flat arrays
-    (`search.postings`) when the index is on disk."""
+    """Whoosh's field writer, writing the postings as flat arrays (`search.postings`) and
+    only each term's statistics and row number in Whoosh's term table. An index in memory
+    (no folder for the arrays) gets Whoosh's own posting blocks."""
 
     def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         folder = getattr(storage, "folder", None)
         self.arrays = PostingArraysWriter(Path(folder), segment.segment_id()) if folder else None
+        self._lengths: list[int] = []
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
         super().start_field(fieldname, fieldobj)
@@ -109,22 +106,41 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
             self.arrays.start_field(fieldname, fieldobj.format)
 
     def start_term(self, btext: bytes) -> None:
-        super().start_term(btext)
-        if self.arrays is not None:
-            self.arrays.start_term(btext)
+        if self.arrays is None:
+            super().start_term(btext)
+            return
+        self._btext = btext
+        self._lengths = []
+        self.arrays.start_term(btext)
 
     def add(self, docnum: int, weight: float, vbytes: bytes | str | None, length: int) -> None:
-        # A merge reads an inlined posting without a value back as "" (Whoosh 2.7.4's
-        # ListMatcher), which its own posting writer then refuses: it means b"".
+        # A merge of postings from Whoosh's own blocks reads a posting without a value back
+        # as "" (its ListMatcher), which its posting writer then refuses: it means b"".
         value = b"" if isinstance(vbytes, str) else vbytes
-        self._postwriter.add_posting(docnum, weight, value, length)
-        if self.arrays is not None:
-            self.arrays.add(docnum, weight, value)
+        if self.arrays is None:
+            self._postwriter.add_posting(docnum, weight, value, length)
+            return
+        self.arrays.add(docnum, weight, value)
+        self._lengths.append(length)
 
     def finish_term(self) -> None:
-        super().finish_term()
-        if self.arrays is not None:
-            self.arrays.finish_term()
+        arrays = self.arrays
+        if arrays is None:
+            super().finish_term()
+            return
+        docs, weights = arrays.term_docs, arrays.term_weights
+        lengths = [length for length in self._lengths if length]  # as Whoosh counts them
+        terminfo = W3TermInfo(
+            weight=float(sum(weights)),
+            df=len(docs),
+            minlength=min(lengths) if lengths else None,
+            maxlength=max(lengths) if lengths else 0,
+            maxweight=max(weights),
+            minid=docs[0],
+            maxid=docs[-1],
+        )
+        terminfo.set_extent(arrays.finish_term(), FLAT_ROW)
+        self._tindex.add(pack_ushort(self._fieldid) + self._btext, terminfo.to_bytes())
 
     def close(self) -> None:
         super().close()
@@ -132,23 +148,80 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
             self.arrays.close()
 
 
-class GovCodec(W3Codec):  # type: ignore[misc]
-    def __init__(self, inlinelimit: int = INLINE_POSTINGS) -> None:
-        super().__init__(inlinelimit=inlinelimit)
+class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
+    """Whoosh's term table reader, whose matchers read a term's postings from the flat row
+    its entry points to."""
 
+    def __init__(
+        self, codec: Any, dbfile: Any, length: int, postfile: Any, arrays: SegmentArrays | None
+    ) -> None:
+        super().__init__(codec, dbfile, length, postfile)
+        self._arrays = arrays
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        terminfo = self.term_info(fieldname, tbytes)
+        term = (fieldname, tbytes)
+        row = flat_row(terminfo)
+        if row is None:
+            return self._codec.postings_reader(
+                self._postfile, terminfo, format_, term=term, scorer=scorer
+            )
+        if self._arrays is None:
+            raise OSError(f"a segment's flat posting files are missing (term {term!r})")
+        docs, weights, values = read_postings(self._arrays, row, format_)
+        return ListMatcher(
+            docs, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo
+        )
+
+
+def flat_row(terminfo: W3TermInfo) -> int | None:
+    """The number of the flat row a term info points to; None for Whoosh's own postings."""
+    if terminfo.is_inlined():
+        return None
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads the length back as a 1-tuple
+        length = length[0]
+    return int(offset) if length == FLAT_ROW else None
+
+
+def read_postings(
+    arrays: SegmentArrays, number: int, fmt: Any
+) -> tuple[list[int], list[float], list[bytes]]:
+    """Row `number`'s postings as Whoosh's matchers take them: document numbers, weights
+    and each posting's value in the field's encoding."""
+    start, end, first_position, first_character = arrays.row_at(number)
+    docs = arrays.docs(start, end).tolist()
+    stored = arrays.weights(start, end)
+    stride = values_per_position(fmt)
+    if not stride:
+        return docs, stored.astype(np.float64).tolist(), [b""] * len(docs)
+    counts = stored.astype(np.int64)
+    total = int(counts.sum())
+    flat = arrays.positions(first_position, first_position + total)
+    if stride == 3:  # (position, start, end) triples
+        characters = arrays.characters(first_character, first_character + total)
+        flat = np.column_stack([flat, characters]).astype("<u4").ravel()
+    bounds = (np.concatenate([[0], np.cumsum(counts)]) * stride).tolist()
+    values = [flat[bounds[i] : bounds[i + 1]].tobytes() for i in range(len(docs))]
+    weights = (counts * fmt.field_boost).astype(np.float64).tolist()
+    return docs, weights, values
+
+
+class GovCodec(W3Codec):  # type: ignore[misc]
     def field_writer(self, storage: Any, segment: Any) -> ArraysFieldWriter:
         return ArraysFieldWriter(self, storage, segment)
 
     def per_document_reader(self, storage: Any, segment: Any) -> CachedLengthsReader:
         return CachedLengthsReader(storage, segment)
 
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> InliningPostingsWriter:
-        return InliningPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
+    def terms_reader(self, storage: Any, segment: Any) -> ArraysTermsReader:
+        name = segment.make_filename(self.TERMS_EXT)
+        return ArraysTermsReader(
+            self,
+            storage.open_file(name),
+            storage.file_length(name),
+            segment.open_file(storage, self.POSTS_EXT),
+            arrays_of(storage, segment.segment_id()),
         )
 
 

@@ -1,13 +1,14 @@
-"""Each segment's posting lists as flat arrays beside Whoosh's files, for scoring in numpy.
+"""Each segment's posting lists as flat arrays, for scoring in numpy.
 
 Whoosh keeps a term's postings in compressed, pickled blocks of about a hundred documents,
-decoded block by block in Python when a query reads them. As a segment is written, its
-postings also go, term after term, into flat little-endian files, read through memory maps
-(the page cache holds them once for every worker):
+decoded block by block in Python when a query reads them. Here a segment's postings go,
+term after term, into flat little-endian files instead (Whoosh's own posting file stays
+empty; its term table keeps each term's statistics and the number of its row below):
 
+  .gsterms.npy  uint64 row of each term, in Whoosh's term order: first posting, end, first
+                position, first character offset pair
   .gskeys.npy   uint64 key of each term (a hash of field and text), ascending
-  .gsterms.npy  uint64 rows in the same order: first posting, end, first position, first
-                character offset pair
+  .gsorder.npy  uint32 row number of each key, so a term is found without Whoosh's table
   .gsdocs       uint32 document numbers, each term's ascending
   .gsweights    float32 weight of each posting; in fields that store positions, the number
                 of positions (the posting's weight is that times the field's boost)
@@ -16,7 +17,9 @@ postings also go, term after term, into flat little-endian files, read through m
                 fields that store them (the passages mark the words with them)
 
 Positions come from the value encodings below (plain arrays, which also decode faster than
-Whoosh's pickles). The files share the segment's name, so Whoosh deletes them with it.
+Whoosh's pickles). The term table is memory-mapped (the page cache holds it once for every
+worker); postings are read a term at a time. The files share the segment's name, so Whoosh
+deletes them with it.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from typing import Any, BinaryIO
 import numpy as np
 from whoosh.formats import Characters, Format, Positions
 
-KEYS, TERMS = ".gskeys.npy", ".gsterms.npy"
+KEYS, TERMS, ORDER = ".gskeys.npy", ".gsterms.npy", ".gsorder.npy"
 DOCS, WEIGHTS, POSITIONS, CHARS = ".gsdocs", ".gsweights", ".gspos", ".gschars"
-FILES = (KEYS, TERMS, DOCS, WEIGHTS, POSITIONS, CHARS)
+FILES = (KEYS, TERMS, ORDER, DOCS, WEIGHTS, POSITIONS, CHARS)
 POSTING_FILES = (DOCS, WEIGHTS, POSITIONS, CHARS)
-AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: read them through Whoosh
+AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: look them up in Whoosh's table
 
 
 class ArrayPositions(Positions):  # type: ignore[misc]
@@ -79,10 +82,10 @@ class ArrayCharacters(Characters):  # type: ignore[misc]
 
 def stores_positions(fmt: Format) -> bool:
     """Whether the flat files hold the field's positions (and counts as its weights)."""
-    return _stride(fmt) > 0
+    return values_per_position(fmt) > 0
 
 
-def _stride(fmt: Format) -> int:
+def values_per_position(fmt: Format) -> int:
     """uint32 values per position in the format's encoding; 0 when it has none we read."""
     if isinstance(fmt, ArrayCharacters):
         return 3
@@ -117,18 +120,28 @@ class PostingArraysWriter:
 
     def start_field(self, fieldname: str, fmt: Format) -> None:
         self._field = fieldname
-        self._stride = _stride(fmt)
+        self._stride = values_per_position(fmt)
 
     def start_term(self, btext: bytes) -> None:
         self._keys.append(term_key(self._field, btext))
         self._docs, self._weights, self._values = [], [], []
+
+    @property
+    def term_docs(self) -> list[int]:
+        """The current term's document numbers so far."""
+        return self._docs
+
+    @property
+    def term_weights(self) -> list[float]:
+        return self._weights
 
     def add(self, docnum: int, weight: float, vbytes: bytes | None) -> None:
         self._docs.append(docnum)
         self._weights.append(weight)
         self._values.append(vbytes or b"")
 
-    def finish_term(self) -> None:
+    def finish_term(self) -> int:
+        """Write the term's postings; returns the number of its row."""
         count = len(self._docs)
         self._rows.extend(
             (self._postings, self._postings + count, self._positions, self._characters)
@@ -137,7 +150,7 @@ class PostingArraysWriter:
         array("I", self._docs).tofile(self._files[DOCS])
         if not self._stride:
             array("f", self._weights).tofile(self._files[WEIGHTS])
-            return
+            return len(self._keys) - 1
         size = 4 * self._stride
         array("f", [len(v) // size for v in self._values]).tofile(self._files[WEIGHTS])
         flat = np.frombuffer(b"".join(self._values), dtype="<u4")
@@ -148,17 +161,17 @@ class PostingArraysWriter:
             triples[:, 0].tofile(self._files[POSITIONS])
             triples[:, 1:].tofile(self._files[CHARS])
             self._characters += len(triples)
-        positions = len(flat) // self._stride
-        self._positions += positions
+        self._positions += len(flat) // self._stride
+        return len(self._keys) - 1
 
     def close(self) -> None:
         for opened in self._files.values():
             opened.close()
         keys = np.frombuffer(self._keys, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
-        rows = np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 4)
         np.save(self._paths[KEYS], keys[order])
-        np.save(self._paths[TERMS], rows[order])
+        np.save(self._paths[ORDER], order.astype(np.uint32))
+        np.save(self._paths[TERMS], np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 4))
 
     def abort(self) -> None:
         """Close whatever is open after a failure (the caller removes the files)."""
@@ -179,6 +192,7 @@ class SegmentArrays:
 
     def __init__(self, base: str) -> None:
         self.keys = _mapped(f"{base}{KEYS}")
+        self.order = _mapped(f"{base}{ORDER}")
         self.rows = _mapped(f"{base}{TERMS}")
         self._files: dict[str, int] = {}
         # Closed when the last search using this segment lets go of it (or when a file is
@@ -205,7 +219,12 @@ class SegmentArrays:
             return None
         if at + 1 < len(self.keys) and self.keys[at + 1] == key:
             return AMBIGUOUS
-        return tuple(self.rows[at].tolist())
+        return self.row_at(int(self.order[at]))
+
+    def row_at(self, number: int) -> tuple[int, ...]:
+        """Row `number` of the term table: (first posting, end, first position, first
+        character offset pair)."""
+        return tuple(self.rows[number].tolist())
 
     def _read(self, ext: str, dtype: str, start: int, end: int) -> np.ndarray:
         data = os.pread(self._files[ext], (end - start) * 4, start * 4)
@@ -271,10 +290,14 @@ _OPEN_KEPT = 64
 
 def segment_arrays(reader: Any) -> SegmentArrays | None:
     """The flat posting files of a Whoosh segment reader, None when it has none."""
-    folder = getattr(reader.storage(), "folder", None)
+    return arrays_of(reader.storage(), reader.segment().segment_id())
+
+
+def arrays_of(storage: Any, segment_id: str) -> SegmentArrays | None:
+    """The flat posting files of a segment, None when it has none (or is in memory)."""
+    folder = getattr(storage, "folder", None)
     if folder is None:
         return None
-    segment_id = reader.segment().segment_id()
     key = (folder, segment_id)
     if key in _OPEN:
         _OPEN.move_to_end(key)

@@ -22,7 +22,8 @@ from search.postings import ArrayCharacters, ArrayPositions
 # 3: segments as separate files (a compound one is copied into memory)
 # 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
 # 5: the flat arrays hold character offsets too (for passages)
-SCHEMA_VERSION = 5
+# 6: postings only in the flat arrays; Whoosh's term table points to their rows
+SCHEMA_VERSION = 6
 BREADCRUMB_SEPARATOR = " › "
 
 

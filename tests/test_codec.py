@@ -9,7 +9,7 @@ from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
 from search import parallel
-from search.codec import INLINE_POSTINGS, TermPostingPool
+from search.codec import TermPostingPool, flat_row
 from search.indexer import full_build
 from search.ingest import read_report
 from search.live import SearchIndex
@@ -67,14 +67,17 @@ def test_a_build_that_spills_equals_one_that_does_not(
         assert searcher.doc_count() == searcher.doc_count_all()
 
 
-def test_short_posting_lists_are_inlined_and_read_back(sample_index: Path) -> None:
+def test_whooshs_term_table_points_to_flat_rows_and_its_posting_file_is_empty(
+    sample_index: Path,
+) -> None:
+    build = (sample_index / "current").resolve()
+    assert all(path.stat().st_size == 0 for path in build.glob("*.pst"))
     with open_index(sample_index).searcher() as searcher:
         reader = searcher.reader()
         terms = [t.decode("utf-8") for t in reader.lexicon("body")]
-        inlined = {t: reader.term_info("body", t).is_inlined() for t in terms}
-        assert inlined == {t: reader.doc_frequency("body", t) < INLINE_POSTINGS for t in terms}
-        assert any(inlined.values()) and not all(inlined.values())
-        rare = next(t for t in terms if inlined[t] and len(t) == 2)
+        rows = {flat_row(reader.term_info("body", t)) for t in terms}
+        assert None not in rows and len(rows) == len(terms)
+        rare = next(t for t in terms if reader.doc_frequency("body", t) == 1 and len(t) == 2)
         matcher = searcher.postings("body", rare)
         stored = searcher.stored_fields(matcher.id())["body"]
         for _, start, end in matcher.value_as("characters"):

@@ -20,7 +20,10 @@ not every posting, which is what made Whoosh's external sort slow; memory stays 
 from __future__ import annotations
 
 import heapq
-import pickle
+import itertools
+import marshal
+import struct
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator
 from operator import itemgetter
@@ -44,7 +47,8 @@ from whoosh.util.numeric import byte_to_length
 
 from search.postings import PostingArraysWriter, SegmentArrays, arrays_of, values_per_position
 
-RUN_BLOCK = 2_000  # terms per pickled block of a spilled run
+RUN_BLOCK = 2_000  # terms per block of a spilled run
+BLOCK_SIZE = struct.Struct("<Q")  # each block's length, before it
 # The extent length that marks a term info as pointing to a flat row (a posting block in
 # Whoosh's file always has some length).
 FLAT_ROW = 0
@@ -58,6 +62,10 @@ BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
 class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
+    def __init__(self, storage: Any, segment: Any) -> None:
+        super().__init__(storage, segment)
+        self._known: dict[str, bytes | None] = {}
+
     def field_lengths(self, fieldname: str) -> bytes | None:
         """Every document's length byte for the field (None when it stores no lengths)."""
         key = (self._segment.segment_id(), fieldname)
@@ -83,7 +91,11 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         return lengths
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        lengths = self.field_lengths(fieldname)
+        # Called for every posting as a segment is written: the lengths at hand, per field.
+        try:
+            lengths = self._known[fieldname]
+        except KeyError:
+            lengths = self._known[fieldname] = self.field_lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
         return BYTE_LENGTHS[lengths[docnum]] or default
@@ -130,6 +142,38 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
             return
         docs, weights = arrays.term_docs, arrays.term_weights
         lengths = [length for length in self._lengths if length]  # as Whoosh counts them
+        self._add_term_info(self._btext, docs, weights, lengths, arrays.finish_term())
+
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        """Write a segment's postings; from our pool, a whole term at a time."""
+        if self.arrays is None or not isinstance(items, PooledPostings):
+            super().add_postings(schema, lengths, items)
+            return
+        current = None
+        field_lengths: bytes | None = None
+        for fieldname, btext, docs, weights, values, sizes in items.terms():
+            if fieldname != current:
+                if current is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                current = fieldname
+                field_lengths = None
+                if isinstance(lengths, CachedLengthsReader):
+                    field_lengths = lengths.field_lengths(fieldname)
+            row = self.arrays.add_term(btext, docs, weights, values, sizes)
+            known = []
+            if field_lengths is not None:
+                size = len(field_lengths)
+                known = [BYTE_LENGTHS[field_lengths[d]] for d in docs if d < size]
+            self._add_term_info(btext, docs, weights, [n for n in known if n], row)
+        if current is not None:
+            self.finish_field()
+
+    def _add_term_info(
+        self, btext: bytes, docs: Any, weights: Any, lengths: list[int], row: int
+    ) -> None:
+        """The term's entry in Whoosh's table: its statistics (`lengths` are the non-zero
+        field lengths of its documents) and the number of its flat row."""
         terminfo = W3TermInfo(
             weight=float(sum(weights)),
             df=len(docs),
@@ -139,8 +183,8 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
             minid=docs[0],
             maxid=docs[-1],
         )
-        terminfo.set_extent(arrays.finish_term(), FLAT_ROW)
-        self._tindex.add(pack_ushort(self._fieldid) + self._btext, terminfo.to_bytes())
+        terminfo.set_extent(row, FLAT_ROW)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
 
     def close(self) -> None:
         super().close()
@@ -225,9 +269,16 @@ class GovCodec(W3Codec):  # type: ignore[misc]
         )
 
 
+# A term group: field, term, document numbers, weights, values one after another, and the
+# size of each value.
+TermGroup = tuple[str, bytes, "array[int]", "array[float]", bytes, "array[int]"]
+_TERM_BYTES = 450  # a term's key, arrays and table entry, roughly
+
+
 class TermPostingPool:
-    """Postings grouped by term as they arrive, instead of Whoosh's one tuple per posting
-    sorted externally: only the terms are sorted, and a spilled run is merged by term.
+    """Postings grouped by term as they arrive, each term's in compact arrays instead of
+    Whoosh's one tuple per posting sorted externally: only the terms are sorted, a spilled
+    run is merged by term, and the garbage collector has millions fewer objects to scan.
 
     Same interface as Whoosh's PostingPool (add, iter_postings, fieldnames, cleanup); memory
     is bounded by `limitmb`, past which the pool spills a sorted run to the temp storage.
@@ -239,63 +290,84 @@ class TermPostingPool:
         self.limit = limitmb * 1024 * 1024
         self.size = 0
         self.fieldnames: set[str] = set()
-        self.terms: dict[tuple[str, bytes], list[Any]] = {}
+        self.terms: dict[tuple[str, bytes], tuple[Any, Any, bytearray, Any]] = {}
         self.runs: list[str] = []
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         key = item[:2]
-        postings = self.terms.get(key)
-        if postings is None:
-            postings = self.terms[key] = []
+        entry = self.terms.get(key)
+        if entry is None:
+            entry = self.terms[key] = (array("I"), array("f"), bytearray(), array("I"))
             self.fieldnames.add(item[0])
-            self.size += 150 + len(item[1])
-        postings.append(item)
-        # the tuple, the term's bytes, a float and the value string
-        self.size += 170 + (len(item[4]) if item[4] else 0)
+            self.size += _TERM_BYTES + len(item[1])
+        value = item[4] or b""  # a merge may read an empty value back as ""
+        entry[0].append(item[2])
+        entry[1].append(item[3])
+        entry[2].extend(value)
+        entry[3].append(len(value))
+        self.size += 12 + len(value)
         if self.size > self.limit:
             self._spill()
 
-    def _sorted_terms(self) -> list[tuple[tuple[str, bytes], list[Any]]]:
+    def _sorted_terms(self) -> list[tuple[tuple[str, bytes], tuple[Any, Any, bytearray, Any]]]:
         return sorted(self.terms.items(), key=itemgetter(0))
 
     def _spill(self) -> None:
         name = f"{random_name()}.terms"
         with self.tempstore.create_file(name) as f:
-            items = self._sorted_terms()
+            items = [
+                (key, (docs.tobytes(), weights.tobytes(), bytes(values), sizes.tobytes()))
+                for key, (docs, weights, values, sizes) in self._sorted_terms()
+            ]
             for start in range(0, len(items), RUN_BLOCK):
-                pickle.dump(items[start : start + RUN_BLOCK], f, pickle.HIGHEST_PROTOCOL)
+                # marshal: plain tuples of str and bytes, read back by this process only;
+                # it writes them about four times as fast as pickle.
+                block = marshal.dumps(items[start : start + RUN_BLOCK])
+                f.write(BLOCK_SIZE.pack(len(block)))
+                f.write(block)
         self.runs.append(name)
         self.terms = {}
         self.size = 0
 
-    def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], list[Any]]]:
+    def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], tuple[bytes, ...]]]:
         with self.tempstore.open_file(name) as f:
-            while True:
-                try:
-                    block = pickle.load(f)
-                except EOFError:
-                    break
-                yield from block
+            while size := f.read(BLOCK_SIZE.size):
+                yield from marshal.loads(f.read(BLOCK_SIZE.unpack(size)[0]))
         self.tempstore.delete_file(name)
 
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        """Every posting, sorted by field, term and document number."""
+    def iter_terms(self) -> Iterator[TermGroup]:
+        """Every term with its postings, sorted by field and term, documents ascending."""
         if not self.runs:
-            for _key, postings in self._sorted_terms():
-                yield from postings
+            for (fieldname, btext), (docs, weights, values, sizes) in self._sorted_terms():
+                yield fieldname, btext, docs, weights, bytes(values), sizes
             return
-        sources = [self._read_run(name) for name in self.runs] + [iter(self._sorted_terms())]
+        in_memory = (
+            (key, (docs.tobytes(), weights.tobytes(), bytes(values), sizes.tobytes()))
+            for key, (docs, weights, values, sizes) in self._sorted_terms()
+        )
+        sources = [self._read_run(name) for name in self.runs] + [in_memory]
+        self.terms = {}
         # Runs are in the order documents were added, so equal terms concatenate in order.
         merged = heapq.merge(
             *(
-                ((key, index, postings) for key, postings in source)
+                ((key, index, parts) for key, parts in source)
                 for index, source in enumerate(sources)
             ),
             key=itemgetter(0, 1),
         )
-        for _key, _index, postings in merged:
-            yield from postings
+        for (fieldname, btext), group in itertools.groupby(merged, key=itemgetter(0)):
+            parts = [item[2] for item in group]
+            docs, weights, sizes = array("I"), array("f"), array("I")
+            for part in parts:
+                docs.frombytes(part[0])
+                weights.frombytes(part[1])
+                sizes.frombytes(part[3])
+            yield fieldname, btext, docs, weights, b"".join(part[2] for part in parts), sizes
         self.runs = []
+
+    def iter_postings(self) -> PooledPostings:
+        """Every posting, sorted by field, term and document number."""
+        return PooledPostings(self)
 
     def cleanup(self) -> None:
         for name in self.runs:
@@ -304,3 +376,20 @@ class TermPostingPool:
             except OSError:
                 pass
         self.runs = []
+
+
+class PooledPostings:
+    """A pool's postings: one tuple at a time for Whoosh, or a term at a time (`terms`)."""
+
+    def __init__(self, pool: TermPostingPool) -> None:
+        self.pool = pool
+
+    def terms(self) -> Iterator[TermGroup]:
+        return self.pool.iter_terms()
+
+    def __iter__(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for fieldname, btext, docs, weights, values, sizes in self.terms():
+            start = 0
+            for docnum, weight, size in zip(docs, weights, sizes, strict=True):
+                yield fieldname, btext, docnum, weight, values[start : start + size]
+                start += size

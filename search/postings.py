@@ -142,26 +142,42 @@ class PostingArraysWriter:
 
     def finish_term(self) -> int:
         """Write the term's postings; returns the number of its row."""
-        count = len(self._docs)
+        sizes = array("I", [len(v) for v in self._values])
+        return self._write(
+            array("I", self._docs), array("f", self._weights), b"".join(self._values), sizes
+        )
+
+    def add_term(
+        self, btext: bytes, docs: array[int], weights: array[float], values: bytes, sizes: Any
+    ) -> int:
+        """Write a whole term at once: its document numbers, weights, and values (encoded
+        positions, one after another, `sizes` bytes each); returns the number of its row."""
+        self._keys.append(term_key(self._field, btext))
+        return self._write(docs, weights, values, sizes)
+
+    def _write(self, docs: array[int], weights: array[float], values: bytes, sizes: Any) -> int:
+        count = len(docs)
         self._rows.extend(
             (self._postings, self._postings + count, self._positions, self._characters)
         )
         self._postings += count
-        array("I", self._docs).tofile(self._files[DOCS])
+        docs.tofile(self._files[DOCS])
         if not self._stride:
-            array("f", self._weights).tofile(self._files[WEIGHTS])
+            weights.tofile(self._files[WEIGHTS])
             return len(self._keys) - 1
         size = 4 * self._stride
-        array("f", [len(v) // size for v in self._values]).tofile(self._files[WEIGHTS])
-        flat = np.frombuffer(b"".join(self._values), dtype="<u4")
+        if count == 1:  # most terms
+            array("f", [len(values) // size]).tofile(self._files[WEIGHTS])
+        else:
+            (np.asarray(sizes, dtype=np.float32) / size).tofile(self._files[WEIGHTS])
         if self._stride == 1:
-            flat.tofile(self._files[POSITIONS])
+            self._files[POSITIONS].write(values)
         else:  # (position, start, end) triples
-            triples = flat.reshape(-1, 3)
+            triples = np.frombuffer(values, dtype="<u4").reshape(-1, 3)
             triples[:, 0].tofile(self._files[POSITIONS])
             triples[:, 1:].tofile(self._files[CHARS])
             self._characters += len(triples)
-        self._positions += len(flat) // self._stride
+        self._positions += len(values) // size
         return len(self._keys) - 1
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -30,9 +31,10 @@ SHORT_QUERY_WORDS = 4
 COMMON = 3  # a word found in this many sections is a word, not a typo (行凶 is not 行政)
 GAIN = 2  # the suggestion must find at least this many times as many hits
 SUGGESTIONS_PER_WORD = 3
+MAX_CANDIDATES = 4  # queries tried (each is a search)
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
-_WORDS_BY_FIRST: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+_WORDS_BY_FIRST: OrderedDict[tuple[str, str], tuple[tuple[str, float], ...]] = OrderedDict()
 _WORDS_BY_FIRST_KEPT = 512
 
 
@@ -59,32 +61,43 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
         for w in words
         if 2 <= len(w) <= 12 and w in folded and searcher.doc_frequency("body", w) < COMMON
     ]
-    candidates = (
-        folded.replace(word, better)
+    # Each candidate costs a search: those whose new word is the most frequent go first.
+    scored = [
+        (frequency, folded.replace(word, better))
         for word in tried[:MAX_WORDS_TRIED]
-        for better in close_words(searcher, word)
-    )
-    return list(dict.fromkeys(candidates))
+        for better, frequency in _close_words(searcher, word)
+    ]
+    scored.sort(key=lambda item: -item[0])
+    return list(dict.fromkeys(candidate for _, candidate in scored))[:MAX_CANDIDATES]
 
 
 def close_words(searcher: Searcher, word: str) -> list[str]:
     """Body words one edit from `word` with its first character, the most frequent first:
     what Whoosh's corrector suggests with maxdist=1, prefix=1."""
-    found: set[str] = set()
+    return [word for word, _ in _close_words(searcher, word)]
+
+
+def _close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
+    """`close_words` with the frequency of each (its total weight, as Whoosh counts it)."""
+    frequency: dict[str, float] = {}
     for reader, _offset in searcher.reader().leaf_readers():
-        found.update(w for w in _words_starting(reader, word[0]) if one_edit_apart(w, word))
-    frequency = {w: searcher.frequency("body", w) or 1 for w in found}
+        for other, weight in _words_starting(reader, word[0]):
+            if one_edit_apart(other, word):
+                frequency[other] = frequency.get(other, 0.0) + weight
+    found = {w: f or 1 for w, f in frequency.items()}
     # Whoosh's choice among equally frequent words: the last in text order
-    best = heapq.nlargest(SUGGESTIONS_PER_WORD, found, key=lambda w: (frequency[w], w))
-    return sorted(best, key=lambda w: (-frequency[w], w))
+    best = heapq.nlargest(SUGGESTIONS_PER_WORD, found, key=lambda w: (found[w], w))
+    return [(w, found[w]) for w in sorted(best, key=lambda w: (-found[w], w))]
 
 
-def _words_starting(reader: object, first: str) -> tuple[str, ...]:
-    key = (reader.segment().segment_id(), first)  # type: ignore[attr-defined]
+def _words_starting(reader: Any, first: str) -> tuple[tuple[str, float], ...]:
+    """The body words of a segment that start with `first`, with their frequencies."""
+    key = (reader.segment().segment_id(), first)
     words = _WORDS_BY_FIRST.get(key)
     if words is None:
-        prefixed = reader.expand_prefix("body", first)  # type: ignore[attr-defined]
-        words = _WORDS_BY_FIRST[key] = tuple(b.decode("utf-8") for b in prefixed)
+        prefixed = reader.iter_prefix("body", first)  # in term order: no lookups
+        words = tuple((b.decode("utf-8"), info.weight()) for b, info in prefixed)
+        _WORDS_BY_FIRST[key] = words
         while len(_WORDS_BY_FIRST) > _WORDS_BY_FIRST_KEPT:
             _WORDS_BY_FIRST.popitem(last=False)
     else:

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from test_evaluate import QUERIES, _compare
+from whoosh.writing import SegmentWriter
 
 from search import postings
-from search.indexer import full_build, update
+from search.codec import GovCodec, TermPostingPool
+from search.indexer import add_report, full_build, update
+from search.ingest import read_report
 from search.live import SearchIndex
 from search.parallel import segment_writer
 from search.postings import AMBIGUOUS, ArrayCharacters, segment_arrays
@@ -184,3 +187,21 @@ def test_postings_are_read_not_mapped_into_memory(sample_index: Path) -> None:
     assert ".gskeys.npy" in mapped  # the term table is mapped...
     for name in (".gsdocs", ".gsweights", ".gspos"):  # ...the postings are not
         assert name not in mapped
+
+
+def test_a_writer_with_whooshs_own_pool_writes_them_too(corpus_copy: Path, tmp_path: Path) -> None:
+    """Postings that arrive one at a time (Whoosh's pool) are written as whole terms are."""
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir, procs=1)
+    changed = next(corpus_copy.glob("samples/*dust*"))
+    ix = open_index(index_dir)
+    try:
+        writer = SegmentWriter(ix, codec=GovCodec(), compound=False)  # Whoosh's PostingPool
+        assert not isinstance(writer.pool, TermPostingPool)
+        add_report(writer, read_report(changed, corpus_copy))
+        writer.commit(merge=False)
+    finally:
+        ix.close()
+    with SearchIndex(index_dir) as index, index.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+    assert _assert_postings_are_the_documents(index_dir) > 1000

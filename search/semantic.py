@@ -11,6 +11,7 @@ votes. Keyword queries and pasted text keep the word ranking: there the words ar
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,15 @@ def model() -> Any:
 
             _model = E5()
         return _model
+
+
+@functools.lru_cache(maxsize=1024)
+def question_vector(question: str) -> np.ndarray:
+    """The question's embedding, kept for the next page of the same question (or the same
+    question under other filters), which would otherwise embed it again."""
+    vector = np.asarray(model().query(question), dtype=np.float32)
+    vector.flags.writeable = False
+    return vector
 
 
 def section_text(fields: dict[str, Any]) -> str:
@@ -76,7 +86,7 @@ def rerank(
     vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
     if not known.any():
         return scores
-    similarity = vectors @ np.asarray(model().query(question), dtype=np.float32)
+    similarity = vectors @ question_vector(question)
     with_vectors = [d for d, has in zip(top, known, strict=True) if has]
     order = np.argsort(-similarity, kind="stable")
     meaning_rank = {with_vectors[i]: rank for rank, i in enumerate(order)}

@@ -148,3 +148,21 @@ def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Pa
     assert int(np.argmax(tiered)) == 2  # a full match stays ahead of partial ones
     alone = rerank(docs, words, question, fields.__getitem__, VectorStore(tmp_path / "none"))
     assert list(alone) == list(words)
+
+
+def test_a_question_is_embedded_once_for_all_its_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = semantic.model()
+    asked: list[str] = []
+
+    class Counting:
+        def query(self, text: str) -> np.ndarray:
+            asked.append(text)
+            return real.query(text)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(semantic, "model", Counting)
+    semantic.question_vector.cache_clear()
+    first = semantic.question_vector("租客还能继续住吗？")
+    assert semantic.question_vector("租客还能继续住吗？") is first
+    assert asked == ["租客还能继续住吗？"]
+    assert not first.flags.writeable  # shared: nobody may change it
+    semantic.question_vector.cache_clear()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,7 +20,8 @@ from search.ingest import find_documents, read_report
 from search.live import SearchIndex
 from search.query import SearchRequest
 from search.results import run_search
-from search.store import BUILD_PREFIX, live_build, open_index, reindex_lock
+from search.schema import SCHEMA_VERSION
+from search.store import BUILD_INFO, BUILD_PREFIX, live_build, open_index, reindex_lock
 
 
 def expected_sections(corpus: Path) -> int:
@@ -238,3 +240,19 @@ def test_a_killed_full_build_is_cleaned_up_by_the_next_reindex(
     assert not summary.failed
     builds = {p.name for p in index_dir.glob(BUILD_PREFIX + "*")}
     assert builds == {live.name, live_build(index_dir).name}
+
+
+def test_an_index_of_another_version_is_rebuilt_by_the_next_reindex(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    info_path = live_build(index_dir) / BUILD_INFO
+    info = json.loads(info_path.read_text("utf-8"))
+    info["schema_version"] = SCHEMA_VERSION - 1
+    info_path.write_text(json.dumps(info), "utf-8")
+    with pytest.raises(IndexMissing, match="another version"):
+        open_index(index_dir)
+    summary = update(corpus_copy, index_dir)
+    assert summary.full and summary.sections == expected_sections(corpus_copy)
+    assert hit_ids(index_dir, "扬尘污染防治")  # searchable again

@@ -63,7 +63,8 @@ def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
     """Which of `docs` (ascending) are in `among` (ascending), as a boolean mask."""
     if not len(among) or not len(docs):
         return np.zeros(len(docs), dtype=bool)
-    at = np.searchsorted(among, docs).clip(max=len(among) - 1)
+    at = np.searchsorted(among, docs)
+    np.minimum(at, len(among) - 1, out=at)  # (clip() checks its dtype's limits each call)
     return among[at] == docs
 
 
@@ -72,7 +73,8 @@ def _rows(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
     from whichever side is shorter."""
     if len(among) < len(docs):  # so docs is not empty
         wanted = among.astype(docs.dtype)
-        at = np.searchsorted(docs, wanted).clip(max=len(docs) - 1)
+        at = np.searchsorted(docs, wanted)
+        np.minimum(at, len(docs) - 1, out=at)
         return at[docs[at] == wanted]
     return np.flatnonzero(_member(docs, among))
 

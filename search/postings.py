@@ -272,7 +272,8 @@ class SegmentArrays:
             return None
         start, end, _, first_character = row
         postings = self.docs(start, end)
-        rows = np.searchsorted(postings, docs).clip(max=len(postings) - 1)
+        rows = np.searchsorted(postings, docs)
+        np.minimum(rows, len(postings) - 1, out=rows)
         rows = rows[postings[rows] == docs]
         if not len(rows):
             return []

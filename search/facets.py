@@ -69,8 +69,24 @@ class DocValues:
 
     def one_per_document(self, docs: np.ndarray) -> np.ndarray:
         """The first section of each document among `docs`, in their order."""
-        _, first = np.unique(self.codes["doc_id"][docs], return_index=True)
+        codes = self.codes["doc_id"][docs]
+        starts = document_runs(codes)
+        if starts is not None:
+            return docs[starts]
+        _, first = np.unique(codes, return_index=True)
         return docs[np.sort(first)]
+
+
+def document_runs(codes: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal codes starts, if no code comes back after its run (None
+    otherwise). A document's sections are indexed one after another, so in ascending
+    document numbers they form one run each: found in one pass, where sorting a large
+    result set by document would take a hundred times longer."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    runs = codes[starts]
+    return starts if len(np.unique(runs)) == len(runs) else None
 
 
 def _present(value: Any) -> bool:

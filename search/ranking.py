@@ -14,7 +14,7 @@ from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
 from search.evaluate import Matches, evaluate
-from search.facets import DocValues
+from search.facets import DocValues, document_runs
 
 
 def _matches(searcher: Searcher, query: q.Query) -> Matches:
@@ -77,6 +77,9 @@ def ranked(
         return (values.one_per_document(docs) if collapse else docs)[:count].tolist()
     if not collapse:
         return hits.docs[best_first(hits.scores, count)].tolist()
+    starts = document_runs(values.codes["doc_id"][hits.docs])
+    if starts is not None and len(starts):
+        return _best_of_each_run(hits, starts, count)
     # The best sections until `count` documents are among them: a document's best section
     # comes before its others, so the first `count` documents seen are the answer.
     depth = count * 4
@@ -85,3 +88,16 @@ def ranked(
         if len(docs) >= count or depth >= len(hits):
             return docs[:count].tolist()
         depth *= 4
+
+
+def _best_of_each_run(hits: Matches, starts: np.ndarray, count: int) -> list[int]:
+    """The best section of each document (one run of `hits` each, from `starts`), the first
+    `count` documents by it: in one pass over the matches, however few documents the best
+    sections belong to. Ties go to the earliest section, as in the order of all sections."""
+    scores = hits.scores
+    best = np.maximum.reduceat(scores, starts)
+    lengths = np.diff(np.append(starts, len(scores)))
+    at_best = np.flatnonzero(scores == np.repeat(best, lengths))
+    run = np.searchsorted(starts, at_best, side="right") - 1
+    first_best = at_best[np.append(True, run[1:] != run[:-1])]
+    return hits.docs[first_best[best_first(best, count)]].tolist()  # type: ignore[no-any-return]

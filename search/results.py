@@ -129,6 +129,8 @@ class _Filters:
         return keep
 
     def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
+        if not any(name != skip for name in self.allowed):
+            return docs
         return docs[self.allows(docs, skip)]
 
 
@@ -192,11 +194,13 @@ def _search(
         relaxed=relaxed,
         full_matches=strict_count,
     )
+    counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
     for name in FACET_FIELDS:
-        docs = filters.narrow(found.docs, skip=name)
-        if request.collapse:
-            docs = values.one_per_document(docs)
-        counts = values.count(name, docs)
+        applied = tuple(other for other in filters.allowed if other != name)
+        if applied not in counted:  # without filters, the same for every facet
+            docs = filters.narrow(found.docs, skip=name)
+            counted[applied] = values.one_per_document(docs) if request.collapse else docs
+        counts = values.count(name, counted[applied])
         selected = _selected(request, name, counts)
         results.facets[name] = facet_values(counts, selected, by_value=name == "year")
     first = (request.page - 1) * request.size

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from search.facets import document_runs
 from search.live import SearchIndex
 from search.query import compile_query
 from search.ranking import best_first, ranked, score_all
@@ -72,3 +73,39 @@ def test_best_first_keeps_ties_in_document_order() -> None:
     assert best_first(scores, 2).tolist() == [1, 2]
     assert best_first(scores, 4).tolist() == [1, 2, 4, 3]
     assert best_first(scores, 10).tolist() == [1, 2, 4, 3, 0]
+
+
+def test_one_per_document_in_any_order(index: SearchIndex) -> None:
+    """The first section of each document, whether the sections come in document order
+    (one run per document) or not."""
+    with index.searcher():
+        values = index.doc_values
+    codes = values.codes["doc_id"]
+
+    def expected(docs: np.ndarray) -> list[int]:
+        seen: set[int] = set()
+        return [d for d in docs.tolist() if not (codes[d] in seen or seen.add(codes[d]))]
+
+    every = np.arange(len(codes))
+    assert document_runs(codes[every]) is not None  # a document's sections are together
+    rng = np.random.default_rng(3)
+    for docs in (every, np.sort(rng.choice(every, 40, replace=False)), rng.permutation(every)):
+        assert values.one_per_document(docs).tolist() == expected(docs)
+    assert document_runs(np.array([1, 1, 2, 1])) is None
+    assert document_runs(np.array([1, 1, 2, 3, 3])).tolist() == [0, 2, 3]
+
+
+@pytest.mark.parametrize("text", ["管理", "工作 要求", "科技 OR 创新", "第三条"])
+def test_collapsed_order_is_each_documents_best_section_by_score(
+    index: SearchIndex, text: str
+) -> None:
+    with index.searcher() as searcher:
+        values = index.doc_values
+        found = score_all(searcher, compile_query(text).strict)
+    codes = values.codes["doc_id"]
+    by_score = found.docs[np.lexsort((found.docs, -found.scores))]  # ties: document order
+    seen: set[int] = set()
+    expected = [d for d in by_score.tolist() if not (codes[d] in seen or seen.add(codes[d]))]
+    assert len(expected) > 1
+    for count in (1, 3, 10, len(expected) + 5):
+        assert ranked(found, values, count, collapse=True) == expected[:count]

@@ -68,9 +68,13 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
 
     def field_lengths(self, fieldname: str) -> bytes | None:
         """Every document's length byte for the field (None when it stores no lengths)."""
+        # Whoosh asks once per posting: this reader's own answers first, then the shared ones.
+        if fieldname in self._known:
+            return self._known[fieldname]
         key = (self._segment.segment_id(), fieldname)
         if key in _LENGTHS:
             _LENGTHS.move_to_end(key)
+            self._known[fieldname] = _LENGTHS[key]
             return _LENGTHS[key]
         column = _lenfield(fieldname)
         reader = self._cached_reader(column, LENGTHS_COLUMN)
@@ -85,17 +89,13 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         opened = self._colfiles.pop(column, None)
         if opened is not None:
             opened[0].close()
-        _LENGTHS[key] = lengths
+        _LENGTHS[key] = self._known[fieldname] = lengths
         while len(_LENGTHS) > _LENGTHS_KEPT:
             _LENGTHS.popitem(last=False)
         return lengths
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        # Called for every posting as a segment is written: the lengths at hand, per field.
-        try:
-            lengths = self._known[fieldname]
-        except KeyError:
-            lengths = self._known[fieldname] = self.field_lengths(fieldname)
+        lengths = self.field_lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
         return BYTE_LENGTHS[lengths[docnum]] or default

@@ -65,20 +65,16 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
     scored = [
         (frequency, folded.replace(word, better))
         for word in tried[:MAX_WORDS_TRIED]
-        for better, frequency in _close_words(searcher, word)
+        for better, frequency in close_words(searcher, word)
     ]
     scored.sort(key=lambda item: -item[0])
     return list(dict.fromkeys(candidate for _, candidate in scored))[:MAX_CANDIDATES]
 
 
-def close_words(searcher: Searcher, word: str) -> list[str]:
-    """Body words one edit from `word` with its first character, the most frequent first:
-    what Whoosh's corrector suggests with maxdist=1, prefix=1."""
-    return [word for word, _ in _close_words(searcher, word)]
-
-
-def _close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
-    """`close_words` with the frequency of each (its total weight, as Whoosh counts it)."""
+def close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
+    """Body words one edit from `word` with its first character, the most frequent first,
+    each with its frequency (total weight, as Whoosh counts it): what Whoosh's corrector
+    suggests with maxdist=1, prefix=1."""
     frequency: dict[str, float] = {}
     for reader, _offset in searcher.reader().leaf_readers():
         for other, weight in _words_starting(reader, word[0]):

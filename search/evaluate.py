@@ -16,6 +16,7 @@ Whoosh is pinned to that exact version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -92,6 +93,10 @@ class Segment:
         self._lengths: dict[str, np.ndarray] = {}
         self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
         self._read: dict[tuple[str, int, int], np.ndarray] = {}
+        # Matches of OR and AND parts over the whole segment, before their boost, by their
+        # list of parts: a question's relaxed query holds its strict one (boosted, its
+        # parts shared), so scoring both reads and combines those parts only once.
+        self._combined: dict[tuple[type, int], tuple[list[q.Query], Matches]] = {}
 
     @cached_property
     def deleted(self) -> np.ndarray | None:
@@ -138,14 +143,47 @@ class Segment:
         key = (fieldname, text)
         if key not in self._found:  # a term is looked up several times in one query
             assert self.arrays is not None
-            btext = text if isinstance(text, bytes) else text.encode("utf-8")
-            self._found[key] = self.arrays.find(fieldname, btext)
+            self._found[key] = self.arrays.find(fieldname, _utf8(text))
         return self._found[key]
+
+    def look_up(self, query: q.Query) -> None:
+        """Find every term of `query` in the flat arrays at once (see SegmentArrays.find_all)."""
+        if self.arrays is None:
+            return
+        terms = [
+            key
+            for key in dict.fromkeys(query.iter_all_terms(phrases=True))
+            if key not in self._found
+        ]
+        found = self.arrays.find_all([(fieldname, _utf8(text)) for fieldname, text in terms])
+        self._found.update(zip(terms, found, strict=True))
+
+    def evaluate(self, query: q.Query) -> Matches:
+        """Every document of the segment that matches `query`, with its score."""
+        self.look_up(query)
+        return _evaluate(query, self, None)
+
+    def combined(
+        self, query: q.Query, within: np.ndarray | None, combine: Callable[[], Matches]
+    ) -> Matches:
+        """`combine()`, the unboosted matches of an OR or AND, kept when over the whole
+        segment (see _combined)."""
+        if within is not None:
+            return combine()
+        key = (type(query), id(query.subqueries))
+        known = self._combined.get(key)
+        if known is None:  # (the parts are kept with it, so their id is not reused)
+            known = self._combined[key] = (query.subqueries, combine())
+        return known[1]
+
+
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def evaluate(query: q.Query, leaf: Searcher, context: Any) -> Matches:
     """Every document of one segment that matches `query`, with its score."""
-    return _evaluate(query, Segment(leaf, context), None)
+    return Segment(leaf, context).evaluate(query)
 
 
 def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Matches:
@@ -158,10 +196,17 @@ def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
         if type(query) is q.Phrase:
             return _phrase(query, segment, within)
     if type(query) is q.Or and query.scale is None and not query.minmatch:
-        parts = [_evaluate(sub, segment, within) for sub in query.subqueries]
-        return _union(parts, segment.size).boosted(query.boost)
+        parts = query.subqueries
+        return segment.combined(
+            query,
+            within,
+            lambda: _union([_evaluate(sub, segment, within) for sub in parts], segment.size),
+        ).boosted(query.boost)
     if type(query) is q.And:
-        return _and(query.subqueries, segment, within).boosted(query.boost)
+        parts = query.subqueries
+        return segment.combined(query, within, lambda: _and(parts, segment, within)).boosted(
+            query.boost
+        )
     if isinstance(query, Without):
         kept = _evaluate(query.a, segment, within)
         if len(kept):

@@ -29,6 +29,7 @@ import os
 import weakref
 from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -224,6 +225,26 @@ class SegmentArrays:
         if row is None or row is AMBIGUOUS:
             return row
         return row[0], row[1], row[2]
+
+    def find_all(self, terms: Sequence[tuple[str, bytes]]) -> list[tuple[int, int, int] | None]:
+        """`find` for many terms with one search of the keys (a long question looks up
+        hundreds of terms: one by one, the numpy calls per lookup add up to milliseconds)."""
+        if not len(self.keys) or not terms:
+            return [None] * len(terms)
+        wanted = np.fromiter(
+            (term_key(fieldname, btext) for fieldname, btext in terms),
+            dtype=np.uint64,
+            count=len(terms),
+        )
+        last = len(self.keys) - 1
+        at = np.minimum(np.searchsorted(self.keys, wanted), last)
+        present = (self.keys[at] == wanted).tolist()
+        shared = (self.keys[np.minimum(at + 1, last)] == wanted) & (at < last)
+        rows = self.rows[self.order[at]].tolist()
+        return [
+            (AMBIGUOUS if twice else (row[0], row[1], row[2])) if there else None
+            for there, twice, row in zip(present, shared.tolist(), rows, strict=True)
+        ]
 
     def row(self, fieldname: str, btext: bytes) -> tuple[int, ...] | None:
         """The term's row of the term table (see `find`)."""

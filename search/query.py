@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -289,6 +290,8 @@ def normalized(query: q.Query) -> q.Query:
     here a part is shared, and copied only when its boost changes. Other shapes go to
     Whoosh."""
     kind = type(query)
+    if kind is q.Phrase and len(query.words) > 1 and None not in query.words:
+        return query  # (Whoosh's makes an equal copy)
     if kind not in (q.Or, q.And) or (kind is q.Or and (query.minmatch or query.scale)):
         return query.normalize()
     parts: list[q.Query] = []
@@ -305,6 +308,8 @@ def normalized(query: q.Query) -> q.Query:
         return q.NullQuery
     if len(kept) == 1:
         return reboosted(kept[0], kept[0].boost * query.boost)
+    if len(kept) == len(query.subqueries) and all(map(operator.is_, kept, query.subqueries)):
+        return query  # already normal: the same object, so what is computed for it is shared
     return kind(kept, boost=query.boost)
 
 

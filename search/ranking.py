@@ -13,23 +13,32 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
-from search.evaluate import Matches, evaluate
+from search.evaluate import Matches, Segment
 from search.facets import DocValues, document_runs
 
+Segments = list[tuple[Segment, int]]  # each with its first document number
 
-def _matches(searcher: Searcher, query: q.Query) -> Matches:
+
+def segments_of(searcher: Searcher) -> Segments:
+    """The searcher's segments, to score several queries of one search with: what one
+    query found in them (its terms, postings, parts) serves the next."""
     context = searcher.context()
+    return [(Segment(leaf, context), offset) for leaf, offset in searcher.leaf_searchers()]
+
+
+def _matches(searcher: Searcher, query: q.Query, segments: Segments | None = None) -> Matches:
     docs, scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-    for leaf, offset in searcher.leaf_searchers():
-        found = evaluate(query, leaf, context)
+    for segment, offset in segments if segments is not None else segments_of(searcher):
+        found = segment.evaluate(query)
         docs.append(found.docs + offset)
         scores.append(found.scores)
     return Matches(np.concatenate(docs), np.concatenate(scores))
 
 
-def score_all(searcher: Searcher, query: q.Query) -> Matches:
-    """Every section that matches `query` (deleted ones never match), with its score."""
-    found = _matches(searcher, query)
+def score_all(searcher: Searcher, query: q.Query, segments: Segments | None = None) -> Matches:
+    """Every section that matches `query` (deleted ones never match), with its score;
+    `segments` (from segments_of) when the search scores more than one query."""
+    found = _matches(searcher, query, segments)
     weighting = searcher.weighting
     if isinstance(weighting, PriorWeighting):
         return Matches(found.docs, found.scores * weighting.priors[found.docs])

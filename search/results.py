@@ -19,7 +19,7 @@ from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.live import SearchIndex
 from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
-from search.ranking import matching_docs, ranked, score_all
+from search.ranking import matching_docs, ranked, score_all, segments_of
 from search.schema import BREADCRUMB_SEPARATOR
 from search.semantic import rerank, semantic_on
 from search.suggest import suggest, worth_suggesting
@@ -166,7 +166,8 @@ def _search(
 ) -> SearchResults:
     compiled = compile_query(request.text)
     filters = _Filters(searcher, values.size, build_filter(request))
-    found = score_all(searcher, compiled.strict)
+    segments = segments_of(searcher)  # the strict and relaxed queries share their parts
+    found = score_all(searcher, compiled.strict, segments)
     full_matches = filters.narrow(found.docs)
     strict_count = len(full_matches)
     relaxed = compiled.relaxed is not None and (
@@ -176,7 +177,7 @@ def _search(
         and len(compiled.words) >= LONG_QUERY
     )
     if relaxed:
-        found = score_all(searcher, compiled.relaxed)
+        found = score_all(searcher, compiled.relaxed, segments)
     keep = filters.allows(found.docs)
     hits = Matches(found.docs[keep], found.scores[keep])
     if compiled.asks and request.sort == "relevance" and semantic_on():

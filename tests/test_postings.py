@@ -119,6 +119,9 @@ def _assert_postings_are_the_documents(index_dir: Path) -> int:
                     checked += bool(postings)
                 live_terms = {key for key in expected}
                 assert all(key in segment_reader for key in live_terms)
+                # All at once, as a search looks its terms up: the same as one by one.
+                terms = [*segment_reader.all_terms(), ("body", "没有这个词".encode())]
+                assert arrays.find_all(terms) == [arrays.find(*term) for term in terms]
     finally:
         ix.close()
     return checked
@@ -157,7 +160,10 @@ def test_colliding_keys_are_read_through_whoosh(
     with SearchIndex(index_dir) as index:
         with index.searcher() as searcher:
             leaf = searcher.leaf_searchers()[0][0]
-            assert segment_arrays(leaf.reader()).find("body", "管理".encode()) == AMBIGUOUS
+            arrays = segment_arrays(leaf.reader())
+            assert arrays is not None
+            assert arrays.find("body", "管理".encode()) == AMBIGUOUS
+            assert arrays.find_all([("body", "管理".encode())]) == [AMBIGUOUS]
         for text in QUERIES:
             assert _compare(index, compile_query(text).strict) >= 0
 

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import query as q
 
+from search import evaluate
+from search.evaluate import Matches
 from search.facets import document_runs
 from search.live import SearchIndex
-from search.query import compile_query
-from search.ranking import best_first, ranked, score_all
+from search.query import compile_query, normalized
+from search.ranking import Segments, best_first, ranked, score_all, segments_of
 
 
 @pytest.fixture
@@ -109,3 +112,35 @@ def test_collapsed_order_is_each_documents_best_section_by_score(
     assert len(expected) > 1
     for count in (1, 3, 10, len(expected) + 5):
         assert ranked(found, values, count, collapse=True) == expected[:count]
+
+
+@pytest.mark.parametrize(
+    "text", ["阳城县教育局怎样管理校外培训机构的收费？", "扬尘污染防治 道路", "怎样防治扬尘污染？"]
+)
+def test_a_relaxed_query_reuses_what_its_strict_query_scored(
+    index: SearchIndex, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scored after the strict query on the same segments, the relaxed query (which holds
+    it) scores exactly as alone, without scoring the strict query's terms again."""
+    compiled = compile_query(text)
+    assert compiled.relaxed is not None
+    assert normalized(compiled.strict) is compiled.strict  # already normal: kept as it is
+    scored: list[q.Term] = []
+    score_term = evaluate._term
+    monkeypatch.setattr(
+        evaluate, "_term", lambda term, *rest: scored.append(term) or score_term(term, *rest)
+    )
+
+    def terms_scored(query: q.Query, segments: Segments | None = None) -> tuple[Matches, int]:
+        scored.clear()
+        return score_all(searcher, query, segments), len(scored)
+
+    with index.searcher() as searcher:
+        alone, relaxed_terms = terms_scored(compiled.relaxed)
+        segments = segments_of(searcher)
+        _, strict_terms = terms_scored(compiled.strict, segments)
+        shared, shared_terms = terms_scored(compiled.relaxed, segments)
+    assert len(alone) > 0 and strict_terms > 0
+    assert np.array_equal(shared.docs, alone.docs)
+    assert np.array_equal(shared.scores, alone.scores)
+    assert shared_terms == relaxed_terms - strict_terms

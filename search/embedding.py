@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from search.semantic import embed_texts, section_text
+from search.semantic import embed_texts
 from search.store import open_index, reindex_lock
-from search.vectors import VectorStore, remove_orphans, text_key, write_shard
+from search.vectors import VectorStore, remove_orphans, section_text, write_shard
 
 BATCH = 64
 SHARD_SECTIONS = 2048
@@ -39,23 +39,25 @@ def embed_index(
         store = VectorStore(index_dir)
         store.refresh()
         summary = EmbedSummary()
-        texts: dict[int, str] = {}  # key -> text: each distinct text is embedded once
         ix = open_index(index_dir)
         try:
             with ix.searcher() as searcher:
                 reader = searcher.reader()
+                vector_keys = reader.column_reader("vector_key")
                 wanted = range(searcher.doc_count_all()) if docnums is None else docnums
+                section_of: dict[int, int] = {}  # each distinct text is embedded once
                 for docnum in wanted:
                     if not reader.is_deleted(docnum):
                         summary.sections += 1
-                        text = section_text(searcher.stored_fields(docnum))
-                        texts[text_key(text)] = text
+                        section_of.setdefault(vector_keys[docnum], docnum)
+                distinct = list(section_of)
+                known = store.known(distinct) if distinct else np.zeros(0, bool)
+                keys = [k for k, has in zip(distinct, known, strict=True) if not has]
+                # Only the sections without a vector are read.
+                texts = {k: section_text(searcher.stored_fields(section_of[k])) for k in keys}
         finally:
             ix.close()
-        keys = list(texts)
-        known = store.known(keys) if keys else np.zeros(0, bool)
-        keys = [k for k, has in zip(keys, known, strict=True) if not has]
-        summary.already = len(texts) - len(keys)
+        summary.already = len(distinct) - len(keys)
         on_progress(0, len(keys))
         for start in range(0, len(keys), SHARD_SECTIONS):
             shard = keys[start : start + SHARD_SECTIONS]

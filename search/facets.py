@@ -35,7 +35,7 @@ class FacetValue:
 class DocValues:
     """Column values by document number for one searcher (facet fields, doc_id and date),
     each value also as a small integer code (so a result set is counted with one
-    `bincount`), and each document's ranking prior."""
+    `bincount`), each document's ranking prior and its vector key."""
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
@@ -56,6 +56,9 @@ class DocValues:
         self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
         factors = [authority_factor(topic) for topic in self.labels["topic"]]
         self.priors = np.array(factors)[self.codes["topic"]] if factors else np.zeros(0)
+        self.vector_keys = np.fromiter(
+            reader.column_reader("vector_key"), dtype=np.uint64, count=self.size
+        )
 
     def value(self, name: str, docnum: int) -> Any:
         """The column's value for one section."""

@@ -37,6 +37,7 @@ from search.store import (
     swap_in,
     write_json_atomically,
 )
+from search.vectors import section_text, text_key
 
 SOURCE_SEPARATOR = "\x1f"
 
@@ -114,6 +115,7 @@ def section_fields(report: Report, section: Section) -> dict[str, Any]:
         fields["_stored_doc_number"] = report.doc_number
     if report.year is not None:
         fields["year"] = report.year
+    fields["vector_key"] = text_key(section_text(fields))
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 

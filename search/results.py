@@ -183,7 +183,7 @@ def _search(
     if compiled.asks and request.sort == "relevance" and semantic_on():
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relaxed else None
-        fused = rerank(hits.docs, hits.scores, request.text, searcher.stored_fields, vectors, ahead)
+        fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
         hits = Matches(hits.docs, fused)
     sections_per_document = np.bincount(
         values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])

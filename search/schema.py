@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Characters, Format, Positions
 
 from search.analysis import bigram_analyzer, word_analyzer
@@ -23,7 +24,8 @@ from search.postings import ArrayCharacters, ArrayPositions
 # 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
 # 5: the flat arrays hold character offsets too (for passages)
 # 6: postings only in the flat arrays; Whoosh's term table points to their rows
-SCHEMA_VERSION = 6
+# 7: each section's vector key as a column
+SCHEMA_VERSION = 7
 BREADCRUMB_SEPARATOR = " › "
 
 
@@ -96,4 +98,7 @@ def build_schema() -> Schema:
         written=STORED(),
         published=STORED(),
         date=ID(stored=True, sortable=True),
+        # The key of the section's vector (search.vectors.section_text): re-ranking finds
+        # the vectors of a hundred sections without reading their stored text.
+        vector_key=COLUMN(NumericColumn("Q")),
     )

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from search import config
 from search.ranking import best_first
-from search.vectors import VectorStore, text_key
+from search.vectors import VectorStore
 
-TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
 RERANK_DEPTH = 100
 FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
 
@@ -54,12 +52,6 @@ def question_vector(question: str) -> np.ndarray:
     return vector
 
 
-def section_text(fields: dict[str, Any]) -> str:
-    """What is embedded for a section, from its stored fields."""
-    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
-    return " ".join(p for p in parts if p)[:TEXT_CHARS]
-
-
 def embed_texts(texts: list[str]) -> np.ndarray:
     return np.asarray(model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
@@ -68,12 +60,12 @@ def rerank(
     docs: np.ndarray,
     scores: np.ndarray,
     question: str,
-    stored: Callable[[int], dict[str, Any]],
+    vector_keys: np.ndarray,
     store: VectorStore,
     ahead: np.ndarray | None = None,
 ) -> np.ndarray:
     """`scores` (of `docs`, ascending) with the first RERANK_DEPTH re-ordered by fusing the
-    two rankings.
+    two rankings; `vector_keys` holds each section's key in `store`, by document number.
 
     Re-ordered sections stay above all others (their new score is the best word score plus
     the fused one), and those in `ahead` above the rest of them. Sections without a vector
@@ -83,7 +75,7 @@ def rerank(
         return scores
     rows = best_first(scores, RERANK_DEPTH)
     top = docs[rows].tolist()
-    vectors, known = store.get([text_key(section_text(stored(d))) for d in top])
+    vectors, known = store.get(vector_keys[top])
     if not known.any():
         return scores
     similarity = vectors @ question_vector(question)

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,17 @@ VECTORS_DIR = "vectors"
 _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
 
 
+TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
+
+
 def text_key(text: str) -> int:
     return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "little")
+
+
+def section_text(fields: dict[str, Any]) -> str:
+    """What is embedded for a section, from its fields."""
+    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
+    return " ".join(p for p in parts if p)[:TEXT_CHARS]
 
 
 class VectorStore:
@@ -66,7 +76,7 @@ class VectorStore:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def _locate(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _locate(self, keys: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(where each key would sit in the sorted keys, whether it is there)."""
         wanted = np.asarray(keys, dtype=np.uint64)
         if not len(self._keys):
@@ -78,7 +88,7 @@ class VectorStore:
         """A boolean per key: is there a vector for it?"""
         return self._locate(keys)[1]
 
-    def get(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, keys: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(vectors of the known keys as float32, a mask of which keys were known)."""
         at, mask = self._locate(keys)
         rows = [self._shards[shard][row] for shard, row in self._where[at[mask]]]

@@ -18,8 +18,8 @@ from search.indexer import full_build
 from search.live import SearchIndex
 from search.query import SearchRequest
 from search.results import run_search
-from search.semantic import embed_texts, rerank, section_text
-from search.vectors import VECTORS_DIR, VectorStore, text_key, write_shard
+from search.semantic import embed_texts, rerank
+from search.vectors import VECTORS_DIR, VectorStore, section_text, text_key, write_shard
 
 QUESTION = "政府怎么保障公众参与重大行政决策？"
 KEYWORDS = "营商环境"
@@ -59,6 +59,16 @@ def test_embed_computes_each_vector_once_and_a_rebuild_reuses_them(
     corpus = Path(__file__).resolve().parent.parent / "corpus"
     full_build(corpus, index_copy)  # same texts, new build: nothing to embed
     assert embed_index(index_copy).embedded == 0
+
+
+def test_each_section_keeps_the_key_of_its_text_as_a_column(sample_index: Path) -> None:
+    """Re-ranking reads the vector keys from a column: they must be those of the text that
+    `govsearch embed` embeds."""
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        keys = index.doc_values.vector_keys
+        texts = [section_text(searcher.stored_fields(d)) for d in range(searcher.doc_count_all())]
+    assert keys.tolist() == [text_key(text) for text in texts]
+    assert len(set(texts)) > 10
 
 
 def test_an_interrupted_embed_keeps_its_shards_and_the_next_run_goes_on(
@@ -138,15 +148,16 @@ def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Pa
     store = VectorStore(tmp_path)
     store.refresh()
     docs = np.arange(4)
+    keys = np.array([text_key(t) for t in texts], dtype=np.uint64)
     words = np.array([9.0, 8.0, 7.0, 6.0])  # by words, the answer comes last
-    fused = rerank(docs, words, question, fields.__getitem__, store)
+    fused = rerank(docs, words, question, keys, store)
     order = list(np.argsort(-fused, kind="stable"))
     assert order.index(3) < 3  # meaning lifts it
     assert order[0] == 0  # first by words and close in meaning: still first
     assert fused.min() > words.max()  # re-ranked ones lead the rest
-    tiered = rerank(docs, words, question, fields.__getitem__, store, ahead=np.array([2]))
+    tiered = rerank(docs, words, question, keys, store, ahead=np.array([2]))
     assert int(np.argmax(tiered)) == 2  # a full match stays ahead of partial ones
-    alone = rerank(docs, words, question, fields.__getitem__, VectorStore(tmp_path / "none"))
+    alone = rerank(docs, words, question, keys, VectorStore(tmp_path / "none"))
     assert list(alone) == list(words)
 
 

@@ -60,24 +60,48 @@ class Matches:
 NOTHING = Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
-def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """Which of `docs` (ascending) are in `among` (ascending), as a boolean mask."""
+def _member(docs: np.ndarray, among: np.ndarray, size: int = 0) -> np.ndarray:
+    """Which of `docs` (ascending) are in `among` (ascending), as a boolean mask. With the
+    `size` of the segment they are document numbers of, many of them are marked on a map of
+    the segment instead of each looked up (a binary search per document, and a cache miss
+    per step, costs more once there are thousands)."""
     if not len(among) or not len(docs):
         return np.zeros(len(docs), dtype=bool)
+    if size and min(len(docs), len(among)) * DENSE > size:
+        marked = np.zeros(size, dtype=bool)
+        marked[among] = True
+        return marked[docs]
     at = np.searchsorted(among, docs)
     np.minimum(at, len(among) - 1, out=at)  # (clip() checks its dtype's limits each call)
     return among[at] == docs
 
 
-def _rows(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """The indexes of those of `docs` (ascending) that are in `among` (ascending), looked up
-    from whichever side is shorter."""
-    if len(among) < len(docs):  # so docs is not empty
+DENSE = 32  # two sets of documents this many times smaller than the segment are looked up
+
+
+def _rows(docs: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
+    """The indexes of those of `docs` (ascending) that are in `among` (ascending), both
+    document numbers of a segment of `size`: looked up from whichever side is shorter."""
+    if len(among) < len(docs) and len(among) * DENSE <= size:
         wanted = among.astype(docs.dtype)
         at = np.searchsorted(docs, wanted)
         np.minimum(at, len(docs) - 1, out=at)
         return at[docs[at] == wanted]
-    return np.flatnonzero(_member(docs, among))
+    return np.flatnonzero(_member(docs, among, size))
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both `a` and `b` (each ascending and distinct): the shorter looked up
+    in the longer when it is much shorter, else both merged in one pass (a stable sort of
+    two ascending runs is a merge) and the values found twice kept."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(short):
+        return short
+    if len(short) * np.log2(len(long) + 1) < 4 * (len(short) + len(long)):
+        return short[_member(short, long)]
+    merged = np.concatenate((short, long))
+    merged.sort(kind="stable")
+    return merged[:-1][merged[1:] == merged[:-1]]
 
 
 class Segment:
@@ -211,7 +235,7 @@ def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
         kept = _evaluate(query.a, segment, within)
         if len(kept):
             dropped = _evaluate(query.b, segment, kept.docs)
-            keep = ~_member(kept.docs, dropped.docs)
+            keep = ~_member(kept.docs, dropped.docs, segment.size)
             kept = Matches(kept.docs[keep], kept.scores[keep])
         return kept
     if isinstance(query, type(q.NullQuery)):
@@ -363,7 +387,7 @@ def _slice(
     start, end, first_position = found
     rows = None
     if within is not None:
-        rows = _rows(segment.docs(start, end), within)
+        rows = _rows(segment.docs(start, end), within, segment.size)
     return _Slice(start, end, first_position, rows)
 
 
@@ -444,11 +468,13 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
     # a key found for every word is a place where the phrase starts. The keys come out in
     # ascending order (a posting's positions ascend), so they are joined without sorting.
     starts: np.ndarray | None = None
+    slices = []
     for offset, word in enumerate(phrase.words):
         found = segment.postings(phrase.fieldname, word)
         assert found is not None and found != AMBIGUOUS
         start, end, first_position = found
-        rows = np.searchsorted(segment.docs(start, end), common)
+        rows = _rows(segment.docs(start, end), common, segment.size)  # it has them all
+        slices.append(_Slice(start, end, first_position, rows))
         every_count = segment.weights(start, end).astype(np.int64)
         ends = np.cumsum(every_count)  # of each posting's positions, from the term's first
         counts = every_count[rows]
@@ -457,22 +483,26 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         low = int(firsts[0])
         stored = segment.positions(first_position + low, first_position + int(ends[rows[-1]]))
         firsts -= low
-        owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
-        # index of each position: its posting's first, plus its rank within the posting
-        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        positions = stored[np.repeat(firsts, counts) + ranks].astype(np.int64)
-        keys = (owner << 32) | (positions + len(phrase.words) - offset)
-        starts = keys if starts is None else starts[_member(starts, keys)]
+        if len(counts) == int(counts.sum()):  # once in each document (a title, mostly)
+            owner, at = np.arange(len(common), dtype=np.int64), firsts
+        else:
+            owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
+            # each position's index: its posting's first, plus its rank within the posting
+            ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            at = np.repeat(firsts, counts) + ranks
+        keys = (owner << 32) | (stored[at].astype(np.int64) + len(phrase.words) - offset)
+        starts = keys if starts is None else _common(starts, keys)
         if not len(starts):
             return NOTHING
     assert starts is not None
     owners = starts >> 32
-    docs = common[owners[np.r_[True, owners[1:] != owners[:-1]]]]
-    total = np.zeros(len(docs))
-    for word in phrase.words:
-        part = _slice(segment, phrase.fieldname, word, docs)
-        scored = _scored(segment, q.Term(phrase.fieldname, word), part) if part else None
+    kept = owners[np.r_[True, owners[1:] != owners[:-1]]]  # indexes into common
+    total = np.zeros(len(kept))
+    for word, part in zip(phrase.words, slices, strict=True):
+        assert part.rows is not None
+        part = _Slice(part.start, part.end, part.first_position, part.rows[kept])
+        scored = _scored(segment, q.Term(phrase.fieldname, word), part)
         if scored is None:
             return _fallback(phrase, segment, within)
         total += scored.scores
-    return Matches(docs, total * phrase.boost)
+    return Matches(common[kept], total * phrase.boost)

@@ -48,7 +48,9 @@ def score_all(searcher: Searcher, query: q.Query, segments: Segments | None = No
     return found
 
 
-def matching_docs(searcher: Searcher, query: q.Query) -> np.ndarray:
+def matching_docs(
+    searcher: Searcher, query: q.Query, segments: Segments | None = None
+) -> np.ndarray:
     """The sections that match `query` (ascending), for filters and counts: nothing is
     ranked. A range (of years, say) is read as the terms it covers."""
     if isinstance(query, q.NumericRange):
@@ -58,7 +60,7 @@ def matching_docs(searcher: Searcher, query: q.Query) -> np.ndarray:
     if isinstance(query, q.MultiTerm):
         terms = query.expanded_terms(searcher.reader())
         query = q.Or([q.Term(fieldname, text) for fieldname, text in terms])
-    return _matches(searcher, query).docs
+    return _matches(searcher, query, segments).docs
 
 
 def best_first(scores: np.ndarray, count: int) -> np.ndarray:

@@ -227,6 +227,6 @@ def _search(
         )
         for docnum, score in zip(page, page_scores, strict=True)
     ]
-    if worth_suggesting(compiled, strict_count, results.total_sections):
-        results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count)
+    if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
+        results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count, segments)
     return results

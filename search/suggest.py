@@ -23,7 +23,7 @@ from whoosh.searching import Searcher
 from search.normalize import normalize
 from search.query import FEW_HITS, CompiledQuery, compile_query, content_words
 from search.querylang import parse
-from search.ranking import matching_docs
+from search.ranking import Segments, matching_docs
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
@@ -32,19 +32,29 @@ COMMON = 3  # a word found in this many sections is a word, not a typo (行凶 i
 GAIN = 2  # the suggestion must find at least this many times as many hits
 SUGGESTIONS_PER_WORD = 3
 MAX_CANDIDATES = 4  # queries tried (each is a search)
+PASSAGE_CHARS = 6  # a run this long found as it is was copied, not mistyped
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
 _WORDS_BY_FIRST: OrderedDict[tuple[str, str], tuple[tuple[str, float], ...]] = OrderedDict()
 _WORDS_BY_FIRST_KEPT = 512
 
 
-def worth_suggesting(compiled: CompiledQuery, full_matches: int, hits: int) -> bool:
+def worth_suggesting(compiled: CompiledQuery, text: str, full_matches: int, hits: int) -> bool:
     """Look for a better query when few sections match the whole query and either few were
     found at all, or the query is short and only its relaxed form found more (a typo in one
-    of two words, say)."""
+    of two words, say). Not for a passage copied from a document and found as it is: its
+    rare words are the ends of words it cut (务人 of 义务人), not typos."""
     if not compiled.words or full_matches >= FEW_HITS:
         return False
+    if full_matches and _passage(text):
+        return False
     return hits < FEW_HITS or len(compiled.words) <= SHORT_QUERY_WORDS
+
+
+def _passage(text: str) -> bool:
+    """One run of text (no spaces, so no separate terms) long enough to have been copied."""
+    run = text.strip()
+    return len(run) >= PASSAGE_CHARS and not any(c.isspace() for c in run)
 
 
 def _candidates(searcher: Searcher, text: str) -> list[str]:
@@ -62,10 +72,13 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
         if 2 <= len(w) <= 12 and w in folded and searcher.doc_frequency("body", w) < COMMON
     ]
     # Each candidate costs a search: those whose new word is the most frequent go first.
+    # A single character is not what somebody meant by two or more (对主, a run cut
+    # mid-word, is not 对).
     scored = [
         (frequency, folded.replace(word, better))
         for word in tried[:MAX_WORDS_TRIED]
         for better, frequency in close_words(searcher, word)
+        if len(better) > 1
     ]
     scored.sort(key=lambda item: -item[0])
     return list(dict.fromkeys(candidate for _, candidate in scored))[:MAX_CANDIDATES]
@@ -122,12 +135,17 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 
 def suggest(
-    searcher: Searcher, text: str, narrow: Callable[[np.ndarray], np.ndarray], found: int
+    searcher: Searcher,
+    text: str,
+    narrow: Callable[[np.ndarray], np.ndarray],
+    found: int,
+    segments: Segments | None = None,
 ) -> str | None:
     """The candidate that finds the most sections (under the same filters), if it finds
-    clearly more than `found`."""
+    clearly more than `found`; `segments` those the search scored its query on (the
+    candidates share most of its terms)."""
     counted = [
-        (len(narrow(matching_docs(searcher, compile_query(c).strict))), c)
+        (len(narrow(matching_docs(searcher, compile_query(c).strict, segments))), c)
         for c in _candidates(searcher, text)
     ]
     if not counted:

@@ -133,6 +133,27 @@ def test_a_rare_real_word_is_not_corrected_to_a_common_one(tmp_path: Path) -> No
     with SearchIndex(tmp_path / "ix") as live:
         assert search(live, "行凶").suggestion is None
         assert search(live, "行攻").suggestion == "行政"
+        # 对 is one edit from 对主 (a run cut mid-word), but one character is not a word
+        # anybody meant to type as two.
+        assert search(live, "对主").suggestion is None
+
+
+def test_a_passage_found_as_it_is_gets_no_suggestion(tmp_path: Path) -> None:
+    """A copied passage's rare words are words it cut, not typos: no "did you mean"."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = [f"第{n}条 行政机关应当依法履行职责。" for n in "一二三四五六七八九十"]
+    sections += ["第十一条 行攻的人员依法处理。"]
+    sections += [f"第十{n}条 行政的人员依法处理。" for n in "二三"]
+    (corpus / "rules.txt").write_text(
+        _document("法律", "某县司法局", "某县管理规定", "\n".join(sections) + "\n"), "utf-8"
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as live:
+        assert search(live, "行攻").suggestion == "行政"  # typed: a typo, most likely
+        assert search(live, "行攻 人员").suggestion == "行政 人员"
+        copied = search(live, "行攻的人员依法处理")
+        assert copied.full_matches == 1 and copied.suggestion is None
 
 
 def test_pasted_text_found_as_it_is_is_not_relaxed(index: SearchIndex) -> None:

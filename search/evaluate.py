@@ -28,7 +28,13 @@ from whoosh.searching import Searcher
 
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.exclusion import Without
-from search.postings import AMBIGUOUS, SegmentArrays, segment_arrays, stores_positions
+from search.postings import (
+    AMBIGUOUS,
+    SegmentArrays,
+    segment_arrays,
+    stores_positions,
+    term_keys,
+)
 
 Scores = dict[int, float]  # document number -> score
 
@@ -104,6 +110,51 @@ def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return merged[:-1][merged[1:] == merged[:-1]]
 
 
+@dataclass(frozen=True)
+class QueryTerms:
+    """The terms a query looks up, each once, with their keys in the flat arrays (the same
+    in every segment, so computed once per query)."""
+
+    terms: list[tuple[str, str | bytes]]
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, query: q.Query) -> QueryTerms:
+        found: dict[tuple[str, str | bytes], None] = {}
+        _gather_terms(query, found)
+        terms = list(found)
+        return cls(terms, term_keys([(fieldname, _utf8(text)) for fieldname, text in terms]))
+
+
+def _gather_terms(query: q.Query, found: dict[tuple[str, str | bytes], None]) -> None:
+    """Whoosh's iter_all_terms(phrases=True), without a generator per node."""
+    if isinstance(query, q.Term):
+        found[(query.fieldname, query.text)] = None
+    elif type(query) is q.Phrase:
+        for word in query.words:
+            if word is not None:
+                found[(query.fieldname, word)] = None
+    elif isinstance(query, q.CompoundQuery):
+        for sub in query.subqueries:
+            _gather_terms(sub, found)
+    elif isinstance(query, Without):
+        _gather_terms(query.a, found)
+        _gather_terms(query.b, found)
+    else:
+        found.update(dict.fromkeys(query.iter_all_terms(phrases=True)))
+
+
+@dataclass(frozen=True)
+class _FieldScoring:
+    """What BM25F needs of a field, the same for each of its terms in a segment."""
+
+    boost: float  # applied to the number of positions the flat arrays hold
+    scorable: bool
+    k1: float
+    norms: np.ndarray  # BM25's length part, by length byte
+    lengths: np.ndarray  # each document's length byte
+
+
 class Segment:
     """What scoring needs of one segment: its flat arrays (each run read once per query),
     field lengths and deletions."""
@@ -121,6 +172,7 @@ class Segment:
         # list of parts: a question's relaxed query holds its strict one (boosted, its
         # parts shared), so scoring both reads and combines those parts only once.
         self._combined: dict[tuple[type, int], tuple[list[q.Query], Matches]] = {}
+        self._scoring: dict[str, _FieldScoring] = {}
 
     @cached_property
     def deleted(self) -> np.ndarray | None:
@@ -170,22 +222,44 @@ class Segment:
             self._found[key] = self.arrays.find(fieldname, _utf8(text))
         return self._found[key]
 
-    def look_up(self, query: q.Query) -> None:
-        """Find every term of `query` in the flat arrays at once (see SegmentArrays.find_all)."""
+    def look_up(self, wanted: QueryTerms) -> None:
+        """Find the terms in the flat arrays at once (see SegmentArrays.find_all)."""
         if self.arrays is None:
             return
-        terms = [
-            key
-            for key in dict.fromkeys(query.iter_all_terms(phrases=True))
-            if key not in self._found
-        ]
-        found = self.arrays.find_all([(fieldname, _utf8(text)) for fieldname, text in terms])
-        self._found.update(zip(terms, found, strict=True))
+        new = [i for i, term in enumerate(wanted.terms) if term not in self._found]
+        if len(new) < len(wanted.terms):
+            found = self.arrays.find_all(wanted.keys[new])
+            self._found.update(zip([wanted.terms[i] for i in new], found, strict=True))
+        else:
+            found = self.arrays.find_all(wanted.keys)
+            self._found.update(zip(wanted.terms, found, strict=True))
 
-    def evaluate(self, query: q.Query) -> Matches:
-        """Every document of the segment that matches `query`, with its score."""
-        self.look_up(query)
+    def evaluate(self, query: q.Query, terms: QueryTerms | None = None) -> Matches:
+        """Every document of the segment that matches `query` (whose `terms` are given when
+        known), with its score."""
+        self.look_up(terms or QueryTerms.of(query))
         return _evaluate(query, self, None)
+
+    def scoring(self, fieldname: str) -> _FieldScoring | None:
+        """The field's BM25F constants; None when the searcher does not score with BM25F."""
+        found = self._scoring.get(fieldname)
+        if found is None:
+            weighting = self.context.weighting
+            if type(weighting).scorer is not BM25F.scorer:
+                return None
+            field = self.leaf.schema[fieldname]
+            # BM25F's own statistics, as its scorer reads them: the average length from the
+            # whole index.
+            average = self.leaf.get_parent().avg_field_length(fieldname) or 1
+            k1, b = weighting.K1, weighting._field_B.get(fieldname, weighting.B)
+            found = self._scoring[fieldname] = _FieldScoring(
+                boost=field.format.field_boost if stores_positions(field.format) else 1.0,
+                scorable=field.scorable,
+                k1=k1,
+                norms=_norms(k1, b, average),
+                lengths=self.lengths(fieldname),
+            )
+        return found
 
     def combined(
         self, query: q.Query, within: np.ndarray | None, combine: Callable[[], Matches]
@@ -295,9 +369,14 @@ def _union(parts: list[Matches], size: int) -> Matches:
             hit[part.docs] = True
         docs = np.flatnonzero(hit)
         return Matches(docs, sums[docs])
-    docs, inverse = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
-    return Matches(docs, scores)
+    # Sparse: the parts' ascending runs merged (a stable sort of runs is a merge), each
+    # document's scores added in the parts' order, as the dense pass adds them.
+    docs = np.concatenate([part.docs for part in parts])
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    firsts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+    scores = np.add.reduceat(np.concatenate([part.scores for part in parts])[order], firsts)
+    return Matches(docs[firsts], scores)
 
 
 def _and(parts: list[q.Query], segment: Segment, within: np.ndarray | None) -> Matches:
@@ -396,29 +475,23 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     weight for fields that are not scored); None for other weightings."""
     if part.end == part.start or (part.rows is not None and not len(part.rows)):
         return NOTHING
-    weighting = segment.context.weighting
-    if type(weighting).scorer is not BM25F.scorer:
+    field = segment.scoring(term.fieldname)
+    if field is None:
         return None
     docs = part.docs(segment)
     weights = part.weights(segment)
-    field = segment.leaf.schema[term.fieldname]
-    if stores_positions(field.format):  # the arrays hold the number of positions
-        weights *= field.format.field_boost
+    weights *= field.boost  # (a copy: the arrays hold the number of positions)
     if not field.scorable:  # Whoosh's WeightScorer
         scores = weights * term.boost
     else:
-        # BM25F's own statistics, as its scorer reads them (without the per-segment term
-        # lookup its scorer also makes, for a quality bound not used here): idf and average
-        # length from the whole index, the parent searcher caching idf per term.
-        parent = segment.leaf.get_parent()
-        idf = parent.idf(term.fieldname, term.text)
-        average = parent.avg_field_length(term.fieldname) or 1
-        k1, b = weighting.K1, weighting._field_B.get(term.fieldname, weighting.B)
+        # The idf from the whole index (the parent searcher caches it per term), without
+        # the per-segment term lookup Whoosh's scorer also makes, for a quality bound not
+        # used here.
+        idf = segment.leaf.get_parent().idf(term.fieldname, term.text)
         # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
         # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
-        norms = _norms(k1, b, average)
-        scale = term.boost * idf * (k1 + 1)
-        scores = scale * weights / (weights + norms[segment.lengths(term.fieldname)[docs]])
+        scale = term.boost * idf * (field.k1 + 1)
+        scores = scale * weights / (weights + field.norms[field.lengths[docs]])
     live = segment.live(docs)
     if live is not None:
         docs, scores = docs[live], scores[live]

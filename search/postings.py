@@ -98,6 +98,13 @@ def term_key(fieldname: str, btext: bytes) -> int:
     return int.from_bytes(digest.digest(), "little")
 
 
+def term_keys(terms: Sequence[tuple[str, bytes]]) -> np.ndarray:
+    """The keys of (field, term) pairs, for SegmentArrays.find_all (the same in every
+    segment)."""
+    keys = (term_key(fieldname, btext) for fieldname, btext in terms)
+    return np.fromiter(keys, dtype=np.uint64, count=len(terms))
+
+
 class PostingArraysWriter:
     """Receives a segment's postings in Whoosh's order (field, term, document) and writes
     the flat files; only the term table is held in memory."""
@@ -226,16 +233,12 @@ class SegmentArrays:
             return row
         return row[0], row[1], row[2]
 
-    def find_all(self, terms: Sequence[tuple[str, bytes]]) -> list[tuple[int, int, int] | None]:
-        """`find` for many terms with one search of the keys (a long question looks up
-        hundreds of terms: one by one, the numpy calls per lookup add up to milliseconds)."""
-        if not len(self.keys) or not terms:
-            return [None] * len(terms)
-        wanted = np.fromiter(
-            (term_key(fieldname, btext) for fieldname, btext in terms),
-            dtype=np.uint64,
-            count=len(terms),
-        )
+    def find_all(self, wanted: np.ndarray) -> list[tuple[int, int, int] | None]:
+        """`find` for many terms, by their keys (`term_keys`), with one search of the table
+        (a long question looks up hundreds of terms: one by one, the numpy calls per lookup
+        add up to milliseconds)."""
+        if not len(self.keys) or not len(wanted):
+            return [None] * len(wanted)
         last = len(self.keys) - 1
         at = np.minimum(np.searchsorted(self.keys, wanted), last)
         present = (self.keys[at] == wanted).tolist()

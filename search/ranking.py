@@ -13,7 +13,7 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
-from search.evaluate import Matches, Segment
+from search.evaluate import Matches, QueryTerms, Segment
 from search.facets import DocValues, document_runs
 
 Segments = list[tuple[Segment, int]]  # each with its first document number
@@ -28,8 +28,9 @@ def segments_of(searcher: Searcher) -> Segments:
 
 def _matches(searcher: Searcher, query: q.Query, segments: Segments | None = None) -> Matches:
     docs, scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    terms = QueryTerms.of(query)
     for segment, offset in segments if segments is not None else segments_of(searcher):
-        found = segment.evaluate(query)
+        found = segment.evaluate(query, terms)
         docs.append(found.docs + offset)
         scores.append(found.scores)
     return Matches(np.concatenate(docs), np.concatenate(scores))

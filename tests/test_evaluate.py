@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from whoosh import query as q
 
-from search.evaluate import evaluate, walk
+from search.evaluate import QueryTerms, evaluate, walk
 from search.indexer import full_build, update
 from search.live import SearchIndex
 from search.query import compile_query
@@ -76,3 +76,12 @@ def test_filter_fields_and_ranges_read_as_whoosh_reads_them(sample_index: Path) 
                 assert found.tolist() == sorted(searcher.docs_for_query(query))
             assert len(matching_docs(searcher, q.Term("agency", agency))) > 0
         assert _compare(index, q.Term("agency", agency, boost=2.0)) > 0
+
+
+@pytest.mark.parametrize("text", [*QUERIES, "营商环境 -罚款 -阳城"])
+def test_a_query_looks_up_the_terms_whoosh_lists_for_it(text: str) -> None:
+    compiled = compile_query(text)
+    for query in (compiled.strict, compiled.relaxed):
+        if query is not None:
+            whooshs = list(dict.fromkeys(query.iter_all_terms(phrases=True)))
+            assert QueryTerms.of(query).terms == whooshs

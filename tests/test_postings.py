@@ -17,7 +17,7 @@ from search.indexer import add_report, full_build, update
 from search.ingest import read_report
 from search.live import SearchIndex
 from search.parallel import segment_writer
-from search.postings import AMBIGUOUS, ArrayCharacters, segment_arrays
+from search.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, term_keys
 from search.query import compile_query
 from search.store import open_index
 
@@ -121,7 +121,8 @@ def _assert_postings_are_the_documents(index_dir: Path) -> int:
                 assert all(key in segment_reader for key in live_terms)
                 # All at once, as a search looks its terms up: the same as one by one.
                 terms = [*segment_reader.all_terms(), ("body", "没有这个词".encode())]
-                assert arrays.find_all(terms) == [arrays.find(*term) for term in terms]
+                found = arrays.find_all(term_keys(terms))
+                assert found == [arrays.find(*term) for term in terms]
     finally:
         ix.close()
     return checked
@@ -163,7 +164,7 @@ def test_colliding_keys_are_read_through_whoosh(
             arrays = segment_arrays(leaf.reader())
             assert arrays is not None
             assert arrays.find("body", "管理".encode()) == AMBIGUOUS
-            assert arrays.find_all([("body", "管理".encode())]) == [AMBIGUOUS]
+            assert arrays.find_all(term_keys([("body", "管理".encode())])) == [AMBIGUOUS]
         for text in QUERIES:
             assert _compare(index, compile_query(text).strict) >= 0
 

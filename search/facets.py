@@ -89,7 +89,11 @@ def document_runs(codes: np.ndarray) -> np.ndarray | None:
         return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     runs = codes[starts]
-    return starts if len(np.unique(runs)) == len(runs) else None
+    # Codes are numbered in document order, so the runs' codes ascend unless an update
+    # added a document's sections again at the end: only then is it checked by sorting.
+    if np.all(runs[1:] > runs[:-1]) or len(np.unique(runs)) == len(runs):
+        return starts
+    return None
 
 
 def _present(value: Any) -> bool:

@@ -281,6 +281,7 @@ def _clause_query(clause: Clause) -> q.Query:
 
 
 _PLAIN = (q.Term, q.Phrase, q.Or, q.And, type(q.NullQuery))
+_NORMAL = "_normalized"
 
 
 def normalized(query: q.Query) -> q.Query:
@@ -294,6 +295,8 @@ def normalized(query: q.Query) -> q.Query:
         return query  # (Whoosh's makes an equal copy)
     if kind not in (q.Or, q.And) or (kind is q.Or and (query.minmatch or query.scale)):
         return query.normalize()
+    if query.__dict__.get(_NORMAL):  # a part normalized before: walking it again finds that
+        return query
     parts: list[q.Query] = []
     for sub in query.subqueries:
         sub = normalized(sub)
@@ -308,9 +311,11 @@ def normalized(query: q.Query) -> q.Query:
         return q.NullQuery
     if len(kept) == 1:
         return reboosted(kept[0], kept[0].boost * query.boost)
-    if len(kept) == len(query.subqueries) and all(map(operator.is_, kept, query.subqueries)):
-        return query  # already normal: the same object, so what is computed for it is shared
-    return kind(kept, boost=query.boost)
+    if len(kept) < len(query.subqueries) or any(map(operator.is_not, kept, query.subqueries)):
+        query = kind(kept, boost=query.boost)
+    # else already normal: the same object, so what is computed for it is shared
+    setattr(query, _NORMAL, True)  # (kept by a boosted copy, which is normal too)
+    return query
 
 
 def reboosted(query: q.Query, boost: float) -> q.Query:

@@ -96,6 +96,9 @@ def test_one_per_document_in_any_order(index: SearchIndex) -> None:
         assert values.one_per_document(docs).tolist() == expected(docs)
     assert document_runs(np.array([1, 1, 2, 1])) is None
     assert document_runs(np.array([1, 1, 2, 3, 3])).tolist() == [0, 2, 3]
+    # runs not in code order (a document indexed again after others): still one run each
+    assert document_runs(np.array([3, 3, 1, 2, 2])).tolist() == [0, 2, 3]
+    assert document_runs(np.array([3, 1, 3])) is None
 
 
 @pytest.mark.parametrize("text", ["管理", "工作 要求", "科技 OR 创新", "第三条"])

@@ -556,14 +556,14 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         low = int(firsts[0])
         stored = segment.positions(first_position + low, first_position + int(ends[rows[-1]]))
         firsts -= low
-        total = int(counts.sum())
-        if len(counts) == total:  # once in each document (a title, mostly)
+        gathered = int(counts.sum())
+        if len(counts) == gathered:  # once in each document (a title, mostly)
             owner, at = np.arange(len(common), dtype=np.int64), firsts
         else:
             owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
             # The i-th position gathered is at its posting's first, plus i less the number
             # gathered before that posting.
-            at = np.arange(total) + (firsts - (np.cumsum(counts) - counts))[owner]
+            at = np.arange(gathered) + (firsts - (np.cumsum(counts) - counts))[owner]
         keys = (owner << 32) | (stored[at].astype(np.int64) + len(phrase.words) - offset)
         starts = keys if starts is None else _common(starts, keys)
         if not len(starts):

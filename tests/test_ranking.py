@@ -12,9 +12,11 @@ from whoosh import query as q
 from search import evaluate
 from search.evaluate import Matches
 from search.facets import document_runs
+from search.indexer import full_build, update
 from search.live import SearchIndex
 from search.query import compile_query, normalized
 from search.ranking import Segments, best_first, ranked, score_all, segments_of
+from search.vectors import section_text, text_key
 
 
 @pytest.fixture
@@ -147,3 +149,30 @@ def test_a_relaxed_query_reuses_what_its_strict_query_scored(
     assert np.array_equal(shared.docs, alone.docs)
     assert np.array_equal(shared.scores, alone.scores)
     assert shared_terms == relaxed_terms - strict_terms
+
+
+def test_after_an_update_documents_still_form_ascending_runs(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    """An update deletes a changed document's sections and adds them again at the end:
+    documents are numbered by their live sections, so runs still ascend, and the columns
+    read as Whoosh reads them."""
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir, procs=1)
+    first = next(corpus_copy.glob("samples/*dust*"))  # not the last document indexed
+    first.write_text(first.read_text("utf-8") + "\n附：扬尘管理另行规定。\n", "utf-8")
+    update(corpus_copy, index_dir)
+    with SearchIndex(index_dir) as live, live.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions() and len(searcher.leaf_searchers()) == 2
+        values = live.doc_values
+        alive = np.array(sorted(reader.all_doc_ids()))
+        runs = document_runs(values.codes["doc_id"][alive])
+        assert runs is not None
+        assert np.all(np.diff(values.codes["doc_id"][alive][runs]) > 0)
+        doc_ids = list(reader.column_reader("doc_id"))
+        assert [values.value("doc_id", d) for d in range(values.size)] == doc_ids
+        keys = list(reader.column_reader("vector_key"))
+        assert values.vector_keys.tolist() == keys
+        texts = [section_text(searcher.stored_fields(d)) for d in alive.tolist()]
+        assert values.vector_keys[alive].tolist() == [text_key(t) for t in texts]

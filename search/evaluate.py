@@ -16,6 +16,7 @@ Whoosh is pinned to that exact version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +27,7 @@ from whoosh import query as q
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from search.analysis import CJK
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.exclusion import Without
 from search.postings import (
@@ -35,8 +37,10 @@ from search.postings import (
     stores_positions,
     term_keys,
 )
+from search.schema import BIGRAM_FIELD_OF
 
 Scores = dict[int, float]  # document number -> score
+CJK_RUN = re.compile(f"[{CJK}]+")
 
 
 @dataclass(frozen=True)
@@ -296,9 +300,7 @@ def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
     if type(query) is q.Or and query.scale is None and not query.minmatch:
         parts = query.subqueries
         return segment.combined(
-            query,
-            within,
-            lambda: _union([_evaluate(sub, segment, within) for sub in parts], segment.size),
+            query, within, lambda: _union(_alternatives(parts, segment, within), segment.size)
         ).boosted(query.boost)
     if type(query) is q.And:
         parts = query.subqueries
@@ -352,6 +354,32 @@ def _every(query: q.Every, segment: Segment, within: np.ndarray | None) -> Match
     if live is not None:
         docs = docs[live]
     return Matches(docs, np.full(len(docs), float(query.boost)))
+
+
+def _alternatives(
+    parts: list[q.Query], segment: Segment, within: np.ndarray | None
+) -> list[Matches]:
+    """The matches of each part of an OR. A word is looked for both as a word and as a run
+    of character pairs (in the bigram field indexed from the same text); every section
+    where the word was found has the run, so only the others' positions are checked."""
+    words_found: dict[tuple[str, str], np.ndarray] = {}
+    found = []
+    for part in parts:
+        if type(part) is q.Phrase and len(part.words) > 1:
+            run = part.words[0] + "".join(word[-1:] for word in part.words[1:])
+            surely = words_found.get((part.fieldname, run))
+            found.append(_phrase(part, segment, within, surely))
+            continue
+        matches = _evaluate(part, segment, within)
+        if type(part) is q.Term and part.fieldname in BIGRAM_FIELD_OF and _is_run(part.text):
+            words_found[(BIGRAM_FIELD_OF[part.fieldname], part.text)] = matches.docs
+        found.append(matches)
+    return found
+
+
+def _is_run(text: object) -> bool:
+    """Chinese characters only, two or more: a word whose bigrams are consecutive."""
+    return isinstance(text, str) and len(text) > 1 and CJK_RUN.fullmatch(text) is not None
 
 
 def _union(parts: list[Matches], size: int) -> Matches:
@@ -510,9 +538,15 @@ def _term(term: q.Term, segment: Segment, within: np.ndarray | None) -> Matches:
     return _fallback(term, segment, within) if scored is None else scored
 
 
-def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Matches:
+def _phrase(
+    phrase: q.Phrase,
+    segment: Segment,
+    within: np.ndarray | None,
+    surely: np.ndarray | None = None,
+) -> Matches:
     """Whoosh's Phrase (slop 1): the words at consecutive positions; scored as the sum of
-    the words' scores, times the phrase's boost."""
+    the words' scores, times the phrase's boost. Documents in `surely` (ascending) are known
+    to have the phrase, so their positions are not checked."""
     field = segment.leaf.schema[phrase.fieldname]
     if (
         segment.arrays is None
@@ -537,40 +571,22 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
         common = common[live]
         if not len(common):
             return NOTHING
-    # Positions of each word in those documents, keyed (document index, position - offset):
-    # a key found for every word is a place where the phrase starts. The keys come out in
-    # ascending order (a posting's positions ascend), so they are joined without sorting.
-    starts: np.ndarray | None = None
-    slices = []
-    for offset, word in enumerate(phrase.words):
+    slices = []  # each word's rows for those documents
+    for word in phrase.words:
         found = segment.postings(phrase.fieldname, word)
         assert found is not None and found != AMBIGUOUS
         start, end, first_position = found
         rows = _rows(segment.docs(start, end), common, segment.size)  # it has them all
         slices.append(_Slice(start, end, first_position, rows))
-        every_count = segment.weights(start, end).astype(np.int64)
-        ends = np.cumsum(every_count)  # of each posting's positions, from the term's first
-        counts = every_count[rows]
-        firsts = (ends - every_count)[rows]
-        # Only the stretch of positions that holds these documents' (rows are ascending).
-        low = int(firsts[0])
-        stored = segment.positions(first_position + low, first_position + int(ends[rows[-1]]))
-        firsts -= low
-        gathered = int(counts.sum())
-        if len(counts) == gathered:  # once in each document (a title, mostly)
-            owner, at = np.arange(len(common), dtype=np.int64), firsts
-        else:
-            owner = np.repeat(np.arange(len(common), dtype=np.int64), counts)
-            # The i-th position gathered is at its posting's first, plus i less the number
-            # gathered before that posting.
-            at = np.arange(gathered) + (firsts - (np.cumsum(counts) - counts))[owner]
-        keys = (owner << 32) | (stored[at].astype(np.int64) + len(phrase.words) - offset)
-        starts = keys if starts is None else _common(starts, keys)
-        if not len(starts):
-            return NOTHING
-    assert starts is not None
-    owners = starts >> 32
-    kept = owners[np.r_[True, owners[1:] != owners[:-1]]]  # indexes into common
+    matched = np.zeros(len(common), dtype=bool)
+    if surely is not None:
+        matched = _member(common, surely, segment.size)
+    unknown = np.flatnonzero(~matched)
+    if len(unknown):
+        matched[unknown[_consecutive(segment, slices, unknown)]] = True
+    kept = np.flatnonzero(matched)  # indexes into common
+    if not len(kept):
+        return NOTHING
     total = np.zeros(len(kept))
     for word, part in zip(phrase.words, slices, strict=True):
         assert part.rows is not None
@@ -580,3 +596,41 @@ def _phrase(phrase: q.Phrase, segment: Segment, within: np.ndarray | None) -> Ma
             return _fallback(phrase, segment, within)
         total += scored.scores
     return Matches(common[kept], total * phrase.boost)
+
+
+def _consecutive(segment: Segment, slices: list[_Slice], at: np.ndarray) -> np.ndarray:
+    """Which of the documents at `at` (indexes into the slices' rows) have the words at
+    consecutive positions, as a boolean mask.
+
+    Each word's positions in those documents are keyed (document index, position - offset):
+    a key found for every word is a place where the phrase starts. The keys come out in
+    ascending order (a posting's positions ascend), so they are joined by merging."""
+    starts: np.ndarray | None = None
+    for offset, part in enumerate(slices):
+        assert part.rows is not None
+        rows = part.rows[at]
+        every_count = segment.weights(part.start, part.end).astype(np.int64)
+        ends = np.cumsum(every_count)  # of each posting's positions, from the term's first
+        counts = every_count[rows]
+        firsts = (ends - every_count)[rows]
+        # Only the stretch of positions that holds these documents' (rows are ascending).
+        low = int(firsts[0])
+        first = part.first_position
+        stored = segment.positions(first + low, first + int(ends[rows[-1]]))
+        firsts -= low
+        gathered = int(counts.sum())
+        if len(counts) == gathered:  # once in each document (a title, mostly)
+            owner, index = np.arange(len(at), dtype=np.int64), firsts
+        else:
+            owner = np.repeat(np.arange(len(at), dtype=np.int64), counts)
+            # The i-th position gathered is at its posting's first, plus i less the number
+            # gathered before that posting.
+            index = np.arange(gathered) + (firsts - (np.cumsum(counts) - counts))[owner]
+        keys = (owner << 32) | (stored[index].astype(np.int64) + len(slices) - offset)
+        starts = keys if starts is None else _common(starts, keys)
+        if not len(starts):
+            break
+    found = np.zeros(len(at), dtype=bool)
+    if starts is not None:
+        found[starts >> 32] = True
+    return found

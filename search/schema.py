@@ -27,6 +27,13 @@ from search.postings import ArrayCharacters, ArrayPositions
 # 7: each section's vector key as a column
 SCHEMA_VERSION = 7
 BREADCRUMB_SEPARATOR = " › "
+# Each word field and the bigram field indexed from the same text: a word of two or more
+# Chinese characters found in the one is, by construction, a run of bigrams in the other.
+BIGRAM_FIELD_OF = {
+    "title": "title_bigram",
+    "body": "body_bigram",
+    "breadcrumb": "breadcrumb_bigram",
+}
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]

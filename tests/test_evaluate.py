@@ -4,10 +4,13 @@ query that run_search builds, on a single segment and on several with deletions.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from whoosh import query as q
 
+from search import evaluate as evaluate_module
 from search.evaluate import QueryTerms, evaluate, walk
 from search.indexer import full_build, update
 from search.live import SearchIndex
@@ -24,6 +27,8 @@ QUERIES = [
     "人社局 法治",  # a synonym that is a phrase of words
     "阳城县教育局怎样管理校外培训机构的收费？",  # a relaxed question
     "技项目予以扶",  # text cut mid-word
+    "人民政府",  # a word that is also a run of character pairs (checked only where not found)
+    "中华人民共和国 规定",
 ]
 
 
@@ -85,3 +90,29 @@ def test_a_query_looks_up_the_terms_whoosh_lists_for_it(text: str) -> None:
         if query is not None:
             whooshs = list(dict.fromkeys(query.iter_all_terms(phrases=True)))
             assert QueryTerms.of(query).terms == whooshs
+
+
+def test_a_run_is_checked_only_where_its_word_was_not_found(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sections where 人民政府 was found as a word have the run 人民政府: their positions
+    are not read (and the matches are still Whoosh's, above)."""
+    checked: list[int] = []
+    consecutive = evaluate_module._consecutive
+
+    def counting(segment: Any, slices: Any, at: np.ndarray) -> np.ndarray:
+        checked.append(len(at))
+        return consecutive(segment, slices, at)
+
+    monkeypatch.setattr(evaluate_module, "_consecutive", counting)
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        as_word = q.Term("body", "人民政府")
+        as_run = q.Phrase("body_bigram", ["人民", "民政", "政府"])
+        word = matching_docs(searcher, as_word)
+        run = matching_docs(searcher, as_run)
+        pairs = matching_docs(searcher, q.And([q.Term("body_bigram", w) for w in as_run.words]))
+        assert len(word) > 0 and set(word) <= set(run) <= set(pairs)
+        checked.clear()
+        either = matching_docs(searcher, q.Or([as_word, as_run]))
+    assert either.tolist() == run.tolist()
+    assert sum(checked) == len(pairs) - len(word)  # those with the pairs but not the word

@@ -196,9 +196,16 @@ class Segment:
             self._lengths[fieldname] = found
         return found
 
-    def live(self, docs: np.ndarray) -> np.ndarray | None:
-        """Which of `docs` are not deleted, as a boolean mask (None: all of them)."""
-        return ~_member(docs, self.deleted) if self.deleted is not None else None
+    def without_deleted(self, found: Matches) -> Matches:
+        """`found` without deleted documents. Parts are scored with them (as if they were
+        not deleted: a deleted document cannot change a live one's score) and they are left
+        out once, here, rather than from every term's postings."""
+        if self.deleted is None or not len(found):
+            return found
+        alive = np.ones(self.size, dtype=bool)
+        alive[self.deleted] = False
+        keep = alive[found.docs]
+        return Matches(found.docs[keep], found.scores[keep])
 
     def docs(self, start: int, end: int) -> np.ndarray:
         """A run of the flat document numbers (uint32), read once per query."""
@@ -242,7 +249,7 @@ class Segment:
         """Every document of the segment that matches `query` (whose `terms` are given when
         known), with its score."""
         self.look_up(terms or QueryTerms.of(query))
-        return _evaluate(query, self, None)
+        return self.without_deleted(_evaluate(query, self, None))
 
     def scoring(self, fieldname: str) -> _FieldScoring | None:
         """The field's BM25F constants; None when the searcher does not score with BM25F."""
@@ -348,11 +355,8 @@ def _probe(query: q.Query, leaf: Searcher, context: Any, docnums: list[int]) -> 
 
 
 def _every(query: q.Every, segment: Segment, within: np.ndarray | None) -> Matches:
-    """Every live document, scored by the query's boost (as Whoosh's ListMatcher does)."""
+    """Every document, scored by the query's boost (as Whoosh's ListMatcher does)."""
     docs = np.arange(segment.size, dtype=np.int64) if within is None else within
-    live = segment.live(docs)
-    if live is not None:
-        docs = docs[live]
     return Matches(docs, np.full(len(docs), float(query.boost)))
 
 
@@ -520,9 +524,6 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
         # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
         scale = term.boost * idf * (field.k1 + 1)
         scores = scale * weights / (weights + field.norms[field.lengths[docs]])
-    live = segment.live(docs)
-    if live is not None:
-        docs, scores = docs[live], scores[live]
     return Matches(docs, scores)
 
 
@@ -566,11 +567,6 @@ def _phrase(
         if not len(common):
             return NOTHING
     assert common is not None
-    live = segment.live(common)
-    if live is not None:  # deleted documents are left out of the words' scores as well
-        common = common[live]
-        if not len(common):
-            return NOTHING
     slices = []  # each word's rows for those documents
     for word in phrase.words:
         found = segment.postings(phrase.fieldname, word)

@@ -29,6 +29,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import CJK
 from search.codec import BYTE_LENGTHS, CachedLengthsReader
+from search.docsets import NOTHING, Matches, Scores, intersection, member, rows_of, union
 from search.exclusion import Without
 from search.postings import (
     AMBIGUOUS,
@@ -39,79 +40,7 @@ from search.postings import (
 )
 from search.schema import BIGRAM_FIELD_OF
 
-Scores = dict[int, float]  # document number -> score
 CJK_RUN = re.compile(f"[{CJK}]+")
-
-
-@dataclass(frozen=True)
-class Matches:
-    """Matching documents of one segment (ascending, distinct) and their scores."""
-
-    docs: np.ndarray
-    scores: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.docs)
-
-    def as_dict(self) -> Scores:
-        return dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
-
-    @classmethod
-    def of(cls, scores: Scores) -> Matches:
-        docs = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
-        values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-        order = np.argsort(docs)
-        return cls(docs[order], values[order])
-
-    def boosted(self, boost: float) -> Matches:
-        return self if boost == 1.0 else Matches(self.docs, self.scores * boost)
-
-
-NOTHING = Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
-
-
-def _member(docs: np.ndarray, among: np.ndarray, size: int = 0) -> np.ndarray:
-    """Which of `docs` (ascending) are in `among` (ascending), as a boolean mask. With the
-    `size` of the segment they are document numbers of, many of them are marked on a map of
-    the segment instead of each looked up (a binary search per document, and a cache miss
-    per step, costs more once there are thousands)."""
-    if not len(among) or not len(docs):
-        return np.zeros(len(docs), dtype=bool)
-    if size and min(len(docs), len(among)) * DENSE > size:
-        marked = np.zeros(size, dtype=bool)
-        marked[among] = True
-        return marked[docs]
-    at = np.searchsorted(among, docs)
-    np.minimum(at, len(among) - 1, out=at)  # (clip() checks its dtype's limits each call)
-    return among[at] == docs
-
-
-DENSE = 32  # two sets of documents this many times smaller than the segment are looked up
-
-
-def _rows(docs: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
-    """The indexes of those of `docs` (ascending) that are in `among` (ascending), both
-    document numbers of a segment of `size`: looked up from whichever side is shorter."""
-    if len(among) < len(docs) and len(among) * DENSE <= size:
-        wanted = among.astype(docs.dtype)
-        at = np.searchsorted(docs, wanted)
-        np.minimum(at, len(docs) - 1, out=at)
-        return at[docs[at] == wanted]
-    return np.flatnonzero(_member(docs, among, size))
-
-
-def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The values in both `a` and `b` (each ascending and distinct): the shorter looked up
-    in the longer when it is much shorter, else both merged in one pass (a stable sort of
-    two ascending runs is a merge) and the values found twice kept."""
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if not len(short):
-        return short
-    if len(short) * np.log2(len(long) + 1) < 4 * (len(short) + len(long)):
-        return short[_member(short, long)]
-    merged = np.concatenate((short, long))
-    merged.sort(kind="stable")
-    return merged[:-1][merged[1:] == merged[:-1]]
 
 
 @dataclass(frozen=True)
@@ -307,7 +236,7 @@ def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
     if type(query) is q.Or and query.scale is None and not query.minmatch:
         parts = query.subqueries
         return segment.combined(
-            query, within, lambda: _union(_alternatives(parts, segment, within), segment.size)
+            query, within, lambda: union(_alternatives(parts, segment, within), segment.size)
         ).boosted(query.boost)
     if type(query) is q.And:
         parts = query.subqueries
@@ -318,7 +247,7 @@ def _evaluate(query: q.Query, segment: Segment, within: np.ndarray | None) -> Ma
         kept = _evaluate(query.a, segment, within)
         if len(kept):
             dropped = _evaluate(query.b, segment, kept.docs)
-            keep = ~_member(kept.docs, dropped.docs, segment.size)
+            keep = ~member(kept.docs, dropped.docs, segment.size)
             kept = Matches(kept.docs[keep], kept.scores[keep])
         return kept
     if isinstance(query, type(q.NullQuery)):
@@ -384,31 +313,6 @@ def _alternatives(
 def _is_run(text: object) -> bool:
     """Chinese characters only, two or more: a word whose bigrams are consecutive."""
     return isinstance(text, str) and len(text) > 1 and CJK_RUN.fullmatch(text) is not None
-
-
-def _union(parts: list[Matches], size: int) -> Matches:
-    parts = [part for part in parts if len(part)]
-    if not parts:
-        return NOTHING
-    if len(parts) == 1:
-        return parts[0]
-    total = sum(len(part) for part in parts)
-    if total * 8 > size:  # dense: a pass over the segment is cheaper than sorting
-        sums = np.zeros(size)
-        hit = np.zeros(size, dtype=bool)
-        for part in parts:
-            sums[part.docs] += part.scores  # a part's documents are distinct
-            hit[part.docs] = True
-        docs = np.flatnonzero(hit)
-        return Matches(docs, sums[docs])
-    # Sparse: the parts' ascending runs merged (a stable sort of runs is a merge), each
-    # document's scores added in the parts' order, as the dense pass adds them.
-    docs = np.concatenate([part.docs for part in parts])
-    order = np.argsort(docs, kind="stable")
-    docs = docs[order]
-    firsts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
-    scores = np.add.reduceat(np.concatenate([part.scores for part in parts])[order], firsts)
-    return Matches(docs[firsts], scores)
 
 
 def _and(parts: list[q.Query], segment: Segment, within: np.ndarray | None) -> Matches:
@@ -498,7 +402,7 @@ def _slice(
     start, end, first_position = found
     rows = None
     if within is not None:
-        rows = _rows(segment.docs(start, end), within, segment.size)
+        rows = rows_of(segment.docs(start, end), within, segment.size)
     return _Slice(start, end, first_position, rows)
 
 
@@ -572,11 +476,11 @@ def _phrase(
         found = segment.postings(phrase.fieldname, word)
         assert found is not None and found != AMBIGUOUS
         start, end, first_position = found
-        rows = _rows(segment.docs(start, end), common, segment.size)  # it has them all
+        rows = rows_of(segment.docs(start, end), common, segment.size)  # it has them all
         slices.append(_Slice(start, end, first_position, rows))
     matched = np.zeros(len(common), dtype=bool)
     if surely is not None:
-        matched = _member(common, surely, segment.size)
+        matched = member(common, surely, segment.size)
     unknown = np.flatnonzero(~matched)
     if len(unknown):
         matched[unknown[_consecutive(segment, slices, unknown)]] = True
@@ -623,7 +527,7 @@ def _consecutive(segment: Segment, slices: list[_Slice], at: np.ndarray) -> np.n
             # gathered before that posting.
             index = np.arange(gathered) + (firsts - (np.cumsum(counts) - counts))[owner]
         keys = (owner << 32) | (stored[index].astype(np.int64) + len(slices) - offset)
-        starts = keys if starts is None else _common(starts, keys)
+        starts = keys if starts is None else intersection(starts, keys)
         if not len(starts):
             break
     found = np.zeros(len(at), dtype=bool)

@@ -13,7 +13,8 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
-from search.evaluate import Matches, QueryTerms, Segment
+from search.docsets import Matches
+from search.evaluate import QueryTerms, Segment
 from search.facets import DocValues, document_runs
 
 Segments = list[tuple[Segment, int]]  # each with its first document number

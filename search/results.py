@@ -14,7 +14,7 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.evaluate import Matches
+from search.docsets import Matches
 from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.live import SearchIndex

@@ -10,7 +10,7 @@ import pytest
 from whoosh import query as q
 
 from search import evaluate
-from search.evaluate import Matches
+from search.docsets import Matches
 from search.facets import document_runs
 from search.indexer import full_build, update
 from search.live import SearchIndex

@@ -98,7 +98,6 @@ class Segment:
         self.reader = leaf.reader()
         self.arrays: SegmentArrays | None = segment_arrays(self.reader)
         self.size = self.reader.doc_count_all()
-        self._lengths: dict[str, np.ndarray] = {}
         self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
         self._read: dict[tuple[str, int, int], np.ndarray] = {}
         # Matches of OR and AND parts over the whole segment, before their boost, by their
@@ -108,32 +107,29 @@ class Segment:
         self._scoring: dict[str, _FieldScoring] = {}
 
     @cached_property
-    def deleted(self) -> np.ndarray | None:
+    def alive(self) -> np.ndarray | None:
+        """Which documents are not deleted, by document number (None: all of them)."""
         if not self.reader.has_deletions():
             return None
-        return np.array(sorted(self.reader.segment().deleted_docs()), dtype=np.int64)
+        alive = np.ones(self.size, dtype=bool)
+        alive[list(self.reader.segment().deleted_docs())] = False
+        return alive
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Each document's length byte in the field (0 for a field without lengths)."""
-        found = self._lengths.get(fieldname)
-        if found is None:
-            perdoc = getattr(self.reader, "_perdoc", None)
-            raw = None
-            if isinstance(perdoc, CachedLengthsReader):
-                raw = perdoc.field_lengths(fieldname)
-            found = np.frombuffer(raw or bytes(self.size), dtype=np.uint8)
-            self._lengths[fieldname] = found
-        return found
+        perdoc = getattr(self.reader, "_perdoc", None)
+        raw = None
+        if isinstance(perdoc, CachedLengthsReader):
+            raw = perdoc.field_lengths(fieldname)
+        return np.frombuffer(raw or bytes(self.size), dtype=np.uint8)
 
     def without_deleted(self, found: Matches) -> Matches:
         """`found` without deleted documents. Parts are scored with them (as if they were
         not deleted: a deleted document cannot change a live one's score) and they are left
         out once, here, rather than from every term's postings."""
-        if self.deleted is None or not len(found):
+        if self.alive is None or not len(found):
             return found
-        alive = np.ones(self.size, dtype=bool)
-        alive[self.deleted] = False
-        keep = alive[found.docs]
+        keep = self.alive[found.docs]
         return Matches(found.docs[keep], found.scores[keep])
 
     def docs(self, start: int, end: int) -> np.ndarray:
@@ -167,12 +163,8 @@ class Segment:
         if self.arrays is None:
             return
         new = [i for i, term in enumerate(wanted.terms) if term not in self._found]
-        if len(new) < len(wanted.terms):
-            found = self.arrays.find_all(wanted.keys[new])
-            self._found.update(zip([wanted.terms[i] for i in new], found, strict=True))
-        else:
-            found = self.arrays.find_all(wanted.keys)
-            self._found.update(zip(wanted.terms, found, strict=True))
+        found = self.arrays.find_all(wanted.keys[new])
+        self._found.update(zip([wanted.terms[i] for i in new], found, strict=True))
 
     def evaluate(self, query: q.Query, terms: QueryTerms | None = None) -> Matches:
         """Every document of the segment that matches `query` (whose `terms` are given when
@@ -478,8 +470,9 @@ def _phrase(
         start, end, first_position = found
         rows = rows_of(segment.docs(start, end), common, segment.size)  # it has them all
         slices.append(_Slice(start, end, first_position, rows))
-    matched = np.zeros(len(common), dtype=bool)
-    if surely is not None:
+    if surely is None:
+        matched = np.zeros(len(common), dtype=bool)
+    else:
         matched = member(common, surely, segment.size)
     unknown = np.flatnonzero(~matched)
     if len(unknown):

@@ -70,8 +70,9 @@ def best_first(scores: np.ndarray, count: int) -> np.ndarray:
     (the order of document numbers), without sorting the rest."""
     if count >= len(scores):
         return np.argsort(-scores, kind="stable")
-    cut = np.partition(-scores, count - 1)[count - 1]
-    rows = np.flatnonzero(-scores <= cut)  # ties at the cut may make these a few more
+    at = len(scores) - count
+    cut = np.partition(scores, at)[at]
+    rows = np.flatnonzero(scores >= cut)  # ties at the cut may make these a few more
     return rows[np.argsort(-scores[rows], kind="stable")][:count]
 
 

@@ -63,7 +63,7 @@ class VectorStore:
             keys.append(shard_keys)
             rows = np.arange(len(shard_keys), dtype=np.int64)
             where.append(np.stack([np.full_like(rows, number), rows], axis=1))
-            shards.append(vectors)
+            shards.append(np.asarray(vectors))  # a plain view: no memmap object per row read
         if keys:
             all_keys = np.concatenate(keys)
             order = np.argsort(all_keys, kind="stable")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from whoosh import query as q
 
 from search import evaluate
@@ -78,6 +80,16 @@ def test_best_first_keeps_ties_in_document_order() -> None:
     assert best_first(scores, 2).tolist() == [1, 2]
     assert best_first(scores, 4).tolist() == [1, 2, 4, 3]
     assert best_first(scores, 10).tolist() == [1, 2, 4, 3, 0]
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(1, 3000), levels=st.integers(1, 50))
+def test_best_first_is_the_head_of_a_full_sort(seed: int, size: int, levels: int) -> None:
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, size).astype(float) / levels  # few levels: many ties
+    everything = np.argsort(-scores, kind="stable").tolist()
+    for count in {1, 10, 100, size - 1, size}:
+        if count > 0:
+            assert best_first(scores, count).tolist() == everything[:count]
 
 
 def test_one_per_document_in_any_order(index: SearchIndex) -> None:

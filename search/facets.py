@@ -11,12 +11,12 @@ so a user can see and add more agencies; likewise for year and topic.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.searching import Searcher
 
 from search.authority import authority_factor
@@ -44,11 +44,13 @@ class DocValues:
         self.codes: dict[str, np.ndarray] = {}
         for name in (*FACET_FIELDS, "doc_id", "date"):
             coded: dict[Any, int] = {}  # each distinct value once, not once per section
-            column = reader.column_reader(name)
-            self.codes[name] = np.fromiter(
-                (coded.setdefault(v, len(coded)) for v in column), dtype=np.int64
-            )
-            self.labels[name] = list(coded)
+            parts = [
+                np.fromiter((coded.setdefault(v, len(coded)) for v in _plain(values)), np.int64)
+                for values in _stored_values(reader, name)
+            ]
+            self.codes[name] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            # (distinct stored values are distinct values: the field only decodes them)
+            self.labels[name] = [reader.schema[name].from_column_value(v) for v in coded]
         self.size = len(self.codes["doc_id"])
         if reader.has_deletions():
             self._number_documents_by_live_sections(reader)
@@ -100,23 +102,44 @@ class DocValues:
 
 
 def _unsigned_column(reader: Any, name: str, size: int) -> np.ndarray:
-    """A column of 64-bit unsigned numbers as one array: each segment's values read as the
-    block of bytes they are stored in (Whoosh's reader unpacks them one at a time, 0.1 s
-    for the shared corpus)."""
-    parts = []
-    for leaf, _offset in reader.leaf_readers():
-        column = leaf.column_reader(name, translate=False)  # (COLUMN stores values as they are)
-        count = leaf.doc_count_all()
-        if type(column) is NumericColumn.Reader and column._typecode == "Q":
-            stored = column._dbfile.get(column._basepos, column._count * 8)
-            values = np.zeros(count, dtype=np.uint64)  # documents after the last value: 0
-            values[: column._count] = np.frombuffer(stored, dtype=">u8")
-        else:
-            values = np.fromiter(column, dtype=np.uint64, count=count)
-        parts.append(values)
+    """A column of 64-bit unsigned numbers as one array (COLUMN stores values as they are)."""
+    parts = [np.asarray(values, dtype=np.uint64) for values in _stored_values(reader, name)]
     found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
     assert len(found) == size
     return found
+
+
+def _plain(values: np.ndarray | list[Any]) -> list[Any]:
+    """Python values (labels go out as JSON, which has no numpy numbers)."""
+    return values.tolist() if isinstance(values, np.ndarray) else values
+
+
+# struct's typecodes that numpy reads with the same size (not "l": 4 bytes there, 8 here)
+_FIXED_SIZE_NUMBERS = frozenset("bBhHiIqQfd")
+
+
+def _stored_values(reader: Any, name: str) -> Iterator[np.ndarray | list[Any]]:
+    """Each segment's column values as stored (before the field decodes them), by document
+    number. Numbers and byte strings are read as the one block of bytes each segment holds
+    them in: Whoosh's reader reads and unpacks them one at a time, a file read per value
+    (0.7 s for the shared corpus' five columns, paid by the first search of each index
+    generation)."""
+    for leaf, _offset in reader.leaf_readers():
+        column = leaf.column_reader(name, translate=False)
+        count = leaf.doc_count_all()
+        if type(column) is NumericColumn.Reader and column._typecode in _FIXED_SIZE_NUMBERS:
+            stored = np.dtype(">" + column._typecode)
+            values = np.full(count, column._default, dtype=stored.newbyteorder("="))
+            block = column._dbfile.get(column._basepos, column._count * stored.itemsize)
+            values[: column._count] = np.frombuffer(block, dtype=stored)  # then the default
+            yield values
+        elif type(column) is VarBytesColumn.Reader:
+            lengths, offsets = column._lengths, column._offsets
+            end = offsets[-1] + lengths[-1] if count else 0  # values are stored in order
+            block = column._dbfile.get(column._basepos, end)
+            yield [block[o : o + n] for o, n in zip(offsets, lengths, strict=True)]
+        else:
+            yield list(column)
 
 
 def document_runs(codes: np.ndarray) -> np.ndarray | None:

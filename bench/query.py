@@ -134,13 +134,13 @@ def measure(
     query by query, so a busy moment of a shared machine falls on both; each round starts
     with no question embedded (the rounds repeat the mix, not a user's next page)."""
     for run in runners.values():
-        for kind in KINDS:  # warm up: caches, first-use imports, the OS page cache
+        for kind in mix:  # warm up: caches, first-use imports, the OS page cache
             for query in mix[kind][:3]:
                 run(kind, query)
-    times: dict[str, Timings] = {name: {kind: [] for kind in KINDS} for name in runners}
+    times: dict[str, Timings] = {name: {kind: [] for kind in mix} for name in runners}
     for _ in range(rounds):
         semantic.question_vector.cache_clear()
-        for kind in KINDS:
+        for kind in mix:
             for query in mix[kind]:
                 for name, run in runners.items():
                     times[name][kind].append(run(kind, query))

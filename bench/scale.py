@@ -1,16 +1,18 @@
 """How build time, index size and query latency grow with the collection.
 
     python bench/scale.py [--sizes 10000,100000,1000000,1500000] [--per-kind 30]
-                          [--plot docs/scale.png]
+                          [--rounds 3] [--plot docs/scale.png]
 
 For each size, a corpus of about that many sections: the first files of the shared corpus
 for sizes below it, and beyond it whole copies whose agencies and years are shifted (copy 2
 of 阳城县人民政府 is 阳城县人民政府（2）, its dates a year earlier), so that facets grow with
 the collection as they would across a province. Each corpus is built with `full_build`
 (2 processes) in a child process, then queried in process with bench/query.py's keyword and
-question mixes (cache off). Prints one row per size and, with --plot, draws the growth
-curves to a PNG (matplotlib: `pip install -e '.[bench]'`). Questions are ranked by words
-alone here: embedding a million sections takes a day on two cores.
+question mixes (cache off), --rounds times; each query counts once, by its median over the
+rounds (at 30 queries a kind, one slow moment would otherwise move the p95). Prints one row
+per size and, with --plot, draws the growth curves to a PNG (matplotlib: `pip install -e
+'.[bench]'`). Questions are ranked by words alone here: embedding a million sections takes
+a day on two cores.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.index import GOVSEARCH_BUILD, directory_mb, run_child  # noqa: E402
-from bench.query import govsearch_runner, percentiles, sample_mix  # noqa: E402
+from bench.query import (  # noqa: E402
+    each_query_median,
+    govsearch_runner,
+    measure,
+    percentiles,
+    sample_mix,
+)
 from bench.shared import shared_corpus  # noqa: E402
 from search.ingest import read_report  # noqa: E402
 from search.live import SearchIndex  # noqa: E402
@@ -34,6 +42,7 @@ from search.live import SearchIndex  # noqa: E402
 _AGENCY = re.compile(r"^(发布机构[:：]\s*\|\s*)([^|]*?)(\s*\|)", re.M)
 HEADER_LINES = 4
 _YEAR = re.compile(r"(\d{4})(年\d{1,2}月\d{1,2}日)")
+KINDS = ("keyword", "question")
 
 
 def shifted(text: str, copy: int) -> str:
@@ -70,6 +79,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000,1500000")
     parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--procs", default="2")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the mix")
     parser.add_argument("--plot", type=Path, help="draw the curves to this PNG file")
     args = parser.parse_args()
     rows: list[dict[str, float]] = []
@@ -84,16 +94,13 @@ def main() -> None:
             sections = make_corpus(shared_corpus(), work / "corpus", size)
             built = run_child(GOVSEARCH_BUILD, str(work / "corpus"), str(work / "ix"), args.procs)
             with SearchIndex(work / "ix", cache_size=0) as index:
-                mix = sample_mix(index, args.per_kind, 7)
-                run = govsearch_runner(index)
-                for kind in ("keyword", "question"):  # warm up
-                    for query in mix[kind][:3]:
-                        run(kind, query)
-                timings = {k: [run(k, query) for query in mix[k]] for k in ("keyword", "question")}
+                mix = {k: v for k, v in sample_mix(index, args.per_kind, 7).items() if k in KINDS}
+                times = measure({"govsearch": govsearch_runner(index)}, mix, args.rounds)
             row = {"sections": sections, "build": built["seconds"]}
             row["mb"] = directory_mb(work / "ix")
-            for kind in ("keyword", "question"):
-                row[f"{kind} p50"], row[f"{kind} p95"], _ = percentiles(timings[kind])
+            for kind in KINDS:
+                medians = each_query_median({kind: times["govsearch"][kind]}, args.rounds)
+                row[f"{kind} p50"], row[f"{kind} p95"], _ = percentiles(medians)
             rows.append(row)
             keyword = "{keyword p50:.1f} / {keyword p95:.1f}".format(**row)
             question = "{question p50:.1f} / {question p95:.1f}".format(**row)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search.facets import unsigned_column
 from search.semantic import embed_texts
 from search.store import open_index, reindex_lock
 from search.vectors import VectorStore, remove_orphans, section_text, write_shard
@@ -43,7 +44,7 @@ def embed_index(
         try:
             with ix.searcher() as searcher:
                 reader = searcher.reader()
-                vector_keys = reader.column_reader("vector_key")
+                vector_keys = unsigned_column(reader, "vector_key").tolist()
                 wanted = range(searcher.doc_count_all()) if docnums is None else docnums
                 section_of: dict[int, int] = {}  # each distinct text is embedded once
                 for docnum in wanted:

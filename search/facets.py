@@ -61,7 +61,7 @@ class DocValues:
         self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
         factors = [authority_factor(topic) for topic in self.labels["topic"]]
         self.priors = np.array(factors)[self.codes["topic"]] if factors else np.zeros(0)
-        self.vector_keys = _unsigned_column(reader, "vector_key", self.size)
+        self.vector_keys = unsigned_column(reader, "vector_key")
 
     def _number_documents_by_live_sections(self, reader: Any) -> None:
         """Number documents in the order of their first live section, so that the runs of
@@ -101,12 +101,11 @@ class DocValues:
         return docs[np.sort(first)]
 
 
-def _unsigned_column(reader: Any, name: str, size: int) -> np.ndarray:
-    """A column of 64-bit unsigned numbers as one array (COLUMN stores values as they are)."""
+def unsigned_column(reader: Any, name: str) -> np.ndarray:
+    """A column of 64-bit unsigned numbers as one array, by document number (COLUMN stores
+    values as they are)."""
     parts = [np.asarray(values, dtype=np.uint64) for values in _stored_values(reader, name)]
-    found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
-    assert len(found) == size
-    return found
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
 def _plain(values: np.ndarray | list[Any]) -> list[Any]:

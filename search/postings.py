@@ -228,10 +228,7 @@ class SegmentArrays:
     def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
         """(first posting, end, first position) of a term, None when the segment does not
         have it, AMBIGUOUS when its key is shared."""
-        row = self.row(fieldname, btext)
-        if row is None or row is AMBIGUOUS:
-            return row
-        return row[0], row[1], row[2]
+        return self.find_all(term_keys([(fieldname, btext)]))[0]
 
     def find_all(self, wanted: np.ndarray) -> list[tuple[int, int, int] | None]:
         """`find` for many terms, by their keys (`term_keys`), with one search of the table

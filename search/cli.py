@@ -12,11 +12,12 @@ import click
 
 from search import config
 from search.embedding import embed_index
-from search.errors import IndexBusy, IndexMissing, QueryError, SearchError
+from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
 from search.indexer import Progress, ReindexSummary, full_build, update
 from search.live import SearchIndex
 from search.query import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import run_search
+from search.shrink import ShrinkGuard, parse_limit
 from search.stats import index_stats
 
 EXIT_FAILED_FILES = 1
@@ -83,11 +84,13 @@ def _print_summary(summary: ReindexSummary, quiet: bool) -> None:
         click.echo(
             f"{kind}: {summary.indexed} indexed, {summary.updated} updated, "
             f"{summary.deleted} deleted, {summary.unchanged} unchanged, "
-            f"{len(summary.failed)} failed; {summary.sections} sections in "
-            f"{summary.seconds:.1f} s"
+            f"{len(summary.failed)} failed, {len(summary.warnings)} with warnings; "
+            f"{summary.sections} sections in {summary.seconds:.1f} s"
         )
     for failure in summary.failed:
         click.echo(f"failed: {failure}", err=True)
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,15 +114,28 @@ def cli() -> None:
     default=None,
     help=f"Processes for a full build [env GOVSEARCH_PROCS; default {config.get('procs')}].",
 )
+@click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help="Confirm a reindex that removes more documents than "
+    f"GOVSEARCH_SHRINK_LIMIT allows [default {config.get('shrink_limit')}].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; failures still.")
-def reindex(
-    corpus: Path | None, index_dir: Path | None, full: bool, procs: int | None, quiet: bool
+def reindex(  # noqa: PLR0913 - one argument per option
+    corpus: Path | None,
+    index_dir: Path | None,
+    full: bool,
+    procs: int | None,
+    allow_shrink: bool,
+    quiet: bool,
 ) -> None:
     """Index the corpus: only changed files, or everything with --full.
 
     Exit status: 0 when every file went in, 1 when some failed (the rest are indexed),
-    2 for usage errors, 3 when another reindex is running, 4 when the index could not be
-    written (the disk is full, say: the previous index keeps serving).
+    2 for usage errors, 3 when the reindex did not start or was refused with nothing
+    changed (another reindex is running; the corpus has no readable document; it would
+    remove more documents than allowed), 4 when the index could not be written (the disk
+    is full, say: the previous index keeps serving).
     """
     corpus = config.get_path("corpus", corpus)
     if not corpus.is_dir():
@@ -130,11 +146,16 @@ def reindex(
         if not setting.isdigit() or int(setting) < 1:
             raise click.UsageError(f"GOVSEARCH_PROCS must be a whole number >= 1, got {setting!r}")
         procs = int(setting)
+    try:
+        limit = parse_limit(config.get("shrink_limit"))
+    except ValueError as error:
+        raise click.UsageError(f"GOVSEARCH_SHRINK_LIMIT: {error}") from None
+    guard = ShrinkGuard(limit, allowed=allow_shrink)
     progress = Progress() if quiet else BarProgress()
     build = full_build if full else update
     try:
-        summary = build(corpus, index_dir, procs, progress)
-    except IndexBusy as error:
+        summary = build(corpus, index_dir, procs, progress, guard)
+    except (IndexBusy, CorpusRefused) as error:
         raise NotRun(str(error)) from None
     except OSError as error:
         reason = error.strerror or str(error)

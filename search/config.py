@@ -27,6 +27,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Processes used to segment and index on a full build (1 disables parallelism).",
     ),
     Setting(
+        "shrink_limit",
+        "20%",
+        "Largest share of the indexed documents one reindex may remove (files gone from the "
+        "corpus, or unreadable on a full build) without `--allow-shrink`.",
+    ),
+    Setting(
         "stopwords",
         "",
         "File of stop words, one per line, replacing the built-in list (needs a full reindex).",

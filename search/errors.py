@@ -9,13 +9,23 @@ class SearchError(Exception):
     """Base class of every error the engine raises on purpose."""
 
 
+def reindex_command(index_dir: Path | str, full: bool = False) -> str:
+    """The command that (re)builds this index, as an operator would paste it."""
+    return f"govsearch reindex{' --full' if full else ''} --index {index_dir}"
+
+
 class IndexMissing(SearchError):
     """There is no usable index at the given location."""
 
-    def __init__(self, index_dir: Path | str, why: str = "") -> None:
+    def __init__(self, index_dir: Path | str, why: str = "", full: bool = False) -> None:
         self.index_dir = Path(index_dir)
         detail = f" ({why})" if why else ""
-        super().__init__(f"no index at {self.index_dir}{detail}: run `govsearch reindex` first")
+        command = reindex_command(self.index_dir, full)
+        super().__init__(f"no index at {self.index_dir}{detail}: run `{command}` first")
+
+
+class CorpusRefused(SearchError):
+    """A reindex would empty or shrink the index beyond its limit; nothing was changed."""
 
 
 class IndexBusy(SearchError):

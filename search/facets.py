@@ -52,8 +52,9 @@ class DocValues:
             # (distinct stored values are distinct values: the field only decodes them)
             self.labels[name] = [reader.schema[name].from_column_value(v) for v in coded]
         self.size = len(self.codes["doc_id"])
+        self.live = _live_sections(reader, self.size)
         if reader.has_deletions():
-            self._number_documents_by_live_sections(reader)
+            self._number_documents_by_live_sections()
         # Dates as ranks: newest sorts highest, and a missing date ("") below every date.
         order = sorted(range(len(self.labels["date"])), key=self.labels["date"].__getitem__)
         rank_of_code = np.empty(len(order), dtype=np.int64)
@@ -63,15 +64,11 @@ class DocValues:
         self.priors = np.array(factors)[self.codes["topic"]] if factors else np.zeros(0)
         self.vector_keys = unsigned_column(reader, "vector_key")
 
-    def _number_documents_by_live_sections(self, reader: Any) -> None:
+    def _number_documents_by_live_sections(self) -> None:
         """Number documents in the order of their first live section, so that the runs of
         a result set ascend by code (see document_runs) even after an update deleted a
         document's sections and added them again at the end."""
-        live = np.ones(self.size, dtype=bool)
-        for leaf, offset in reader.leaf_readers():
-            if leaf.has_deletions():
-                gone = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
-                live[offset + gone] = False
+        live = self.live
         codes = self.codes["doc_id"]
         first = np.full(len(self.labels["doc_id"]), self.size)
         np.minimum.at(first, codes[live], np.flatnonzero(live))
@@ -80,6 +77,11 @@ class DocValues:
         renumbered[order] = np.arange(len(order))
         self.codes["doc_id"] = renumbered[codes]
         self.labels["doc_id"] = [self.labels["doc_id"][code] for code in order.tolist()]
+
+    def live_values(self, name: str) -> list[Any]:
+        """The distinct values of the column among live sections (deleted ones left out)."""
+        codes = np.unique(self.codes[name][self.live])
+        return [v for v in (self.labels[name][c] for c in codes.tolist()) if _present(v)]
 
     def value(self, name: str, docnum: int) -> Any:
         """The column's value for one section."""
@@ -99,6 +101,16 @@ class DocValues:
             return docs[starts]
         _, first = np.unique(codes, return_index=True)
         return docs[np.sort(first)]
+
+
+def _live_sections(reader: Any, size: int) -> np.ndarray:
+    """A mask of the sections that are not deleted, by document number."""
+    live = np.ones(size, dtype=bool)
+    for leaf, offset in reader.leaf_readers():
+        if leaf.has_deletions():
+            gone = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
+            live[offset + gone] = False
+    return live
 
 
 def unsigned_column(reader: Any, name: str) -> np.ndarray:

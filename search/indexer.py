@@ -25,10 +25,12 @@ from search.ingest import Report, Section, find_documents, read_report
 from search.normalize import normalize_doc_number
 from search.parallel import abandon, build_segments, segment_writer
 from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
+from search.shrink import ShrinkGuard
 from search.store import (
     BUILD_INFO,
     LIVE_LINK,
     live_build,
+    make_durable,
     new_build_dir,
     open_index,
     read_build_info,
@@ -69,6 +71,7 @@ class ReindexSummary:
     unchanged: int = 0
     sections: int = 0  # sections written by this run
     failed: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)  # indexed, with something left out
     seconds: float = 0.0
     bytes_read: int = 0
 
@@ -119,6 +122,11 @@ def section_fields(report: Report, section: Section) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 
+def problems_of(report: Report, corpus: Path) -> list[tuple[str, int | None, str]]:
+    """(path, line, reason) of what a readable document left out, as a build reports it."""
+    return [(str(corpus / report.path), line, reason) for line, reason in report.problems]
+
+
 def _recorder(summary: ReindexSummary, progress: Progress) -> FileEvents:
     """Counts each file's outcome into `summary` and shows it on `progress`."""
 
@@ -127,7 +135,8 @@ def _recorder(summary: ReindexSummary, progress: Progress) -> FileEvents:
             summary.failed.append(Failure(*payload))
             progress.advance(1, 0, 0)
         else:
-            sections, nbytes = payload
+            sections, nbytes, problems = payload
+            summary.warnings.extend(Failure(*problem) for problem in problems)
             summary.indexed += 1
             summary.sections += sections
             summary.bytes_read += nbytes
@@ -139,8 +148,9 @@ def _recorder(summary: ReindexSummary, progress: Progress) -> FileEvents:
 def index_files(writer: IndexWriter, corpus: Path, paths: list[Path], events: FileEvents) -> int:
     """Add every file's sections to `writer`; returns how many sections went in.
 
-    Each file is reported to `events`: ("file", (sections, bytes)) or ("failed", (path, line,
-    reason)). Full builds use this in this process and in each worker process.
+    Each file is reported to `events`: ("file", (sections, bytes, problems)) or ("failed",
+    (path, line, reason)), a problem being (path, line, reason) too. Full builds use this
+    in this process and in each worker process.
     """
     added = 0
     for path in paths:
@@ -151,7 +161,7 @@ def index_files(writer: IndexWriter, corpus: Path, paths: list[Path], events: Fi
             continue
         sections = add_report(writer, report)
         added += sections
-        events("file", (sections, report.size))
+        events("file", (sections, report.size, problems_of(report, corpus)))
     return added
 
 
@@ -207,29 +217,58 @@ def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Report | None:
         summary.failed.append(Failure.from_error(error))
         return None
     summary.bytes_read += report.size
+    summary.warnings.extend(Failure(*problem) for problem in problems_of(report, corpus))
     return report
 
 
 def full_build(
-    corpus: Path, index_dir: Path, procs: int = 1, progress: Progress | None = None
+    corpus: Path,
+    index_dir: Path,
+    procs: int = 1,
+    progress: Progress | None = None,
+    guard: ShrinkGuard | None = None,
 ) -> ReindexSummary:
-    """Index every document of `corpus` into a new build and swap it in."""
+    """Index every document of `corpus` into a new build and swap it in.
+
+    Raises CorpusRefused (nothing changed) when the corpus has no readable document, or
+    when the new build would drop more of the live index's documents than `guard` allows.
+    """
     progress = progress or Progress()
     with reindex_lock(index_dir):
-        return _full_build_locked(corpus, index_dir, procs, progress)
+        return _full_build_locked(corpus, index_dir, procs, progress, guard or ShrinkGuard())
+
+
+def _live_files(index_dir: Path) -> dict[str, str]:
+    """The files of the live index (none when there is no readable one)."""
+    try:
+        ix = open_index(index_dir)
+    except IndexMissing:
+        return {}
+    try:
+        return indexed_files(ix)
+    finally:
+        ix.close()
+
+
+def _relative_paths(corpus: Path, paths: list[Path]) -> set[str]:
+    return {path.relative_to(corpus).as_posix() for path in paths}
 
 
 def _full_build_locked(
-    corpus: Path, index_dir: Path, procs: int, progress: Progress
+    corpus: Path, index_dir: Path, procs: int, progress: Progress, guard: ShrinkGuard
 ) -> ReindexSummary:
     started = time.monotonic()
     summary = ReindexSummary(full=True)
+    live_files = _live_files(index_dir)
+    paths = find_documents(corpus)
+    guard.require_documents(index_dir, corpus, len(paths))
+    found = _relative_paths(corpus, paths)
+    guard.check_removal(index_dir, corpus, len(live_files), len(live_files.keys() - found), True)
     previous = (index_dir / LIVE_LINK).resolve() if (index_dir / LIVE_LINK).exists() else None
     remove_leftovers(index_dir, {p for p in (previous,) if p})
     build = new_build_dir(index_dir)
     try:
         ix = whoosh_index.create_in(str(build), build_schema())
-        paths = find_documents(corpus)
         progress.start(len(paths))
         if procs > 1 and len(paths) > 1:
             _write_in_parallel(ix, corpus, paths, procs, summary, progress)
@@ -242,8 +281,14 @@ def _full_build_locked(
                 f"index build lost documents: wrote {summary.sections} sections, "
                 f"index holds {stored}; the previous index is still serving"
             )
+        # Files that failed to read are not in the new build: they count as removed.
+        guard.require_documents(index_dir, corpus, summary.indexed)
+        indexed = found - _relative_paths(corpus, [Path(f.path) for f in summary.failed])
+        removed = len(live_files.keys() - indexed)
+        guard.check_removal(index_dir, corpus, len(live_files), removed, True)
         summary.seconds = time.monotonic() - started
         write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
+        make_durable(build)
         swap_in(index_dir, build)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
@@ -285,31 +330,44 @@ def _file_hash(path: Path) -> str:
 
 
 def update(
-    corpus: Path, index_dir: Path, procs: int = 1, progress: Progress | None = None
+    corpus: Path,
+    index_dir: Path,
+    procs: int = 1,
+    progress: Progress | None = None,
+    guard: ShrinkGuard | None = None,
 ) -> ReindexSummary:
     """Re-index only files whose content changed; remove deleted ones.
 
     Falls back to a full build when there is no index yet or it was built by another schema
     version. A changed file that no longer parses keeps its previous sections (and is
-    reported), so a bad edit never removes a document from search.
+    reported), so a bad edit never removes a document from search. Raises CorpusRefused
+    (nothing changed) when no file of the corpus can be read, or when more of the indexed
+    documents are gone than `guard` allows.
     """
     progress = progress or Progress()
+    guard = guard or ShrinkGuard()
     with reindex_lock(index_dir):
         try:
             ix = open_index(index_dir)
         except IndexMissing:
-            return _full_build_locked(corpus, index_dir, procs, progress)
-        return _update_locked(ix, corpus, index_dir, progress)
+            return _full_build_locked(corpus, index_dir, procs, progress, guard)
+        try:
+            return _update_locked(ix, corpus, index_dir, progress, guard)
+        finally:
+            ix.close()
 
 
 def _update_locked(
-    ix: whoosh_index.Index, corpus: Path, index_dir: Path, progress: Progress
+    ix: whoosh_index.Index, corpus: Path, index_dir: Path, progress: Progress, guard: ShrinkGuard
 ) -> ReindexSummary:
     started = time.monotonic()
     summary = ReindexSummary(full=False)
     known = indexed_files(ix)
     paths = find_documents(corpus)
+    guard.require_documents(index_dir, corpus, len(paths))
     current = {path.relative_to(corpus).as_posix(): path for path in paths}
+    deleted = known.keys() - current.keys()
+    guard.check_removal(index_dir, corpus, len(known), len(deleted), False)
     progress.start(len(paths))
     changed: list[Report] = []
     for relative, path in current.items():
@@ -325,27 +383,30 @@ def _update_locked(
         if report is not None:
             changed.append(report)
         progress.advance(1, len(report.sections) if report else 0, report.size if report else 0)
-    deleted = known.keys() - current.keys()
     progress.finish("committing" if changed or deleted else "nothing changed")
-    if changed or deleted:
-        writer = segment_writer(ix)
-        try:
-            for report in changed:
-                if report.path in known:
-                    writer.delete_by_term("path", report.path)
-                    summary.updated += 1
-                else:
-                    summary.indexed += 1
-                summary.sections += add_report(writer, report)
-            for relative in deleted:
-                writer.delete_by_term("path", relative)
-            summary.deleted = len(deleted)
-            writer.commit()
-        except BaseException:
-            abandon(writer)
-            raise
+    guard.require_documents(index_dir, corpus, summary.unchanged + len(changed))
+    if not changed and not deleted:
+        summary.seconds = time.monotonic() - started
+        return summary  # the index, and when it was last updated, stay as they were
+    writer = segment_writer(ix)
+    try:
+        for report in changed:
+            if report.path in known:
+                writer.delete_by_term("path", report.path)
+                summary.updated += 1
+            else:
+                summary.indexed += 1
+            summary.sections += add_report(writer, report)
+        for relative in deleted:
+            writer.delete_by_term("path", relative)
+        summary.deleted = len(deleted)
+        writer.commit()
+    except BaseException:
+        abandon(writer)
+        raise
     summary.seconds = time.monotonic() - started
     build = live_build(index_dir)
+    make_durable(build)
     info = read_build_info(build)
     info["last_update"] = asdict(summary)
     info["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

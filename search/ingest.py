@@ -67,6 +67,8 @@ class Report:
     body: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
     raw_header: dict[str, str] = field(default_factory=dict)
+    # (line, reason) of what was read but left out: the document is indexed without it
+    problems: tuple[tuple[int | None, str], ...] = ()
 
     @property
     def date(self) -> str | None:
@@ -104,6 +106,23 @@ def parse_date(value: str) -> str | None:
         return date(*(int(g) for g in match.groups())).isoformat()
     except ValueError:
         return None
+
+
+DATE_LABELS = {"written": "成文日期", "published": "发布日期"}
+
+
+def date_problems(header: dict[str, str], text: str) -> list[tuple[int | None, str]]:
+    """(line, reason) for each header date that is filled in but is not a real date."""
+    problems: list[tuple[int | None, str]] = []
+    for name, label in DATE_LABELS.items():
+        value = header.get(name, "").strip()
+        if value and parse_date(value) is None:
+            at = text.find(value)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
+            problems.append(
+                (line, f"{label} {value!r} is not a date (like 2021年01月04日); left out")
+            )
+    return problems
 
 
 def label_of(cell: str) -> tuple[str | None, str]:
@@ -169,8 +188,15 @@ def make_doc_id(relative: Path) -> str:
 
 
 def build_report(
-    header: dict[str, str], body: str, path: Path, relative: Path, data: bytes, title_line: int
+    header: dict[str, str],
+    body: str,
+    path: Path,
+    relative: Path,
+    data: bytes,
+    title_line: int,
+    text: str = "",
 ) -> Report:
+    """The Report of a parsed file; `text` (the whole decoded file) locates problems."""
     title = _SPACES.sub(" ", header.get("title", "")).strip()
     if not title:
         raise IngestError(path, title_line, "no title (标题) in the document header")
@@ -195,6 +221,7 @@ def build_report(
         body=body,
         sections=headings.split_sections(doc_id, body),
         raw_header=header,
+        problems=tuple(date_problems(header, text)),
     )
 
 
@@ -213,11 +240,12 @@ def read_report(path: Path, root: Path | None = None) -> Report:
         from search.htmlpage import parse_page
 
         header, body = parse_page(text)
-        return build_report(header, body, path, relative, data, 1)
+        return build_report(header, body, path, relative, data, 1, text)
     header, body_start, header_lines = split_header(text)
     if not header:
         raise IngestError(path, 1, "no document header (索引号 | 主题分类 | ... | 标题 ...)")
-    return build_report(header, text[body_start:], path, relative, data, max(header_lines, 1))
+    body = text[body_start:]
+    return build_report(header, body, path, relative, data, max(header_lines, 1), text)
 
 
 def find_documents(root: Path) -> list[Path]:

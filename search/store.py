@@ -42,7 +42,7 @@ def open_index(index_dir: Path) -> whoosh_index.Index:
     build = live_build(index_dir)
     info = read_build_info(build)
     if info.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMissing(index_dir, "it was built by another version; run `reindex --full`")
+        raise IndexMissing(index_dir, "it was built by another version of govsearch", full=True)
     try:
         return whoosh_index.open_dir(str(build))
     except (whoosh_index.EmptyIndexError, OSError) as error:
@@ -57,9 +57,35 @@ def read_build_info(build: Path) -> dict[str, Any]:
 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` with `data`, on disk before the name points at it."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, ensure_ascii=False, indent=1))
+        out.flush()
+        os.fsync(out.fileno())
     os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a directory's contents (a directory's: its entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_durable(build: Path) -> None:
+    """Flush every file of a build, then the build's directory, to disk.
+
+    Whoosh writes through the page cache and never syncs; without this, a power cut soon
+    after a swap could leave `current` pointing at files that were never written.
+    """
+    for entry in build.iterdir():
+        if entry.is_file():
+            fsync_path(entry)
+    fsync_path(build)
 
 
 @contextmanager
@@ -98,10 +124,13 @@ def remove_leftovers(index_dir: Path, keep: set[Path]) -> None:
 
 
 def swap_in(index_dir: Path, build: Path) -> None:
+    """Point `current` at `build` (already durable: see make_durable), atomically and durably."""
     tmp = index_dir / (LIVE_LINK + ".tmp")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(build.name)
+    fsync_path(index_dir)  # the new build's directory entry and the link are on disk first
     os.replace(tmp, index_dir / LIVE_LINK)
+    fsync_path(index_dir)
 
 
 def new_build_dir(index_dir: Path) -> Path:

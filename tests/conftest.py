@@ -34,6 +34,7 @@ def private_cache(
         "GOVSEARCH_CORPUS",
         "GOVSEARCH_STOPWORDS",
         "GOVSEARCH_SEMANTIC",
+        "GOVSEARCH_SHRINK_LIMIT",
     ):
         monkeypatch.delenv(name, raising=False)
 

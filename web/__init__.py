@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from search import config
 from search.errors import IndexMissing
+from search.query import MAX_QUERY_CHARS
 from web import cors, limits, security
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
+    app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from web import create_app
+from web import create_app, refused_response
 
 HIT_KEYS = {
     "id", "doc_id", "title", "agency", "year", "topic", "date", "heading", "breadcrumb",
@@ -93,6 +94,18 @@ def test_error_envelope(
     assert body.get("parameter") == parameter
     if parameter:
         assert body["error"].startswith(parameter + ":")
+
+
+@pytest.mark.parametrize("status", [414, 431])
+def test_a_request_the_server_refuses_gets_the_envelope(app: Flask, status: int) -> None:
+    """Too long for the server to read (see web/server.py): the API still answers in JSON."""
+    response = refused_response(app, "/api/search", status)
+    assert response.status_code == status and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["ok"] is False and body["status"] == status and body["error"]
+    page = refused_response(app, "/search", status)
+    assert page.status_code == status and page.mimetype == "text/html"
+    assert 'class="error"' in page.get_data(as_text=True)
 
 
 def test_wrong_method_is_a_json_405(client: FlaskClient) -> None:

@@ -15,11 +15,14 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import CORPUS, SEED_NAME
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from search.query import MAX_QUERY_CHARS
 from web import create_app
 
 PORTAL_PAGE = """<!doctype html>
@@ -185,3 +188,44 @@ def test_portal_embeds_the_widget(page: Page, portal: str, app_url: str, shots: 
     year.click()
     expect(widget.locator('.facet-year button[aria-pressed="true"]')).to_have_count(1)
     expect(widget.locator(".summary")).to_have_text(f"找到 {count} 份文件")
+
+
+def _pasted_text(length: int) -> str:
+    """`length` characters of a report's running text, as someone would paste them."""
+    lines = (CORPUS / SEED_NAME).read_text("utf-8").splitlines()[4:]  # after the metadata
+    text = "".join(lines)
+    assert len(text) >= length
+    return text[:length]
+
+
+def _query_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["q"][0]
+
+
+def test_a_pasted_page_of_text_is_cut_to_the_query_limit(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/")
+    box = page.get_by_label("检索词")
+    box.focus()
+    page.keyboard.insert_text(_pasted_text(900))  # what a paste does
+    assert len(box.input_value()) == MAX_QUERY_CHARS
+    with page.expect_response(lambda r: "/search?" in r.url) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 200
+    assert 0 < len(_query_of(answer.value.url)) <= MAX_QUERY_CHARS
+    expect(page.locator("li.hit").first).to_be_visible()
+    expect(page.locator("p.error")).to_have_count(0)
+
+
+def test_the_widget_cuts_a_pasted_text_to_the_query_limit(page: Page, portal: str) -> None:
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    widget.get_by_label("检索词").fill("")
+    widget.get_by_label("检索词").focus()
+    page.keyboard.insert_text(_pasted_text(900))
+    with page.expect_response(lambda r: "/api/search?" in r.url) as answer:
+        widget.get_by_role("button", name="搜索").click()
+    assert answer.value.status == 200
+    assert 0 < len(_query_of(answer.value.url)) <= MAX_QUERY_CHARS
+    expect(widget.locator(".summary")).to_contain_text("份文件")
+    expect(widget.locator("p.error")).to_have_count(0)

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
+from search.query import MAX_QUERY_CHARS
 from web import create_app
 
 PORTAL = "http://portal.example.gov.cn"
@@ -32,6 +33,9 @@ def test_widget_script(client: FlaskClient) -> None:
         assert response.status_code == 200 and response.mimetype == "text/javascript"
         script = response.get_data(as_text=True)
     assert "[data-govsearch]" in script and "attachShadow" in script and "/api/search?" in script
+    assert f"var MAX_QUERY_CHARS = {MAX_QUERY_CHARS};" in script  # the service's own limit
+    unchanged = client.get("/embed.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert unchanged.status_code == 304
 
 
 def test_iframe_page_links_open_in_the_top_window(client: FlaskClient) -> None:

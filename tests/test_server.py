@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -12,8 +14,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from search.indexer import full_build, update
 from search.query import MAX_QUERY_CHARS
+from web.server import requested_path
 
 
 def free_port() -> int:
@@ -30,7 +35,23 @@ def fetch(url: str) -> tuple[int, str]:
         return error.code, error.read().decode("utf-8")
 
 
-def start_server(index_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def fetch_raw(
+    base: str, target: str, headers: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Status, Content-Type and body of a GET of `target` sent as is (no quoting, no limit)."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", target, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read().decode()
+    finally:
+        connection.close()
+
+
+def start_server(
+    index_dir: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`govsearch serve` with 2 workers on a free port, once it answers."""
     port = free_port()
     server = subprocess.Popen(
@@ -48,6 +69,8 @@ def start_server(index_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -79,6 +102,79 @@ def test_serve_answers_searches(sample_index: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_over_long_request_line_gets_the_apps_own_error(sample_index: Path) -> None:
+    server, base = start_server(sample_index)
+    query = "q=" + "%E6%89%AC" * 1200  # 10,800 bytes: past the most gunicorn reads
+    try:
+        status, content_type, body = fetch_raw(base, "/api/search?" + query)
+        assert (status, content_type) == (414, "application/json")
+        envelope = json.loads(body)
+        assert envelope["ok"] is False and envelope["status"] == 414
+        assert str(MAX_QUERY_CHARS) in envelope["error"]
+        status, content_type, page = fetch_raw(base, "/search?" + query)
+        assert status == 414 and content_type.startswith("text/html")
+        assert "政府文件检索" in page and "style.css" in page  # the site's own page
+        assert f"检索词最多 {MAX_QUERY_CHARS} 个字" in page
+        status, content_type, body = fetch_raw(base, "/api/search?q=x", {"Cookie": "x" * 9000})
+        assert (status, content_type) == (431, "application/json")
+        assert json.loads(body)["status"] == 431
+        # the server still answers afterwards
+        assert fetch(base + "/api/search?" + urllib.parse.urlencode({"q": "扬尘"}))[0] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("request_start", "path"),
+    [
+        (b"GET /api/search?q=%E6%89%AC%E5%B0%98", "/api/search"),
+        (b"GET /api/sea", "/api/sea"),  # as far as it was read
+        (b"\r\nGET /search?q=x HTTP/1.1\r\nHost: a", "/search"),
+        (b"GET http://search.example.gov.cn/api/docs/1 HTTP/1.1", "/api/docs/1"),
+        (b"GET", "/"),
+        (b"", "/"),
+        (b"\x16\x03\x01\x02\x00 x", "/"),  # not HTTP at all
+    ],
+)
+def test_the_path_of_a_refused_request(request_start: bytes, path: str) -> None:
+    assert requested_path(request_start) == path
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    """Every path under `folder`: a file's text, else what it is (a socket is neither)."""
+    return {
+        str(path): path.read_text("utf-8") if path.is_file() else "dir" * path.is_dir()
+        for path in folder.rglob("*")
+    }
+
+
+def test_serve_leaves_the_home_and_working_folders_alone(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    """No control socket at a per-user path that another server would share or delete."""
+    home, runtime, work = tmp_path / "home", tmp_path / "runtime", tmp_path / "work"
+    # another server's control sockets, where gunicorn puts them by default
+    for path in (home / ".gunicorn" / "gunicorn.ctl", runtime / "gunicorn.ctl"):
+        path.parent.mkdir(parents=True)
+        path.write_text("another server's", encoding="utf-8")
+    work.mkdir()
+    before = _contents(tmp_path)
+    for runtime_dir in (str(runtime), None):  # with and without XDG_RUNTIME_DIR
+        env = {**os.environ, "HOME": str(home)}
+        env.pop("XDG_RUNTIME_DIR", None)
+        if runtime_dir:
+            env["XDG_RUNTIME_DIR"] = runtime_dir
+        server, base = start_server(sample_index, env=env, cwd=work)
+        try:
+            assert fetch(base + "/healthz")[0] == 200
+            assert _contents(tmp_path) == before
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        assert _contents(tmp_path) == before
 
 
 def _total(base: str, query: str) -> int:

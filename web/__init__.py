@@ -5,17 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.errors import IndexMissing
+from search.query import MAX_QUERY_CHARS
 from web import cors, limits, security
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
 NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
 RETRY_AFTER_NO_INDEX = 30  # seconds
+# Set by the server on a request it refused before reading all of it (refused_response).
+REFUSED_STATUS = "govsearch.refused_status"
+# Errors the server answers before the app sees the request: (for the API, for the pages).
+REFUSED_MESSAGES = {
+    414: (
+        f"the URL is too long: a query has at most {MAX_QUERY_CHARS} characters",
+        f"网址过长，无法处理：检索词最多 {MAX_QUERY_CHARS} 个字，请缩短后再试。",
+    ),
+    431: ("the request's headers are too large", "请求头过大，无法处理。"),
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
+    app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
@@ -46,6 +60,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hops = int(app.config["PROXY_HOPS"] or 0)
     if hops:  # the client's address and the public host come from the proxies' headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    @app.before_request
+    def _refused_by_server() -> None:
+        if status := request.environ.get(REFUSED_STATUS):
+            abort(status)
 
     @app.errorhandler(IndexMissing)
     def _no_index(error: IndexMissing) -> tuple[Response | str, int, dict[str, str]]:
@@ -63,8 +82,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         message = error.description or error.name
         if status == 429:
             message = f"too many requests ({message}): retry after the Retry-After header's seconds"
-        if request.path.startswith("/api/"):
+        is_api = request.path.startswith("/api/")
+        if status in REFUSED_MESSAGES:
+            message = REFUSED_MESSAGES[status][0 if is_api else 1]
+        if is_api:
             return api.error_response(status, message)
         return render_template("error.html", status=status, message=message), status
 
     return app
+
+
+def refused_response(app: Flask, path: str, status: int) -> WSGIResponse:
+    """The app's own answer (JSON envelope on /api/, else the error page) to a request the
+    server refused before reading it all, such as one whose request line is too long.
+
+    `path` is the requested path as far as the server read it; only the path decides between
+    the envelope and the page, the rest of the request being unknown.
+    """
+    environ = EnvironBuilder(path=path).get_environ()
+    environ[REFUSED_STATUS] = status
+    return WSGIResponse.from_app(app, environ, buffered=True)

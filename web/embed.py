@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from search.errors import QueryError
 from search.query import SearchRequest
@@ -20,9 +20,13 @@ FEED_SIZE = 20
 @bp.get("/embed.js")
 def widget() -> Response:
     """The widget: `<div data-govsearch>` + this script on any page (see README)."""
-    response = current_app.send_static_file("embed.js")
-    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    # A template, so that the widget's search box takes the service's query limit.
+    response = Response(render_template("embed.js"), mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public, credential-free script
+    # Portals load it on every page view: checked each time, a 304 while it is unchanged.
+    response.cache_control.no_cache = True
+    response.add_etag()
+    response.make_conditional(request)
     return response
 
 

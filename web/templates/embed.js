@@ -14,6 +14,8 @@
   "use strict";
   var script = document.currentScript;
   var base = new URL(script ? script.src : "/embed.js", location.href).origin;
+  // The service's limit, filled in when it serves this script: a longer query is refused.
+  var MAX_QUERY_CHARS = {{ max_query_chars }};
 
   var STYLE = [
     ":host { all: initial; display: block; font: 15px/1.6 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif; color: #1f2328; }",
@@ -40,17 +42,21 @@
     return node;
   }
 
+  function query(text) {
+    return (text || "").trim().slice(0, MAX_QUERY_CHARS);
+  }
+
   function Widget(host) {
     this.host = host;
     this.fixed = { agency: host.dataset.agency || "", topic: host.dataset.topic || "" };
     this.size = Math.min(20, Math.max(1, parseInt(host.dataset.size || "5", 10) || 5));
     this.resultsPage = host.dataset.resultsPage || base + "/search";
-    this.state = { q: host.dataset.query || "", page: 1, agency: "", year: "", topic: "" };
+    this.state = { q: query(host.dataset.query), page: 1, agency: "", year: "", topic: "" };
     this.root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     this.root.appendChild(el("style", {}, STYLE));
     this.form = el("form", { role: "search" });
     var label = el("label", { "for": "gs-q", style: "position:absolute;left:-9999px" }, "检索词");
-    this.input = el("input", { id: "gs-q", type: "search", name: "q", placeholder: "搜索政府文件", autocomplete: "off" });
+    this.input = el("input", { id: "gs-q", type: "search", name: "q", maxlength: MAX_QUERY_CHARS, placeholder: "搜索政府文件", autocomplete: "off" });
     this.input.value = this.state.q;
     this.form.appendChild(label);
     this.form.appendChild(this.input);
@@ -61,7 +67,7 @@
     var self = this;
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
-      self.state = { q: self.input.value.trim(), page: 1, agency: "", year: "", topic: "" };
+      self.state = { q: query(self.input.value), page: 1, agency: "", year: "", topic: "" };
       self.search();
     });
     if (this.state.q) this.search();

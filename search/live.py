@@ -99,11 +99,25 @@ class SearchIndex:
             self.ix, self.build = fresh, build
         # refresh() returns the same searcher while the index is unchanged, so the columns
         # and priors are read again only when it changed.
-        fresh = self.ix.searcher() if self._searcher is None else self._searcher.refresh()
+        fresh = self.ix.searcher() if self._searcher is None else self._refreshed(self._searcher)
         if fresh is not self._searcher or self._values is None:
             self._searcher, self._values = fresh, DocValues(fresh)
             fresh.weighting = PriorWeighting(self._values.priors, **BM25_OPTIONS)
             self.results.clear()
+        return fresh
+
+    @staticmethod
+    def _refreshed(searcher: Searcher) -> Searcher:
+        """The searcher of the index's latest generation, the readers of the segments it no
+        longer uses closed: Whoosh closes only one of them (it keys the readers it could
+        reuse by generation, which all of a generation's segments share), leaving the others'
+        files, deleted by a merge, to the garbage collector."""
+        fresh = searcher.refresh()
+        if fresh is not searcher:
+            kept = {id(reader) for reader, _ in fresh.reader().leaf_readers()}
+            for reader, _ in searcher.reader().leaf_readers():
+                if id(reader) not in kept and not reader.is_closed:
+                    reader.close()
         return fresh
 
     @property

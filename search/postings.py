@@ -316,11 +316,19 @@ class SegmentArrays:
 
 
 def _mapped(path: str) -> np.ndarray:
-    """A saved array, memory-mapped (as a plain array: np.memmap slices slowly)."""
+    """A saved array, memory-mapped (as a plain array: np.memmap slices slowly).
+
+    Raises OSError when the file is not a saved array (truncated or overwritten).
+    """
     try:
         return np.load(path, mmap_mode="r").view(np.ndarray)
-    except ValueError:  # an empty array has nothing to map
+    except (ValueError, EOFError):  # an empty array has nothing to map (or it is damaged)
+        pass
+    try:
         return np.load(path)
+    except (ValueError, EOFError) as error:
+        reason = str(error)
+    raise OSError(f"{path} is damaged: {reason}")
 
 
 def _close_all(descriptors: dict[str, int]) -> None:

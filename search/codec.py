@@ -45,7 +45,7 @@ from whoosh.system import pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
-from search.postings import PostingArraysWriter, SegmentArrays, arrays_of, values_per_position
+from search.postings import PostingArraysWriter, SegmentArrays, open_arrays, values_per_position
 
 RUN_BLOCK = 2_000  # terms per block of a spilled run
 BLOCK_SIZE = struct.Struct("<Q")  # each block's length, before it
@@ -194,13 +194,19 @@ class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
 
 class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
     """Whoosh's term table reader, whose matchers read a term's postings from the flat row
-    its entry points to."""
+    its entry points to. It owns the segment's flat files: they close when Whoosh closes
+    the segment's reader (a searcher closed, or refreshed without the segment)."""
 
     def __init__(
         self, codec: Any, dbfile: Any, length: int, postfile: Any, arrays: SegmentArrays | None
     ) -> None:
         super().__init__(codec, dbfile, length, postfile)
-        self._arrays = arrays
+        self.arrays = arrays
+
+    def close(self) -> None:
+        super().close()
+        if self.arrays is not None:
+            self.arrays.close()
 
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
         terminfo = self.term_info(fieldname, tbytes)
@@ -210,9 +216,9 @@ class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
             return self._codec.postings_reader(
                 self._postfile, terminfo, format_, term=term, scorer=scorer
             )
-        if self._arrays is None:
+        if self.arrays is None:
             raise OSError(f"a segment's flat posting files are missing (term {term!r})")
-        docs, weights, values = read_postings(self._arrays, row, format_)
+        docs, weights, values = read_postings(self.arrays, row, format_)
         return ListMatcher(
             docs, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo
         )
@@ -265,7 +271,7 @@ class GovCodec(W3Codec):  # type: ignore[misc]
             storage.open_file(name),
             storage.file_length(name),
             segment.open_file(storage, self.POSTS_EXT),
-            arrays_of(storage, segment.segment_id()),
+            open_arrays(getattr(storage, "folder", None), segment.segment_id()),
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from html import escape
 
 import numpy as np
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search.normalize import normalize
@@ -61,7 +62,7 @@ def _whoosh_spans(
     """The same from Whoosh's postings: one pass along the word's, in document order."""
     try:
         matcher = leaf.postings(fieldname, word)
-    except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
+    except TermNotFound:  # the word is not in this segment
         return []
     found = []
     for docnum in docnums:

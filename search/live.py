@@ -1,14 +1,21 @@
 """The live index of a directory, as a long-running process sees it.
 
-One searcher is kept and refreshed per search (Whoosh reuses the readers of unchanged
-segments), so a request does not reopen every segment file; when a full rebuild has swapped
-in a new build, the next search opens that build instead, without a restart. Column values
-for facets, and recent results (`ResultCache`), are kept per generation of the index: both
-are dropped the moment the index changes.
+One searcher is kept and refreshed per search (segment files are opened again only when
+the index changed), so a request does not reopen every segment file; when a full rebuild has
+swapped in a new build, the next search opens that build instead, without a restart. The
+files of a replaced build, or of segments merged away, are closed then: their disk space
+comes back once a reindex deletes them. Column values for facets, and recent results
+(`ResultCache`), are kept per generation of the index: both are dropped the moment the index
+changes.
+
+Only a missing or damaged index is reported as missing (IndexMissing); any other error
+while opening it is a bug, and goes up as itself.
 """
 
 from __future__ import annotations
 
+import pickle
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
@@ -16,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
@@ -28,6 +36,25 @@ from search.vectors import VectorStore
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
 # Results of this many recent searches are kept: portal traffic repeats its popular queries.
 RESULT_CACHE_SIZE = 256
+# What opening a missing, truncated or overwritten index raises; any other error is a bug.
+DAMAGED_INDEX_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # a file missing, or read past its end (the flat posting files' damage too)
+    EOFError,  # a pickle cut short
+    pickle.UnpicklingError,  # the table of contents
+    whoosh_index.IndexError,  # no table of contents (EmptyIndexError), or a foreign one
+    FileFormatError,  # a term table's header
+    struct.error,  # a column's header: its type codes are bytes of the file
+    UnicodeEncodeError,  # ...which struct cannot even read as a type code
+)
+
+
+def _open_readable(index_dir: Path) -> whoosh_index.Index:
+    """`open_index`, raising IndexMissing for a damaged table of contents too."""
+    try:
+        return open_index(index_dir)
+    except DAMAGED_INDEX_ERRORS as error:
+        reason = f"unreadable: {error}"
+    raise IndexMissing(index_dir, reason)
 
 
 class ResultCache:
@@ -63,7 +90,7 @@ class SearchIndex:
         self.index_dir = Path(index_dir)
         self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
-        self.ix: whoosh_index.Index = open_index(self.index_dir)
+        self.ix: whoosh_index.Index = _open_readable(self.index_dir)
         self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
         self._searcher: Searcher | None = None
         self._values: DocValues | None = None
@@ -80,9 +107,7 @@ class SearchIndex:
     def _current(self) -> Searcher:
         try:
             return self._open_current()
-        except IndexMissing:
-            raise
-        except Exception as error:  # noqa: BLE001 - any damage to the files on disk
+        except DAMAGED_INDEX_ERRORS as error:
             reason = f"unreadable: {error}"
         # Raised outside the handler: the original traceback (and the files of the segment
         # Whoosh failed to open, held by its frames) is not kept alive by the new error.
@@ -99,11 +124,26 @@ class SearchIndex:
             self.ix, self.build = fresh, build
         # refresh() returns the same searcher while the index is unchanged, so the columns
         # and priors are read again only when it changed.
-        fresh = self.ix.searcher() if self._searcher is None else self._searcher.refresh()
+        fresh = self.ix.searcher() if self._searcher is None else self._refreshed(self._searcher)
         if fresh is not self._searcher or self._values is None:
-            self._searcher, self._values = fresh, DocValues(fresh)
+            self._searcher, self._values = fresh, None  # closed by close() if the rest fails
+            self._values = DocValues(fresh)
             fresh.weighting = PriorWeighting(self._values.priors, **BM25_OPTIONS)
             self.results.clear()
+        return fresh
+
+    @staticmethod
+    def _refreshed(searcher: Searcher) -> Searcher:
+        """The searcher of the index's latest generation, the readers of the segments it no
+        longer uses closed: Whoosh closes only one of them (it keys the readers it could
+        reuse by generation, which all of a generation's segments share), leaving the others'
+        files, deleted by a merge, to the garbage collector."""
+        fresh = searcher.refresh()
+        if fresh is not searcher:
+            kept = {id(reader) for reader, _ in fresh.reader().leaf_readers()}
+            for reader, _ in searcher.reader().leaf_readers():
+                if id(reader) not in kept and not reader.is_closed:
+                    reader.close()
         return fresh
 
     @property

@@ -19,7 +19,9 @@ empty; its term table keeps each term's statistics and the number of its row bel
 Positions come from the value encodings below (plain arrays, which also decode faster than
 Whoosh's pickles). The term table is memory-mapped (the page cache holds it once for every
 worker); postings are read a term at a time. The files share the segment's name, so Whoosh
-deletes them with it.
+deletes them with it. They are opened and closed with Whoosh's reader of the segment
+(`search.codec`), so a process holds no file of a segment, or of a replaced build, that no
+reader uses any more.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import hashlib
 import os
 import weakref
 from array import array
-from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
@@ -219,11 +220,17 @@ class SegmentArrays:
         self.order = _mapped(f"{base}{ORDER}")
         self.rows = _mapped(f"{base}{TERMS}")
         self._files: dict[str, int] = {}
-        # Closed when the last search using this segment lets go of it (or when a file is
-        # missing: those already open are not left behind).
-        weakref.finalize(self, _close_all, self._files)
+        # Also closed if the object is dropped unclosed (or a file is missing: those already
+        # open are not left behind).
+        self._closer = weakref.finalize(self, _close_all, self._files)
         for ext in POSTING_FILES:
             self._files[ext] = os.open(f"{base}{ext}", os.O_RDONLY)
+
+    def close(self) -> None:
+        """Close the posting files and let go of the mapped term table (unmapped once no
+        array taken from it is left)."""
+        self._closer()
+        self.keys = self.order = self.rows = np.empty(0, dtype=np.uint64)
 
     def find(self, fieldname: str, btext: bytes) -> tuple[int, int, int] | None:
         """(first posting, end, first position) of a term, None when the segment does not
@@ -309,42 +316,38 @@ class SegmentArrays:
 
 
 def _mapped(path: str) -> np.ndarray:
-    """A saved array, memory-mapped (as a plain array: np.memmap slices slowly)."""
+    """A saved array, memory-mapped (as a plain array: np.memmap slices slowly).
+
+    Raises OSError when the file is not a saved array (truncated or overwritten).
+    """
     try:
         return np.load(path, mmap_mode="r").view(np.ndarray)
-    except ValueError:  # an empty array has nothing to map
+    except (ValueError, EOFError):  # an empty array has nothing to map (or it is damaged)
+        pass
+    try:
         return np.load(path)
+    except (ValueError, EOFError) as error:
+        reason = str(error)
+    raise OSError(f"{path} is damaged: {reason}")
 
 
 def _close_all(descriptors: dict[str, int]) -> None:
-    for descriptor in descriptors.values():
-        os.close(descriptor)
+    # Emptied, so that a read after closing fails instead of reading a reused descriptor.
+    while descriptors:
+        os.close(descriptors.popitem()[1])
 
 
-# Open segments by (folder, segment id): an id is never reused, so an entry stays right.
-_OPEN: OrderedDict[tuple[str, str], SegmentArrays | None] = OrderedDict()
-_OPEN_KEPT = 64
+def open_arrays(folder: str | None, segment_id: str) -> SegmentArrays | None:
+    """A segment's flat posting files, open; None when it has none (or is in memory)."""
+    if folder is None:
+        return None
+    try:
+        return SegmentArrays(str(Path(folder) / segment_id))
+    except FileNotFoundError:
+        return None
 
 
 def segment_arrays(reader: Any) -> SegmentArrays | None:
-    """The flat posting files of a Whoosh segment reader, None when it has none."""
-    return arrays_of(reader.storage(), reader.segment().segment_id())
-
-
-def arrays_of(storage: Any, segment_id: str) -> SegmentArrays | None:
-    """The flat posting files of a segment, None when it has none (or is in memory)."""
-    folder = getattr(storage, "folder", None)
-    if folder is None:
-        return None
-    key = (folder, segment_id)
-    if key in _OPEN:
-        _OPEN.move_to_end(key)
-        return _OPEN[key]
-    try:
-        found: SegmentArrays | None = SegmentArrays(str(Path(folder) / segment_id))
-    except FileNotFoundError:
-        found = None
-    _OPEN[key] = found
-    while len(_OPEN) > _OPEN_KEPT:
-        _OPEN.popitem(last=False)
-    return found
+    """The flat posting files of a Whoosh segment reader, None when it has none: those its
+    term table opened (`search.codec.ArraysTermsReader`), valid while the reader is open."""
+    return getattr(getattr(reader, "_terms", None), "arrays", None)

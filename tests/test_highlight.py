@@ -62,7 +62,7 @@ def test_spans_of_many_documents_equal_spans_of_each(sample_index: Path) -> None
 def test_spans_from_the_flat_files_equal_whooshs_and_cover_the_words(
     sample_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    words = ["管理", "扬尘", "科技", "应当"]
+    words = ["管理", "扬尘", "科技", "应当", "没有这个词"]  # the last in no segment
     with SearchIndex(sample_index) as index, index.searcher() as searcher:
         docnums = list(range(searcher.doc_count_all()))
         flat = word_spans_of(searcher, "body", docnums, words)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from search.indexer import full_build, update
 from search.live import ResultCache, SearchIndex
 from search.query import SearchRequest
 from search.results import run_search
+from search.store import live_build
 
 NEW_DOCUMENT = (
     "索 引 号: | | 主题分类: | 科技创新 |\n"
@@ -53,3 +55,29 @@ def test_result_cache_drops_the_least_recently_used() -> None:
     assert cache.get("a") == 1  # now "b" is the oldest
     cache.put("c", 3)
     assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+
+
+def _deleted_files_held(index_dir: Path) -> list[str]:
+    """Files under `index_dir` this process holds open or mapped that are deleted."""
+    names = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            names.append(os.readlink(fd))
+        except OSError:  # closed meanwhile
+            continue
+    names += Path("/proc/self/maps").read_text().splitlines()
+    return [name for name in names if str(index_dir) in name and name.endswith(" (deleted)")]
+
+
+def test_segments_merged_away_by_updates_are_let_go(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    samples = sorted((corpus_copy / "samples").glob("20*.txt"))
+    with SearchIndex(index_dir) as live:
+        for number in range(7):  # enough updates for Whoosh to merge segments
+            sample = samples[number % len(samples)]
+            (corpus_copy / f"copy{number}.txt").write_bytes(sample.read_bytes())
+            update(corpus_copy, index_dir)
+            assert run_search(live, SearchRequest.create("管理")).total > 0
+        assert len(list(live_build(index_dir).glob("*.trm"))) < 8  # some were merged
+        assert _deleted_files_held(index_dir) == []

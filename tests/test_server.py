@@ -18,6 +18,7 @@ import pytest
 
 from search.indexer import full_build, update
 from search.query import MAX_QUERY_CHARS
+from search.store import live_build
 from web.server import requested_path
 
 
@@ -228,6 +229,82 @@ def test_searches_never_fail_while_a_reindex_runs(corpus_copy: Path, tmp_path: P
         assert reindex.returncode == 0
         assert len(statuses) > 5 and set(statuses) == {200}  # during the build and the swap
         assert _total(base, "营商环境") > first  # the copies are found once it is swapped in
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _worker_pids(master: int) -> list[int]:
+    """The gunicorn workers: the master's child processes."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[1]) == master:  # field 4 of stat: the parent's pid
+                workers.append(int(entry.name))
+    return workers
+
+
+def _open_index_files(pid: int, index_dir: Path) -> set[str]:
+    """The files under `index_dir` that the process has open or mapped, as /proc names
+    them (a deleted one ends with " (deleted)")."""
+    held = set()
+    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+        try:
+            held.add(os.readlink(fd))
+        except OSError:  # closed meanwhile
+            continue
+    for line in (Path("/proc") / str(pid) / "maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6:
+            held.add(fields[5])
+    return {name for name in held if name.startswith(str(index_dir) + "/")}
+
+
+def _reindex_full(corpus: Path, index_dir: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "search.cli", "reindex", "--full", "--quiet"]
+        + ["--corpus", str(corpus), "--index", str(index_dir)],
+        check=True,
+    )
+
+
+def _search_until_every_worker_opened(base: str, workers: list[int], build: str) -> None:
+    """Search until each worker has files of `build` open (which worker takes a request is
+    up to the kernel)."""
+    index_dir = Path(build).parent
+    for attempt in range(60):
+        query = ("营商环境", "扬尘污染防治", "管理")[attempt % 3]
+        assert fetch(base + "/search?" + urllib.parse.urlencode({"q": query}))[0] == 200
+        opened = [_open_index_files(pid, index_dir) for pid in workers]
+        if attempt >= 5 and all(any(n.startswith(build) for n in names) for names in opened):
+            return
+    raise AssertionError(f"not every worker searched {build}")
+
+
+def test_workers_let_go_of_the_builds_a_full_reindex_replaced(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    """After several full rebuilds (each deletes the build before the previous one), no
+    worker holds a deleted index file open or mapped: the disk space comes back."""
+    index_dir = tmp_path / "index"
+    full_build(corpus_copy, index_dir)
+    server, base = start_server(index_dir)
+    try:
+        workers = _worker_pids(server.pid)
+        assert len(workers) == 2
+        for _rebuild in range(3):
+            _reindex_full(corpus_copy, index_dir)
+            live = str(live_build(index_dir)) + "/"
+            _search_until_every_worker_opened(base, workers, live)
+            for pid in workers:
+                held = sorted(_open_index_files(pid, index_dir))
+                assert [name for name in held if name.endswith(" (deleted)")] == [], pid
+                # nor the previous build's, kept on disk for searches already under way
+                assert [name for name in held if not name.startswith(live)] == [], pid
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -3,16 +3,19 @@ from __future__ import annotations
 import gc
 import html
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from whoosh.searching import Searcher
 
+from search import highlight, live
 from search.indexer import full_build
 from web import create_app
-from web.engine import search_index, warm_index
+from web.engine import close_indexes, search_index, warm_index
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -227,6 +230,74 @@ def test_a_damaged_index_is_reported_not_a_500(tmp_path: Path) -> None:
     home = client.get("/")
     assert home.status_code == 200 and "索引正在建立" in home.get_data(as_text=True)
     gc.collect()  # close the leaked files here, under this test's warning filters
+
+
+def _damage(build: Path, kind: str) -> None:
+    """Damage the build's files ending with `kind` as a full disk or a stray copy might."""
+    for part in build.iterdir():
+        if part.name.endswith(kind):
+            data = part.read_bytes()
+            if kind == ".toc":
+                part.write_bytes(bytes(b ^ 0x5A for b in data))  # overwritten
+            else:
+                part.write_bytes(data[: min(100, len(data) // 2)])  # truncated
+
+
+# Whoosh leaves the files of a segment it failed to open for the garbage collector to close.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("kind", [".toc", ".agency.col", ".date.col", ".gsterms.npy"])
+def test_each_kind_of_damaged_file_is_a_503(sample_index: Path, tmp_path: Path, kind: str) -> None:
+    """The table of contents, a column, a flat term table: each raises its own error."""
+    shutil.copytree(sample_index, tmp_path / "ix", symlinks=True)
+    _damage((tmp_path / "ix" / "current").resolve(), kind)
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "unreadable" in health.get_json()["error"]
+    assert client.get("/api/search?q=法治").status_code == 503
+    assert client.get("/search?q=法治").status_code == 503
+    close_indexes()
+    gc.collect()  # close the leaked files here, under this test's warning filters
+
+
+def _assert_a_logged_500(client: FlaskClient, caplog: pytest.LogCaptureFixture, bug: type) -> None:
+    """A search is a 500, in the API's envelope and as a page, with the traceback logged."""
+    api = client.get("/api/search?q=扬尘污染防治")
+    assert api.status_code == 500
+    body = api.get_json()
+    assert set(body) == {"ok", "error", "status"} and not body["ok"] and body["status"] == 500
+    page = client.get("/search?q=扬尘污染防治")
+    assert page.status_code == 500
+    assert "<h1>500</h1>" in page.get_data(as_text=True)
+    logged = [r for r in caplog.records if r.exc_info and r.exc_info[0] is bug]
+    assert [r.getMessage() for r in logged] == [
+        "Exception on /api/search [GET]",
+        "Exception on /search [GET]",
+    ]
+
+
+def test_a_bug_while_opening_the_index_is_a_500_not_a_missing_index(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_columns(searcher: Searcher) -> None:
+        raise TypeError("a bug in reading the columns")
+
+    monkeypatch.setattr(live, "DocValues", broken_columns)
+    # Not TESTING: Flask answers an unexpected error with its 500, as in production.
+    client = create_app({"INDEX_DIR": str(sample_index)}).test_client()
+    _assert_a_logged_500(client, caplog, TypeError)
+
+
+def test_a_bug_while_marking_passages_is_a_500_not_a_bare_passage(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_postings(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in reading postings")
+
+    monkeypatch.setattr(highlight, "segment_arrays", lambda reader: None)  # Whoosh's postings
+    monkeypatch.setattr(Searcher, "postings", broken_postings)
+    client = create_app({"INDEX_DIR": str(sample_index)}).test_client()
+    _assert_a_logged_500(client, caplog, RuntimeError)
 
 
 def test_a_worker_opens_its_index_before_the_first_request(app: Flask, tmp_path: Path) -> None:

@@ -2,10 +2,21 @@
 
 Runs the dev questions in $GOVSEARCH_SHARED/bench/stard against an index of the shared
 corpus, maps each hit (a section) to short law name + article number through laws.tsv, and
-prints Recall@10, Recall@100, MRR@10 and nDCG@10, then known-item success@1/@10.
+prints MRR@10, Recall@10, Recall@100, nDCG@10 and the questions answered by nothing, then
+known-item success@1/@10.
 
-    python bench/relevance.py [--index DIR] [--limit N] [--show N] [--skip-known-items]
-                              [--embed-candidates] [--split dev]
+    python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
+                              [--skip-known-items] [--embed-candidates] [--split dev]
+
+The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
+look at while changing the ranking or its data, and a checking half, which says whether a
+change holds on questions it was not made for. Every figure is printed for both halves and
+for all.
+
+The naive setup runs beside govsearch on the same questions: a plain Whoosh index of the
+same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.naive),
+queried with Whoosh's QueryParser, OR-grouped and with its default AND; its sections map to
+articles through govsearch's stored sections, like govsearch's own hits.
 
 Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`,
 about 40 ms a section on two cores: well over an hour for the shared corpus).
@@ -23,13 +34,16 @@ import argparse
 import heapq
 import math
 import multiprocessing
+import random
 import re
 import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,13 +54,17 @@ from bench.known_items import (  # noqa: E402
 )
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
 from search.embedding import embed_index  # noqa: E402
+from search.headings import BREADCRUMB_SEPARATOR  # noqa: E402
 from search.live import SearchIndex  # noqa: E402
 from search.query import MAX_SIZE, SearchRequest, compile_query  # noqa: E402
 from search.ranking import score_all  # noqa: E402
-from search.results import SearchHit, run_search  # noqa: E402
+from search.results import run_search  # noqa: E402
 from search.semantic import RERANK_DEPTH  # noqa: E402
 
 ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")
+SPLIT_SEED = 20261130  # fixed, so that the two halves are the same questions in every run
+METRICS = ("MRR@10", "Recall@10", "Recall@100", "nDCG@10")
+NAIVE_PARSERS = ("OR", "AND")  # Whoosh QueryParser grouping: OrGroup, and its default AndGroup
 
 
 @dataclass(frozen=True)
@@ -73,12 +91,24 @@ def _rows(path: Path, width: int) -> list[list[str]]:
     return [line.split("\t")[:width] for line in lines if line.strip()]
 
 
-def article_of(hit: SearchHit, short_names: dict[str, str]) -> str | None:
+def split_questions(qids: Iterable[str], seed: int = SPLIT_SEED) -> tuple[list[str], list[str]]:
+    """(tuning half, checking half) of the question ids: shuffled with `seed` from their
+    sorted order, so the halves depend on the ids alone, never on the file's order; the
+    tuning half takes the odd one out."""
+    shuffled = sorted(set(qids))
+    random.Random(seed).shuffle(shuffled)
+    middle = (len(shuffled) + 1) // 2
+    return shuffled[:middle], shuffled[middle:]
+
+
+def article_of(
+    title: str, heading: str, breadcrumb: list[str], short_names: dict[str, str]
+) -> str | None:
     """`民法典第五十六条` for a section of that article, None for anything else."""
-    law = short_names.get(hit.title) or short_names.get(hit.title.split(" ")[0])
+    law = short_names.get(title) or short_names.get(title.split(" ")[0])
     if law is None:
         return None
-    for label in (hit.heading, *reversed(hit.breadcrumb)):
+    for label in (heading, *reversed(breadcrumb)):
         match = ARTICLE.match(label or "")
         if match:
             return law + match.group()
@@ -91,7 +121,8 @@ def ranked_articles(index: SearchIndex, question: str, short_names: dict[str, st
     request = SearchRequest.create(question, size=MAX_SIZE, collapse=False)
     ranked: dict[str, None] = {}
     for hit in run_search(index, request).hits:
-        ranked[article_of(hit, short_names) or f"other:{hit.id}"] = None
+        article = article_of(hit.title, hit.heading, hit.breadcrumb, short_names)
+        ranked[article or f"other:{hit.id}"] = None
     return list(ranked)
 
 
@@ -100,23 +131,105 @@ def scores(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     gains = sum(1 / math.log2(i + 1) for i, a in enumerate(ranked[:10], 1) if a in relevant)
     ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(relevant), 10) + 1))
     return {
+        "MRR@10": 1 / first if first else 0.0,
         "Recall@10": len(relevant & set(ranked[:10])) / len(relevant),
         "Recall@100": len(relevant & set(ranked[:100])) / len(relevant),
-        "MRR@10": 1 / first if first else 0.0,
         "nDCG@10": gains / ideal,
     }
 
 
-_INDEXES: dict[Path, SearchIndex] = {}
+_INDEXES: dict[Path, SearchIndex] = {}  # one of each per worker process
+_NAIVE: dict[Path, tuple[Any, dict[str, Any]]] = {}
+_SECTION_ARTICLES: dict[str, str | None] = {}
+
+
+def _index(index_dir: Path) -> SearchIndex:
+    if index_dir not in _INDEXES:
+        _INDEXES[index_dir] = SearchIndex(index_dir)
+    return _INDEXES[index_dir]
 
 
 def _answer(question: str, short_names: dict[str, str], index_dir: Path) -> tuple[list[str], float]:
-    if index_dir not in _INDEXES:  # one per worker process
-        _INDEXES[index_dir] = SearchIndex(index_dir)
-    index = _INDEXES[index_dir]
     started = time.perf_counter()
-    ranked = ranked_articles(index, question, short_names)
+    ranked = ranked_articles(_index(index_dir), question, short_names)
     return ranked, (time.perf_counter() - started) * 1000
+
+
+def _naive_searcher(naive_dir: Path) -> tuple[Any, dict[str, Any]]:
+    from whoosh import index as whoosh_index
+    from whoosh.qparser import OrGroup, QueryParser
+
+    if naive_dir not in _NAIVE:
+        ix = whoosh_index.open_dir(str(naive_dir))
+        parsers = {
+            "OR": QueryParser("body", ix.schema, group=OrGroup),
+            "AND": QueryParser("body", ix.schema),
+        }
+        _NAIVE[naive_dir] = (ix.searcher(), parsers)
+    return _NAIVE[naive_dir]
+
+
+def _section_article(index_dir: Path, section_id: str, short_names: dict[str, str]) -> str | None:
+    """The article of a section, read from govsearch's stored section of the same id."""
+    if section_id not in _SECTION_ARTICLES:
+        with _index(index_dir).searcher() as searcher:
+            stored = searcher.document(id=section_id) or {}
+        breadcrumb = stored.get("breadcrumb", "")
+        _SECTION_ARTICLES[section_id] = article_of(
+            stored.get("title", ""),
+            stored.get("heading", ""),
+            breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
+            short_names,
+        )
+    return _SECTION_ARTICLES[section_id]
+
+
+def _answer_naive(
+    question: str, short_names: dict[str, str], index_dir: Path, naive_dir: Path
+) -> dict[str, list[str]]:
+    """The naive setup's articles for the question, by query parser grouping."""
+    searcher, parsers = _naive_searcher(naive_dir)
+    answers = {}
+    for name in NAIVE_PARSERS:
+        ranked: dict[str, None] = {}
+        for hit in searcher.search(parsers[name].parse(question), limit=MAX_SIZE):
+            article = _section_article(index_dir, hit["id"], short_names)
+            ranked[article or f"other:{hit['id']}"] = None
+        answers[name] = list(ranked)
+    return answers
+
+
+def has_naive_index(naive_dir: Path) -> bool:
+    return naive_dir.is_dir() and any(naive_dir.glob("*.toc"))
+
+
+def figures(
+    rankings: dict[str, list[str]], relevant: dict[str, set[str]], qids: list[str]
+) -> dict[str, float]:
+    """The mean of each metric over `qids`, and how many of them got no answer at all."""
+    result = {
+        name: statistics.fmean(scores(rankings[q], relevant[q])[name] for q in qids)
+        for name in METRICS
+    }
+    result["nothing"] = sum(not rankings[q] for q in qids)
+    return result
+
+
+def print_figures(
+    systems: dict[str, dict[str, list[str]]],
+    relevant: dict[str, set[str]],
+    halves: dict[str, list[str]],
+) -> None:
+    header = f"{'':<38}{'half':<10}{'questions':>10}{'nothing':>9}"
+    print(header + "".join(f"{name:>12}" for name in METRICS))
+    for system, rankings in systems.items():
+        for half, qids in halves.items():
+            row = figures(rankings, relevant, qids)
+            print(
+                f"{system:<38}{half:<10}{len(qids):>10}{row['nothing']:>9.0f}"
+                + "".join(f"{row[name]:>12.3f}" for name in METRICS)
+            )
+            system = ""
 
 
 def embed_candidates(index_dir: Path, questions: list[str]) -> None:
@@ -142,6 +255,7 @@ def embed_candidates(index_dir: Path, questions: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("bench/.index"))
+    parser.add_argument("--naive", type=Path, default=Path("bench/.naive"))
     parser.add_argument("--limit", type=int, default=0, help="first N questions only")
     parser.add_argument("--show", type=int, default=0, help="print N missed questions")
     parser.add_argument("--skip-known-items", action="store_true")
@@ -151,6 +265,7 @@ def main() -> None:
     args = parser.parse_args()
     stard = load_stard(shared_dir() / "bench" / "stard", args.split)
     questions = [(qid, text) for qid, text in stard.questions.items() if qid in stard.relevant]
+    tuning, checking = split_questions(qid for qid, _text in questions)
     if args.limit:
         questions = questions[: args.limit]
     if args.embed_candidates:
@@ -161,26 +276,42 @@ def main() -> None:
         )
         embedder.start()
         embedder.join()
-    totals: defaultdict[str, list[float]] = defaultdict(list)
-    empty, latencies, misses = 0, [], []
+    asked = {qid for qid, _text in questions}
+    halves = {
+        "tuning": [q for q in tuning if q in asked],
+        "checking": [q for q in checking if q in asked],
+        "all": [qid for qid, _text in questions],
+    }
     jobs = [(text, stard.short_names, args.index) for _qid, text in questions]
     with multiprocessing.get_context("fork").Pool(args.procs) as pool:
         answers = pool.starmap(_answer, jobs, chunksize=4)
-    for (qid, text), (ranked, took_ms) in zip(questions, answers, strict=True):
-        latencies.append(took_ms)
-        empty += not ranked
-        for name, value in scores(ranked, stard.relevant[qid]).items():
-            totals[name].append(value)
-        if totals["MRR@10"][-1] == 0:
-            misses.append((text, sorted(stard.relevant[qid]), ranked[:3]))
-    print(f"STARD {args.split}: {len(questions)} questions, {empty} answered by nothing")
-    for name, values in totals.items():
-        print(f"  {name:<11} {statistics.fmean(values):.3f}")
-    print(f"  latency p50 {statistics.median(latencies):.0f} ms (one page of 100 sections)")
-    for text, wanted, got in misses[: args.show]:
-        print(f"  miss: {text}\n        wanted {wanted}\n        got    {got}")
-    with SearchIndex(args.index) as index:
-        if not args.skip_known_items:
+        naive_answers = None
+        if has_naive_index(args.naive):
+            naive_jobs = [(*job, args.naive) for job in jobs]
+            naive_answers = pool.starmap(_answer_naive, naive_jobs, chunksize=4)
+    qids = [qid for qid, _text in questions]
+    systems = {"govsearch": {q: ranked for q, (ranked, _ms) in zip(qids, answers, strict=True)}}
+    for name in NAIVE_PARSERS if naive_answers else ():
+        label = f"naive (ChineseAnalyzer), {name}"
+        systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
+    print(
+        f"STARD {args.split}: {len(questions)} questions; halves by seed {SPLIT_SEED}: "
+        f"{len(halves['tuning'])} tuning, {len(halves['checking'])} checking"
+    )
+    if naive_answers is None:
+        print(f"(no naive index in {args.naive}: bench/index.py builds it)")
+    print_figures(systems, stard.relevant, halves)
+    latencies = [took_ms for _ranked, took_ms in answers]
+    print(f"govsearch latency p50 {statistics.median(latencies):.0f} ms (100 sections)")
+    shown = 0
+    for qid, text in questions:
+        ranked = systems["govsearch"][qid]
+        if shown < args.show and scores(ranked, stard.relevant[qid])["MRR@10"] == 0:
+            print(f"  miss: {text}\n        wanted {sorted(stard.relevant[qid])}")
+            print(f"        got    {ranked[:3]}")
+            shown += 1
+    if not args.skip_known_items:
+        with SearchIndex(args.index) as index:
             items = sample_known_items(shared_corpus(), 300, 7)
             print_known_items(score_known_items(index, items), len(items), 7)
 

@@ -416,9 +416,8 @@ def _relaxed(
 
 def _telling(words: Sequence[str]) -> list[str]:
     """The words that say something: single Chinese characters are mostly particles and
-    prepositions (为, 将, 在), so they count only when there is nothing else, or when the
-    synonym list knows them (狗 => 饲养的动物)."""
-    longer = [w for w in words if len(w) > 1 or not _is_cjk(w) or synonyms_of(w)]
+    prepositions (为, 将, 在), so they count only when there is nothing else."""
+    longer = [w for w in words if len(w) > 1 or not _is_cjk(w)]
     return longer or list(words)
 
 

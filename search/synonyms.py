@@ -20,18 +20,28 @@ def _terms(text: str) -> list[str]:
     return [normalize(t.strip()) for t in text.replace("，", ",").split(",") if t.strip()]
 
 
+def parse_entry(line: str) -> tuple[list[str], list[str]] | None:
+    """(the terms typed, the terms they also find) of one line; None for a comment or a
+    blank line. In a group every term is typed and found."""
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        return None
+    if "=>" in line:
+        sources, targets = (_terms(side) for side in line.split("=>", 1))
+        return sources, targets
+    terms = _terms(line)
+    return terms, terms
+
+
 @functools.cache
 def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, tuple[str, ...]]:
     """term -> the other terms it also finds, in file order."""
     table: defaultdict[str, dict[str, None]] = defaultdict(dict)
     for line in path.read_text("utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
+        entry = parse_entry(line)
+        if entry is None:
             continue
-        if "=>" in line:
-            sources, targets = (_terms(side) for side in line.split("=>", 1))
-        else:
-            sources = targets = _terms(line)
+        sources, targets = entry
         for source in sources:
             for target in targets:
                 if target != source:

@@ -181,8 +181,8 @@ def main() -> None:
         print(f"  miss: {text}\n        wanted {wanted}\n        got    {got}")
     with SearchIndex(args.index) as index:
         if not args.skip_known_items:
-            items = sample_known_items(shared_corpus(), 300, 7)
-            print_known_items(score_known_items(index, items), len(items), 7)
+            sample = sample_known_items(shared_corpus(), 300, 7)
+            print_known_items(score_known_items(index, sample.items), sample, 7)
 
 
 if __name__ == "__main__":

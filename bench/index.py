@@ -13,8 +13,9 @@ Measures, each build in its own child process:
     index holds);
   * the floor: jieba segmenting the same text (search mode) on one core, and rjieba.
 Each round runs the three builds in turn; times are the medians over the rounds, peak memory
-the largest. Peak memory is that of the whole process tree, workers included, sampled from
-/proc (bench/process_tree.py), the same way for every build.
+the largest. Peak memory and CPU time are those of the whole process tree, workers
+included (bench/process_tree.py), measured the same way for every build. On a machine that
+others share, the clock moves with their load; the CPU time much less.
 The govsearch index is left in --keep (for bench/relevance.py and bench/query.py), the
 one-process naive one in --keep-naive (for bench/query.py's comparison).
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.process_tree import TreeMemory, run_sampled  # noqa: E402
+from bench.process_tree import Finished, TreeMemory, run_sampled  # noqa: E402
 from bench.shared import shared_corpus  # noqa: E402
 from search.vectors import VECTORS_DIR  # noqa: E402
 
@@ -114,6 +115,7 @@ class Build:
     name: str
     procs: int
     seconds: list[float]
+    cpu_seconds: list[float]
     memory: list[TreeMemory]
     sections: int = 0
     stored: int = 0  # documents the index holds after the build
@@ -123,28 +125,35 @@ class Build:
     def median_seconds(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu_seconds)
+
     def peak(self, figure: str) -> float:
         """The largest peak over the rounds, in MB."""
         return max(getattr(m, figure) for m in self.memory) / 1024
 
 
-def run_child(script: str, *args: str) -> tuple[dict[str, float], TreeMemory]:
+def run_child(script: str, *args: str) -> tuple[dict[str, float], Finished]:
     finished = run_sampled([sys.executable, "-c", script, *args], cwd=ROOT)
     if finished.returncode != 0:
         sys.exit(f"benchmark step failed:\n{finished.stderr}")
     figures = json.loads(finished.stdout.strip().splitlines()[-1])
-    return figures, finished.memory
+    return figures, finished
 
 
 def measure(build: Build, script: str, *args: str) -> dict[str, float]:
     """Run one build, add its time and memory to `build`, and return its figures."""
-    figures, memory = run_child(script, *args)
+    figures, finished = run_child(script, *args)
+    memory = finished.memory
     build.seconds.append(figures["seconds"])
+    build.cpu_seconds.append(finished.cpu_seconds)
     build.memory.append(memory)
     build.sections, build.stored = int(figures["sections"]), int(figures["stored"])
     build.index_mb = directory_mb(Path(args[1]))
     print(
-        f"{build.name}: {figures['seconds']:.1f} s, peak RSS {memory.rss_kb / 1024:.0f} MB",
+        f"{build.name}: {figures['seconds']:.1f} s, CPU {finished.cpu_seconds:.1f} s, "
+        f"peak RSS {memory.rss_kb / 1024:.0f} MB",
         file=sys.stderr,
     )
     return figures
@@ -164,31 +173,32 @@ def mirror(corpus: Path, target: Path) -> None:
 def print_builds(builds: list[Build], rounds: int) -> None:
     ours = builds[0]
     print(
-        f"{'build (median of ' + str(rounds) + ')':<44}{'procs':>6}{'seconds':>9}"
-        f"{'sections/s':>11}{'vs govsearch':>14}{'index MB':>10}"
-        f"{'peak RSS MB':>13}{'PSS MB':>8}{'largest MB':>12}"
+        f"{'build (median of ' + str(rounds) + ')':<42}{'procs':>6}{'seconds':>9}{'CPU s':>8}"
+        f"{'sections/s':>11}{'time ratio':>11}{'CPU ratio':>10}{'index MB':>9}"
+        f"{'peak RSS MB':>12}{'largest MB':>11}"
     )
     for build in builds:
         seconds = build.median_seconds
         processes = max(m.processes for m in build.memory)
         print(
-            f"{build.name:<44}{build.procs:>3} ({processes}){seconds:>8.1f}"
-            f"{build.sections / seconds:>11.0f}{seconds / ours.median_seconds:>13.2f}x"
-            f"{build.index_mb:>10.0f}{build.peak('rss_kb'):>13.0f}{build.peak('pss_kb'):>8.0f}"
-            f"{build.peak('largest_kb'):>12.0f}"
+            f"{build.name:<42}{build.procs:>3} ({processes}){seconds:>8.1f}{build.median_cpu:>8.1f}"
+            f"{build.sections / seconds:>11.0f}{seconds / ours.median_seconds:>10.2f}x"
+            f"{build.median_cpu / ours.median_cpu:>9.2f}x{build.index_mb:>9.0f}"
+            f"{build.peak('rss_kb'):>12.0f}{build.peak('largest_kb'):>11.0f}"
         )
         if build.stored != build.sections:
             print(f"  LOST DOCUMENTS: {build.sections} added, the index holds {build.stored}")
     if rounds > 1:
         for build in builds:
             times = ", ".join(f"{s:.1f}" for s in build.seconds)
-            print(f"  {build.name}: {times} s")
+            cpu = ", ".join(f"{s:.1f}" for s in build.cpu_seconds)
+            print(f"  {build.name}: {times} s; CPU {cpu} s")
     print(
-        "procs: asked for (processes seen alive at once, the parent included); vs govsearch: "
-        "time over govsearch's.\npeak RSS: the build's whole process tree, RSS summed over "
-        "the processes alive at once, sampled every 0.1 s;\nPSS: the same sum with shared "
-        "pages split among their sharers (sampled every 2 s); largest: the largest single\n"
-        "process (what getrusage's ru_maxrss gives)."
+        "procs: asked for (processes seen alive at once, the parent included). seconds: the "
+        "build on the clock;\nCPU s: user + system time of the whole process tree, interpreter "
+        "start included; ratios: over govsearch's.\npeak RSS: the build's whole process tree, "
+        "RSS summed over the processes alive at once, sampled every 0.1 s;\nlargest: the "
+        "largest single process (what getrusage's ru_maxrss gives)."
     )
 
 
@@ -202,11 +212,11 @@ def main() -> None:
     args = parser.parse_args()
     corpus = shared_corpus()
     load_before = os.getloadavg()[0]
-    ours = Build(f"govsearch (words+bigrams, --procs {args.procs})", args.procs, [], [])
+    ours = Build(f"govsearch (words+bigrams, --procs {args.procs})", args.procs, [], [], [])
     builds = [ours]
     if not args.skip_naive:
-        builds.append(Build("naive (ChineseAnalyzer, 1 field)", 1, [], []))
-        builds.append(Build("naive, Whoosh procs=2, multisegment=True", 2, [], []))
+        builds.append(Build("naive (ChineseAnalyzer, 1 field)", 1, [], [], []))
+        builds.append(Build("naive, Whoosh procs=2, multisegment=True", 2, [], [], []))
     work = Path(tempfile.mkdtemp(prefix="govsearch-bench-"))
     try:
         mirror(corpus, work / "corpus")

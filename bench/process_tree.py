@@ -1,17 +1,19 @@
-"""Peak memory of a command together with every process it starts, sampled from /proc.
+"""Peak memory and CPU time of a command together with every process it starts.
 
 A build that runs worker processes needs, at its worst moment, the memory of all of them
 at once. `getrusage`'s `ru_maxrss` cannot say that: for children it gives the largest
-single one, never a sum. So the command's process tree is sampled at a short interval and
-each sample summed. Resident memory (RSS) is cheap to read and sampled every time; a page a
-forked worker still shares with its parent counts in both, so the sum errs high.
-Proportional memory (PSS) splits each shared page among its sharers, so its sum is what the
-machine holds; the kernel walks every page to give it, so it is sampled less often.
+single one, never a sum. So the command's process tree is sampled from /proc at a short
+interval and each sample's resident memory (RSS) summed. A page a forked worker still
+shares with its parent counts in both, so the sum errs high, never low.
+
+CPU time is what the kernel accounts to the command and the descendants it waited for:
+on a machine that others share, it moves much less than the time on the clock.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -26,19 +28,16 @@ class TreeMemory:
     """Peaks over the samples, in kB; `processes` is the most seen alive at once."""
 
     rss_kb: int = 0
-    pss_kb: int = 0
     largest_kb: int = 0  # the largest single process: what ru_maxrss would report
     processes: int = 0
     samples: int = 0
 
-    def add_sample(self, rss_kb: list[int], pss_kb: list[int] | None = None) -> None:
-        """One sample: the RSS of each process alive in the tree (and their PSS, if read)."""
+    def add_sample(self, rss_kb: list[int]) -> None:
+        """One sample: the RSS of each process alive in the tree."""
         self.samples += 1
         self.rss_kb = max(self.rss_kb, sum(rss_kb))
         self.largest_kb = max([self.largest_kb, *rss_kb])
         self.processes = max(self.processes, len(rss_kb))
-        if pss_kb is not None:
-            self.pss_kb = max(self.pss_kb, sum(pss_kb))
 
 
 def process_tree(root: int) -> list[int]:
@@ -72,24 +71,9 @@ def resident_kb(pid: int) -> int | None:
         return None
 
 
-def proportional_kb(pid: int) -> int | None:
-    """PSS of one process in kB, None when it has ended."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
-            for line in rollup:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return None
-
-
-def sample_tree(memory: TreeMemory, root: int, with_pss: bool) -> None:
+def sample_tree(memory: TreeMemory, root: int) -> None:
     """Add one sample of the tree under `root` (`root` included) to `memory`."""
-    tree = process_tree(root)
-    rss = [kb for kb in map(resident_kb, tree) if kb is not None]
-    pss = [kb for kb in map(proportional_kb, tree) if kb is not None] if with_pss else None
-    memory.add_sample(rss, pss)
+    memory.add_sample([kb for kb in map(resident_kb, process_tree(root)) if kb is not None])
 
 
 @dataclass
@@ -98,21 +82,29 @@ class Finished:
     stdout: str
     stderr: str
     seconds: float
+    cpu_seconds: float  # user + system, the whole tree
     memory: TreeMemory
 
 
-def run_sampled(
-    argv: list[str], cwd: Path | None = None, interval: float = 0.1, pss_every: int = 20
-) -> Finished:
-    """Run `argv` to its end, sampling its process tree's RSS every `interval` seconds and
-    its PSS every `pss_every` samples."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_sampled(argv: list[str], cwd: Path | None = None, interval: float = 0.1) -> Finished:
+    """Run `argv` to its end, sampling its process tree's memory every `interval` seconds.
+
+    Runs one command at a time: its CPU time is read as the growth of this process's
+    children's total.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         # Files, not pipes: a child writing more than a pipe holds would wait on us forever.
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         child = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
         memory = TreeMemory()
         while child.poll() is None:
-            sample_tree(memory, child.pid, with_pss=memory.samples % pss_every == 0)
+            sample_tree(memory, child.pid)
             time.sleep(interval)
         seconds = time.perf_counter() - started
         out.seek(0)
@@ -122,5 +114,6 @@ def run_sampled(
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             seconds,
+            _children_cpu() - cpu_before,
             memory,
         )

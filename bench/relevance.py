@@ -7,8 +7,8 @@ prints Recall@10, Recall@100, MRR@10 and nDCG@10, then known-item success@1/@10.
     python bench/relevance.py [--index DIR] [--limit N] [--show N] [--skip-known-items]
                               [--embed-candidates] [--split dev]
 
-Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`,
-about 40 ms a section on two cores: well over an hour for the shared corpus).
+Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`;
+bench/embed.py measures how long the whole shared corpus takes: hours).
 --embed-candidates embeds just the sections the questions can reach first (the first 100
 of each, which is all the re-ranking looks at), so the figures are the same as with every
 section embedded. GOVSEARCH_SEMANTIC=off measures the word ranking alone.

@@ -153,8 +153,10 @@ def reindex(
 def embed(index_dir: Path | None, quiet: bool) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
-    Only sections without a vector cost time (about 40 ms each on one core pair); stop it
-    at any point and run it again to go on. Exit status 3 when a reindex is running.
+    Only sections without a vector cost time: the first run embeds every section, hours for
+    a large collection (the README gives the speed measured by bench/embed.py); later runs
+    embed only new and changed sections. Stop it at any point and run it again to go on.
+    Exit status 3 when a reindex is running.
     """
     index_dir = config.get_path("index", index_dir)
     bar: Any = None

@@ -62,6 +62,7 @@ loadgen:
 
 bench: $(VENV)/.installed-test loadgen
 	$(BIN)/python bench/index.py
+	$(BIN)/python bench/embed.py
 	$(BIN)/python bench/relevance.py --embed-candidates
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/load.py

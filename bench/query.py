@@ -70,7 +70,7 @@ def sample_mix(index: SearchIndex, per_kind: int, seed: int) -> dict[str, list[Q
                 filtered.append((text, {"agencies": [stored["agency"]], "year": stored["year"]}))
     stard = load_stard(shared_dir() / "bench" / "stard")
     questions = [(text, {}) for text in list(stard.questions.values())[:per_kind]]
-    pasted = [(item.text, {}) for item in sample_known_items(shared_corpus(), per_kind, seed)]
+    pasted = [(item.text, {}) for item in sample_known_items(shared_corpus(), per_kind, seed).items]
     return {
         "keyword": keyword[:per_kind],
         "pasted": pasted,

@@ -18,8 +18,8 @@ same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.n
 queried with Whoosh's QueryParser, OR-grouped and with its default AND; its sections map to
 articles through govsearch's stored sections, like govsearch's own hits.
 
-Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`,
-about 40 ms a section on two cores: well over an hour for the shared corpus).
+Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`;
+bench/embed.py measures how long the whole shared corpus takes: hours).
 --embed-candidates embeds just the sections the questions can reach first (the first 100
 of each, which is all the re-ranking looks at), so the figures are the same as with every
 section embedded. GOVSEARCH_SEMANTIC=off measures the word ranking alone.
@@ -312,8 +312,8 @@ def main() -> None:
             shown += 1
     if not args.skip_known_items:
         with SearchIndex(args.index) as index:
-            items = sample_known_items(shared_corpus(), 300, 7)
-            print_known_items(score_known_items(index, items), len(items), 7)
+            sample = sample_known_items(shared_corpus(), 300, 7)
+            print_known_items(score_known_items(index, sample.items), sample, 7)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ question mixes (cache off), --rounds times; each query counts once, by its media
 rounds (at 30 queries a kind, one slow moment would otherwise move the p95). Prints one row
 per size and, with --plot, draws the growth curves to a PNG (matplotlib: `pip install -e
 '.[bench]'`). Questions are ranked by words alone here: embedding a million sections takes
-a day on two cores.
+more than a day on two cores (bench/embed.py measures the speed).
 """
 
 from __future__ import annotations

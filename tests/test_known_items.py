@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.known_items import document_rank, sample_known_items
+import pytest
+
+from bench.known_items import (
+    KnownItemScores,
+    document_rank,
+    print_known_items,
+    sample_known_items,
+)
 from search.indexer import full_build
 from search.live import SearchIndex
 
@@ -15,7 +22,7 @@ def test_pasted_runs_find_their_document(shared_corpus: Path, tmp_path: Path) ->
     for path in sorted(shared_corpus.glob("*.txt"))[::25]:
         (corpus / path.name).symlink_to(path)
     full_build(corpus, tmp_path / "ix", procs=2)
-    items = sample_known_items(corpus, samples=120, seed=11)
+    items = sample_known_items(corpus, samples=120, seed=11).items
     with SearchIndex(tmp_path / "ix") as index:
         ranks = [document_rank(index, item) for item in items]
     in_top10 = sum(r is not None and r <= 10 for r in ranks) / len(ranks)
@@ -25,3 +32,29 @@ def test_pasted_runs_find_their_document(shared_corpus: Path, tmp_path: Path) ->
     # a run found in one document only: that document comes first
     assert first >= 0.95
     assert len(unique) > 60
+
+
+def _write_report(folder: Path, name: str, title: str, body: str) -> None:
+    header = (
+        "索 引 号: | | 主题分类: | |\n发布机构: | 县应急管理局 | 成文日期: | |\n"
+        f"标 题: | {title} | ||\n发文字号: | 发布日期: | 2021年01月04日 |\n"
+    )
+    (folder / name).write_text(header + body + "\n", "utf-8")
+
+
+def test_runs_found_in_three_documents_are_dropped_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_report(tmp_path, "a.txt", "甲报告", "本县建立健全行政执法公示制度推进科技创新平台建设")
+    for name in ("b.txt", "c.txt", "d.txt"):
+        _write_report(tmp_path, name, f"{name}通知", "全面落实安全生产责任制度强化隐患排查治理")
+    sample = sample_known_items(tmp_path, samples=20, seed=3)
+    assert len(sample.items) == 20
+    assert {item.doc_id for item in sample.items} == {"a"}
+    assert sample.dropped > 0
+    assert sample.cut == len(sample.items) + sample.dropped
+    scores = KnownItemScores(1.0, 1.0, {1: (20, 1.0, 1.0)}, [1.0])
+    print_known_items(scores, sample, seed=3)
+    printed = capsys.readouterr().out
+    assert "kept only when found in at most 2 documents" in printed
+    assert f"{sample.dropped} of {sample.cut} runs cut were dropped" in printed

@@ -84,7 +84,7 @@ def _print_summary(summary: ReindexSummary, quiet: bool) -> None:
         click.echo(
             f"{kind}: {summary.indexed} indexed, {summary.updated} updated, "
             f"{summary.deleted} deleted, {summary.unchanged} unchanged, "
-            f"{len(summary.failed)} failed, {len(summary.warnings)} with warnings; "
+            f"{len(summary.failed)} failed, {_count(len(summary.warnings), 'warning')}; "
             f"{summary.sections} sections in {summary.seconds:.1f} s"
         )
     for failure in summary.failed:
@@ -161,7 +161,8 @@ def reindex(  # noqa: PLR0913 - one argument per option
         reason = error.strerror or str(error)
         raise WriteFailed(
             f"reindex failed: {reason} ({error.filename or index_dir}); "
-            "the previous index is still serving, and the next reindex starts clean"
+            f"{index_dir} still serves its last complete build, and the next reindex "
+            "starts clean"
         ) from None
     _print_summary(summary, quiet)
     if summary.failed:

@@ -250,10 +250,6 @@ def _live_files(index_dir: Path) -> dict[str, str]:
         ix.close()
 
 
-def _relative_paths(corpus: Path, paths: list[Path]) -> set[str]:
-    return {path.relative_to(corpus).as_posix() for path in paths}
-
-
 def _full_build_locked(
     corpus: Path, index_dir: Path, procs: int, progress: Progress, guard: ShrinkGuard
 ) -> ReindexSummary:
@@ -262,7 +258,7 @@ def _full_build_locked(
     live_files = _live_files(index_dir)
     paths = find_documents(corpus)
     guard.require_documents(index_dir, corpus, len(paths))
-    found = _relative_paths(corpus, paths)
+    found = {path.relative_to(corpus).as_posix() for path in paths}
     guard.check_removal(index_dir, corpus, len(live_files), len(live_files.keys() - found), True)
     previous = (index_dir / LIVE_LINK).resolve() if (index_dir / LIVE_LINK).exists() else None
     remove_leftovers(index_dir, {p for p in (previous,) if p})
@@ -279,22 +275,39 @@ def _full_build_locked(
         if stored != summary.sections:
             raise SearchError(
                 f"index build lost documents: wrote {summary.sections} sections, "
-                f"index holds {stored}; the previous index is still serving"
+                f"index holds {stored}; {index_dir} still serves its last complete build"
             )
         # Files that failed to read are not in the new build: they count as removed.
         guard.require_documents(index_dir, corpus, summary.indexed)
-        indexed = found - _relative_paths(corpus, [Path(f.path) for f in summary.failed])
-        removed = len(live_files.keys() - indexed)
-        guard.check_removal(index_dir, corpus, len(live_files), removed, True)
+        failed = {Path(f.path).relative_to(corpus).as_posix(): f for f in summary.failed}
+        removed = live_files.keys() - (found - failed.keys())
+        unreadable = [failed[path] for path in sorted(removed & failed.keys())]
+        guard.check_removal(index_dir, corpus, len(live_files), len(removed), True, unreadable)
         summary.seconds = time.monotonic() - started
         write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
         make_durable(build)
-        swap_in(index_dir, build)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
+    # Outside the clean-up above: once `current` may point at the build, it must stay. A
+    # swap that fails before the link moves leaves the build to the next remove_leftovers.
+    swap_in(index_dir, build)
     remove_leftovers(index_dir, {p for p in (previous, build.resolve()) if p})
     return summary
+
+
+def _commit_durably(writer: IndexWriter, build: Path) -> None:
+    """Commit an update into the live build, its new segment's files on disk before the
+    table of contents names them, and that table and the directory right after."""
+    commit_toc = writer._commit_toc
+
+    def commit_synced_toc(segments: Any) -> None:
+        make_durable(build)
+        commit_toc(segments)
+
+    writer._commit_toc = commit_synced_toc
+    writer.commit()
+    make_durable(build)
 
 
 def _build_info(corpus: Path, summary: ReindexSummary) -> dict[str, Any]:
@@ -388,6 +401,7 @@ def _update_locked(
     if not changed and not deleted:
         summary.seconds = time.monotonic() - started
         return summary  # the index, and when it was last updated, stay as they were
+    build = live_build(index_dir)
     writer = segment_writer(ix)
     try:
         for report in changed:
@@ -400,13 +414,11 @@ def _update_locked(
         for relative in deleted:
             writer.delete_by_term("path", relative)
         summary.deleted = len(deleted)
-        writer.commit()
+        _commit_durably(writer, build)
     except BaseException:
         abandon(writer)
         raise
     summary.seconds = time.monotonic() - started
-    build = live_build(index_dir)
-    make_durable(build)
     info = read_build_info(build)
     info["last_update"] = asdict(summary)
     info["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -117,7 +117,8 @@ def date_problems(header: dict[str, str], text: str) -> list[tuple[int | None, s
     for name, label in DATE_LABELS.items():
         value = header.get(name, "").strip()
         if value and parse_date(value) is None:
-            at = text.find(value)
+            label_at = re.search(r"[\s\u3000]*".join(label), text)
+            at = text.find(value, label_at.end() if label_at else 0)
             line = text.count("\n", 0, at) + 1 if at >= 0 else None
             problems.append(
                 (line, f"{label} {value!r} is not a date (like 2021年01月04日); left out")

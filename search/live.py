@@ -14,8 +14,6 @@ while opening it is a bug, and goes up as itself.
 
 from __future__ import annotations
 
-import pickle
-import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
@@ -23,38 +21,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filetables import FileFormatError
 from whoosh.searching import Searcher
 
 from search.authority import PriorWeighting
 from search.errors import IndexMissing
 from search.facets import DocValues
-from search.store import live_build, open_index
+from search.store import DAMAGED_INDEX_ERRORS, live_build, open_index
 from search.vectors import VectorStore
 
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
 # Results of this many recent searches are kept: portal traffic repeats its popular queries.
 RESULT_CACHE_SIZE = 256
-# What opening a missing, truncated or overwritten index raises; any other error is a bug.
-DAMAGED_INDEX_ERRORS: tuple[type[Exception], ...] = (
-    OSError,  # a file missing, or read past its end (the flat posting files' damage too)
-    EOFError,  # a pickle cut short
-    pickle.UnpicklingError,  # the table of contents
-    whoosh_index.IndexError,  # no table of contents (EmptyIndexError), or a foreign one
-    FileFormatError,  # a term table's header
-    struct.error,  # a column's header: its type codes are bytes of the file
-    UnicodeEncodeError,  # ...which struct cannot even read as a type code
-)
-
-
-def _open_readable(index_dir: Path) -> whoosh_index.Index:
-    """`open_index`, raising IndexMissing for a damaged table of contents too."""
-    try:
-        return open_index(index_dir)
-    except DAMAGED_INDEX_ERRORS as error:
-        reason = f"unreadable: {error}"
-    raise IndexMissing(index_dir, reason)
 
 
 class ResultCache:
@@ -90,7 +68,7 @@ class SearchIndex:
         self.index_dir = Path(index_dir)
         self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
-        self.ix: whoosh_index.Index = _open_readable(self.index_dir)
+        self.ix: whoosh_index.Index = open_index(self.index_dir)
         self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
         self._searcher: Searcher | None = None
         self._values: DocValues | None = None

@@ -8,12 +8,14 @@ never what an operator means.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import CorpusRefused, reindex_command
 
 DEFAULT_LIMIT = 0.2
+MAX_LISTED = 5  # unreadable files named in a refusal
 
 
 def parse_limit(text: str) -> float:
@@ -41,15 +43,29 @@ class ShrinkGuard:
             )
 
     def check_removal(
-        self, index_dir: Path, corpus: Path, before: int, removed: int, full: bool
+        self,
+        index_dir: Path,
+        corpus: Path,
+        before: int,
+        removed: int,
+        full: bool,
+        unreadable: Sequence[object] = (),
     ) -> None:
-        """CorpusRefused when removing `removed` of `before` documents needs confirming."""
+        """CorpusRefused when removing `removed` of `before` documents needs confirming;
+        `unreadable` are the failures among them (files there that could not be read)."""
         if self.allowed or removed <= self.limit * before:
             return
         command = reindex_command(index_dir, full)
+        failed = ""
+        if unreadable:
+            shown = "; ".join(str(failure) for failure in unreadable[:MAX_LISTED])
+            more = (
+                f"; and {len(unreadable) - MAX_LISTED} more" if len(unreadable) > MAX_LISTED else ""
+            )
+            failed = f" {len(unreadable)} of them could not be read: {shown}{more}."
         raise CorpusRefused(
             f"this reindex would remove {removed} of the {before} documents in {index_dir} "
             f"({removed / before:.0%}, more than the {self.limit:.0%} allowed); nothing was "
-            f"changed. If {corpus} is complete, confirm with "
+            f"changed.{failed} If {corpus} is complete as it is, confirm with "
             f"`{command} --corpus {corpus} --allow-shrink`"
         )

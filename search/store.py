@@ -10,7 +10,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
+import struct
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filetables import FileFormatError
 
 from search.errors import IndexBusy, IndexMissing
 from search.schema import SCHEMA_VERSION
@@ -27,6 +30,17 @@ LIVE_LINK = "current"
 BUILD_PREFIX = "build-"
 BUILD_INFO = "build.json"
 LOCK_FILE = ".lock"
+# What opening or reading a missing, truncated or overwritten index raises; any other error
+# is a bug.
+DAMAGED_INDEX_ERRORS: tuple[type[Exception], ...] = (
+    OSError,  # a file missing, or read past its end (the flat posting files' damage too)
+    EOFError,  # a pickle cut short
+    pickle.UnpicklingError,  # the table of contents
+    whoosh_index.IndexError,  # no table of contents (EmptyIndexError), or a foreign one
+    FileFormatError,  # a term table's header
+    struct.error,  # a column's header: its type codes are bytes of the file
+    UnicodeEncodeError,  # ...which struct cannot even read as a type code
+)
 
 
 def live_build(index_dir: Path) -> Path:
@@ -45,8 +59,10 @@ def open_index(index_dir: Path) -> whoosh_index.Index:
         raise IndexMissing(index_dir, "it was built by another version of govsearch", full=True)
     try:
         return whoosh_index.open_dir(str(build))
-    except (whoosh_index.EmptyIndexError, OSError) as error:
-        raise IndexMissing(index_dir, f"unreadable: {error}") from None
+    except DAMAGED_INDEX_ERRORS as error:
+        reason = f"unreadable: {error}"
+    # Raised outside the handler, so the damaged file's traceback is not kept alive.
+    raise IndexMissing(index_dir, reason, full=True)
 
 
 def read_build_info(build: Path) -> dict[str, Any]:

@@ -104,7 +104,7 @@ class VectorStore:
 
     def __init__(self, index_dir: Path) -> None:
         self.root = Path(index_dir) / VECTORS_DIR
-        self._seen: tuple[Path, tuple[str, ...]] | None = None
+        self._seen: tuple[tuple[Path, tuple[str, ...]], ...] | None = None
         self._keys = np.empty(0, np.uint64)
         self._where = np.empty((0, 2), np.int64)  # (shard, row) for each sorted key
         self._shards: list[np.ndarray] = []
@@ -112,27 +112,31 @@ class VectorStore:
     def refresh(self) -> bool:
         """Pick up shards written since the last look; True when there were any."""
         # With nothing on disk, the model need not be loaded to know there is nothing.
-        folder = self.root
+        folders = [self.root]
         if _has_vectors(self.root):
-            folder = self.root / model_folder_name(model_identity())
-        names = _shard_names(folder)
-        if (folder, names) == self._seen:
+            current = self.root / model_folder_name(model_identity())
+            # Shards from before the model was recorded are this model's too, and are read
+            # where they lie until `embed` files them under it.
+            folders = [current, self.root] if current.name == UNRECORDED_MODEL else [current]
+        listing = tuple((folder, _shard_names(folder)) for folder in folders)
+        if listing == self._seen:
             return False
         keys: list[np.ndarray] = []
         where: list[np.ndarray] = []
         shards: list[np.ndarray] = []
         complete = True
-        for name in names:
-            try:
-                shard_keys = np.load(folder / name)
-                vectors = np.load(folder / name.replace(".keys.", ".vecs."), mmap_mode="r")
-            except FileNotFoundError:  # another model's folder, being removed: look again
-                complete = False
-                continue
-            rows = np.arange(len(shard_keys), dtype=np.int64)
-            where.append(np.stack([np.full_like(rows, len(shards)), rows], axis=1))
-            keys.append(shard_keys)
-            shards.append(np.asarray(vectors))  # a plain view: no memmap object per row read
+        for folder, names in listing:
+            for name in names:
+                try:
+                    shard_keys = np.load(folder / name)
+                    vectors = np.load(folder / name.replace(".keys.", ".vecs."), mmap_mode="r")
+                except FileNotFoundError:  # being filed or removed by `embed`: look again
+                    complete = False
+                    continue
+                rows = np.arange(len(shard_keys), dtype=np.int64)
+                where.append(np.stack([np.full_like(rows, len(shards)), rows], axis=1))
+                keys.append(shard_keys)
+                shards.append(np.asarray(vectors))  # a plain view: no memmap object per row
         if keys:
             all_keys = np.concatenate(keys)
             order = np.argsort(all_keys, kind="stable")
@@ -140,7 +144,7 @@ class VectorStore:
         else:
             self._keys, self._where = np.empty(0, np.uint64), np.empty((0, 2), np.int64)
         self._shards = shards
-        self._seen = (folder, names) if complete else None
+        self._seen = listing if complete else None
         return True
 
     def __len__(self) -> int:

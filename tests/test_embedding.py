@@ -211,6 +211,10 @@ def test_vectors_from_before_the_model_was_recorded_are_kept(
     for shard in folder.glob("*.npy"):
         shard.rename(root / shard.name)
     shutil.rmtree(folder)
+    # Searches use them where they lie, before `embed` files them (a read-only mount, say).
+    store = VectorStore(index_dir)
+    store.refresh()
+    assert len(store) == len(_live_keys(index_dir))
 
     summary = embed_index(index_dir)
     assert (summary.filed, summary.embedded, summary.removed) == (1, 0, {})

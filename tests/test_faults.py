@@ -117,7 +117,7 @@ def test_the_command_says_the_disk_is_full_and_exits_4(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == EXIT_WRITE_FAILED
     assert "No space left on device" in result.output
-    assert "previous index is still serving" in result.output
+    assert "still serves its last complete build" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

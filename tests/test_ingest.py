@@ -220,3 +220,18 @@ def test_find_documents_lists_corpus_files_in_order() -> None:
     assert all(p.suffix in (".txt", ".html") for p in paths)
     assert not any(p.name == "README.md" for p in paths)
     assert len(paths) >= 13
+
+
+def test_a_date_that_is_not_a_date_is_located_at_its_own_label(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(
+        "索 引 号: | 11140522012737611B/2016-00021 | 主题分类: | |\n"
+        "发布机构: | 县政府 | 成文日期: | 明天 |\n"
+        "标 题: | 关于2016年工作的通知 | ||\n"
+        "发文字号: | 发布日期: | 2016 |\n"
+        "正文。\n",
+        "utf-8",
+    )
+    report = read_report(path, tmp_path)
+    assert [line for line, _reason in report.problems] == [2, 4]
+    assert report.written is None and report.published is None and report.year == 2016

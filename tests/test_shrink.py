@@ -153,3 +153,26 @@ def test_nothing_is_changed_before_the_refusal(built: tuple[Path, Path]) -> None
     result = govsearch("reindex", "--corpus", str(corpus), "--index", str(index_dir), "-q")
     assert result.exit_code == REFUSED
     assert os.stat(record).st_mtime_ns == stamp
+
+
+def test_a_full_build_refused_for_unreadable_files_names_them(built: tuple[Path, Path]) -> None:
+    """Files that are there but cannot be read count as removed by a full build, and the
+    refusal says which, so the operator fixes them rather than confirming the loss."""
+    corpus, index_dir = built
+    before = figures(index_dir)
+    total = len(find_documents(corpus))
+    broken = find_documents(corpus)[:4]
+    for path in broken:
+        path.write_bytes(b"\x00\x01 not a document")
+    args = ["reindex", "--full", "--corpus", str(corpus), "--index", str(index_dir), "-q"]
+    result = govsearch(*args, "--procs", "2")
+    assert result.exit_code == REFUSED
+    assert f"remove 4 of the {total} documents" in result.output
+    assert "4 of them could not be read" in result.output
+    for path in broken:
+        assert str(path) in result.output
+    assert figures(index_dir) == before
+
+    confirmed = govsearch(*args, "--allow-shrink")
+    assert confirmed.exit_code == 1  # built, with the failures listed
+    assert figures(index_dir)["documents"] == total - 4

@@ -32,11 +32,9 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -45,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.query import sample_mix  # noqa: E402
+from bench.server import start_server, worker_pids  # noqa: E402
 from search.live import SearchIndex  # noqa: E402
 from search.query import MAX_QUERY_CHARS, precise_words  # noqa: E402
 
@@ -102,31 +101,14 @@ def hostile_queries(index: SearchIndex, count: int, seed: int) -> list[str]:
     return queries
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(index_dir: Path, workers: int, cache: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, "-m", "search.cli", "serve", "--port", str(port)]
-    command += ["--workers", str(workers), "--index", str(index_dir)]
+def start_load_server(
+    index_dir: Path, workers: int, cache: int
+) -> tuple[subprocess.Popen[bytes], str]:
     environment = {**os.environ, "GOVSEARCH_RESULT_CACHE": str(cache)}
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return server, base
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    sys.exit("the server did not answer /healthz within 60 s")
+    try:
+        return start_server(index_dir, workers, env=environment)
+    except RuntimeError as error:
+        sys.exit(str(error))
 
 
 def run_wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
@@ -178,16 +160,15 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 def worker_rss(server: subprocess.Popen[bytes]) -> list[float]:
     """Each worker's resident memory in MB, in process order (Linux /proc)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     sizes = []
-    for pid in sorted(children, key=int):
+    for pid in worker_pids(server.pid):
         match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
         sizes.append(int(match.group(1)) / 1024 if match else 0.0)
     return sizes
 
 
 def soak(index_dir: Path, workers: int, connections: int, minutes: int, urls: list[str]) -> None:
-    server, base = start_server(index_dir, workers, 256)
+    server, base = start_load_server(index_dir, workers, 256)
     print(f"soak: {minutes} min, {workers} workers, {connections} connections, {len(urls)} urls")
     print(f"{'minute':>7}{'requests':>10}{'errors':>8}{'timeouts':>10}  worker RSS MB")
     try:
@@ -246,7 +227,7 @@ def main() -> None:
         ("hostile, 1 conn/worker", 0, hostile_paths, args.workers),
         ("hostile, all connections", 0, hostile_paths, args.connections),
     ):
-        server, base = start_server(args.index, args.workers, cache)
+        server, base = start_load_server(args.index, args.workers, cache)
         try:
             runs[name] = run_wrk(base, urls, connections, args.seconds)
             runs[name]["rss"] = max(worker_rss(server), default=0.0)

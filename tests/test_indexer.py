@@ -302,17 +302,12 @@ def test_a_reindex_that_changes_nothing_leaves_the_build_record_alone(
     assert record.stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("procs", [1, 2])
-def test_a_full_build_is_on_disk_before_current_points_at_it(
-    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, procs: int
-) -> None:
-    """Every file of the new build, its build.json and both directories are flushed before
-    the link changes, and the index directory again after it, so a power cut never leaves
-    `current` pointing at files that were never written."""
-    index_dir = tmp_path / "ix"
-    full_build(corpus_copy, index_dir)
+@pytest.fixture
+def disk_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every fsync, replace and rename from now on, in order, with the path it concerned;
+    the real calls still run."""
     events: list[tuple[str, str]] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_replace, real_rename = os.fsync, os.replace, os.rename
 
     def fsync(fd: int) -> None:
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
@@ -322,8 +317,27 @@ def test_a_full_build_is_on_disk_before_current_points_at_it(
         events.append(("replace", str(dst)))
         real_replace(src, dst)
 
+    def rename(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("rename", str(dst)))
+        real_rename(src, dst)
+
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "rename", rename)
+    return events
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_full_build_is_on_disk_before_current_points_at_it(
+    corpus_copy: Path, tmp_path: Path, disk_events: list[tuple[str, str]], procs: int
+) -> None:
+    """Every file of the new build, its build.json and both directories are flushed before
+    the link changes, and the index directory again after it, so a power cut never leaves
+    `current` pointing at files that were never written."""
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    events = disk_events
+    events.clear()
     full_build(corpus_copy, index_dir, procs=procs)
     build = live_build(index_dir)
     swap = events.index(("replace", str(index_dir / "current")))
@@ -334,25 +348,14 @@ def test_a_full_build_is_on_disk_before_current_points_at_it(
 
 
 def test_an_update_is_on_disk_before_it_is_recorded(
-    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus_copy: Path, tmp_path: Path, disk_events: list[tuple[str, str]]
 ) -> None:
     """The new segment's files are flushed before Whoosh's table of contents names them,
     and the table and the directory before build.json records the update."""
     index_dir = tmp_path / "ix"
     full_build(corpus_copy, index_dir)
-    events: list[tuple[str, str]] = []
-    real_fsync, real_rename = os.fsync, os.rename
-
-    def fsync(fd: int) -> None:
-        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
-        real_fsync(fd)
-
-    def rename(src: str, dst: str) -> None:
-        events.append(("rename", str(dst)))
-        real_rename(src, dst)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(os, "rename", rename)
+    events = disk_events
+    events.clear()
     (corpus_copy / "samples" / "2016_yangcheng_training_rules.txt").write_text(
         CORPUS.joinpath("samples", "2016_yangcheng_training_rules.txt").read_text("utf-8")
         + "五、附则\n本办法自发布之日起施行。\n",

@@ -5,10 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,16 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from bench.server import (
+    open_index_files,
+    search_until_every_worker_opened,
+    start_server,
+    worker_pids,
+)
 from search.indexer import full_build, update
 from search.query import MAX_QUERY_CHARS
 from search.store import live_build
 from web.server import requested_path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+QUERIES = ("营商环境", "扬尘污染防治", "管理")
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -48,40 +48,6 @@ def fetch_raw(
         return response.status, response.getheader("Content-Type", ""), response.read().decode()
     finally:
         connection.close()
-
-
-def start_server(
-    index_dir: Path, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    """`govsearch serve` with 2 workers on a free port, once it answers."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "search.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--index",
-            str(index_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=cwd,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if fetch(base + "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    return server, base
 
 
 def test_serve_answers_searches(sample_index: Path) -> None:
@@ -234,55 +200,12 @@ def test_searches_never_fail_while_a_reindex_runs(corpus_copy: Path, tmp_path: P
         server.wait(timeout=30)
 
 
-def _worker_pids(master: int) -> list[int]:
-    """The gunicorn workers: the master's child processes."""
-    workers = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # gone meanwhile
-                continue
-            if int(fields[1]) == master:  # field 4 of stat: the parent's pid
-                workers.append(int(entry.name))
-    return workers
-
-
-def _open_index_files(pid: int, index_dir: Path) -> set[str]:
-    """The files under `index_dir` that the process has open or mapped, as /proc names
-    them (a deleted one ends with " (deleted)")."""
-    held = set()
-    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
-        try:
-            held.add(os.readlink(fd))
-        except OSError:  # closed meanwhile
-            continue
-    for line in (Path("/proc") / str(pid) / "maps").read_text().splitlines():
-        fields = line.split(maxsplit=5)
-        if len(fields) == 6:
-            held.add(fields[5])
-    return {name for name in held if name.startswith(str(index_dir) + "/")}
-
-
 def _reindex_full(corpus: Path, index_dir: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "search.cli", "reindex", "--full", "--quiet"]
         + ["--corpus", str(corpus), "--index", str(index_dir)],
         check=True,
     )
-
-
-def _search_until_every_worker_opened(base: str, workers: list[int], build: str) -> None:
-    """Search until each worker has files of `build` open (which worker takes a request is
-    up to the kernel)."""
-    index_dir = Path(build).parent
-    for attempt in range(60):
-        query = ("营商环境", "扬尘污染防治", "管理")[attempt % 3]
-        assert fetch(base + "/search?" + urllib.parse.urlencode({"q": query}))[0] == 200
-        opened = [_open_index_files(pid, index_dir) for pid in workers]
-        if attempt >= 5 and all(any(n.startswith(build) for n in names) for names in opened):
-            return
-    raise AssertionError(f"not every worker searched {build}")
 
 
 def test_workers_let_go_of_the_builds_a_full_reindex_replaced(
@@ -294,14 +217,14 @@ def test_workers_let_go_of_the_builds_a_full_reindex_replaced(
     full_build(corpus_copy, index_dir)
     server, base = start_server(index_dir)
     try:
-        workers = _worker_pids(server.pid)
+        workers = worker_pids(server.pid)
         assert len(workers) == 2
         for _rebuild in range(3):
             _reindex_full(corpus_copy, index_dir)
             live = str(live_build(index_dir)) + "/"
-            _search_until_every_worker_opened(base, workers, live)
+            search_until_every_worker_opened(base, workers, index_dir, live, QUERIES)
             for pid in workers:
-                held = sorted(_open_index_files(pid, index_dir))
+                held = sorted(open_index_files(pid, index_dir))
                 assert [name for name in held if name.endswith(" (deleted)")] == [], pid
                 # nor the previous build's, kept on disk for searches already under way
                 assert [name for name in held if not name.startswith(live)] == [], pid

@@ -134,6 +134,7 @@ def embed_index(
         summary.filed = file_unrecorded_shards(index_dir)
     store = VectorStore(index_dir)
     counter = _Counter(on_progress)
+    docnums = None if docnums is None else list(docnums)  # read again by the last look
     passes = 1 if docnums is not None else MAX_PASSES
     for number in range(passes):
         found = _unembedded(index_dir, store, docnums)

@@ -5,7 +5,7 @@
 Reads every section of the shared corpus with the project's own ingest code, makes each
 one's text as the index stores it and `govsearch embed` embeds it (title, heading, body:
 the first 256 characters), draws a fixed sample with a seeded generator, and embeds the
-sample in `govsearch embed`'s batches through `search.semantic.embed_texts`, once per
+sample in `govsearch embed`'s batches through `search.rank.semantic.embed_texts`, once per
 round. Prints sections a second (the median round) and what that implies for every
 distinct section text of the shared corpus, which is what `govsearch embed` computes on a
 fresh index. The model is loaded, and run once, before the clock starts.
@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shared import shared_corpus  # noqa: E402
-from search.embedding import BATCH  # noqa: E402
-from search.indexer import section_fields  # noqa: E402
-from search.ingest import find_documents, read_report  # noqa: E402
-from search.semantic import embed_texts  # noqa: E402
-from search.vectors import section_text, text_key  # noqa: E402
+from search.index.build import section_fields  # noqa: E402
+from search.index.embedding import BATCH  # noqa: E402
+from search.ingest.read import find_documents, read_report  # noqa: E402
+from search.rank.semantic import embed_texts  # noqa: E402
+from search.vectors.store import section_text, text_key  # noqa: E402
 
 
 def corpus_section_texts(docs_dir: Path) -> list[str]:

@@ -30,7 +30,7 @@ from bench.server import (  # noqa: E402
     start_server,
     worker_pids,
 )
-from search.store import live_build  # noqa: E402
+from search.index.store import live_build  # noqa: E402
 
 QUERIES = ("营商环境", "扬尘污染防治", "管理", "政府信息公开")
 

@@ -37,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.process_tree import Finished, TreeMemory, run_sampled  # noqa: E402
 from bench.shared import shared_corpus  # noqa: E402
-from search.vectors import VECTORS_DIR  # noqa: E402
+from search.vectors.store import VECTORS_DIR  # noqa: E402
 
 GOVSEARCH_BUILD = """
 import json, sys, time
 from pathlib import Path
-from search.indexer import full_build
+from search.index.build import full_build
 started = time.perf_counter()
 summary = full_build(Path(sys.argv[1]), Path(sys.argv[2]), procs=int(sys.argv[3]))
 seconds = time.perf_counter() - started
@@ -54,7 +54,7 @@ print(json.dumps({"seconds": seconds, "sections": summary.sections, "stored": su
 GOVSEARCH_UPDATE = """
 import json, sys, time
 from pathlib import Path
-from search.indexer import update
+from search.index.build import update
 started = time.perf_counter()
 summary = update(Path(sys.argv[1]), Path(sys.argv[2]))
 print(json.dumps({"seconds": time.perf_counter() - started, "updated": summary.updated,
@@ -67,7 +67,7 @@ from pathlib import Path
 from jieba.analyse import ChineseAnalyzer
 from whoosh import index
 from whoosh.fields import ID, TEXT, Schema
-from search.ingest import find_documents, read_report
+from search.ingest.read import find_documents, read_report
 corpus, target, procs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 started = time.perf_counter()
 schema = Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True),
@@ -90,7 +90,7 @@ print(json.dumps({"seconds": seconds, "sections": sections, "stored": stored}))
 SEGMENT_ONLY = """
 import json, sys, time
 from pathlib import Path
-from search.ingest import find_documents, read_report
+from search.ingest.read import find_documents, read_report
 corpus = Path(sys.argv[1])
 texts = [s.text for p in find_documents(corpus) for s in read_report(p, corpus).sections]
 import jieba, rjieba

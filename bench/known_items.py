@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shared import shared_corpus  # noqa: E402
-from search.ingest import read_report  # noqa: E402
-from search.live import SearchIndex  # noqa: E402
-from search.query import SearchRequest  # noqa: E402
+from search.index.live import SearchIndex  # noqa: E402
+from search.ingest.read import read_report  # noqa: E402
+from search.query.compile import SearchRequest  # noqa: E402
 from search.results import run_search  # noqa: E402
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")

@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
-from search import semantic  # noqa: E402
-from search.facets import DocValues  # noqa: E402
-from search.live import SearchIndex  # noqa: E402
-from search.query import SearchRequest, precise_words  # noqa: E402
+from search.engine.columns import DocValues  # noqa: E402
+from search.index.live import SearchIndex  # noqa: E402
+from search.query.compile import SearchRequest, precise_words  # noqa: E402
+from search.rank import semantic  # noqa: E402
 from search.results import run_search  # noqa: E402
 
 KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")

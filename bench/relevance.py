@@ -53,13 +53,13 @@ from bench.known_items import (  # noqa: E402
     score_known_items,
 )
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
-from search.embedding import embed_index  # noqa: E402
-from search.headings import BREADCRUMB_SEPARATOR  # noqa: E402
-from search.live import SearchIndex  # noqa: E402
-from search.query import MAX_SIZE, SearchRequest, compile_query  # noqa: E402
-from search.ranking import score_all  # noqa: E402
+from search.index.embedding import embed_index  # noqa: E402
+from search.index.live import SearchIndex  # noqa: E402
+from search.ingest.headings import BREADCRUMB_SEPARATOR  # noqa: E402
+from search.query.compile import MAX_SIZE, SearchRequest, compile_query  # noqa: E402
+from search.rank.ranking import score_all  # noqa: E402
+from search.rank.semantic import RERANK_DEPTH  # noqa: E402
 from search.results import run_search  # noqa: E402
-from search.semantic import RERANK_DEPTH  # noqa: E402
 
 ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")
 SPLIT_SEED = 20261130  # fixed, so that the two halves are the same questions in every run

@@ -36,8 +36,8 @@ from bench.query import (  # noqa: E402
     sample_mix,
 )
 from bench.shared import shared_corpus  # noqa: E402
-from search.ingest import read_report  # noqa: E402
-from search.live import SearchIndex  # noqa: E402
+from search.index.live import SearchIndex  # noqa: E402
+from search.ingest.read import read_report  # noqa: E402
 
 _AGENCY = re.compile(r"^(发布机构[:：]\s*\|\s*)([^|]*?)(\s*\|)", re.M)
 HEADER_LINES = 4

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shared import shared_dir  # noqa: E402
-from search.normalize import normalize  # noqa: E402
-from search.synonyms import SYNONYMS_FILE, parse_entry  # noqa: E402
+from search.text.normalize import normalize  # noqa: E402
+from search.text.synonyms import SYNONYMS_FILE, parse_entry  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from typing import Any
 import click
 
 from search import config
-from search.embedding import EmbedSummary, embed_index
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
-from search.indexer import Progress, ReindexSummary, full_build, update
-from search.live import SearchIndex
-from search.query import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
+from search.index.build import Progress, ReindexSummary, full_build, update
+from search.index.embedding import EmbedSummary, embed_index
+from search.index.live import SearchIndex
+from search.index.shrink import ShrinkGuard, parse_limit
+from search.query.compile import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import run_search
-from search.shrink import ShrinkGuard, parse_limit
 from search.stats import index_stats
 
 EXIT_FAILED_FILES = 1

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# Word lists, dictionaries and rules shipped with the engine.
+DATA_DIR = Path(__file__).parent / "data"
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search.highlight import Span, marked_paragraphs, run_spans, word_spans_of
-from search.live import SearchIndex
-from search.query import compile_query
-from search.schema import BREADCRUMB_SEPARATOR
+from search.index.live import SearchIndex
+from search.index.schema import BREADCRUMB_SEPARATOR
+from search.query.compile import compile_query
 
 
 @dataclass(frozen=True)

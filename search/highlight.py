@@ -16,8 +16,8 @@ import numpy as np
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
-from search.normalize import normalize
-from search.postings import ArrayCharacters, segment_arrays
+from search.engine.postings import ArrayCharacters, segment_arrays
+from search.text.normalize import normalize
 
 PASSAGE_TARGET = 120  # characters around the matches
 PASSAGE_MAX = 160

@@ -14,16 +14,16 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.docsets import Matches
-from search.facets import FACET_FIELDS, DocValues, FacetValue, facet_values
+from search.engine.columns import FACET_FIELDS, DocValues, FacetValue, facet_values
+from search.engine.docsets import Matches
 from search.highlight import Span, passages, run_spans, word_spans_of
-from search.live import SearchIndex
-from search.query import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
-from search.ranking import matching_docs, ranked, score_all, segments_of
-from search.schema import BREADCRUMB_SEPARATOR
-from search.semantic import rerank, semantic_on
+from search.index.live import SearchIndex
+from search.index.schema import BREADCRUMB_SEPARATOR
+from search.query.compile import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
+from search.rank.ranking import matching_docs, ranked, score_all, segments_of
+from search.rank.semantic import rerank, semantic_on
 from search.suggest import suggest, worth_suggesting
-from search.vectors import VectorStore
+from search.vectors.store import VectorStore
 
 # When requiring every word finds nothing, or finds little (FEW_HITS) for a question of this
 # many words, rank by the words instead, full matches first. Text pasted from a document is

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.live import SearchIndex
-from search.store import live_build, read_build_info
+from search.index.live import SearchIndex
+from search.index.store import live_build, read_build_info
 
 
 def index_stats(index: SearchIndex) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from whoosh.searching import Searcher
 
-from search.normalize import normalize
-from search.query import FEW_HITS, CompiledQuery, compile_query, content_words
-from search.querylang import parse
-from search.ranking import Segments, matching_docs
+from search.query.compile import FEW_HITS, CompiledQuery, compile_query, content_words
+from search.query.language import parse
+from search.rank.ranking import Segments, matching_docs
+from search.text.normalize import normalize
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from search.indexer import full_build
+from search.index.build import full_build
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

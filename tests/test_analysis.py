@@ -10,15 +10,15 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
-from search.analysis import (
+from search.text.analysis import (
     BigramTokenizer,
     JiebaTokenizer,
     bigram_analyzer,
     load_stopwords,
     word_analyzer,
 )
-from search.normalize import normalize, normalize_doc_number
-from search.segmenter import fast_segmenter, read_dictionary, reference_segmenter
+from search.text.normalize import normalize, normalize_doc_number
+from search.text.segmenter import fast_segmenter, read_dictionary, reference_segmenter
 
 
 def tokens(analyzer, text: str, mode: str = "index") -> list[tuple[str, int, int, int]]:

@@ -9,7 +9,7 @@ import pytest
 
 from bench.relevance import SPLIT_SEED, load_stard, split_questions
 from bench.synonym_audit import audit
-from search.synonyms import SYNONYMS_FILE
+from search.text.synonyms import SYNONYMS_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 

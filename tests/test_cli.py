@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import CORPUS
 
 from search.cli import cli
-from search.store import reindex_lock
+from search.index.store import reindex_lock
 
 
 def govsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,15 +8,15 @@ from conftest import CORPUS
 from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
-from search import parallel
-from search.codec import TermPostingPool, flat_row
-from search.indexer import full_build
-from search.ingest import read_report
-from search.live import SearchIndex
-from search.query import SearchRequest
+from search.engine.codec import TermPostingPool, flat_row
+from search.index import parallel
+from search.index.build import full_build
+from search.index.live import SearchIndex
+from search.index.schema import build_schema
+from search.index.store import open_index
+from search.ingest.read import read_report
+from search.query.compile import SearchRequest
 from search.results import run_search
-from search.schema import build_schema
-from search.store import open_index
 
 TEXTS = [
     read_report(CORPUS / "000_cd729ddf2f2831ef.txt", CORPUS).body,

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.docsets import Matches, intersection, member, rows_of, union
+from search.engine.docsets import Matches, intersection, member, rows_of, union
 
 SIZE = 2_000  # small enough that a few hundred documents are "dense" (see DENSE)
 

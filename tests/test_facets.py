@@ -10,10 +10,10 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from search.facets import _stored_values
-from search.indexer import full_build, update
-from search.live import SearchIndex
-from search.query import SearchRequest
+from search.engine.columns import _stored_values
+from search.index.build import full_build, update
+from search.index.live import SearchIndex
+from search.query.compile import SearchRequest
 from search.results import run_search
 
 

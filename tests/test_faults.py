@@ -19,9 +19,9 @@ from test_indexer import hit_ids
 from test_server import fetch, start_server
 
 from search.cli import EXIT_WRITE_FAILED, cli
-from search.embedding import embed_index
-from search.indexer import Progress, full_build, indexed_files, update
-from search.store import BUILD_PREFIX, live_build, open_index
+from search.index.build import Progress, full_build, indexed_files, update
+from search.index.embedding import embed_index
+from search.index.store import BUILD_PREFIX, live_build, open_index
 
 QUERY = "营商环境"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from search.headings import MAX_SECTION, parse_heading, split_sections
+from search.ingest.headings import MAX_SECTION, parse_heading, split_sections
 
 REGULATION = """2004年8月19日 某市第十二届人民代表大会常务委员会第十四次会议通过
 目　　录

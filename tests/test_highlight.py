@@ -6,8 +6,8 @@ import pytest
 
 from search import highlight
 from search.highlight import merge_spans, passages, run_spans, word_spans_of
-from search.live import SearchIndex
-from search.normalize import normalize
+from search.index.live import SearchIndex
+from search.text.normalize import normalize
 
 TEXT = (
     "第一条 为了规范管理，制定本办法。"

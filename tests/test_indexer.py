@@ -14,15 +14,15 @@ import pytest
 from conftest import CORPUS, SEED_NAME
 from whoosh import query as q
 
-from search import indexer
 from search.errors import IndexBusy, IndexMissing, IngestError
-from search.indexer import full_build, indexed_files, update
-from search.ingest import find_documents, read_report
-from search.live import SearchIndex
-from search.query import SearchRequest
+from search.index import build as indexer
+from search.index.build import full_build, indexed_files, update
+from search.index.live import SearchIndex
+from search.index.schema import SCHEMA_VERSION
+from search.index.store import BUILD_INFO, BUILD_PREFIX, live_build, open_index, reindex_lock
+from search.ingest.read import find_documents, read_report
+from search.query.compile import SearchRequest
 from search.results import run_search
-from search.schema import SCHEMA_VERSION
-from search.store import BUILD_INFO, BUILD_PREFIX, live_build, open_index, reindex_lock
 
 
 def expected_sections(corpus: Path) -> int:
@@ -185,7 +185,7 @@ def test_interrupted_full_build_leaves_the_old_index_serving(
 SLOW_BUILD = """
 import sys
 from pathlib import Path
-from search.indexer import full_build
+from search.index.build import full_build
 full_build(Path(sys.argv[1]), Path(sys.argv[2]), procs=1)
 print("done")
 """
@@ -379,7 +379,7 @@ def test_a_failure_after_the_link_moved_leaves_the_new_build_serving(
 ) -> None:
     """Once `current` points at a new build, no error (a failing directory flush, say) may
     remove that build."""
-    from search import store
+    from search.index import store
 
     index_dir = tmp_path / "ix"
     full_build(corpus_copy, index_dir)

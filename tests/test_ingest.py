@@ -7,8 +7,8 @@ import pytest
 from conftest import CORPUS, SEED_NAME
 
 from search.errors import IngestError
-from search.ingest import find_documents, parse_date, read_report, report_year, split_header
-from search.topics import derive_topic
+from search.ingest.read import find_documents, parse_date, read_report, report_year, split_header
+from search.ingest.topics import derive_topic
 
 HEADER = (
     "索 引 号: | IDX-1 | 主题分类: | {topic} |\n"

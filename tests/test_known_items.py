@@ -12,8 +12,8 @@ from bench.known_items import (
     print_known_items,
     sample_known_items,
 )
-from search.indexer import full_build
-from search.live import SearchIndex
+from search.index.build import full_build
+from search.index.live import SearchIndex
 
 
 def test_pasted_runs_find_their_document(shared_corpus: Path, tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from search.indexer import full_build, update
-from search.live import ResultCache, SearchIndex
-from search.query import SearchRequest
+from search.index.build import full_build, update
+from search.index.live import ResultCache, SearchIndex
+from search.index.store import live_build
+from search.query.compile import SearchRequest
 from search.results import run_search
-from search.store import live_build
 
 NEW_DOCUMENT = (
     "索 引 号: | | 主题分类: | 科技创新 |\n"

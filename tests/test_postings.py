@@ -11,15 +11,15 @@ import pytest
 from test_evaluate import QUERIES, _compare
 from whoosh.writing import SegmentWriter
 
-from search import postings
-from search.codec import GovCodec, TermPostingPool
-from search.indexer import add_report, full_build, update
-from search.ingest import read_report
-from search.live import SearchIndex
-from search.parallel import segment_writer
-from search.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, term_keys
-from search.query import compile_query
-from search.store import open_index
+from search.engine import postings
+from search.engine.codec import GovCodec, TermPostingPool
+from search.engine.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, term_keys
+from search.index.build import add_report, full_build, update
+from search.index.live import SearchIndex
+from search.index.parallel import segment_writer
+from search.index.store import open_index
+from search.ingest.read import read_report
+from search.query.compile import compile_query
 
 # Each text field and the stored field it is indexed from.
 SOURCES = {

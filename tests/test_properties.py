@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.errors import IngestError, QueryError
-from search.ingest import read_report
-from search.live import SearchIndex
-from search.query import SearchRequest, compile_query
-from search.querylang import parse
+from search.index.live import SearchIndex
+from search.ingest.read import read_report
+from search.query.compile import SearchRequest, compile_query
+from search.query.language import parse
 from search.results import run_search
 
 # Text with the characters that matter here: Chinese, operators, brackets, quotes, control

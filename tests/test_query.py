@@ -6,10 +6,10 @@ import pytest
 from test_evaluate import QUERIES
 from whoosh import query as q
 
-from search import query as query_module
 from search.errors import QueryError
-from search.live import SearchIndex
-from search.query import (
+from search.index.live import SearchIndex
+from search.query import compile as query_module
+from search.query.compile import (
     MAX_RUN_CHARS,
     SearchRequest,
     bigram_runs,
@@ -19,7 +19,7 @@ from search.query import (
     parse_year,
     reads_as_question,
 )
-from search.querylang import Clause, Term, parse
+from search.query.language import Clause, Term, parse
 from search.results import run_search
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.querylang import MAX_TERMS, MAX_TEXT_CHARS, Clause, Term, parse
-from search.synonyms import load_synonyms, synonyms_of
+from search.query.language import MAX_TERMS, MAX_TEXT_CHARS, Clause, Term, parse
+from search.text.synonyms import load_synonyms, synonyms_of
 
 
 def test_words_phrases_exclusions_and_or() -> None:

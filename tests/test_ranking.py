@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import query as q
 
-from search import evaluate
-from search.docsets import Matches
-from search.facets import document_runs
-from search.indexer import full_build, update
-from search.live import SearchIndex
-from search.query import compile_query, normalized
-from search.ranking import Segments, best_first, ranked, score_all, segments_of
-from search.vectors import section_text, text_key
+from search.engine import scoring as evaluate
+from search.engine.columns import document_runs
+from search.engine.docsets import Matches
+from search.index.build import full_build, update
+from search.index.live import SearchIndex
+from search.query.compile import compile_query, normalized
+from search.rank.ranking import Segments, best_first, ranked, score_all, segments_of
+from search.vectors.store import section_text, text_key
 
 
 @pytest.fixture

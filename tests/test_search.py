@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from search.authority import authority_factor
-from search.indexer import full_build
-from search.live import SearchIndex
-from search.query import SearchRequest, compile_query
+from search.index.build import full_build
+from search.index.live import SearchIndex
+from search.query.compile import SearchRequest, compile_query
+from search.rank.authority import authority_factor
 from search.results import SearchResults, run_search
 from search.suggest import close_words, one_edit_apart
 

@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from search import embedding, semantic
 from search.cli import cli
-from search.embedding import embed_index
-from search.indexer import full_build
-from search.live import SearchIndex
-from search.query import SearchRequest
+from search.index import embedding
+from search.index.build import full_build
+from search.index.embedding import embed_index
+from search.index.live import SearchIndex
+from search.query.compile import SearchRequest
+from search.rank import semantic
+from search.rank.semantic import embed_texts, rerank
 from search.results import run_search
-from search.semantic import embed_texts, rerank
-from search.vectors import VECTORS_DIR, VectorStore, section_text, text_key, write_shard
+from search.vectors.store import VECTORS_DIR, VectorStore, section_text, text_key, write_shard
 
 QUESTION = "政府怎么保障公众参与重大行政决策？"
 KEYWORDS = "营商环境"

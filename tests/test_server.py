@@ -20,9 +20,9 @@ from bench.server import (
     start_server,
     worker_pids,
 )
-from search.indexer import full_build, update
-from search.query import MAX_QUERY_CHARS
-from search.store import live_build
+from search.index.build import full_build, update
+from search.index.store import live_build
+from search.query.compile import MAX_QUERY_CHARS
 from web.server import requested_path
 
 QUERIES = ("营商环境", "扬尘污染防治", "管理")

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from search.cli import cli
-from search.indexer import full_build
-from search.ingest import find_documents
-from search.shrink import parse_limit
-from search.store import LIVE_LINK
+from search.index.build import full_build
+from search.index.shrink import parse_limit
+from search.index.store import LIVE_LINK
+from search.ingest.read import find_documents
 
 REFUSED = 3
 

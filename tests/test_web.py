@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from whoosh.searching import Searcher
 
-from search import highlight, live
-from search.indexer import full_build
+from search import highlight
+from search.index import live
+from search.index.build import full_build
 from web import create_app
 from web.engine import close_indexes, search_index, warm_index
 

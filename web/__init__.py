@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.errors import IndexMissing
-from search.query import MAX_QUERY_CHARS
+from search.query.compile import MAX_QUERY_CHARS
 from web import cors, limits, security
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
@@ -49,11 +49,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
-    from web import api, embed, pages
+    from web import api, pages, widget
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(embed.bp)
+    app.register_blueprint(widget.bp)
     cors.install(app)
     security.install(app)
     limits.install(app)

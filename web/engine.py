@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from search.errors import IndexMissing
-from search.live import SearchIndex
-from search.semantic import model, semantic_on
+from search.index.live import SearchIndex
+from search.rank.semantic import model, semantic_on
 
 _INDEXES: dict[str, SearchIndex] = {}
 

@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 
 # Cheap and needed by browsers, load balancers and portals: never limited.
 UNLIMITED = frozenset(
-    {"static", "pages.healthz", "embed.widget", "embed.opensearch", "api.openapi"}
+    {"static", "pages.healthz", "widget.script", "widget.opensearch", "api.openapi"}
 )
 
 

@@ -55,7 +55,7 @@ def search() -> Response | tuple[str, int]:
         results=results,
         error=None,
         external=False,
-        feed_url=url_for("embed.feed") + "?" + query,
+        feed_url=url_for("widget.feed") + "?" + query,
         **_controls(results),
     )
     json_url = url_for("api.search") + "?" + query

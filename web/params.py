@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from search.engine.columns import FacetValue
 from search.errors import QueryError
-from search.facets import FacetValue
-from search.query import SearchRequest
+from search.query.compile import SearchRequest
 
 # Parameters of a search, in the order links spell them; only agency may repeat.
 SEARCH_PARAMS = ("q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc")

@@ -115,7 +115,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         # In each worker (after the fork), so that no early request pays for loading.
-        from search.analysis import warm_up
+        from search.text.analysis import warm_up
 
         warm_up()
         app = create_app({"INDEX_DIR": str(self.index_dir)})

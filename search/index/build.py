@@ -4,7 +4,7 @@ A full build writes a new `build-*` directory and only then points `current` at 
 reader never sees a half-built index and a crash or Ctrl-C leaves the old one serving.
 Leftovers of interrupted builds are removed by the next reindex. An incremental update
 writes into the live build through Whoosh's own commit, which readers see atomically.
-The directory layout and the reindex lock are in `search.store`.
+The directory layout and the reindex lock are in `search.index.store`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from search.errors import IndexMissing, IngestError, SearchError
-from search.ingest import Report, Section, find_documents, read_report
-from search.normalize import normalize_doc_number
-from search.parallel import abandon, build_segments, segment_writer
-from search.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
-from search.shrink import ShrinkGuard
-from search.store import (
+from search.ingest.read import Report, Section, find_documents, read_report
+from search.text.normalize import normalize_doc_number
+from search.index.parallel import abandon, build_segments, segment_writer
+from search.index.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
+from search.index.shrink import ShrinkGuard
+from search.index.store import (
     BUILD_INFO,
     LIVE_LINK,
     live_build,
@@ -39,7 +39,7 @@ from search.store import (
     swap_in,
     write_json_atomically,
 )
-from search.vectors import section_text, text_key
+from search.vectors.store import section_text, text_key
 
 SOURCE_SEPARATOR = "\x1f"
 

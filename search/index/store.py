@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filetables import FileFormatError
 
 from search.errors import IndexBusy, IndexMissing
-from search.schema import SCHEMA_VERSION
+from search.index.schema import SCHEMA_VERSION
 
 LIVE_LINK = "current"
 BUILD_PREFIX = "build-"

@@ -12,10 +12,10 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.authority import PriorWeighting
-from search.docsets import Matches
-from search.evaluate import QueryTerms, Segment
-from search.facets import DocValues, document_runs
+from search.engine.columns import DocValues, document_runs
+from search.engine.docsets import Matches
+from search.engine.scoring import QueryTerms, Segment
+from search.rank.authority import PriorWeighting
 
 Segments = list[tuple[Segment, int]]  # each with its first document number
 

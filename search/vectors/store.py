@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from search import semantic
+from search.rank import semantic
 
 VECTORS_DIR = "vectors"
 LOCK_FILE = ".lock"

@@ -26,14 +26,14 @@ from pathlib import Path
 from whoosh.analysis import Composable, Token, Tokenizer
 
 from search import config
-from search.normalize import normalize
-from search.segmenter import fast_segmenter
+from search.text.normalize import normalize
+from search.text.segmenter import fast_segmenter
 
 # A run of Chinese characters, or a Latin word / number (decimal point kept: 2.5, pm2.5).
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 TEXT_RUN = re.compile(rf"([{CJK}]+)|[a-z0-9]+(?:\.[0-9]+)*")
 
-STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
+STOPWORDS_FILE = config.DATA_DIR / "stopwords.txt"
 
 # (text, position, start char, end char) with offsets into the analysed string.
 RawToken = tuple[str, int, int, int]

@@ -18,16 +18,16 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from whoosh import query as q
 
-from search.analysis import CJK, bigram_tokens, load_stopwords, read_word_list, word_tokens
+from search import config
+from search.engine.exclusion import Without
 from search.errors import QueryError
-from search.exclusion import Without
-from search.normalize import normalize
-from search.querylang import Clause, Term, parse
-from search.synonyms import synonyms_of
+from search.query.language import Clause, Term, parse
+from search.text.analysis import CJK, bigram_tokens, load_stopwords, read_word_list, word_tokens
+from search.text.normalize import normalize
+from search.text.synonyms import synonyms_of
 
 MAX_SIZE = 100
 MAX_PAGE = 10_000
@@ -39,8 +39,8 @@ MAX_RELAXED_WORDS = 16
 MAX_RELAXED_BIGRAMS = 32
 FEW_HITS = 10  # a query that finds fewer sections than this has found little
 SORTS = ("relevance", "date")
-QUESTION_WORDS_FILE = Path(__file__).parent / "data" / "question_words.txt"
-FILLER_WORDS_FILE = Path(__file__).parent / "data" / "filler_words.txt"
+QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
+FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 _TRUE = frozenset({"1", "true", "yes", "on"})

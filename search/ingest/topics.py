@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-TOPIC_RULES = Path(__file__).parent / "data" / "topic_rules.tsv"
+from search import config
+
+TOPIC_RULES = config.DATA_DIR / "topic_rules.tsv"
 
 
 @functools.cache

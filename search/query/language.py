@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from search.normalize import normalize, normalize_doc_number
+from search.text.normalize import normalize, normalize_doc_number
 
 _TOKEN = re.compile(
     r"(?P<neg>-(?=\S))?(?:(?P<field>title|标题):)?"

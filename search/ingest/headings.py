@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from search.ingest import Section
+    from search.ingest.read import Section
 
 CN_NUM = "一二三四五六七八九十百千零〇两"
 BREADCRUMB_SEPARATOR = " › "
@@ -104,7 +104,7 @@ class _Open(NamedTuple):
 
 def split_sections(doc_id: str, body: str) -> tuple[Section, ...]:
     """The sections of `body`, in order, each with heading, breadcrumb, text and offsets."""
-    from search.ingest import Section
+    from search.ingest.read import Section
 
     sections: list[Section] = []
     stack: list[Heading] = []

@@ -23,11 +23,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from search.authority import PriorWeighting
+from search.rank.authority import PriorWeighting
 from search.errors import IndexMissing
-from search.facets import DocValues
-from search.store import DAMAGED_INDEX_ERRORS, live_build, open_index
-from search.vectors import VectorStore
+from search.engine.columns import DocValues
+from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
+from search.vectors.store import VectorStore
 
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search.facets import unsigned_column
-from search.semantic import embed_texts
-from search.store import open_index
-from search.vectors import (
+from search.engine.columns import unsigned_column
+from search.rank.semantic import embed_texts
+from search.index.store import open_index
+from search.vectors.store import (
     VectorStore,
     commit_shard,
     file_unrecorded_shards,

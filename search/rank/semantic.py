@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from search import config
-from search.ranking import best_first
+from search.rank.ranking import best_first
 
 if TYPE_CHECKING:  # the store reads the model's identity from here
-    from search.vectors import VectorStore
+    from search.vectors.store import VectorStore
 
 RERANK_DEPTH = 100
 FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more

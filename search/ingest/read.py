@@ -2,7 +2,7 @@
 
 A corpus file has a header of `|`-separated label/value cells (the labels may contain
 spaces: `索 引 号`, `标 题`) followed by the body. Portal pages (.html) are read by
-`search.htmlpage` into the same two parts.
+`search.ingest.htmlpage` into the same two parts.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from search import headings
 from search.errors import IngestError
-from search.topics import derive_topic
+from search.ingest import headings
+from search.ingest.topics import derive_topic
 
 SUFFIXES = (".txt", ".html", ".htm")
 
@@ -238,7 +238,7 @@ def read_report(path: Path, root: Path | None = None) -> Report:
     text = decode(data, path)
     relative = path.relative_to(root)
     if path.suffix.lower() in (".html", ".htm"):
-        from search.htmlpage import parse_page
+        from search.ingest.htmlpage import parse_page
 
         header, body = parse_page(text)
         return build_report(header, body, path, relative, data, 1, text)

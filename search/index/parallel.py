@@ -19,7 +19,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from search.codec import GovCodec, TermPostingPool
+from search.engine.codec import GovCodec, TermPostingPool
 from search.errors import SearchError
 
 WRITER_MEMORY_MB = 256
@@ -76,7 +76,7 @@ def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
 
 def _worker(build: str, corpus: str, paths: list[str], messages: Any) -> None:
     """Index `paths` into one new segment; report each file, then the segment."""
-    from search.indexer import index_files  # the parent module; imported late for spawn
+    from search.index.build import index_files  # the parent module; imported late for spawn
 
     try:
         ix = whoosh_index.open_dir(build)

@@ -7,21 +7,21 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from search.errors import QueryError
-from search.query import SearchRequest
+from search.query.compile import SearchRequest
 from search.results import run_search
 from web.engine import search_index
 from web.params import query_string, search_request, state
 
-bp = Blueprint("embed", __name__)
+bp = Blueprint("widget", __name__)
 
 FEED_SIZE = 20
 
 
 @bp.get("/embed.js")
-def widget() -> Response:
+def script() -> Response:
     """The widget: `<div data-govsearch>` + this script on any page (see README)."""
     # A template, so that the widget's search box takes the service's query limit.
-    response = Response(render_template("embed.js"), mimetype="text/javascript")
+    response = Response(render_template("widget.js"), mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public, credential-free script
     # Portals load it on every page view: checked each time, a 304 while it is unchanged.
     response.cache_control.no_cache = True
@@ -38,9 +38,9 @@ def frame() -> tuple[str, int] | str:
         asked = search_request(request.args)
         results = run_search(search_index(), asked)
     except QueryError as error:
-        return render_template("embed.html", error=str(error), results=None), 400
+        return render_template("widget.html", error=str(error), results=None), 400
     return render_template(
-        "embed.html", results=results, error=None, external=True, all_results=_results_page(asked)
+        "widget.html", results=results, error=None, external=True, all_results=_results_page(asked)
     )
 
 

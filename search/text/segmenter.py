@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import jieba
     import rjieba
 
-DOMAIN_DICTIONARY = Path(__file__).parent / "data" / "gov_dict.txt"
+DOMAIN_DICTIONARY = config.DATA_DIR / "gov_dict.txt"
 
 
 class DictEntry(NamedTuple):

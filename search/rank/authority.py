@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 from whoosh import scoring
 
-AUTHORITY_FILE = Path(__file__).parent / "data" / "authority.tsv"
+from search import config
+
+AUTHORITY_FILE = config.DATA_DIR / "authority.tsv"
 
 
 @functools.cache

@@ -3,7 +3,7 @@
 Whoosh scores a match by walking a tree of matchers one document at a time, several method
 calls per node per document, in pure Python, after decoding each posting block from a
 pickle. Here a term's postings are slices of the segment's flat posting arrays
-(`search.postings`), scored with the same BM25F formula all at once; phrases are checked on
+(`search.engine.postings`), scored with the same BM25F formula all at once; phrases are checked on
 the positions, and OR, AND and exclusion are array operations. A part that only matters at
 some documents (every part of an AND after the rarest, an exclusion) is evaluated at those
 documents only. The scores equal Whoosh's own (the tests compare them on real queries);
@@ -27,18 +27,18 @@ from whoosh import query as q
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from search.analysis import CJK
-from search.codec import BYTE_LENGTHS, CachedLengthsReader
-from search.docsets import NOTHING, Matches, Scores, intersection, member, rows_of, union
-from search.exclusion import Without
-from search.postings import (
+from search.engine.codec import BYTE_LENGTHS, CachedLengthsReader
+from search.engine.docsets import NOTHING, Matches, Scores, intersection, member, rows_of, union
+from search.engine.exclusion import Without
+from search.engine.postings import (
     AMBIGUOUS,
     SegmentArrays,
     segment_arrays,
     stores_positions,
     term_keys,
 )
-from search.schema import BIGRAM_FIELD_OF
+from search.index.schema import BIGRAM_FIELD_OF
+from search.text.analysis import CJK
 
 CJK_RUN = re.compile(f"[{CJK}]+")
 

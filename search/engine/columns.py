@@ -19,7 +19,7 @@ import numpy as np
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.searching import Searcher
 
-from search.authority import authority_factor
+from search.rank.authority import authority_factor
 
 FACET_FIELDS = ("agency", "year", "topic")
 FACET_LIMIT = 50  # values per facet, most frequent first; selected values always shown

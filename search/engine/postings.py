@@ -20,7 +20,7 @@ Positions come from the value encodings below (plain arrays, which also decode f
 Whoosh's pickles). The term table is memory-mapped (the page cache holds it once for every
 worker); postings are read a term at a time. The files share the segment's name, so Whoosh
 deletes them with it. They are opened and closed with Whoosh's reader of the segment
-(`search.codec`), so a process holds no file of a segment, or of a replaced build, that no
+(`search.engine.codec`), so a process holds no file of a segment, or of a replaced build, that no
 reader uses any more.
 """
 
@@ -349,5 +349,5 @@ def open_arrays(folder: str | None, segment_id: str) -> SegmentArrays | None:
 
 def segment_arrays(reader: Any) -> SegmentArrays | None:
     """The flat posting files of a Whoosh segment reader, None when it has none: those its
-    term table opened (`search.codec.ArraysTermsReader`), valid while the reader is open."""
+    term table opened (`search.engine.codec.ArraysTermsReader`), valid while the reader is open."""
     return getattr(getattr(reader, "_terms", None), "arrays", None)

@@ -17,8 +17,8 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Characters, Format, Positions
 
-from search.analysis import bigram_analyzer, word_analyzer
-from search.postings import ArrayCharacters, ArrayPositions
+from search.text.analysis import bigram_analyzer, word_analyzer
+from search.engine.postings import ArrayCharacters, ArrayPositions
 
 # 3: segments as separate files (a compound one is copied into memory)
 # 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
@@ -41,7 +41,7 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
 
     The postings are exactly those Whoosh's own indexing would write (a test compares them);
     only the per-token object traffic is gone. Positions are encoded as plain arrays
-    (`search.postings`), which the flat posting files are made from.
+    (`search.engine.postings`), which the flat posting files are made from.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -105,7 +105,7 @@ def build_schema() -> Schema:
         written=STORED(),
         published=STORED(),
         date=ID(stored=True, sortable=True),
-        # The key of the section's vector (search.vectors.section_text): re-ranking finds
+        # The key of the section's vector (search.vectors.store.section_text): re-ranking finds
         # the vectors of a hundred sections without reading their stored text.
         vector_key=COLUMN(NumericColumn("Q")),
     )

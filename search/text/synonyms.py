@@ -11,9 +11,10 @@ import functools
 from collections import defaultdict
 from pathlib import Path
 
-from search.normalize import normalize
+from search import config
+from search.text.normalize import normalize
 
-SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.txt"
+SYNONYMS_FILE = config.DATA_DIR / "synonyms.txt"
 
 
 def _terms(text: str) -> list[str]:

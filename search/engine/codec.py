@@ -1,7 +1,7 @@
 """Whoosh's W3 codec with postings as flat arrays, field lengths read once per segment, and
 a faster posting pool.
 
-A segment's postings are written once, as the flat arrays of `search.postings`; Whoosh's
+A segment's postings are written once, as the flat arrays of `search.engine.postings`; Whoosh's
 term table keeps each term's statistics (for idf and the like) and the number of its row
 there, and Whoosh's matchers (the few query shapes scored by Whoosh, and segment merges)
 read the postings back from those arrays. Whoosh's own pickled, compressed posting blocks
@@ -45,7 +45,12 @@ from whoosh.system import pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
-from search.postings import PostingArraysWriter, SegmentArrays, open_arrays, values_per_position
+from search.engine.postings import (
+    PostingArraysWriter,
+    SegmentArrays,
+    open_arrays,
+    values_per_position,
+)
 
 RUN_BLOCK = 2_000  # terms per block of a spilled run
 BLOCK_SIZE = struct.Struct("<Q")  # each block's length, before it
@@ -102,7 +107,7 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
 
 
 class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
-    """Whoosh's field writer, writing the postings as flat arrays (`search.postings`) and
+    """Whoosh's field writer, writing the postings as flat arrays (`search.engine.postings`) and
     only each term's statistics and row number in Whoosh's term table. An index in memory
     (no folder for the arrays) gets Whoosh's own posting blocks."""
 

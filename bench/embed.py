@@ -5,7 +5,7 @@
 Reads every section of the shared corpus with the project's own ingest code, makes each
 one's text as the index stores it and `govsearch embed` embeds it (title, heading, body:
 the first 256 characters), draws a fixed sample with a seeded generator, and embeds the
-sample in `govsearch embed`'s batches through `search.rank.semantic.embed_texts`, once per
+sample in `govsearch embed`'s batches through `search.vectors.model.embed_texts`, once per
 round. Prints sections a second (the median round) and what that implies for every
 distinct section text of the shared corpus, which is what `govsearch embed` computes on a
 fresh index. The model is loaded, and run once, before the clock starts.
@@ -26,16 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.shared import shared_corpus  # noqa: E402
 from search.index.build import section_fields  # noqa: E402
 from search.index.embedding import BATCH  # noqa: E402
-from search.ingest.read import find_documents, read_report  # noqa: E402
-from search.rank.semantic import embed_texts  # noqa: E402
-from search.vectors.store import section_text, text_key  # noqa: E402
+from search.ingest.read import find_documents, read_document  # noqa: E402
+from search.vectors.model import (  # noqa: E402
+    embed_texts,  # noqa: E402
+    section_text,
+    text_key,
+)
 
 
 def corpus_section_texts(docs_dir: Path) -> list[str]:
     """What `govsearch embed` embeds for each section of the corpus, in index order."""
     texts: list[str] = []
     for path in find_documents(docs_dir):
-        report = read_report(path, docs_dir)
+        report = read_document(path, docs_dir)
         texts.extend(section_text(section_fields(report, s)) for s in report.sections)
     return texts
 

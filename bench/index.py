@@ -67,7 +67,7 @@ from pathlib import Path
 from jieba.analyse import ChineseAnalyzer
 from whoosh import index
 from whoosh.fields import ID, TEXT, Schema
-from search.ingest.read import find_documents, read_report
+from search.ingest.read import find_documents, read_document
 corpus, target, procs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 started = time.perf_counter()
 schema = Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True),
@@ -77,7 +77,7 @@ ix = index.create_in(str(target), schema)
 writer = ix.writer(procs=procs, multisegment=True) if procs > 1 else ix.writer()
 sections = 0
 for path in find_documents(corpus):
-    report = read_report(path, corpus)
+    report = read_document(path, corpus)
     for section in report.sections:
         writer.add_document(id=section.id, title=report.title, body=section.text)
         sections += 1
@@ -90,9 +90,9 @@ print(json.dumps({"seconds": seconds, "sections": sections, "stored": stored}))
 SEGMENT_ONLY = """
 import json, sys, time
 from pathlib import Path
-from search.ingest.read import find_documents, read_report
+from search.ingest.read import find_documents, read_document
 corpus = Path(sys.argv[1])
-texts = [s.text for p in find_documents(corpus) for s in read_report(p, corpus).sections]
+texts = [s.text for p in find_documents(corpus) for s in read_document(p, corpus).sections]
 import jieba, rjieba
 jieba.initialize()
 started = time.perf_counter()

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shared import shared_corpus  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.ingest.read import read_report  # noqa: E402
-from search.query.compile import SearchRequest  # noqa: E402
+from search.ingest.read import read_document  # noqa: E402
+from search.query.request import SearchRequest  # noqa: E402
 from search.results import run_search  # noqa: E402
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
@@ -56,7 +56,7 @@ def sample_known_items(docs_dir: Path, samples: int, seed: int) -> KnownItemSamp
     """
     rng = random.Random(seed)
     paths = sorted(docs_dir.glob("*.txt"))
-    reports = {p: read_report(p, docs_dir) for p in paths}
+    reports = {p: read_document(p, docs_dir) for p in paths}
     bodies = [r.body for r in reports.values()]
     items: list[KnownItem] = []
     cut = attempts = 0

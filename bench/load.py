@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from bench.query import sample_mix  # noqa: E402
 from bench.server import start_server, worker_pids  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.query.compile import MAX_QUERY_CHARS, precise_words  # noqa: E402
+from search.query.compile import precise_words  # noqa: E402
+from search.query.request import MAX_QUERY_CHARS  # noqa: E402
 
 # wrk's Lua hook: each connection walks the list of paths from its own starting point.
 WRK_SCRIPT = """

@@ -42,11 +42,12 @@ sys.path.insert(0, str(ROOT))
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
-from search.engine.columns import DocValues  # noqa: E402
+from search.engine.columns import Columns  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.query.compile import SearchRequest, precise_words  # noqa: E402
-from search.rank import semantic  # noqa: E402
+from search.query.compile import precise_words  # noqa: E402
+from search.query.request import SearchRequest  # noqa: E402
 from search.results import run_search  # noqa: E402
+from search.vectors import model as embedding_model  # noqa: E402
 
 KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")
 Query = tuple[str, dict[str, object]]  # text, SearchRequest.create keywords
@@ -139,7 +140,7 @@ def measure(
                 run(kind, query)
     times: dict[str, Timings] = {name: {kind: [] for kind in mix} for name in runners}
     for _ in range(rounds):
-        semantic.question_vector.cache_clear()
+        embedding_model.question_vector.cache_clear()
         for kind in mix:
             for query in mix[kind]:
                 for name, run in runners.items():
@@ -160,7 +161,7 @@ def main() -> None:
     with SearchIndex(args.index, cache_size=0) as index:  # every query computed afresh
         mix = sample_mix(index, args.per_kind, args.seed)
         with index.searcher() as searcher:  # what the first search of a new index pays
-            opening = statistics.median(timed(lambda: DocValues(searcher)) for _ in range(5))
+            opening = statistics.median(timed(lambda: Columns(searcher)) for _ in range(5))
         runners = {"govsearch": govsearch_runner(index)}
         if (args.naive / "MAIN_WRITELOCK").exists() or any(args.naive.glob("*.toc")):
             runners["naive"] = naive_runner(args.naive)

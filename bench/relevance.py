@@ -55,10 +55,11 @@ from bench.known_items import (  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
 from search.index.embedding import embed_index  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.ingest.headings import BREADCRUMB_SEPARATOR  # noqa: E402
-from search.query.compile import MAX_SIZE, SearchRequest, compile_query  # noqa: E402
+from search.index.schema import BREADCRUMB_SEPARATOR  # noqa: E402
+from search.query.compile import compile_query  # noqa: E402
+from search.query.request import MAX_SIZE, SearchRequest  # noqa: E402
+from search.rank.knobs import RERANK_DEPTH  # noqa: E402
 from search.rank.ranking import score_all  # noqa: E402
-from search.rank.semantic import RERANK_DEPTH  # noqa: E402
 from search.results import run_search  # noqa: E402
 
 ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")

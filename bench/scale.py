@@ -37,7 +37,7 @@ from bench.query import (  # noqa: E402
 )
 from bench.shared import shared_corpus  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.ingest.read import read_report  # noqa: E402
+from search.ingest.read import read_document  # noqa: E402
 
 _AGENCY = re.compile(r"^(发布机构[:：]\s*\|\s*)([^|]*?)(\s*\|)", re.M)
 HEADER_LINES = 4
@@ -60,7 +60,7 @@ def shifted(text: str, copy: int) -> str:
 def make_corpus(source: Path, target: Path, sections: int) -> int:
     """Files of about `sections` sections in `target`; returns the number of sections."""
     files = sorted(source.glob("*.txt"))
-    counts = {path: len(read_report(path, source).sections) for path in files}
+    counts = {path: len(read_document(path, source).sections) for path in files}
     target.mkdir(parents=True)
     total, copy = 0, 1
     while total < sections:

@@ -16,7 +16,7 @@ from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.live import SearchIndex
 from search.index.shrink import ShrinkGuard, parse_limit
-from search.query.compile import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
+from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import run_search
 from search.stats import index_stats
 

@@ -14,21 +14,20 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.engine.columns import FACET_FIELDS, DocValues, FacetValue, facet_values
+from search.engine.columns import FACET_FIELDS, Columns, FacetValue, facet_values
 from search.engine.docsets import Matches
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.schema import BREADCRUMB_SEPARATOR
-from search.query.compile import FEW_HITS, CompiledQuery, SearchRequest, build_filter, compile_query
+from search.query.compile import CompiledQuery, build_filter, compile_query
+from search.query.request import SearchRequest
+from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import rerank, semantic_on
+from search.rank.semantic import rerank
 from search.suggest import suggest, worth_suggesting
+from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 
-# When requiring every word finds nothing, or finds little (FEW_HITS) for a question of this
-# many words, rank by the words instead, full matches first. Text pasted from a document is
-# not relaxed when found: the sections that contain it are the answer.
-LONG_QUERY = 3
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
 
@@ -154,7 +153,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = _search(searcher, index.doc_values, index.vectors, request)
+        results = _search(searcher, index.columns, index.vectors, request)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -162,7 +161,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
 
 
 def _search(
-    searcher: Searcher, values: DocValues, vectors: VectorStore, request: SearchRequest
+    searcher: Searcher, values: Columns, vectors: VectorStore, request: SearchRequest
 ) -> SearchResults:
     compiled = compile_query(request.text)
     filters = _Filters(searcher, values.size, build_filter(request))

@@ -14,7 +14,7 @@ def index_stats(index: SearchIndex) -> dict[str, Any]:
     with index.searcher() as searcher:
         # From the columns of live sections: the term lists keep the values of deleted
         # sections until their segments merge.
-        values = index.doc_values
+        values = index.columns
         years = sorted(int(y) for y in values.live_values("year"))
         figures: dict[str, Any] = {
             "documents": len(values.live_values("doc_id")),

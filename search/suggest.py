@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 from whoosh.searching import Searcher
 
-from search.query.compile import FEW_HITS, CompiledQuery, compile_query, content_words
+from search.query.compile import CompiledQuery, compile_query, content_words
 from search.query.language import parse
+from search.rank.knobs import FEW_HITS
 from search.rank.ranking import Segments, matching_docs
 from search.text.normalize import normalize
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from bench.embed import corpus_section_texts, seeded_sample
 from search.engine.columns import unsigned_column
 from search.index.store import open_index
-from search.vectors.store import TEXT_CHARS, text_key
+from search.vectors.model import TEXT_CHARS, text_key
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -22,7 +22,7 @@ from conftest import CORPUS, SEED_NAME
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from search.query.compile import MAX_QUERY_CHARS
+from search.query.request import MAX_QUERY_CHARS
 from web import create_app
 
 PORTAL_PAGE = """<!doctype html>

@@ -8,18 +8,18 @@ from conftest import CORPUS
 from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
+from search.engine import writing
 from search.engine.codec import TermPostingPool, flat_row
-from search.index import parallel
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.index.schema import build_schema
 from search.index.store import open_index
-from search.ingest.read import read_report
-from search.query.compile import SearchRequest
+from search.ingest.read import read_document
+from search.query.request import SearchRequest
 from search.results import run_search
 
 TEXTS = [
-    read_report(CORPUS / "000_cd729ddf2f2831ef.txt", CORPUS).body,
+    read_document(CORPUS / "000_cd729ddf2f2831ef.txt", CORPUS).body,
     "第一条 为了規範住宅物业管理活动，PM2.5浓度下降。中华人民共和国民法典",
     "",
 ]
@@ -56,7 +56,7 @@ def test_a_build_that_spills_equals_one_that_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     full_build(CORPUS, tmp_path / "memory")
-    monkeypatch.setattr(parallel, "WRITER_MEMORY_MB", 0)  # spill at every posting
+    monkeypatch.setattr(writing, "WRITER_MEMORY_MB", 0)  # spill at every posting
     full_build(CORPUS, tmp_path / "spilled")
     with SearchIndex(tmp_path / "memory") as memory, SearchIndex(tmp_path / "spilled") as spilled:
         for text in ("营商环境", "科技项目扶持", "技项目予以扶", "第三条"):

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
-from search.query.compile import MAX_QUERY_CHARS
+from search.query.request import MAX_QUERY_CHARS
 from web import create_app
 
 PORTAL = "http://portal.example.gov.cn"

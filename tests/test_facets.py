@@ -13,7 +13,7 @@ from whoosh.filedb.filestore import RamStorage
 from search.engine.columns import _stored_values
 from search.index.build import full_build, update
 from search.index.live import SearchIndex
-from search.query.compile import SearchRequest
+from search.query.request import SearchRequest
 from search.results import run_search
 
 
@@ -50,7 +50,7 @@ def test_a_segment_without_dates_agencies_or_years(corpus_copy: Path, tmp_path: 
     assert update(corpus_copy, tmp_path / "index").indexed == 1
     with SearchIndex(tmp_path / "index") as live:
         with live.searcher() as searcher:
-            values = live.doc_values
+            values = live.columns
             for docnum in range(searcher.doc_count_all()):
                 stored = searcher.stored_fields(docnum)
                 for name in ("agency", "topic", "date"):

@@ -20,8 +20,8 @@ from search.index.build import full_build, indexed_files, update
 from search.index.live import SearchIndex
 from search.index.schema import SCHEMA_VERSION
 from search.index.store import BUILD_INFO, BUILD_PREFIX, live_build, open_index, reindex_lock
-from search.ingest.read import find_documents, read_report
-from search.query.compile import SearchRequest
+from search.ingest.read import find_documents, read_document
+from search.query.request import SearchRequest
 from search.results import run_search
 
 
@@ -29,7 +29,7 @@ def expected_sections(corpus: Path) -> int:
     total = 0
     for path in find_documents(corpus):
         try:
-            total += len(read_report(path, corpus).sections)
+            total += len(read_document(path, corpus).sections)
         except IngestError:
             pass
     return total
@@ -164,7 +164,7 @@ def test_interrupted_full_build_leaves_the_old_index_serving(
     live = live_build(index_dir)
     before = hit_ids(index_dir, "营商环境")
     calls = 0
-    real_read = indexer.read_report
+    real_read = indexer.read_document
 
     def interrupt_after_three(path: Path, root: Path) -> object:
         nonlocal calls
@@ -173,7 +173,7 @@ def test_interrupted_full_build_leaves_the_old_index_serving(
             raise KeyboardInterrupt
         return real_read(path, root)
 
-    monkeypatch.setattr(indexer, "read_report", interrupt_after_three)
+    monkeypatch.setattr(indexer, "read_document", interrupt_after_three)
     with pytest.raises(KeyboardInterrupt):
         full_build(corpus_copy, index_dir)
     monkeypatch.undo()

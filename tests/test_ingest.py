@@ -7,7 +7,8 @@ import pytest
 from conftest import CORPUS, SEED_NAME
 
 from search.errors import IngestError
-from search.ingest.read import find_documents, parse_date, read_report, report_year, split_header
+from search.ingest.header import parse_date, report_year, split_header
+from search.ingest.read import find_documents, read_document
 from search.ingest.topics import derive_topic
 
 HEADER = (
@@ -24,7 +25,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def test_seed_metadata_is_parsed_exactly() -> None:
-    report = read_report(CORPUS / SEED_NAME, CORPUS)
+    report = read_document(CORPUS / SEED_NAME, CORPUS)
     assert report.doc_id == "000_cd729ddf2f2831ef"
     assert report.index_number == "11140522K03478216C405/2021-00259"
     assert report.title == "阳城县科学技术局2020年度法治政府建设报告"
@@ -39,7 +40,7 @@ def test_seed_metadata_is_parsed_exactly() -> None:
 
 
 def test_seed_sections_follow_the_heading_hierarchy() -> None:
-    report = read_report(CORPUS / SEED_NAME, CORPUS)
+    report = read_document(CORPUS / SEED_NAME, CORPUS)
     assert [s.heading for s in report.sections] == [
         "",
         "(一)做好科技支撑,持续创优营商环境",
@@ -78,7 +79,7 @@ def test_seed_sections_follow_the_heading_hierarchy() -> None:
 )
 def test_header_variants(tmp_path: Path, header: str) -> None:
     path = write(tmp_path / "a.txt", header + "正文。\n")
-    report = read_report(path, tmp_path)
+    report = read_document(path, tmp_path)
     assert report.title == "测试文件"
     assert report.agency == "县教育局"
     assert report.index_number == "A-1"
@@ -134,7 +135,7 @@ def test_accepted_encodings(tmp_path: Path, encoding: str, prefix: bytes) -> Non
     text = HEADER.format(topic="财政", title="阳城县财政局预算報告") + "一、总体情况\n收入增长。\n"
     path = tmp_path / "doc.txt"
     path.write_bytes(prefix + text.encode(encoding))
-    report = read_report(path, tmp_path)
+    report = read_document(path, tmp_path)
     assert report.title == "阳城县财政局预算報告"
     assert report.sections[0].heading == "一、总体情况"
 
@@ -157,7 +158,7 @@ def test_bad_files_raise_ingest_error_with_path_and_reason(
     path = tmp_path / "bad.txt"
     path.write_bytes(data)
     with pytest.raises(IngestError) as caught:
-        read_report(path, tmp_path)
+        read_document(path, tmp_path)
     assert caught.value.path == path
     assert reason in caught.value.reason
     assert str(path) in str(caught.value)
@@ -166,7 +167,7 @@ def test_bad_files_raise_ingest_error_with_path_and_reason(
 def test_missing_title_names_the_title_line(tmp_path: Path) -> None:
     path = write(tmp_path / "x.txt", HEADER.format(topic="", title="") + "正文\n")
     with pytest.raises(IngestError) as caught:
-        read_report(path, tmp_path)
+        read_document(path, tmp_path)
     assert caught.value.line == 4
 
 
@@ -174,18 +175,18 @@ def test_undecodable_bytes_report_their_line(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_bytes("第一行\n第二行\n".encode() + b"\x80\xff\xfe\n")
     with pytest.raises(IngestError) as caught:
-        read_report(path, tmp_path)
+        read_document(path, tmp_path)
     assert caught.value.line == 3
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="cannot read"):
-        read_report(tmp_path / "gone.txt", tmp_path)
+        read_document(tmp_path / "gone.txt", tmp_path)
 
 
 def test_portal_html_page(tmp_path: Path) -> None:
     page = CORPUS / "samples" / "2024_yangcheng_key_projects.html"
-    report = read_report(page, CORPUS)
+    report = read_document(page, CORPUS)
     assert report.title == "阳城县发展和改革局关于下达2024年重点工程项目建设计划的通知"
     assert report.agency == "阳城县发展和改革局"
     assert report.doc_number == "阳发改发〔2024〕6号"
@@ -207,7 +208,7 @@ def test_html_without_metadata_table_uses_h1(tmp_path: Path) -> None:
         "<html><body><h1>关于&lt;测试&gt;的通知</h1><p>一、总则</p><p>正文内容。</p>"
         "<script>alert(1)</script></body></html>",
     )
-    report = read_report(path, tmp_path)
+    report = read_document(path, tmp_path)
     assert report.title == "关于<测试>的通知"
     assert "alert" not in report.body
     assert report.sections[0].heading == "一、总则"
@@ -232,6 +233,6 @@ def test_a_date_that_is_not_a_date_is_located_at_its_own_label(tmp_path: Path) -
         "正文。\n",
         "utf-8",
     )
-    report = read_report(path, tmp_path)
+    report = read_document(path, tmp_path)
     assert [line for line, _reason in report.problems] == [2, 4]
     assert report.written is None and report.published is None and report.year == 2016

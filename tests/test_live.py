@@ -8,7 +8,7 @@ from pathlib import Path
 from search.index.build import full_build, update
 from search.index.live import ResultCache, SearchIndex
 from search.index.store import live_build
-from search.query.compile import SearchRequest
+from search.query.request import SearchRequest
 from search.results import run_search
 
 NEW_DOCUMENT = (

@@ -14,11 +14,11 @@ from whoosh.writing import SegmentWriter
 from search.engine import postings
 from search.engine.codec import GovCodec, TermPostingPool
 from search.engine.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, term_keys
-from search.index.build import add_report, full_build, update
+from search.engine.writing import segment_writer
+from search.index.build import add_document, full_build, update
 from search.index.live import SearchIndex
-from search.index.parallel import segment_writer
 from search.index.store import open_index
-from search.ingest.read import read_report
+from search.ingest.read import read_document
 from search.query.compile import compile_query
 
 # Each text field and the stored field it is indexed from.
@@ -204,7 +204,7 @@ def test_a_writer_with_whooshs_own_pool_writes_them_too(corpus_copy: Path, tmp_p
     try:
         writer = SegmentWriter(ix, codec=GovCodec(), compound=False)  # Whoosh's PostingPool
         assert not isinstance(writer.pool, TermPostingPool)
-        add_report(writer, read_report(changed, corpus_copy))
+        add_document(writer, read_document(changed, corpus_copy))
         writer.commit(merge=False)
     finally:
         ix.close()

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from search.errors import IngestError, QueryError
 from search.index.live import SearchIndex
-from search.ingest.read import read_report
-from search.query.compile import SearchRequest, compile_query
+from search.ingest.read import read_document
+from search.query.compile import compile_query
 from search.query.language import parse
+from search.query.request import SearchRequest
 from search.results import run_search
 
 # Text with the characters that matter here: Chinese, operators, brackets, quotes, control
@@ -64,7 +65,7 @@ def test_any_document_reads_or_fails_with_its_path(title: str, body: bytes) -> N
         path = Path(folder) / "doc.txt"
         path.write_bytes(HEADER.format(title=title.replace("\n", " ")).encode("utf-8") + body)
         try:
-            report = read_report(path, Path(folder))
+            report = read_document(path, Path(folder))
         except IngestError as error:
             assert error.path == path and error.reason
             return

@@ -11,15 +11,14 @@ from search.index.live import SearchIndex
 from search.query import compile as query_module
 from search.query.compile import (
     MAX_RUN_CHARS,
-    SearchRequest,
     bigram_runs,
     compile_query,
     content_words,
     join_run,
-    parse_year,
     reads_as_question,
 )
 from search.query.language import Clause, Term, parse
+from search.query.request import SearchRequest, parse_year
 from search.results import run_search
 
 

@@ -18,7 +18,7 @@ from search.index.build import full_build, update
 from search.index.live import SearchIndex
 from search.query.compile import compile_query, normalized
 from search.rank.ranking import Segments, best_first, ranked, score_all, segments_of
-from search.vectors.store import section_text, text_key
+from search.vectors.model import section_text, text_key
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_scores_are_whooshs_own(index: SearchIndex) -> None:
 def test_order_collapse_and_date(index: SearchIndex) -> None:
     with index.searcher() as searcher:
         found = score_all(searcher, compile_query("管理").strict)
-        values = index.doc_values
+        values = index.columns
     scores = found.as_dict()
     docs = set(scores)
     by_score = ranked(found, values, len(docs))
@@ -66,7 +66,7 @@ def test_order_collapse_and_date(index: SearchIndex) -> None:
 def test_the_first_few_are_the_start_of_the_whole_order(index: SearchIndex) -> None:
     with index.searcher() as searcher:
         found = score_all(searcher, compile_query("管理").strict)
-        values = index.doc_values
+        values = index.columns
     everything = ranked(found, values, len(found))
     documents = ranked(found, values, len(found), collapse=True)
     assert len(documents) > 3
@@ -96,7 +96,7 @@ def test_one_per_document_in_any_order(index: SearchIndex) -> None:
     """The first section of each document, whether the sections come in document order
     (one run per document) or not."""
     with index.searcher():
-        values = index.doc_values
+        values = index.columns
     codes = values.codes["doc_id"]
 
     def expected(docs: np.ndarray) -> list[int]:
@@ -120,7 +120,7 @@ def test_collapsed_order_is_each_documents_best_section_by_score(
     index: SearchIndex, text: str
 ) -> None:
     with index.searcher() as searcher:
-        values = index.doc_values
+        values = index.columns
         found = score_all(searcher, compile_query(text).strict)
     codes = values.codes["doc_id"]
     by_score = found.docs[np.lexsort((found.docs, -found.scores))]  # ties: document order
@@ -177,7 +177,7 @@ def test_after_an_update_documents_still_form_ascending_runs(
     with SearchIndex(index_dir) as live, live.searcher() as searcher:
         reader = searcher.reader()
         assert reader.has_deletions() and len(searcher.leaf_searchers()) == 2
-        values = live.doc_values
+        values = live.columns
         alive = np.array(sorted(reader.all_doc_ids()))
         runs = document_runs(values.codes["doc_id"][alive])
         assert runs is not None

@@ -10,7 +10,8 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from search.index.build import full_build
 from search.index.live import SearchIndex
-from search.query.compile import SearchRequest, compile_query
+from search.query.compile import compile_query
+from search.query.request import SearchRequest
 from search.rank.authority import authority_factor
 from search.results import SearchResults, run_search
 from search.suggest import close_words, one_edit_apart

@@ -16,11 +16,12 @@ from search.index import embedding
 from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
-from search.query.compile import SearchRequest
-from search.rank import semantic
-from search.rank.semantic import embed_texts, rerank
+from search.query.request import SearchRequest
+from search.rank.semantic import rerank
 from search.results import run_search
-from search.vectors.store import VECTORS_DIR, VectorStore, section_text, text_key, write_shard
+from search.vectors import model as embedding_model
+from search.vectors.model import embed_texts, section_text, text_key
+from search.vectors.store import VECTORS_DIR, VectorStore, write_shard
 
 QUESTION = "政府怎么保障公众参与重大行政决策？"
 KEYWORDS = "营商环境"
@@ -66,7 +67,7 @@ def test_each_section_keeps_the_key_of_its_text_as_a_column(sample_index: Path) 
     """Re-ranking reads the vector keys from a column: they must be those of the text that
     `govsearch embed` embeds."""
     with SearchIndex(sample_index) as index, index.searcher() as searcher:
-        keys = index.doc_values.vector_keys
+        keys = index.columns.vector_keys
         texts = [section_text(searcher.stored_fields(d)) for d in range(searcher.doc_count_all())]
     assert keys.tolist() == [text_key(text) for text in texts]
     assert len(set(texts)) > 10
@@ -126,7 +127,7 @@ def test_the_model_prefers_the_article_that_answers_the_question() -> None:
         "第四十四条 已经注册的商标，违反本法第四条规定的，由商标局宣告该注册商标无效。",
         "第三条 扬尘污染防治坚持政府主导、部门监管、企业负责、公众参与的原则。",
     ]
-    similarity = embed_texts(articles) @ np.asarray(semantic.model().query(question))
+    similarity = embed_texts(articles) @ np.asarray(embedding_model.model().query(question))
     assert int(np.argmax(similarity)) == 0
 
 
@@ -163,7 +164,7 @@ def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Pa
 
 
 def test_a_question_is_embedded_once_for_all_its_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = semantic.model()
+    real = embedding_model.model()
     asked: list[str] = []
 
     class Counting:
@@ -171,10 +172,10 @@ def test_a_question_is_embedded_once_for_all_its_pages(monkeypatch: pytest.Monke
             asked.append(text)
             return real.query(text)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(semantic, "model", Counting)
-    semantic.question_vector.cache_clear()
-    first = semantic.question_vector("租客还能继续住吗？")
-    assert semantic.question_vector("租客还能继续住吗？") is first
+    monkeypatch.setattr(embedding_model, "model", Counting)
+    embedding_model.question_vector.cache_clear()
+    first = embedding_model.question_vector("租客还能继续住吗？")
+    assert embedding_model.question_vector("租客还能继续住吗？") is first
     assert asked == ["租客还能继续住吗？"]
     assert not first.flags.writeable  # shared: nobody may change it
-    semantic.question_vector.cache_clear()
+    embedding_model.question_vector.cache_clear()

@@ -22,7 +22,7 @@ from bench.server import (
 )
 from search.index.build import full_build, update
 from search.index.store import live_build
-from search.query.compile import MAX_QUERY_CHARS
+from search.query.request import MAX_QUERY_CHARS
 from web.server import requested_path
 
 QUERIES = ("营商环境", "扬尘污染防治", "管理")

@@ -283,7 +283,7 @@ def test_a_bug_while_opening_the_index_is_a_500_not_a_missing_index(
     def broken_columns(searcher: Searcher) -> None:
         raise TypeError("a bug in reading the columns")
 
-    monkeypatch.setattr(live, "DocValues", broken_columns)
+    monkeypatch.setattr(live, "Columns", broken_columns)
     # Not TESTING: Flask answers an unexpected error with its 500, as in production.
     client = create_app({"INDEX_DIR": str(sample_index)}).test_client()
     _assert_a_logged_500(client, caplog, TypeError)
@@ -304,6 +304,6 @@ def test_a_bug_while_marking_passages_is_a_500_not_a_bare_passage(
 def test_a_worker_opens_its_index_before_the_first_request(app: Flask, tmp_path: Path) -> None:
     warm_index(app)
     with app.app_context():
-        assert search_index().doc_values.size > 0  # columns read, without a search
+        assert search_index().columns.size > 0  # columns read, without a search
     empty = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")})
     warm_index(empty)  # no index yet: the pages will say so

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.errors import IndexMissing
-from search.query.compile import MAX_QUERY_CHARS
+from search.query.request import MAX_QUERY_CHARS
 from web import cors, limits, security
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"

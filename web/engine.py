@@ -6,7 +6,7 @@ from flask import Flask, current_app
 
 from search.errors import IndexMissing
 from search.index.live import SearchIndex
-from search.rank.semantic import model, semantic_on
+from search.vectors.model import model, semantic_on
 
 _INDEXES: dict[str, SearchIndex] = {}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.query.compile import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
+from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
 
 _HTML_NOTE = (
     "HTML: the document's text with every character escaped, and the matches wrapped in "

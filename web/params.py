@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from search.engine.columns import FacetValue
 from search.errors import QueryError
-from search.query.compile import SearchRequest
+from search.query.request import SearchRequest
 
 # Parameters of a search, in the order links spell them; only agency may repeat.
 SEARCH_PARAMS = ("q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc")

@@ -7,7 +7,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from search.errors import QueryError
-from search.query.compile import SearchRequest
+from search.query.request import SearchRequest
 from search.results import run_search
 from web.engine import search_index
 from web.params import query_string, search_request, state

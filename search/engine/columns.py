@@ -19,8 +19,6 @@ import numpy as np
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.searching import Searcher
 
-from search.rank.authority import authority_factor
-
 FACET_FIELDS = ("agency", "year", "topic")
 FACET_LIMIT = 50  # values per facet, most frequent first; selected values always shown
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -33,10 +31,10 @@ class FacetValue:
     selected: bool
 
 
-class DocValues:
+class Columns:
     """Column values by document number for one searcher (facet fields, doc_id and date),
     each value also as a small integer code (so a result set is counted with one
-    `bincount`), each document's ranking prior and its vector key."""
+    `bincount`), and each section's vector key."""
 
     def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
@@ -60,8 +58,6 @@ class DocValues:
         rank_of_code = np.empty(len(order), dtype=np.int64)
         rank_of_code[order] = np.arange(len(order))
         self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
-        factors = [authority_factor(topic) for topic in self.labels["topic"]]
-        self.priors = np.array(factors)[self.codes["topic"]] if factors else np.zeros(0)
         self.vector_keys = unsigned_column(reader, "vector_key")
 
     def _number_documents_by_live_sections(self) -> None:

@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 from search.engine.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.engine.docsets import NOTHING, Matches, Scores, intersection, member, rows_of, union
 from search.engine.exclusion import Without
+from search.engine.fields import BIGRAM_FIELD_OF
 from search.engine.postings import (
     AMBIGUOUS,
     SegmentArrays,
@@ -37,7 +38,6 @@ from search.engine.postings import (
     stores_positions,
     term_keys,
 )
-from search.index.schema import BIGRAM_FIELD_OF
 from search.text.analysis import CJK
 
 CJK_RUN = re.compile(f"[{CJK}]+")

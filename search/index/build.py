@@ -21,9 +21,11 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
 from search.errors import IndexMissing, IngestError, SearchError
-from search.ingest.read import Report, Section, find_documents, read_report
+from search.ingest.document import Document, Section
+from search.ingest.read import find_documents, read_document
 from search.text.normalize import normalize_doc_number
-from search.index.parallel import abandon, build_segments, segment_writer
+from search.engine.writing import abandon, commit_segments, commit_synced, segment_writer
+from search.index.parallel import build_segments
 from search.index.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
 from search.index.shrink import ShrinkGuard
 from search.index.store import (
@@ -39,7 +41,7 @@ from search.index.store import (
     swap_in,
     write_json_atomically,
 )
-from search.vectors.store import section_text, text_key
+from search.vectors.model import section_text, text_key
 
 SOURCE_SEPARATOR = "\x1f"
 
@@ -89,7 +91,7 @@ class Progress:
         pass
 
 
-def section_fields(report: Report, section: Section) -> dict[str, Any]:
+def section_fields(report: Document, section: Section) -> dict[str, Any]:
     """The Whoosh document for one section."""
     fields: dict[str, Any] = {
         "id": section.id,
@@ -122,7 +124,7 @@ def section_fields(report: Report, section: Section) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 
-def problems_of(report: Report, corpus: Path) -> list[tuple[str, int | None, str]]:
+def problems_of(report: Document, corpus: Path) -> list[tuple[str, int | None, str]]:
     """(path, line, reason) of what a readable document left out, as a build reports it."""
     return [(str(corpus / report.path), line, reason) for line, reason in report.problems]
 
@@ -155,11 +157,11 @@ def index_files(writer: IndexWriter, corpus: Path, paths: list[Path], events: Fi
     added = 0
     for path in paths:
         try:
-            report = read_report(path, corpus)
+            report = read_document(path, corpus)
         except IngestError as error:
             events("failed", (str(error.path), error.line, error.reason))
             continue
-        sections = add_report(writer, report)
+        sections = add_document(writer, report)
         added += sections
         events("file", (sections, report.size, problems_of(report, corpus)))
     return added
@@ -193,26 +195,26 @@ def _write_in_parallel(
     """Workers write one segment each; this process commits them (holding the lock)."""
     writer = segment_writer(ix)
     try:
-        segments = build_segments(ix, corpus, paths, procs, _recorder(summary, progress))
+        segments = build_segments(
+            ix, corpus, paths, procs, index_files, _recorder(summary, progress)
+        )
         progress.finish("committing segments")
-        writer._close_segment()
-        writer._commit_toc(segments)
-        writer._finish()
+        commit_segments(writer, segments)
     except BaseException:
         abandon(writer)
         raise
 
 
-def add_report(writer: IndexWriter, report: Report) -> int:
+def add_document(writer: IndexWriter, report: Document) -> int:
     for section in report.sections:
         writer.add_document(**section_fields(report, section))
     return len(report.sections)
 
 
-def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Report | None:
+def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Document | None:
     """The report of `path`, or None with the failure recorded in `summary`."""
     try:
-        report = read_report(path, corpus)
+        report = read_document(path, corpus)
     except IngestError as error:
         summary.failed.append(Failure.from_error(error))
         return None
@@ -299,14 +301,7 @@ def _full_build_locked(
 def _commit_durably(writer: IndexWriter, build: Path) -> None:
     """Commit an update into the live build, its new segment's files on disk before the
     table of contents names them, and that table and the directory right after."""
-    commit_toc = writer._commit_toc
-
-    def commit_synced_toc(segments: Any) -> None:
-        make_durable(build)
-        commit_toc(segments)
-
-    writer._commit_toc = commit_synced_toc
-    writer.commit()
+    commit_synced(writer, lambda: make_durable(build))
     make_durable(build)
 
 
@@ -382,12 +377,12 @@ def _update_locked(
     deleted = known.keys() - current.keys()
     guard.check_removal(index_dir, corpus, len(known), len(deleted), False)
     progress.start(len(paths))
-    changed: list[Report] = []
+    changed: list[Document] = []
     for relative, path in current.items():
         try:
             digest = _file_hash(path)
         except OSError:
-            digest = ""  # vanished or unreadable: read_report says why
+            digest = ""  # vanished or unreadable: read_document says why
         if known.get(relative) == digest:
             summary.unchanged += 1
             progress.advance(1, 0, 0)
@@ -410,7 +405,7 @@ def _update_locked(
                 summary.updated += 1
             else:
                 summary.indexed += 1
-            summary.sections += add_report(writer, report)
+            summary.sections += add_document(writer, report)
         for relative in deleted:
             writer.delete_by_term("path", relative)
         summary.deleted = len(deleted)

@@ -19,18 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from search.engine.columns import unsigned_column
-from search.rank.semantic import embed_texts
+from search.vectors.model import embed_texts
 from search.index.store import open_index
-from search.vectors.store import (
-    VectorStore,
-    commit_shard,
-    file_unrecorded_shards,
-    model_folder,
-    remove_orphans,
-    remove_other_models,
-    section_text,
-    vectors_lock,
-)
+from search.vectors.store import VectorStore, commit_shard, file_unrecorded_shards, model_folder, remove_orphans, remove_other_models, vectors_lock
+from search.vectors.model import section_text
 
 BATCH = 64
 SHARD_SECTIONS = 2048

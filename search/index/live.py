@@ -23,14 +23,13 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from search.rank.authority import PriorWeighting
+from search.rank.knobs import BM25_OPTIONS
+from search.rank.authority import PriorWeighting, section_priors
 from search.errors import IndexMissing
-from search.engine.columns import DocValues
+from search.engine.columns import Columns
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
 from search.vectors.store import VectorStore
 
-# BM25F parameters (Whoosh's defaults).
-BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}
 # Results of this many recent searches are kept: portal traffic repeats its popular queries.
 RESULT_CACHE_SIZE = 256
 
@@ -71,7 +70,7 @@ class SearchIndex:
         self.ix: whoosh_index.Index = open_index(self.index_dir)
         self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
         self._searcher: Searcher | None = None
-        self._values: DocValues | None = None
+        self._values: Columns | None = None
         # Whoosh searchers are not made for concurrent use; a server worker runs one search
         # at a time anyway (the GIL), so threads take turns.
         self._lock = threading.Lock()
@@ -105,8 +104,9 @@ class SearchIndex:
         fresh = self.ix.searcher() if self._searcher is None else self._refreshed(self._searcher)
         if fresh is not self._searcher or self._values is None:
             self._searcher, self._values = fresh, None  # closed by close() if the rest fails
-            self._values = DocValues(fresh)
-            fresh.weighting = PriorWeighting(self._values.priors, **BM25_OPTIONS)
+            self._values = Columns(fresh)
+            priors = section_priors(self._values.labels["topic"], self._values.codes["topic"])
+            fresh.weighting = PriorWeighting(priors, **BM25_OPTIONS)
             self.results.clear()
         return fresh
 
@@ -125,7 +125,7 @@ class SearchIndex:
         return fresh
 
     @property
-    def doc_values(self) -> DocValues:
+    def columns(self) -> Columns:
         """Facet and document columns of the current searcher (inside `searcher()`)."""
         assert self._values is not None, "use inside `with index.searcher()`"
         return self._values

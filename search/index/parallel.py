@@ -9,59 +9,21 @@ not documents, and reports every file back, so the parent knows exactly what was
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import queue
 import traceback
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
-from search.engine.codec import GovCodec, TermPostingPool
+from search.engine.writing import finish_segment, segment_writer
 from search.errors import SearchError
 
-WRITER_MEMORY_MB = 256
-
-
-def segment_writer(ix: whoosh_index.Index, **options: Any) -> SegmentWriter:
-    """A writer using our codec and posting pool (Whoosh 2.7.4 ignores `poolclass`)."""
-    # Not compound: Whoosh reads a compound segment file into memory (BytesIO over the whole
-    # file) every time a reader opens it; separate files are read where they lie.
-    writer = SegmentWriter(
-        ix, codec=GovCodec(), limitmb=WRITER_MEMORY_MB, compound=False, **options
-    )
-    writer.pool = TermPostingPool(writer._tempstorage, writer.newsegment, WRITER_MEMORY_MB)
-    return writer
-
-
-def abandon(writer: SegmentWriter) -> None:
-    """Cancel a failed write, whatever state it is in.
-
-    Whoosh's cancel closes the segment's files, which flushes them; when that fails too (a
-    full disk), it stops there and leaves the files open and the index locked. Here every
-    file is closed and the lock released regardless; the caller removes what was written.
-    """
-    try:
-        writer.cancel()
-        return
-    except Exception:  # noqa: BLE001 - the first error is the one worth reporting
-        pass
-    fields, perdoc = writer.fieldwriter, writer.perdocwriter
-    for part in (fields._tindex.dbfile, fields._postfile, perdoc._vpostfile):
-        if part is not None:
-            with contextlib.suppress(Exception):
-                part.close()
-    if getattr(fields, "arrays", None) is not None:
-        fields.arrays.abort()
-    with contextlib.suppress(Exception):
-        writer.pool.cleanup()
-    writer.is_closed = True
-    if writer.writelock:
-        with contextlib.suppress(Exception):
-            writer.writelock.release()
-
+# (writer, corpus, paths, on_event) -> sections written: the build's own file loop, passed
+# in so that this module stays below the one that calls it.
+WriteFiles = Callable[[Any, Path, list[Path], Callable[[str, Any], None]], int]
 
 def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
     """`paths` in `parts` groups of about equal total size (largest files placed first)."""
@@ -74,36 +36,38 @@ def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
     return [sorted(group) for group in groups if group]
 
 
-def _worker(build: str, corpus: str, paths: list[str], messages: Any) -> None:
+def _worker(
+    build: str, corpus: str, paths: list[str], write_files: WriteFiles, messages: Any
+) -> None:
     """Index `paths` into one new segment; report each file, then the segment."""
-    from search.index.build import index_files  # the parent module; imported late for spawn
-
     try:
         ix = whoosh_index.open_dir(build)
         writer = segment_writer(ix, _lk=False)
-        added = index_files(
+        added = write_files(
             writer,
             Path(corpus),
             [Path(p) for p in paths],
             lambda kind, payload: messages.put((kind, payload)),
         )
-        if added:
-            messages.put(("segment", writer._finalize_segment()))
-        else:
-            writer._close_segment()
-            messages.put(("segment", None))
+        messages.put(("segment", finish_segment(writer, keep=bool(added))))
     except OSError as error:  # a full disk, say: the parent raises the same error
         messages.put(("oserror", (error.errno, error.strerror, error.filename)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         messages.put(("error", traceback.format_exc()))
 
 
-def build_segments(
-    ix: whoosh_index.Index, corpus: Path, paths: list[Path], procs: int, on_message: Any
+def build_segments(  # noqa: PLR0913 - the build's parts
+    ix: whoosh_index.Index,
+    corpus: Path,
+    paths: list[Path],
+    procs: int,
+    write_files: WriteFiles,
+    on_message: Any,
 ) -> list[Any]:
-    """Run `procs` workers over `paths`; returns their segments.
+    """Run `procs` workers over `paths`, each writing its share with `write_files`;
+    returns their segments.
 
-    `on_message(kind, payload)` receives each file's event from `index_files` as workers
+    `on_message(kind, payload)` receives each file's event from `write_files` as workers
     go. Raises a worker's OSError as it was (the disk is full, say), and SearchError if a
     worker fails otherwise.
     """
@@ -115,7 +79,7 @@ def build_segments(
     workers = [
         context.Process(
             target=_worker,
-            args=(ix.storage.folder, str(corpus), [str(p) for p in group], messages),
+            args=(ix.storage.folder, str(corpus), [str(p) for p in group], write_files, messages),
             daemon=True,
         )
         for group in groups

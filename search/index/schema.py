@@ -18,6 +18,7 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Characters, Format, Positions
 
 from search.text.analysis import bigram_analyzer, word_analyzer
+from search.engine.fields import BIGRAM_FIELD_OF
 from search.engine.postings import ArrayCharacters, ArrayPositions
 
 # 3: segments as separate files (a compound one is copied into memory)
@@ -27,13 +28,6 @@ from search.engine.postings import ArrayCharacters, ArrayPositions
 # 7: each section's vector key as a column
 SCHEMA_VERSION = 7
 BREADCRUMB_SEPARATOR = " › "
-# Each word field and the bigram field indexed from the same text: a word of two or more
-# Chinese characters found in the one is, by construction, a run of bigrams in the other.
-BIGRAM_FIELD_OF = {
-    "title": "title_bigram",
-    "body": "body_bigram",
-    "breadcrumb": "breadcrumb_bigram",
-}
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]

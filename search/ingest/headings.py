@@ -12,13 +12,11 @@ into parts that keep its heading and breadcrumb.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from search.ingest.read import Section
+from search.ingest.document import Section
 
 CN_NUM = "一二三四五六七八九十百千零〇两"
-BREADCRUMB_SEPARATOR = " › "
 # A report-style heading ends at its first sentence mark, and is short.
 MAX_HEADING = 50
 MAX_SECTION = 1500  # characters; a longer section is cut at paragraph ends into parts
@@ -104,8 +102,6 @@ class _Open(NamedTuple):
 
 def split_sections(doc_id: str, body: str) -> tuple[Section, ...]:
     """The sections of `body`, in order, each with heading, breadcrumb, text and offsets."""
-    from search.ingest.read import Section
-
     sections: list[Section] = []
     stack: list[Heading] = []
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from search.ingest.read import label_of, parse_header_cells
+from search.ingest.header import label_of, parse_header_cells
 
 _CONTAINER_HINTS = ("article", "content", "zoom", "trs_editor", "main-txt", "pages_content")
 _SKIP = {"script", "style", "nav", "header", "footer", "noscript", "template"}

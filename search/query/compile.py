@@ -1,4 +1,4 @@
-"""SearchRequest (validated, frozen) -> Whoosh queries and filter.
+"""A query's text -> Whoosh queries, and a SearchRequest's filters -> Whoosh filters.
 
 User text is parsed by `querylang` (never as Whoosh syntax, so no input can raise). Each
 term matches either as words (every content word of it, in the title, body or headings, or
@@ -23,135 +23,26 @@ from whoosh import query as q
 
 from search import config
 from search.engine.exclusion import Without
-from search.errors import QueryError
 from search.query.language import Clause, Term, parse
+from search.query.request import SearchRequest
+from search.rank.knobs import (
+    BIGRAM_FIELD_BOOSTS,
+    FIELD_BOOSTS,
+    MAX_RELAXED_BIGRAMS,
+    MAX_RELAXED_WORDS,
+    NUMBER_BOOST,
+    RELAXED_BIGRAM_WEIGHT,
+    STRICT_FIRST,
+    SYNONYM_WEIGHT,
+    TITLE_FIELDS,
+)
 from search.text.analysis import CJK, bigram_tokens, load_stopwords, read_word_list, word_tokens
-from search.text.normalize import normalize
 from search.text.synonyms import synonyms_of
 
-MAX_SIZE = 100
-MAX_PAGE = 10_000
-MAX_QUERY_CHARS = 500
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
-# A relaxed search ranks by the first this many words and character pairs: a long question
-# has fewer; pasted paragraphs have hundreds, each one more posting list to read.
-MAX_RELAXED_WORDS = 16
-MAX_RELAXED_BIGRAMS = 32
-FEW_HITS = 10  # a query that finds fewer sections than this has found little
-SORTS = ("relevance", "date")
 QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
 FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
-_YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-# Relative weight of evidence in each field; a match in the title or the section's headings
-# says more about the section than one in its running text.
-FIELD_BOOSTS = {"body": 1.0, "title": 0.25, "breadcrumb": 1.0}
-# A run of characters found exactly is stronger evidence than the same words found apart.
-BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigram": 4.5}
-TITLE_FIELDS = frozenset({"title", "title_bigram"})
-# A match through a synonym counts a little less than the word the user typed.
-SYNONYM_WEIGHT = 0.8
-# A document or index number typed in full names one document: put it first.
-NUMBER_BOOST = 50.0
-# In a relaxed search, sections that match every term still come first.
-STRICT_FIRST = 10.0
-# Weight of the question's character pairs (in the body) in a relaxed search: they reward
-# sections that share longer stretches of the question's wording.
-RELAXED_BIGRAM_WEIGHT = 0.3
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """One search, validated: build it with `SearchRequest.create`."""
-
-    text: str
-    agencies: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    topic: str | None = None
-    sort: str = "relevance"
-    page: int = 1
-    size: int = 10
-    collapse: bool = True  # one hit per document
-    doc_id: str | None = None  # only the sections of this document
-
-    @classmethod
-    def create(  # noqa: PLR0913 - one keyword per search parameter
-        cls,
-        text: str = "",
-        agencies: tuple[str, ...] | list[str] = (),
-        year: str | int | None = None,
-        topic: str | None = None,
-        sort: str | None = None,
-        page: int | str = 1,
-        size: int | str = 10,
-        collapse: bool | str | None = None,
-        doc_id: str | None = None,
-    ) -> SearchRequest:
-        """Validate raw values; raises QueryError naming the bad parameter."""
-        text = (text or "").strip()
-        if len(text) > MAX_QUERY_CHARS:
-            raise QueryError("q", f"query is longer than {MAX_QUERY_CHARS} characters")
-        year_from, year_to = parse_year(year)
-        sort = (sort or "relevance").strip().lower()
-        if sort not in SORTS:
-            raise QueryError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
-        doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
-        return cls(
-            text=text,
-            agencies=tuple(dict.fromkeys(a.strip() for a in agencies if a and a.strip())),
-            year_from=year_from,
-            year_to=year_to,
-            topic=topic.strip() if topic and topic.strip() else None,
-            sort=sort,
-            page=_bounded_int("page", page, 1, MAX_PAGE),
-            size=_bounded_int("size", size, 1, MAX_SIZE),
-            # Listing one document's sections never collapses them into one.
-            collapse=_flag("collapse", collapse, default=True) and doc_id is None,
-            doc_id=doc_id,
-        )
-
-
-def _bounded_int(name: str, value: int | str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise QueryError(name, f"must be a whole number, got {value!r}") from None
-    if not low <= number <= high:
-        raise QueryError(name, f"must be between {low} and {high}, got {number}")
-    return number
-
-
-def _flag(name: str, value: bool | str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in _TRUE | _FALSE:
-        return lowered in _TRUE
-    raise QueryError(name, f"must be true or false, got {value!r}")
-
-
-def parse_year(value: str | int | None) -> tuple[int | None, int | None]:
-    """`2020` -> (2020, 2020); `2018-2020` -> (2018, 2020); `2018-` -> (2018, None)."""
-    if value is None or str(value).strip() == "":
-        return None, None
-    match = _YEAR.match(normalize(str(value)))
-    if not match:
-        raise QueryError(
-            "year", f"expected a year like 2020 or a range like 2018-2020, got {value!r}"
-        )
-    low = int(match.group(1))
-    if not match.group(2):
-        return low, low
-    high = int(match.group(3)) if match.group(3) else None
-    if high is not None and high < low:
-        raise QueryError("year", f"range runs backwards: {value!r}")
-    return low, high
 
 
 # --- what each term looks for --------------------------------------------------------------

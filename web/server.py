@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.sync import SyncWorker
 from werkzeug.wrappers import Response as WSGIResponse
 
+from search import config
+from search.cli import index_option
 from web import create_app, refused_response
 from web.engine import warm_index
 
@@ -140,3 +143,13 @@ def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
         "worker_class": f"{Worker.__module__}.{Worker.__qualname__}",
     }
     _Server(options, index_dir).run()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
+@index_option
+def serve_command(host: str, port: int, workers: int, index_dir: Path | None) -> None:
+    """Serve the web search with a production WSGI server (gunicorn)."""
+    serve(host, port, workers, config.get_path("index", index_dir))

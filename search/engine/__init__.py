@@ -1,0 +1,7 @@
+"""The machinery under the index: Whoosh's codec with postings as flat arrays (`codec`,
+`postings`), the columns read once per generation (`columns`), sets of documents
+(`docsets`), BM25F scoring of whole posting lists in numpy (`scoring`), Whoosh's writer
+driven for parallel and durable commits (`writing`). The only package that touches Whoosh's
+private names, so that the Whoosh pin's reach is this folder. Imports `search.text`,
+`search.config` and `search.errors`.
+"""

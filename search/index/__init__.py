@@ -1,0 +1,6 @@
+"""The index on disk and in a serving process: the schema, the directory with its lock and
+atomic swap (`store`), full and incremental builds (`build`, `parallel`), the guard against
+shrinking it by accident (`shrink`), embedding its sections (`embedding`) and the live,
+refreshed view a server searches (`live`). Imports every package below it: `ingest`,
+`engine`, `vectors`, `rank`, `text`.
+"""

@@ -1,0 +1,4 @@
+"""From a corpus file to a `Document` and its `Section`s: decoding, the header's metadata
+(`header`), portal pages (`htmlpage`), the heading hierarchy (`headings`) and derived topics.
+Knows nothing of the index; imports `search.text`, `search.config` and `search.errors`.
+"""

@@ -1,0 +1,4 @@
+"""Meaning: the bundled sentence-embedding model (`model`) and the vectors it computed for
+sections, stored on disk by model and by text (`store`). Knows nothing of Whoosh or of the
+index's sections; imports `search.config` and `search.errors` only.
+"""

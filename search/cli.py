@@ -13,6 +13,7 @@ import click
 
 from search import config
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
+from search.facets import FACETS
 from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.live import SearchIndex
@@ -253,11 +254,18 @@ def _open(index_dir: Path | None) -> SearchIndex:
         raise NotRun(str(error)) from None
 
 
+def facet_options(function: Any) -> Any:
+    """An option per facet of search.facets (--agency, --year, --topic), in the table's order."""
+    for facet in reversed(FACETS):
+        function = click.option(f"--{facet.name}", multiple=facet.repeatable, help=facet.help)(
+            function
+        )
+    return function
+
+
 @cli.command()
 @click.argument("query")
-@click.option("--agency", multiple=True, help="Only this publishing agency (repeatable).")
-@click.option("--year", help="A year (2020) or a range (2018-2020, 2018-).")
-@click.option("--topic", help="Only this topic (主题分类).")
+@facet_options
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--sections", is_flag=True, help="List every matching section, not one per document.")
 @click.option("--doc", "doc_id", help="Only the sections of this document (its id).")
@@ -267,9 +275,6 @@ def _open(index_dir: Path | None) -> SearchIndex:
 @index_option
 def search(  # noqa: PLR0913 - one argument per option
     query: str,
-    agency: tuple[str, ...],
-    year: str | None,
-    topic: str | None,
     sort: str,
     sections: bool,
     doc_id: str | None,
@@ -277,6 +282,7 @@ def search(  # noqa: PLR0913 - one argument per option
     limit: int,
     as_json: bool,
     index_dir: Path | None,
+    **facets: Any,
 ) -> None:
     """Search the index and print the best sections (one per document unless --sections).
 
@@ -286,14 +292,12 @@ def search(  # noqa: PLR0913 - one argument per option
     try:
         request = SearchRequest.create(
             query,
-            agency,
-            year,
-            topic,
             sort=sort,
             page=page,
             size=limit,
             collapse=not sections,
             doc_id=doc_id,
+            **facets,
         )
     except QueryError as error:
         raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None

@@ -14,8 +14,9 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.engine.columns import FACET_FIELDS, Columns, FacetValue, facet_values
+from search.engine.columns import Columns, FacetValue, facet_values
 from search.engine.docsets import Matches
+from search.facets import FACETS
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.schema import BREADCRUMB_SEPARATOR
@@ -133,19 +134,6 @@ class _Filters:
         return docs[self.allows(docs, skip)]
 
 
-def _selected(request: SearchRequest, name: str, counts: dict[Any, int]) -> list[Any]:
-    if name == "agency":
-        return list(request.agencies)
-    if name == "topic":
-        return [request.topic] if request.topic else []
-    low, high = request.year_from, request.year_to
-    if low is None and high is None:
-        return []
-    if low is not None and high is not None:
-        return list(range(low, high + 1)) if high - low <= 50 else []
-    return [y for y in counts if isinstance(y, int) and y and (low or 0) <= y <= (high or 9999)]
-
-
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
@@ -195,14 +183,16 @@ def _search(
         full_matches=strict_count,
     )
     counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
-    for name in FACET_FIELDS:
+    for facet in FACETS:
+        name = facet.name
         applied = tuple(other for other in filters.allowed if other != name)
         if applied not in counted:  # without filters, the same for every facet
             docs = filters.narrow(found.docs, skip=name)
             counted[applied] = values.one_per_document(docs) if request.collapse else docs
-        counts = values.count(name, counted[applied])
-        selected = _selected(request, name, counts)
-        results.facets[name] = facet_values(counts, selected, by_value=name == "year")
+        counts = values.count(facet.field, counted[applied])
+        selection = request.selection(name)
+        selected = facet.selected(selection, counts) if selection else []
+        results.facets[name] = facet_values(facet, counts, selected)
     first = (request.page - 1) * request.size
     page = ranked(
         hits,

@@ -7,6 +7,7 @@ from test_evaluate import QUERIES
 from whoosh import query as q
 
 from search.errors import QueryError
+from search.facets import parse_year
 from search.index.live import SearchIndex
 from search.query import compile as query_module
 from search.query.compile import (
@@ -18,7 +19,7 @@ from search.query.compile import (
     reads_as_question,
 )
 from search.query.language import Clause, Term, parse
-from search.query.request import SearchRequest, parse_year
+from search.query.request import SearchRequest
 from search.results import run_search
 
 

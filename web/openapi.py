@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.facets import FACETS, Facet
 from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
 
 _HTML_NOTE = (
@@ -72,7 +73,7 @@ SCHEMAS: dict[str, Any] = {
             "facets": _object(
                 {
                     name: {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}
-                    for name in ("agency", "year", "topic")
+                    for name in (facet.name for facet in FACETS)
                 }
             ),
             "suggestion": _string("A query that finds more (did you mean).", nullable=True),
@@ -146,19 +147,21 @@ def _param(
     }
 
 
+def _facet_param(facet: Facet) -> dict[str, Any]:
+    value: dict[str, Any] = {"type": "string"}
+    if facet.example:
+        value["examples"] = [facet.example]
+    schema = {"type": "array", "items": value} if facet.repeatable else value
+    return _param(facet.name, schema, f"{facet.label}: {facet.help}")
+
+
 SEARCH_PARAMETERS = [
     _param(
         "q",
         {"type": "string", "maxLength": MAX_QUERY_CHARS},
         'Words, "phrase", -excluded, A OR B, 标题:词, a 发文字号 or 索引号, or a question.',
     ),
-    _param(
-        "agency",
-        {"type": "array", "items": {"type": "string"}},
-        "发布机构; repeat for several.",
-    ),
-    _param("year", {"type": "string"}, "A year (2020) or a range (2018-2020, 2018-)."),
-    _param("topic", {"type": "string"}, "主题分类."),
+    *(_facet_param(facet) for facet in FACETS),
     _param("sort", {"enum": ["relevance", "date"]}, "Newest first with date."),
     _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number."),
     _param("size", {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}, "Hits per page."),

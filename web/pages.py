@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from search.documents import load_document
 from search.errors import IndexMissing, QueryError
+from search.facets import FACETS
 from search.results import SearchResults, run_search
 from search.stats import index_stats
 from web.engine import search_index
@@ -17,7 +18,7 @@ from web.params import query_string as encode
 
 bp = Blueprint("pages", __name__)
 
-FACET_LABELS = {"agency": "发布机构", "year": "年份", "topic": "主题分类"}
+FACET_LABELS = {facet.name: facet.label for facet in FACETS}
 PAGE_LINKS = 9  # page numbers shown around the current one
 
 

@@ -14,11 +14,12 @@ from werkzeug.datastructures import MultiDict
 
 from search.engine.columns import FacetValue
 from search.errors import QueryError
+from search.facets import FACETS, facet_named
 from search.query.request import SearchRequest
 
-# Parameters of a search, in the order links spell them; only agency may repeat.
-SEARCH_PARAMS = ("q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc")
-REPEATABLE = frozenset({"agency"})
+# Parameters of a search, in the order links spell them; only repeatable facets may repeat.
+SEARCH_PARAMS = ("q", *(f.name for f in FACETS), "sort", "page", "size", "collapse", "doc")
+REPEATABLE = frozenset(f.name for f in FACETS if f.repeatable)
 
 
 def _single(args: MultiDict[str, str], name: str) -> str | None:
@@ -31,16 +32,15 @@ def _single(args: MultiDict[str, str], name: str) -> str | None:
 def search_request(args: MultiDict[str, str]) -> SearchRequest:
     """Validate the query string; raises QueryError naming the bad parameter."""
     single = {name: _single(args, name) for name in SEARCH_PARAMS if name not in REPEATABLE}
+    facets = {f.name: args.getlist(f.name) if f.repeatable else single[f.name] for f in FACETS}
     return SearchRequest.create(
         single["q"] or "",
-        agencies=args.getlist("agency"),
-        year=single["year"],
-        topic=single["topic"],
         sort=single["sort"],
         page=single["page"] or 1,
         size=single["size"] or 10,
         collapse=single["collapse"],
         doc_id=single["doc"],
+        **facets,
     )
 
 
@@ -49,13 +49,9 @@ def state(request: SearchRequest) -> MultiDict[str, str]:
     args: MultiDict[str, str] = MultiDict()
     if request.text:
         args.add("q", request.text)
-    for agency in request.agencies:
-        args.add("agency", agency)
-    if request.year_from is not None or request.year_to is not None:
-        low, high = request.year_from, request.year_to
-        args.add("year", str(low) if low == high else f"{low or ''}-{high or ''}")
-    if request.topic:
-        args.add("topic", request.topic)
+    for name, selection in request.filters:
+        for value in facet_named(name).format(selection):
+            args.add(name, value)
     if request.sort != "relevance":
         args.add("sort", request.sort)
     if request.page != 1:
@@ -90,25 +86,22 @@ def changed(request: SearchRequest, **values: Any) -> str:
 
 def facet_toggle(request: SearchRequest, name: str, facet: FacetValue) -> str:
     """The query string that adds this facet value as a filter, or removes it if selected."""
-    if name == "agency":
-        agencies = [a for a in request.agencies if a != facet.value]
+    if facet_named(name).repeatable:
+        values = [v for v in request.selection(name) if v != facet.value]
         if not facet.selected:
-            agencies.append(str(facet.value))
-        return changed(request, agency=agencies)
+            values.append(str(facet.value))
+        return changed(request, **{name: values})
     return changed(request, **{name: None if facet.selected else facet.value})
 
 
 def active_filters(request: SearchRequest) -> list[tuple[str, str, str]]:
     """(label, value, query string without it) for each filter in force: removable chips."""
-    chips = [
-        ("发布机构", a, facet_toggle(request, "agency", FacetValue(a, 0, True)))
-        for a in request.agencies
-    ]
-    if request.year_from is not None or request.year_to is not None:
-        year = state(request)["year"]
-        chips.append(("年份", year, changed(request, year=None)))
-    if request.topic:
-        chips.append(("主题", request.topic, changed(request, topic=None)))
+    chips = []
+    for name, selection in request.filters:
+        facet = facet_named(name)
+        for shown, rest in facet.chips(selection):
+            without = facet.format(rest) if rest else None
+            chips.append((facet.label, shown, changed(request, **{name: without})))
     if request.doc_id:
         chips.append(("文件", request.doc_id, changed(request, doc=None)))
     return chips

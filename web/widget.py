@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from search.errors import QueryError
+from search.facets import FACETS
 from search.query.request import SearchRequest
 from search.results import run_search
 from web.engine import search_index
@@ -15,13 +16,19 @@ from web.params import query_string, search_request, state
 bp = Blueprint("widget", __name__)
 
 FEED_SIZE = 20
+# [parameter, label] of each facet; those ordered by value (years: a short line of numbers)
+# come first, above the long names.
+WIDGET_FACETS = [
+    [facet.name, facet.label] for facet in sorted(FACETS, key=lambda f: f.order != "value")
+]
 
 
 @bp.get("/embed.js")
 def script() -> Response:
     """The widget: `<div data-govsearch>` + this script on any page (see README)."""
     # A template, so that the widget's search box takes the service's query limit.
-    response = Response(render_template("widget.js"), mimetype="text/javascript")
+    body = render_template("widget.js", facets=WIDGET_FACETS)
+    response = Response(body, mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public, credential-free script
     # Portals load it on every page view: checked each time, a 304 while it is unchanged.
     response.cache_control.no_cache = True

@@ -19,9 +19,9 @@ import numpy as np
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.searching import Searcher
 
-FACET_FIELDS = ("agency", "year", "topic")
-FACET_LIMIT = 50  # values per facet, most frequent first; selected values always shown
-MIN_YEAR, MAX_YEAR = 1900, 2200
+from search.facets import FACET_LIMIT, FACETS, Facet, facet_of_field, is_present
+
+FACET_FIELDS = tuple(dict.fromkeys(facet.field for facet in FACETS))
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Columns:
         reader = searcher.reader()
         self.labels: dict[str, list[Any]] = {}
         self.codes: dict[str, np.ndarray] = {}
-        for name in (*FACET_FIELDS, "doc_id", "date"):
+        for name in dict.fromkeys((*FACET_FIELDS, "doc_id", "date")):
             coded: dict[Any, int] = {}  # each distinct value once, not once per section
             parts = [
                 np.fromiter((coded.setdefault(v, len(coded)) for v in _plain(values)), np.int64)
@@ -77,7 +77,9 @@ class Columns:
     def live_values(self, name: str) -> list[Any]:
         """The distinct values of the column among live sections (deleted ones left out)."""
         codes = np.unique(self.codes[name][self.live])
-        return [v for v in (self.labels[name][c] for c in codes.tolist()) if _present(v)]
+        facet = facet_of_field(name)
+        present = facet.present if facet else is_present
+        return [v for v in (self.labels[name][c] for c in codes.tolist()) if present(v)]
 
     def value(self, name: str, docnum: int) -> Any:
         """The column's value for one section."""
@@ -165,20 +167,11 @@ def document_runs(codes: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _present(value: Any) -> bool:
-    # A missing value reads as "" from a text column and as the largest int from `year`'s.
-    if isinstance(value, int):
-        return MIN_YEAR <= value <= MAX_YEAR
-    return value not in ("", None, b"")
-
-
-def facet_values(
-    counts: Counter[Any], selected: Iterable[Any], by_value: bool = False
-) -> list[FacetValue]:
-    """Values with their counts, most frequent first (or by value, newest first)."""
+def facet_values(facet: Facet, counts: Counter[Any], selected: Iterable[Any]) -> list[FacetValue]:
+    """Values with their counts, most frequent first (or by value, highest first)."""
     chosen = set(selected)
-    present = [(v, n) for v, n in counts.items() if _present(v) and n > 0]
-    if by_value:
+    present = [(v, n) for v, n in counts.items() if facet.present(v) and n > 0]
+    if facet.order == "value":
         present.sort(key=lambda item: item[0], reverse=True)
     else:
         present.sort(key=lambda item: (-item[1], str(item[0])))

@@ -23,6 +23,7 @@ from whoosh import query as q
 
 from search import config
 from search.engine.exclusion import Without
+from search.facets import FACETS, Facet, Selection
 from search.query.language import Clause, Term, parse
 from search.query.request import SearchRequest
 from search.rank.knobs import (
@@ -333,15 +334,21 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
 
 
 def build_filter(request: SearchRequest) -> dict[str, q.Query]:
-    """Agency, year, topic and document restrictions by name, one query each (they do not
-    score); the names of the first three are their facets'."""
+    """The facets' and the document's restrictions by name, one query each (they do not
+    score); a facet's is named as the facet."""
     parts: dict[str, q.Query] = {}
-    if request.agencies:
-        parts["agency"] = q.Or([q.Term("agency", a) for a in request.agencies])
-    if request.year_from is not None or request.year_to is not None:
-        parts["year"] = q.NumericRange("year", request.year_from, request.year_to)
-    if request.topic:
-        parts["topic"] = q.Term("topic", request.topic)
+    for facet in FACETS:
+        selection = request.selection(facet.name)
+        if selection:
+            parts[facet.name] = facet_filter(facet, selection)
     if request.doc_id:
         parts["doc"] = q.Term("doc_id", request.doc_id)
     return parts
+
+
+def facet_filter(facet: Facet, selection: Selection) -> q.Query:
+    """Sections whose field holds one of the selected values, or a number in the range."""
+    if facet.filter_by == "range":
+        low, high = selection
+        return q.NumericRange(facet.field, low, high)
+    return q.Or([q.Term(facet.field, value) for value in selection])

@@ -6,17 +6,16 @@ which raises a QueryError naming the bad parameter; everything downstream may tr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import Any
 
 from search.errors import QueryError
-from search.text.normalize import normalize
+from search.facets import FACETS, Selection, facet_named, raw_values
 
 MAX_SIZE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
 SORTS = ("relevance", "date")
-_YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -26,10 +25,8 @@ class SearchRequest:
     """One search, validated: build it with `SearchRequest.create`."""
 
     text: str
-    agencies: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    topic: str | None = None
+    # (facet name, selection) for each facet of search.facets in force, in the table's order
+    filters: tuple[tuple[str, Selection], ...] = ()
     sort: str = "relevance"
     page: int = 1
     size: int = 10
@@ -40,30 +37,29 @@ class SearchRequest:
     def create(  # noqa: PLR0913 - one keyword per search parameter
         cls,
         text: str = "",
-        agencies: tuple[str, ...] | list[str] = (),
-        year: str | int | None = None,
-        topic: str | None = None,
         sort: str | None = None,
         page: int | str = 1,
         size: int | str = 10,
         collapse: bool | str | None = None,
         doc_id: str | None = None,
+        **facet_values: Any,
     ) -> SearchRequest:
-        """Validate raw values; raises QueryError naming the bad parameter."""
+        """Validate raw values; raises QueryError naming the bad parameter.
+
+        Each facet of search.facets is a keyword, by its name or its `keyword` (`agencies=`,
+        `year=`, `topic=`): one raw value, or a list of them for a repeatable one.
+        """
         text = (text or "").strip()
         if len(text) > MAX_QUERY_CHARS:
             raise QueryError("q", f"query is longer than {MAX_QUERY_CHARS} characters")
-        year_from, year_to = parse_year(year)
+        filters = _filters(facet_values)
         sort = (sort or "relevance").strip().lower()
         if sort not in SORTS:
             raise QueryError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
         doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
         return cls(
             text=text,
-            agencies=tuple(dict.fromkeys(a.strip() for a in agencies if a and a.strip())),
-            year_from=year_from,
-            year_to=year_to,
-            topic=topic.strip() if topic and topic.strip() else None,
+            filters=filters,
             sort=sort,
             page=_bounded_int("page", page, 1, MAX_PAGE),
             size=_bounded_int("size", size, 1, MAX_SIZE),
@@ -71,6 +67,26 @@ class SearchRequest:
             collapse=_flag("collapse", collapse, default=True) and doc_id is None,
             doc_id=doc_id,
         )
+
+    def selection(self, name: str) -> Selection:
+        """What the facet `name` is asked to keep: () when it is not a filter."""
+        return dict(self.filters).get(name, ())
+
+
+def _filters(facet_values: dict[str, Any]) -> tuple[tuple[str, Selection], ...]:
+    by_name: dict[str, Selection] = {}
+    for keyword, value in facet_values.items():
+        try:
+            facet = facet_named(keyword)
+        except KeyError:
+            raise TypeError(
+                f"SearchRequest.create() got an unexpected keyword {keyword!r}"
+            ) from None
+        raws = raw_values(value)
+        if len(raws) > 1 and not facet.repeatable:
+            raise QueryError(facet.name, f"given {len(raws)} times; give it once")
+        by_name[facet.name] = facet.parse(facet.name, raws)
+    return tuple((facet.name, by_name[facet.name]) for facet in FACETS if by_name.get(facet.name))
 
 
 def _bounded_int(name: str, value: int | str, low: int, high: int) -> int:
@@ -92,21 +108,3 @@ def _flag(name: str, value: bool | str | None, default: bool) -> bool:
     if lowered in _TRUE | _FALSE:
         return lowered in _TRUE
     raise QueryError(name, f"must be true or false, got {value!r}")
-
-
-def parse_year(value: str | int | None) -> tuple[int | None, int | None]:
-    """`2020` -> (2020, 2020); `2018-2020` -> (2018, 2020); `2018-` -> (2018, None)."""
-    if value is None or str(value).strip() == "":
-        return None, None
-    match = _YEAR.match(normalize(str(value)))
-    if not match:
-        raise QueryError(
-            "year", f"expected a year like 2020 or a range like 2018-2020, got {value!r}"
-        )
-    low = int(match.group(1))
-    if not match.group(2):
-        return low, low
-    high = int(match.group(3)) if match.group(3) else None
-    if high is not None and high < low:
-        raise QueryError("year", f"range runs backwards: {value!r}")
-    return low, high

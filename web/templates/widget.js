@@ -4,7 +4,8 @@
  *        data-results-page="https://search.example.gov.cn/search"></div>
  *   <script src="https://search.example.gov.cn/embed.js" async></script>
  *
- * Options (all optional): data-agency, data-topic (fixed filters), data-size (1-20, default
+ * Options (all optional): data-agency, data-topic (fixed filters; any facet's parameter
+ * works, data-year too), data-size (1-20, default
  * 5), data-results-page (where "all results" links to; default the service's own page),
  * data-query (a first search to run). Everything is drawn inside a shadow root, so the
  * host page's styles and the widget's do not touch. The API sends passages as escaped HTML
@@ -16,6 +17,8 @@
   var base = new URL(script ? script.src : "/embed.js", location.href).origin;
   // The service's limit, filled in when it serves this script: a longer query is refused.
   var MAX_QUERY_CHARS = {{ max_query_chars }};
+  // The service's facets, [parameter, label], in the order the widget shows them.
+  var FACETS = {{ facets | tojson }};
 
   var STYLE = [
     ":host { all: initial; display: block; font: 15px/1.6 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif; color: #1f2328; }",
@@ -46,12 +49,20 @@
     return (text || "").trim().slice(0, MAX_QUERY_CHARS);
   }
 
+  // A new search: no facet value chosen yet.
+  function fresh(text) {
+    var state = { q: query(text), page: 1 };
+    FACETS.forEach(function (facet) { state[facet[0]] = ""; });
+    return state;
+  }
+
   function Widget(host) {
     this.host = host;
-    this.fixed = { agency: host.dataset.agency || "", topic: host.dataset.topic || "" };
+    this.fixed = {};
+    FACETS.forEach(function (facet) { this.fixed[facet[0]] = host.dataset[facet[0]] || ""; }, this);
     this.size = Math.min(20, Math.max(1, parseInt(host.dataset.size || "5", 10) || 5));
     this.resultsPage = host.dataset.resultsPage || base + "/search";
-    this.state = { q: query(host.dataset.query), page: 1, agency: "", year: "", topic: "" };
+    this.state = fresh(host.dataset.query);
     this.root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     this.root.appendChild(el("style", {}, STYLE));
     this.form = el("form", { role: "search" });
@@ -67,7 +78,7 @@
     var self = this;
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
-      self.state = { q: query(self.input.value), page: 1, agency: "", year: "", topic: "" };
+      self.state = fresh(self.input.value);
       self.search();
     });
     if (this.state.q) this.search();
@@ -75,11 +86,10 @@
 
   Widget.prototype.params = function () {
     var p = new URLSearchParams({ q: this.state.q });
-    var agency = this.fixed.agency || this.state.agency;
-    var topic = this.fixed.topic || this.state.topic;
-    if (agency) p.set("agency", agency);
-    if (topic) p.set("topic", topic);
-    if (this.state.year) p.set("year", this.state.year);
+    FACETS.forEach(function (facet) {
+      var value = this.fixed[facet[0]] || this.state[facet[0]];
+      if (value) p.set(facet[0], value);
+    }, this);
     return p;
   };
 
@@ -130,7 +140,7 @@
   Widget.prototype.facets = function (facets) {
     var self = this;
     var box = el("div", { "class": "facets" });
-    [["year", "年份"], ["agency", "发布机构"], ["topic", "主题"]].forEach(function (pair) {
+    FACETS.forEach(function (pair) {
       var name = pair[0];
       if (self.fixed[name] || !facets[name] || !facets[name].length) return;
       var line = el("div", { "class": "facet facet-" + name }, pair[1] + "：");

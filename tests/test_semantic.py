@@ -173,9 +173,9 @@ def test_a_question_is_embedded_once_for_all_its_pages(monkeypatch: pytest.Monke
             return real.query(text)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(embedding_model, "model", Counting)
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()
     first = embedding_model.question_vector("租客还能继续住吗？")
     assert embedding_model.question_vector("租客还能继续住吗？") is first
     assert asked == ["租客还能继续住吗？"]
     assert not first.flags.writeable  # shared: nobody may change it
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()

@@ -8,7 +8,6 @@ by that text (`text_key`), so an unchanged section keeps its vector across rebui
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from search import config
+from search.cache import BoundedCache
 
 _model: Any = None
 _model_lock = threading.Lock()
@@ -36,10 +36,17 @@ def model() -> Any:
         return _model
 
 
-@functools.lru_cache(maxsize=1024)
+# Questions' embeddings, kept for the next page of the same question (or the same question
+# under other filters), which would otherwise embed it again.
+QUESTION_VECTORS: BoundedCache[str, np.ndarray] = BoundedCache(1024)
+
+
 def question_vector(question: str) -> np.ndarray:
-    """The question's embedding, kept for the next page of the same question (or the same
-    question under other filters), which would otherwise embed it again."""
+    """The question's embedding (read-only: it is shared)."""
+    return QUESTION_VECTORS.get_or_compute(question, lambda: _embed_question(question))
+
+
+def _embed_question(question: str) -> np.ndarray:
     vector = np.asarray(model().query(question), dtype=np.float32)
     vector.flags.writeable = False
     return vector

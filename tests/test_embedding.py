@@ -185,6 +185,8 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     assert f"{len(live)} embedded now" in result.output
     assert f"removed 1 shard of another model ({old_folder.name})" in result.output
     assert not old_folder.exists()
+    quiet = CliRunner().invoke(cli, ["embed", "--index", str(index_dir), "--quiet"])
+    assert (quiet.exit_code, quiet.output) == (0, "")
 
     store.refresh()
     assert set(_stored_keys(index_dir)) == live and len(store) == len(live)

@@ -28,6 +28,7 @@ from search.rank.authority import PriorWeighting, section_priors
 from search.errors import IndexMissing
 from search.engine.columns import Columns
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
+from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 
 # Results of this many recent searches are kept: portal traffic repeats its popular queries.
@@ -40,8 +41,16 @@ class ResultCache(BoundedCache[Hashable, object]):
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path | str, cache_size: int = RESULT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        index_dir: Path | str,
+        cache_size: int = RESULT_CACHE_SIZE,
+        semantic: bool | None = None,
+    ) -> None:
+        """The live index of `index_dir`. `semantic`: re-rank questions by meaning (default:
+        the `semantic` setting, read now and kept for the index's life)."""
         self.index_dir = Path(index_dir)
+        self.semantic = semantic_on() if semantic is None else semantic
         self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)

@@ -21,8 +21,13 @@ _model: Any = None
 _model_lock = threading.Lock()
 
 
-def semantic_on() -> bool:
-    return config.get("semantic").strip().lower() not in ("0", "off", "false", "no")
+def semantic_on(value: str | bool | None = None) -> bool:
+    """Whether questions are re-ranked by meaning: `value` (a setting's text, or a flag),
+    else the `semantic` setting as the environment has it now."""
+    if isinstance(value, bool):
+        return value
+    setting = config.get("semantic", value)
+    return setting.strip().lower() not in ("0", "off", "false", "no")
 
 
 def model() -> Any:

@@ -266,7 +266,7 @@ def search(  # noqa: PLR0913 - one argument per option
     a document number (阳政发〔2021〕3号). An empty QUERY lists everything the filters allow.
     """
     try:
-        request = SearchRequest.create(
+        asked = SearchRequest.create(
             query,
             agency,
             year,
@@ -280,12 +280,12 @@ def search(  # noqa: PLR0913 - one argument per option
     except QueryError as error:
         raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None
     with _open(index_dir) as index:
-        results = run_search(index, request)
+        results = run_search(index, asked)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
     found = _count(results.total_sections, "section")
-    if request.collapse:
+    if asked.collapse:
         found = f"{_count(results.total, 'document')}, {found}"
     click.echo(f"{found} ({results.took_ms:.0f} ms)")
     if results.relaxed:
@@ -295,7 +295,7 @@ def search(  # noqa: PLR0913 - one argument per option
         )
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
-    first = (request.page - 1) * request.size
+    first = (asked.page - 1) * asked.size
     for rank, hit in enumerate(results.hits, start=first + 1):
         where = " › ".join(hit.breadcrumb) or "(preamble)"
         click.echo(f"\n{rank}. {hit.title} · {hit.agency or '-'} · {hit.year or '-'}")

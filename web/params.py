@@ -44,28 +44,28 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
     )
 
 
-def state(request: SearchRequest) -> MultiDict[str, str]:
-    """The parameters that reproduce `request`, defaults left out (a shareable URL)."""
+def state(asked: SearchRequest) -> MultiDict[str, str]:
+    """The parameters that reproduce `asked`, defaults left out (a shareable URL)."""
     args: MultiDict[str, str] = MultiDict()
-    if request.text:
-        args.add("q", request.text)
-    for agency in request.agencies:
+    if asked.text:
+        args.add("q", asked.text)
+    for agency in asked.agencies:
         args.add("agency", agency)
-    if request.year_from is not None or request.year_to is not None:
-        low, high = request.year_from, request.year_to
+    if asked.year_from is not None or asked.year_to is not None:
+        low, high = asked.year_from, asked.year_to
         args.add("year", str(low) if low == high else f"{low or ''}-{high or ''}")
-    if request.topic:
-        args.add("topic", request.topic)
-    if request.sort != "relevance":
-        args.add("sort", request.sort)
-    if request.page != 1:
-        args.add("page", str(request.page))
-    if request.size != 10:
-        args.add("size", str(request.size))
-    if not request.collapse and request.doc_id is None:
+    if asked.topic:
+        args.add("topic", asked.topic)
+    if asked.sort != "relevance":
+        args.add("sort", asked.sort)
+    if asked.page != 1:
+        args.add("page", str(asked.page))
+    if asked.size != 10:
+        args.add("size", str(asked.size))
+    if not asked.collapse and asked.doc_id is None:
         args.add("collapse", "false")
-    if request.doc_id:
-        args.add("doc", request.doc_id)
+    if asked.doc_id:
+        args.add("doc", asked.doc_id)
     return args
 
 
@@ -73,10 +73,10 @@ def query_string(args: MultiDict[str, str]) -> str:
     return urlencode(list(args.items(multi=True)))
 
 
-def changed(request: SearchRequest, **values: Any) -> str:
-    """The query string of `request` with some parameters replaced (None removes one);
+def changed(asked: SearchRequest, **values: Any) -> str:
+    """The query string of `asked` with some parameters replaced (None removes one);
     any change but the page's goes back to page 1."""
-    args = state(request)
+    args = state(asked)
     if "page" not in values:
         args.pop("page", None)
     for name, value in values.items():
@@ -88,27 +88,27 @@ def changed(request: SearchRequest, **values: Any) -> str:
     return query_string(args)
 
 
-def facet_toggle(request: SearchRequest, name: str, facet: FacetValue) -> str:
+def facet_toggle(asked: SearchRequest, name: str, facet: FacetValue) -> str:
     """The query string that adds this facet value as a filter, or removes it if selected."""
     if name == "agency":
-        agencies = [a for a in request.agencies if a != facet.value]
+        agencies = [a for a in asked.agencies if a != facet.value]
         if not facet.selected:
             agencies.append(str(facet.value))
-        return changed(request, agency=agencies)
-    return changed(request, **{name: None if facet.selected else facet.value})
+        return changed(asked, agency=agencies)
+    return changed(asked, **{name: None if facet.selected else facet.value})
 
 
-def active_filters(request: SearchRequest) -> list[tuple[str, str, str]]:
+def active_filters(asked: SearchRequest) -> list[tuple[str, str, str]]:
     """(label, value, query string without it) for each filter in force: removable chips."""
     chips = [
-        ("发布机构", a, facet_toggle(request, "agency", FacetValue(a, 0, True)))
-        for a in request.agencies
+        ("发布机构", a, facet_toggle(asked, "agency", FacetValue(a, 0, True)))
+        for a in asked.agencies
     ]
-    if request.year_from is not None or request.year_to is not None:
-        year = state(request)["year"]
-        chips.append(("年份", year, changed(request, year=None)))
-    if request.topic:
-        chips.append(("主题", request.topic, changed(request, topic=None)))
-    if request.doc_id:
-        chips.append(("文件", request.doc_id, changed(request, doc=None)))
+    if asked.year_from is not None or asked.year_to is not None:
+        year = state(asked)["year"]
+        chips.append(("年份", year, changed(asked, year=None)))
+    if asked.topic:
+        chips.append(("主题", asked.topic, changed(asked, topic=None)))
+    if asked.doc_id:
+        chips.append(("文件", asked.doc_id, changed(asked, doc=None)))
     return chips

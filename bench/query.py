@@ -140,7 +140,7 @@ def measure(
                 run(kind, query)
     times: dict[str, Timings] = {name: {kind: [] for kind in mix} for name in runners}
     for _ in range(rounds):
-        embedding_model.question_vector.cache_clear()
+        embedding_model.QUESTION_VECTORS.clear()
         for kind in mix:
             for query in mix[kind]:
                 for name, run in runners.items():

@@ -18,6 +18,7 @@ from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.live import SearchIndex
 from search.index.shrink import ShrinkGuard, parse_limit
+from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import run_search
 from search.stats import index_stats
@@ -51,45 +52,40 @@ def index_option(function: Any) -> Any:
     )(function)
 
 
-class BarProgress(Progress):
-    """A progress bar on stderr: files, sections, MB/s."""
+class ReindexProgress(Progress):
+    """A reindex's progress on the bar: files, with sections and MB/s beside them."""
 
-    def __init__(self) -> None:
-        self.bar: Any = None
+    def __init__(self, quiet: bool) -> None:
+        self.bar = ProgressBar("indexing", quiet=quiet, figures=self._figures)
         self.sections = 0
         self.nbytes = 0
         self.started = time.monotonic()
 
-    def _label(self, _item: object = None) -> str:
+    def _figures(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         return f"{self.sections} sections, {self.nbytes / elapsed / 1e6:.2f} MB/s"
 
     def start(self, files: int) -> None:
         self.started = time.monotonic()
-        self.bar = click.progressbar(
-            length=files, label="indexing", item_show_func=self._label, file=sys.stderr
-        )
-        self.bar.__enter__()
+        self.bar.add_work(files)
 
     def advance(self, files: int, sections: int, nbytes: int) -> None:
         self.sections += sections
         self.nbytes += nbytes
-        self.bar.update(files)
+        self.bar.advance(files)
 
     def finish(self, message: str) -> None:
-        self.bar.__exit__(None, None, None)
-        click.echo(f"{message}…", err=True)
+        self.bar.finish(message)
 
 
-def _print_summary(summary: ReindexSummary, quiet: bool) -> None:
-    if not quiet:
-        kind = "full build" if summary.full else "update"
-        click.echo(
-            f"{kind}: {summary.indexed} indexed, {summary.updated} updated, "
-            f"{summary.deleted} deleted, {summary.unchanged} unchanged, "
-            f"{len(summary.failed)} failed, {_count(len(summary.warnings), 'warning')}; "
-            f"{summary.sections} sections in {summary.seconds:.1f} s"
-        )
+def _print_summary(summary: ReindexSummary, bar: ProgressBar) -> None:
+    kind = "full build" if summary.full else "update"
+    bar.echo(
+        f"{kind}: {summary.indexed} indexed, {summary.updated} updated, "
+        f"{summary.deleted} deleted, {summary.unchanged} unchanged, "
+        f"{len(summary.failed)} failed, {_count(len(summary.warnings), 'warning')}; "
+        f"{summary.sections} sections in {summary.seconds:.1f} s"
+    )
     for failure in summary.failed:
         click.echo(f"failed: {failure}", err=True)
     for warning in summary.warnings:
@@ -173,10 +169,11 @@ def reindex(  # noqa: PLR0913 - one argument per option
     except ValueError as error:
         raise click.UsageError(f"GOVSEARCH_SHRINK_LIMIT: {error}") from None
     guard = ShrinkGuard(limit, allowed=allow_shrink)
-    progress = Progress() if quiet else BarProgress()
+    progress = ReindexProgress(quiet)
     build = full_build if full else update
     try:
-        summary = build(corpus, index_dir, procs, progress, guard)
+        with progress.bar:
+            summary = build(corpus, index_dir, procs, progress, guard)
     except (IndexBusy, CorpusRefused) as error:
         raise NotRun(str(error)) from None
     except OSError as error:
@@ -186,7 +183,7 @@ def reindex(  # noqa: PLR0913 - one argument per option
             f"{index_dir} still serves its last complete build, and the next reindex "
             "starts clean"
         ) from None
-    _print_summary(summary, quiet)
+    _print_summary(summary, progress.bar)
     if summary.failed:
         sys.exit(EXIT_FAILED_FILES)
 
@@ -205,46 +202,31 @@ def embed(index_dir: Path | None, quiet: bool) -> None:
     ones removed when done. Exit status 3 when there is no index.
     """
     index_dir = config.get_path("index", index_dir)
-    bar: Any = None
-
-    def show(done: int, todo: int) -> None:
-        nonlocal bar
-        if quiet:
-            return
-        if bar is None:
-            bar = click.progressbar(length=todo, label="embedding", file=sys.stderr)
-            bar.__enter__()
-        bar.length = todo  # a later pass may find sections a reindex added
-        bar.update(done - bar.pos)
-
-    try:
-        summary = embed_index(index_dir, on_progress=show)
-    except IndexMissing as error:
-        raise NotRun(str(error)) from None
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    _print_embed_summary(summary, index_dir, quiet)
+    # The total grows when a later pass finds sections a reindex added.
+    with ProgressBar("embedding", quiet=quiet) as bar:
+        try:
+            summary = embed_index(index_dir, on_progress=bar.show)
+        except IndexMissing as error:
+            raise NotRun(str(error)) from None
+    _print_embed_summary(summary, index_dir, bar)
 
 
-def _print_embed_summary(summary: EmbedSummary, index_dir: Path, quiet: bool) -> None:
+def _print_embed_summary(summary: EmbedSummary, index_dir: Path, bar: ProgressBar) -> None:
     if summary.missing:
         click.echo(
             f"{summary.missing} sections added by a reindex meanwhile have no vector yet: "
             f"run `govsearch embed --index {index_dir}` again",
             err=True,
         )
-    if quiet:
-        return
     meanwhile = f" ({summary.added_meanwhile} added meanwhile)" if summary.added_meanwhile else ""
-    click.echo(
+    bar.echo(
         f"{_count(summary.sections, 'section')}: {summary.embedded} embedded now{meanwhile}, "
         f"{summary.already} already had vectors; model {summary.model}"
     )
     if summary.filed:
-        click.echo(f"{_count(summary.filed, 'earlier shard')} filed under {summary.model}")
+        bar.echo(f"{_count(summary.filed, 'earlier shard')} filed under {summary.model}")
     for folder, shards in summary.removed.items():
-        click.echo(f"removed {_count(shards, 'shard')} of another model ({folder})")
+        bar.echo(f"removed {_count(shards, 'shard')} of another model ({folder})")
 
 
 def _open(index_dir: Path | None) -> SearchIndex:
@@ -290,7 +272,7 @@ def search(  # noqa: PLR0913 - one argument per option
     a document number (阳政发〔2021〕3号). An empty QUERY lists everything the filters allow.
     """
     try:
-        request = SearchRequest.create(
+        asked = SearchRequest.create(
             query,
             sort=sort,
             page=page,
@@ -302,12 +284,12 @@ def search(  # noqa: PLR0913 - one argument per option
     except QueryError as error:
         raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None
     with _open(index_dir) as index:
-        results = run_search(index, request)
+        results = run_search(index, asked)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
         return
     found = _count(results.total_sections, "section")
-    if request.collapse:
+    if asked.collapse:
         found = f"{_count(results.total, 'document')}, {found}"
     click.echo(f"{found} ({results.took_ms:.0f} ms)")
     if results.relaxed:
@@ -317,7 +299,7 @@ def search(  # noqa: PLR0913 - one argument per option
         )
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
-    first = (request.page - 1) * request.size
+    first = (asked.page - 1) * asked.size
     for rank, hit in enumerate(results.hits, start=first + 1):
         where = " › ".join(hit.breadcrumb) or "(preamble)"
         click.echo(f"\n{rank}. {hit.title} · {hit.agency or '-'} · {hit.year or '-'}")

@@ -26,7 +26,6 @@ from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import matching_docs, ranked, score_all, segments_of
 from search.rank.semantic import rerank
 from search.suggest import suggest, worth_suggesting
-from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
@@ -141,7 +140,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = _search(searcher, index.columns, index.vectors, request)
+        results = _search(searcher, index.columns, index.vectors, request, index.semantic)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -149,7 +148,11 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
 
 
 def _search(
-    searcher: Searcher, values: Columns, vectors: VectorStore, request: SearchRequest
+    searcher: Searcher,
+    values: Columns,
+    vectors: VectorStore,
+    request: SearchRequest,
+    semantic: bool,
 ) -> SearchResults:
     compiled = compile_query(request.text)
     filters = _Filters(searcher, values.size, build_filter(request))
@@ -167,7 +170,7 @@ def _search(
         found = score_all(searcher, compiled.relaxed, segments)
     keep = filters.allows(found.docs)
     hits = Matches(found.docs[keep], found.scores[keep])
-    if compiled.asks and request.sort == "relevance" and semantic_on():
+    if compiled.asks and request.sort == "relevance" and semantic:
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relaxed else None
         fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)

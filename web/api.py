@@ -51,11 +51,11 @@ def openapi() -> Response:
 
 @bp.get("/search")
 def search() -> Response:
-    search = search_request(request.args)
-    results = run_search(search_index(), search)
+    asked = search_request(request.args)
+    results = run_search(search_index(), asked)
     body = results.to_json()
     for hit in body["hits"]:
-        hit["url"] = hit_url(hit["doc_id"], hit["id"], search.text)
+        hit["url"] = hit_url(hit["doc_id"], hit["id"], asked.text)
     return jsonify(body)
 
 

@@ -1,6 +1,11 @@
-"""The app's index, opened once per worker process and reused by every blueprint."""
+"""The app's state, in `app.extensions["govsearch"]`: its search settings, read once by
+`create_app`, and its live index, opened once per worker process and reused by every
+blueprint."""
 
 from __future__ import annotations
+
+import os
+import threading
 
 from flask import Flask, current_app
 
@@ -8,36 +13,80 @@ from search.errors import IndexMissing
 from search.index.live import SearchIndex
 from search.vectors.model import model, semantic_on
 
-_INDEXES: dict[str, SearchIndex] = {}
+EXTENSION = "govsearch"
+
+
+class AppState:
+    """The settings a search needs, fixed when the app is made, and the index they open.
+
+    The index is opened on first use in each process: gunicorn forks its workers, and an
+    index opened before the fork (its files, its searcher's lock) is not the worker's own.
+    """
+
+    def __init__(self, index_dir: str, result_cache: int, semantic: bool) -> None:
+        self.index_dir = index_dir
+        self.result_cache = result_cache
+        self.semantic = semantic
+        self._index: SearchIndex | None = None
+        self._opened_by = 0  # the process that opened it
+        self._lock = threading.Lock()
+
+    def index(self) -> SearchIndex:
+        """The live index; raises IndexMissing when there is none yet (tried again next time)."""
+        with self._lock:
+            if self._index is not None and self._opened_by != os.getpid():
+                self._index.close()  # the parent's: this closes only this process's handles
+                self._index = None
+            if self._index is None:
+                self._index = SearchIndex(
+                    self.index_dir, cache_size=self.result_cache, semantic=self.semantic
+                )
+                self._opened_by = os.getpid()
+            return self._index
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+
+
+def install(app: Flask) -> None:
+    """Keep the app's state, from its config (read once here: later changes to the
+    environment do not reach a running app)."""
+    app.extensions[EXTENSION] = AppState(
+        index_dir=app.config["INDEX_DIR"],
+        result_cache=int(app.config["RESULT_CACHE"]),
+        semantic=semantic_on(app.config["SEMANTIC"]),
+    )
+
+
+def app_state(app: Flask) -> AppState:
+    state: AppState = app.extensions[EXTENSION]
+    return state
 
 
 def search_index() -> SearchIndex:
-    """The live index of the app's INDEX_DIR; it follows reindex swaps without a restart.
+    """The live index of the current app; it follows reindex swaps without a restart.
 
     Raises IndexMissing when there is no index yet.
     """
-    index_dir = current_app.config["INDEX_DIR"]
-    if index_dir not in _INDEXES:
-        cache_size = int(current_app.config["RESULT_CACHE"])
-        _INDEXES[index_dir] = SearchIndex(index_dir, cache_size=cache_size)
-    return _INDEXES[index_dir]
+    return app_state(current_app).index()
 
 
-def close_indexes() -> None:
-    """Close every index this process opened (tests; a server keeps them until it exits)."""
-    for index in _INDEXES.values():
-        index.close()
-    _INDEXES.clear()
+def close_index(app: Flask) -> None:
+    """Close the index the app opened in this process (tests; a server keeps it until it
+    exits)."""
+    app_state(app).close()
 
 
 def warm_index(app: Flask) -> None:
     """Open the index, read its columns and load the embedding model now, not in the first
     requests (about a second each in a fresh worker). No index yet is fine: the pages say so."""
-    with app.app_context():
-        try:
-            with search_index().searcher():
-                pass
-        except IndexMissing:
-            return
-    if semantic_on():
+    try:
+        with app_state(app).index().searcher():
+            pass
+    except IndexMissing:
+        return
+    if app_state(app).semantic:
         model().query("政府信息公开")

@@ -46,11 +46,11 @@ def home() -> str:
 def search() -> Response | tuple[str, int]:
     g.query = request.args.get("q", "")
     try:
-        search_request_ = search_request(request.args)
-        results = run_search(search_index(), search_request_)
+        asked = search_request(request.args)
+        results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("search.html", error=str(error), results=None), 400
-    query = encode(state(search_request_))
+    query = encode(state(asked))
     page = render_template(
         "search.html",
         results=results,
@@ -65,29 +65,29 @@ def search() -> Response | tuple[str, int]:
 
 def _controls(results: SearchResults) -> dict[str, object]:
     """Links that change the search: facets, filter chips, sort, pages."""
-    request_ = results.request
+    asked = results.request
     facets = {
-        name: (FACET_LABELS[name], [(v, facet_toggle(request_, name, v)) for v in values])
+        name: (FACET_LABELS[name], [(v, facet_toggle(asked, name, v)) for v in values])
         for name, values in results.facets.items()
         if values
     }
     sorts = [
-        (label, changed(request_, sort=None if key == "relevance" else key), request_.sort == key)
+        (label, changed(asked, sort=None if key == "relevance" else key), asked.sort == key)
         for key, label in (("relevance", "按相关度"), ("date", "按日期"))
     ]
-    last = max(1, math.ceil(results.total / request_.size))
-    first_shown = max(1, min(request_.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
+    last = max(1, math.ceil(results.total / asked.size))
+    first_shown = max(1, min(asked.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
     pages = [
-        (number, changed(request_, page=None if number == 1 else number))
+        (number, changed(asked, page=None if number == 1 else number))
         for number in range(first_shown, min(last, first_shown + PAGE_LINKS - 1) + 1)
     ]
     return {
         "facets": facets,
-        "chips": active_filters(request_),
+        "chips": active_filters(asked),
         "sorts": sorts,
         "pages": pages,
-        "previous": changed(request_, page=request_.page - 1) if request_.page > 1 else None,
-        "next": changed(request_, page=request_.page + 1) if request_.page < last else None,
+        "previous": changed(asked, page=asked.page - 1) if asked.page > 1 else None,
+        "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
     }
 

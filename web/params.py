@@ -1,6 +1,6 @@
 """Query-string parameters -> SearchRequest, and the links that change one of them.
 
-The page, the API and the embed read the same parameters through `search_request`, so a bad
+The pages, the API and the widget read the same parameters through `search_request`, so a bad
 value gets the same named error everywhere; facet, sort and page links are built here so
 that templates only loop.
 """
@@ -44,24 +44,24 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
     )
 
 
-def state(request: SearchRequest) -> MultiDict[str, str]:
-    """The parameters that reproduce `request`, defaults left out (a shareable URL)."""
+def state(asked: SearchRequest) -> MultiDict[str, str]:
+    """The parameters that reproduce `asked`, defaults left out (a shareable URL)."""
     args: MultiDict[str, str] = MultiDict()
-    if request.text:
-        args.add("q", request.text)
-    for name, selection in request.filters:
+    if asked.text:
+        args.add("q", asked.text)
+    for name, selection in asked.filters:
         for value in facet_named(name).format(selection):
             args.add(name, value)
-    if request.sort != "relevance":
-        args.add("sort", request.sort)
-    if request.page != 1:
-        args.add("page", str(request.page))
-    if request.size != 10:
-        args.add("size", str(request.size))
-    if not request.collapse and request.doc_id is None:
+    if asked.sort != "relevance":
+        args.add("sort", asked.sort)
+    if asked.page != 1:
+        args.add("page", str(asked.page))
+    if asked.size != 10:
+        args.add("size", str(asked.size))
+    if not asked.collapse and asked.doc_id is None:
         args.add("collapse", "false")
-    if request.doc_id:
-        args.add("doc", request.doc_id)
+    if asked.doc_id:
+        args.add("doc", asked.doc_id)
     return args
 
 
@@ -69,10 +69,10 @@ def query_string(args: MultiDict[str, str]) -> str:
     return urlencode(list(args.items(multi=True)))
 
 
-def changed(request: SearchRequest, **values: Any) -> str:
-    """The query string of `request` with some parameters replaced (None removes one);
+def changed(asked: SearchRequest, **values: Any) -> str:
+    """The query string of `asked` with some parameters replaced (None removes one);
     any change but the page's goes back to page 1."""
-    args = state(request)
+    args = state(asked)
     if "page" not in values:
         args.pop("page", None)
     for name, value in values.items():
@@ -84,24 +84,24 @@ def changed(request: SearchRequest, **values: Any) -> str:
     return query_string(args)
 
 
-def facet_toggle(request: SearchRequest, name: str, facet: FacetValue) -> str:
+def facet_toggle(asked: SearchRequest, name: str, facet: FacetValue) -> str:
     """The query string that adds this facet value as a filter, or removes it if selected."""
     if facet_named(name).repeatable:
-        values = [v for v in request.selection(name) if v != facet.value]
+        values = [v for v in asked.selection(name) if v != facet.value]
         if not facet.selected:
             values.append(str(facet.value))
-        return changed(request, **{name: values})
-    return changed(request, **{name: None if facet.selected else facet.value})
+        return changed(asked, **{name: values})
+    return changed(asked, **{name: None if facet.selected else facet.value})
 
 
-def active_filters(request: SearchRequest) -> list[tuple[str, str, str]]:
+def active_filters(asked: SearchRequest) -> list[tuple[str, str, str]]:
     """(label, value, query string without it) for each filter in force: removable chips."""
     chips = []
-    for name, selection in request.filters:
+    for name, selection in asked.filters:
         facet = facet_named(name)
         for shown, rest in facet.chips(selection):
             without = facet.format(rest) if rest else None
-            chips.append((facet.label, shown, changed(request, **{name: without})))
-    if request.doc_id:
-        chips.append(("文件", request.doc_id, changed(request, doc=None)))
+            chips.append((facet.label, shown, changed(asked, **{name: without})))
+    if asked.doc_id:
+        chips.append(("文件", asked.doc_id, changed(asked, doc=None)))
     return chips

@@ -68,8 +68,10 @@ def feed() -> Response | tuple[Response, int]:
     g.query = request.args.get("q", "")
     try:
         asked = search_request(request.args)
-        newest = replace(asked, sort="date", page=1, size=FEED_SIZE, collapse=True, doc_id=None)
-        results = run_search(search_index(), newest)
+        results = run_search(
+            search_index(),  # the same search, newest first
+            replace(asked, sort="date", page=1, size=FEED_SIZE, collapse=True, doc_id=None),
+        )
     except QueryError as error:
         return Response(str(error), status=400, mimetype="text/plain"), 400
     page = _results_page(asked)

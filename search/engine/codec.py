@@ -24,7 +24,6 @@ import itertools
 import marshal
 import struct
 from array import array
-from collections import OrderedDict
 from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -45,6 +44,7 @@ from whoosh.system import pack_ushort
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 
+from search.cache import BoundedCache
 from search.engine.postings import (
     PostingArraysWriter,
     SegmentArrays,
@@ -61,8 +61,7 @@ FLAT_ROW = 0
 
 # A segment's field lengths never change, so they are shared by every reader of it in the
 # process (a server opens a new searcher per request). Bounded: old segments fall out.
-_LENGTHS: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
-_LENGTHS_KEPT = 256
+_LENGTHS: BoundedCache[tuple[str, str], bytes | None] = BoundedCache(256)
 BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
 
 
@@ -77,10 +76,12 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         if fieldname in self._known:
             return self._known[fieldname]
         key = (self._segment.segment_id(), fieldname)
-        if key in _LENGTHS:
-            _LENGTHS.move_to_end(key)
-            self._known[fieldname] = _LENGTHS[key]
-            return _LENGTHS[key]
+        lengths = self._known[fieldname] = _LENGTHS.get_or_compute(
+            key, lambda: self._read_lengths(fieldname)
+        )
+        return lengths
+
+    def _read_lengths(self, fieldname: str) -> bytes | None:
         column = _lenfield(fieldname)
         reader = self._cached_reader(column, LENGTHS_COLUMN)
         lengths = None
@@ -94,9 +95,6 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         opened = self._colfiles.pop(column, None)
         if opened is not None:
             opened[0].close()
-        _LENGTHS[key] = self._known[fieldname] = lengths
-        while len(_LENGTHS) > _LENGTHS_KEPT:
-            _LENGTHS.popitem(last=False)
         return lengths
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:

@@ -27,6 +27,7 @@ from whoosh import query as q
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from search.cache import BoundedCache
 from search.engine.codec import BYTE_LENGTHS, CachedLengthsReader
 from search.engine.docsets import NOTHING, Matches, Scores, intersection, member, rows_of, union
 from search.engine.exclusion import Without
@@ -349,18 +350,14 @@ def _frequency(segment: Segment, fieldname: str, text: str | bytes) -> int:
 
 
 # BM25's length part for each stored length byte, by (K1, B, average length).
-_NORMS: dict[tuple[float, float, float], np.ndarray] = {}
+_NORMS: BoundedCache[tuple[float, float, float], np.ndarray] = BoundedCache(1024)
 
 
 def _norms(k1: float, b: float, average: float) -> np.ndarray:
-    key = (k1, b, average)
-    found = _NORMS.get(key)
-    if found is None:
-        if len(_NORMS) > 1024:
-            _NORMS.clear()
-        found = np.array([k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS])
-        _NORMS[key] = found
-    return found
+    return _NORMS.get_or_compute(
+        (k1, b, average),
+        lambda: np.array([k1 * ((1 - b) + b * (length or 1) / average) for length in BYTE_LENGTHS]),
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ while opening it is a bug, and goes up as itself.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,48 +22,35 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from search.cache import BoundedCache
 from search.rank.knobs import BM25_OPTIONS
 from search.rank.authority import PriorWeighting, section_priors
 from search.errors import IndexMissing
 from search.engine.columns import Columns
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
+from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 
 # Results of this many recent searches are kept: portal traffic repeats its popular queries.
 RESULT_CACHE_SIZE = 256
 
 
-class ResultCache:
-    """Least-recently-used results by request, for one generation of the index."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
-
-    def get(self, key: Hashable) -> object | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
-
-    def put(self, key: Hashable, value: object) -> None:
-        if self.size <= 0:
-            return
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+class ResultCache(BoundedCache[Hashable, object]):
+    """Least-recently-used results by request, for one generation of the index: the
+    searcher clears it whenever the index or its vectors change (`SearchIndex`)."""
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path | str, cache_size: int = RESULT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        index_dir: Path | str,
+        cache_size: int = RESULT_CACHE_SIZE,
+        semantic: bool | None = None,
+    ) -> None:
+        """The live index of `index_dir`. `semantic`: re-rank questions by meaning (default:
+        the `semantic` setting, read now and kept for the index's life)."""
         self.index_dir = Path(index_dir)
+        self.semantic = semantic_on() if semantic is None else semantic
         self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)

@@ -37,7 +37,7 @@ from search.rank.knobs import (
     SYNONYM_WEIGHT,
     TITLE_FIELDS,
 )
-from search.text.analysis import CJK, bigram_tokens, load_stopwords, read_word_list, word_tokens
+from search.text.analysis import CJK, bigram_tokens, query_stopwords, read_word_list, word_tokens
 from search.text.synonyms import synonyms_of
 
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
@@ -62,7 +62,7 @@ def empty_words() -> frozenset[str]:
 
 def precise_words(text: str) -> tuple[str, ...]:
     """Distinct words of normalised `text` (stop words dropped), in order."""
-    return tuple(dict.fromkeys(w for w, *_ in word_tokens(text, False, load_stopwords())))
+    return tuple(dict.fromkeys(w for w, *_ in word_tokens(text, False, query_stopwords())))
 
 
 def content_words(text: str) -> tuple[str, ...]:

@@ -46,6 +46,13 @@ def load_stopwords(path: Path | None = None) -> frozenset[str]:
 
 
 @functools.cache
+def query_stopwords() -> frozenset[str]:
+    """The stop list queries drop, read from the setting once per process: a query must drop
+    what the index dropped, and a changed list needs a full reindex (and a restart) anyway."""
+    return load_stopwords()
+
+
+@functools.cache
 def read_word_list(path: Path) -> frozenset[str]:
     """Words of a list file, one per line, `#` comments; normalised, read once per process."""
     words = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
@@ -174,4 +181,4 @@ def bigram_analyzer() -> Composable:
 def warm_up() -> None:
     """Load the normalisation table, the dictionaries and the stop list now, not on the
     first query (a server worker calls this once at start)."""
-    list(word_tokens(normalize("政府信息公开"), True, load_stopwords()))
+    list(word_tokens(normalize("政府信息公开"), True, query_stopwords()))

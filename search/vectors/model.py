@@ -8,7 +8,6 @@ by that text (`text_key`), so an unchanged section keeps its vector across rebui
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from typing import Any
@@ -16,13 +15,19 @@ from typing import Any
 import numpy as np
 
 from search import config
+from search.cache import BoundedCache
 
 _model: Any = None
 _model_lock = threading.Lock()
 
 
-def semantic_on() -> bool:
-    return config.get("semantic").strip().lower() not in ("0", "off", "false", "no")
+def semantic_on(value: str | bool | None = None) -> bool:
+    """Whether questions are re-ranked by meaning: `value` (a setting's text, or a flag),
+    else the `semantic` setting as the environment has it now."""
+    if isinstance(value, bool):
+        return value
+    setting = config.get("semantic", value)
+    return setting.strip().lower() not in ("0", "off", "false", "no")
 
 
 def model() -> Any:
@@ -36,10 +41,17 @@ def model() -> Any:
         return _model
 
 
-@functools.lru_cache(maxsize=1024)
+# Questions' embeddings, kept for the next page of the same question (or the same question
+# under other filters), which would otherwise embed it again.
+QUESTION_VECTORS: BoundedCache[str, np.ndarray] = BoundedCache(1024)
+
+
 def question_vector(question: str) -> np.ndarray:
-    """The question's embedding, kept for the next page of the same question (or the same
-    question under other filters), which would otherwise embed it again."""
+    """The question's embedding (read-only: it is shared)."""
+    return QUESTION_VECTORS.get_or_compute(question, lambda: _embed_question(question))
+
+
+def _embed_question(question: str) -> np.ndarray:
     vector = np.asarray(model().query(question), dtype=np.float32)
     vector.flags.writeable = False
     return vector

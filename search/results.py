@@ -18,7 +18,7 @@ from search.engine.columns import FACET_FIELDS, Columns, FacetValue, facet_value
 from search.engine.docsets import Matches
 from search.highlight import Span, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
-from search.index.schema import BREADCRUMB_SEPARATOR
+from search.index.sections import StoredSection
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS, LONG_QUERY
@@ -89,21 +89,19 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     words: list[Span],
     more_sections: int,
 ) -> SearchHit:
-    stored = searcher.stored_fields(docnum)
-    body = stored.get("body", "")
-    spans = words + run_spans(body, compiled.runs)
-    breadcrumb = stored.get("breadcrumb", "")
+    section = StoredSection.read(searcher.stored_fields(docnum))
+    spans = words + run_spans(section.body, compiled.runs)
     return SearchHit(
-        id=stored["id"],
-        doc_id=stored["doc_id"],
-        title=stored.get("title", ""),
-        agency=stored.get("agency", ""),
-        year=stored.get("year"),
-        topic=stored.get("topic", ""),
-        date=stored.get("date") or None,
-        heading=stored.get("heading", ""),
-        breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
-        passages=passages(body, spans),
+        id=section.id,
+        doc_id=section.doc_id,
+        title=section.title,
+        agency=section.agency,
+        year=section.year,
+        topic=section.topic,
+        date=section.date,
+        heading=section.heading,
+        breadcrumb=section.breadcrumb,
+        passages=passages(section.body, spans),
         more_sections=more_sections,
         score=float(score),
     )

@@ -27,7 +27,6 @@ from search.engine.postings import ArrayCharacters, ArrayPositions
 # 6: postings only in the flat arrays; Whoosh's term table points to their rows
 # 7: each section's vector key as a column
 SCHEMA_VERSION = 7
-BREADCRUMB_SEPARATOR = " › "
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.highlight import Span, marked_paragraphs, run_spans, word_spans_of
+from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.query.compile import compile_query
@@ -21,7 +21,7 @@ class SectionView:
     heading: str
     breadcrumb: list[str]
     text: str
-    marked: list[str] = field(default_factory=list)  # escaped paragraphs, matches in <mark>
+    paragraphs: list[Passage] = field(default_factory=list)  # one per line, with the matches
     matches: int = 0  # matched spans (0 without a query)
 
 
@@ -104,7 +104,7 @@ def _section(stored: StoredSection, spans: list[Span]) -> SectionView:
         heading=stored.heading,
         breadcrumb=stored.breadcrumb,
         text=stored.body,
-        marked=marked_paragraphs(stored.body, spans),
+        paragraphs=paragraphs(stored.body, spans),
         matches=len(spans),
     )
 

@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 
 from search.engine.columns import FACET_FIELDS, Columns, FacetValue, facet_values
 from search.engine.docsets import Matches
-from search.highlight import Span, passages, run_spans, word_spans_of
+from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.query.compile import CompiledQuery, build_filter, compile_query
@@ -43,9 +43,15 @@ class SearchHit:
     date: str | None
     heading: str
     breadcrumb: list[str]
-    passages: list[str]
+    passages: list[Passage]
     more_sections: int  # other matching sections of the same document (when collapsed)
     score: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The hit in the API's envelope: its passages as HTML, without the score."""
+        fields = {k: v for k, v in asdict(self).items() if k != "score"}
+        fields["passages"] = [passage_html(passage) for passage in self.passages]
+        return fields
 
 
 @dataclass
@@ -73,7 +79,7 @@ class SearchResults:
             "relaxed": self.relaxed,
             "full_matches": self.full_matches,
             "took_ms": round(self.took_ms, 1),
-            "hits": [{k: v for k, v in asdict(hit).items() if k != "score"} for hit in self.hits],
+            "hits": [hit.to_json() for hit in self.hits],
             "facets": {
                 name: [asdict(value) for value in values] for name, values in self.facets.items()
             },

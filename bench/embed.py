@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.shared import shared_corpus  # noqa: E402
-from search.index.build import section_fields  # noqa: E402
 from search.index.embedding import BATCH  # noqa: E402
+from search.index.sections import section_fields  # noqa: E402
 from search.ingest.read import find_documents, read_document  # noqa: E402
 from search.vectors.model import (  # noqa: E402
     embed_texts,  # noqa: E402

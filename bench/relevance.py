@@ -55,7 +55,7 @@ from bench.known_items import (  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
 from search.index.embedding import embed_index  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
-from search.index.schema import BREADCRUMB_SEPARATOR  # noqa: E402
+from search.index.sections import StoredSection  # noqa: E402
 from search.query.compile import compile_query  # noqa: E402
 from search.query.request import MAX_SIZE, SearchRequest  # noqa: E402
 from search.rank.knobs import RERANK_DEPTH  # noqa: E402
@@ -174,13 +174,12 @@ def _section_article(index_dir: Path, section_id: str, short_names: dict[str, st
     """The article of a section, read from govsearch's stored section of the same id."""
     if section_id not in _SECTION_ARTICLES:
         with _index(index_dir).searcher() as searcher:
-            stored = searcher.document(id=section_id) or {}
-        breadcrumb = stored.get("breadcrumb", "")
-        _SECTION_ARTICLES[section_id] = article_of(
-            stored.get("title", ""),
-            stored.get("heading", ""),
-            breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
-            short_names,
+            stored = searcher.document(id=section_id)
+        section = StoredSection.read(stored) if stored is not None else None
+        _SECTION_ARTICLES[section_id] = (
+            article_of(section.title, section.heading, section.breadcrumb, short_names)
+            if section is not None
+            else None
         )
     return _SECTION_ARTICLES[section_id]
 

@@ -14,6 +14,7 @@ import click
 from search import config
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
 from search.facets import FACETS
+from search.highlight import Passage
 from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.live import SearchIndex
@@ -306,21 +307,18 @@ def search(  # noqa: PLR0913 - one argument per option
         more = f"   (+{hit.more_sections} more: --doc {hit.doc_id})" if hit.more_sections else ""
         click.echo(f"   {where}   [{hit.id}]{more}")
         for passage in hit.passages[:1]:
-            click.echo("   " + _terminal_marks(passage))
+            click.echo("   " + terminal_passage(passage, colour=sys.stdout.isatty()))
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _terminal_marks(passage: str) -> str:
-    """The passage's HTML marks as terminal bold (when printing to a terminal)."""
-    import html
-
-    text = html.unescape(passage.replace("<mark>", "\x00").replace("</mark>", "\x01"))
-    if sys.stdout.isatty():
-        return text.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m")
-    return text.replace("\x00", "【").replace("\x01", "】")
+def terminal_passage(passage: Passage, colour: bool) -> str:
+    """The passage on one line, its matches in bold yellow with `colour` (a terminal), else
+    between 【】 (a file or a pipe)."""
+    before, after = ("\x1b[1;33m", "\x1b[0m") if colour else ("【", "】")
+    return "".join(before + text + after if matched else text for text, matched in passage.pieces())
 
 
 @cli.command()

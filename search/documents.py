@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.highlight import Span, marked_paragraphs, run_spans, word_spans_of
+from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
 from search.index.live import SearchIndex
-from search.index.schema import BREADCRUMB_SEPARATOR
+from search.index.sections import StoredSection
 from search.query.compile import compile_query
 
 
@@ -21,7 +21,7 @@ class SectionView:
     heading: str
     breadcrumb: list[str]
     text: str
-    marked: list[str] = field(default_factory=list)  # escaped paragraphs, matches in <mark>
+    paragraphs: list[Passage] = field(default_factory=list)  # one per line, with the matches
     matches: int = 0  # matched spans (0 without a query)
 
 
@@ -65,12 +65,12 @@ def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentV
     None when no document has that id."""
     with index.searcher() as searcher:
         found = [
-            (docnum, searcher.stored_fields(docnum))
+            (docnum, StoredSection.read(searcher.stored_fields(docnum)))
             for docnum in searcher.document_numbers(doc_id=doc_id)
         ]
         if not found:
             return None
-        found.sort(key=lambda item: item[1].get("ordinal", 0))
+        found.sort(key=lambda item: item[1].ordinal)
         compiled = compile_query(query) if query.strip() else None
         words = (
             word_spans_of(searcher, "body", [d for d, _ in found], compiled.words)
@@ -81,7 +81,7 @@ def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentV
         for docnum, stored in found:
             spans: list[Span] = []
             if compiled is not None:
-                spans = words[docnum] + run_spans(stored.get("body", ""), compiled.runs)
+                spans = words[docnum] + run_spans(stored.body, compiled.runs)
             sections.append(_section(stored, spans))
     return _document(found[0][1], sections)
 
@@ -92,35 +92,34 @@ def load_section(index: SearchIndex, section_id: str) -> DocumentView | None:
         stored = searcher.document(id=section_id)
     if stored is None:
         return None
-    return _document(stored, [_section(stored, [])])
+    section = StoredSection.read(stored)
+    return _document(section, [_section(section, [])])
 
 
-def _section(stored: dict[str, Any], spans: list[Span]) -> SectionView:
-    body = stored.get("body", "")
-    breadcrumb = stored.get("breadcrumb", "")
+def _section(stored: StoredSection, spans: list[Span]) -> SectionView:
     return SectionView(
-        id=stored["id"],
-        anchor=anchor_of(stored["id"]),
-        ordinal=stored.get("ordinal", 0),
-        heading=stored.get("heading", ""),
-        breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
-        text=body,
-        marked=marked_paragraphs(body, spans),
+        id=stored.id,
+        anchor=anchor_of(stored.id),
+        ordinal=stored.ordinal,
+        heading=stored.heading,
+        breadcrumb=stored.breadcrumb,
+        text=stored.body,
+        paragraphs=paragraphs(stored.body, spans),
         matches=len(spans),
     )
 
 
-def _document(stored: dict[str, Any], sections: list[SectionView]) -> DocumentView:
+def _document(stored: StoredSection, sections: list[SectionView]) -> DocumentView:
     return DocumentView(
-        doc_id=stored["doc_id"],
-        title=stored.get("title", ""),
-        agency=stored.get("agency", ""),
-        topic=stored.get("topic", ""),
-        year=stored.get("year"),
-        date=stored.get("date") or None,
-        written=stored.get("written") or None,
-        published=stored.get("published") or None,
-        doc_number=stored.get("doc_number", ""),
-        index_number=stored.get("index_number", ""),
+        doc_id=stored.doc_id,
+        title=stored.title,
+        agency=stored.agency,
+        topic=stored.topic,
+        year=stored.year,
+        date=stored.date,
+        written=stored.written,
+        published=stored.published,
+        doc_number=stored.doc_number,
+        index_number=stored.index_number,
         sections=sections,
     )

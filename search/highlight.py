@@ -1,15 +1,18 @@
-"""Passages around the matches, HTML-safe.
+"""Passages around the matches, as spans: where each passage lies and where its matches are.
 
 A small pipeline in Whoosh's manner: spans (where the query matched) -> fragments (windows
-cut at Chinese sentence punctuation) -> scoring (most matched characters first) -> formatting
-(text escaped, matches wrapped in <mark>). Word matches come from the character offsets
-stored in the index; character runs are found in the normalised text (same length as the
-original, so offsets carry over). Nothing is segmented again.
+cut at Chinese sentence punctuation) -> scoring (most matched characters first) -> `Passage`
+records (offsets, no markup). Formatting is left to the edges: `passage_html` for the pages
+and the JSON API (text escaped, matches wrapped in <mark>), the CLI's own terminal colours.
+Word matches come from the character offsets stored in the index; character runs are found
+in the normalised text (same length as the original, so offsets carry over). Nothing is
+segmented again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -25,6 +28,7 @@ MAX_PASSAGES = 3
 SENTENCE_MARKS = frozenset("。！？；!?;\n")
 SOFT_MARKS = frozenset("，、,：:")
 REACH = 30  # characters a passage may start before its ideal start, to begin a sentence
+ELLIPSIS = "…"
 
 Span = tuple[int, int]
 
@@ -136,39 +140,81 @@ def _cut_forward(text: str, core_end: int, wanted: int) -> int:
     return wanted
 
 
-def format_passage(text: str, start: int, end: int, spans: list[Span]) -> str:
-    """Escape text[start:end] on one line, wrapping the parts inside `spans` in <mark>, with
-    an ellipsis where it cuts a sentence."""
-    passage = mark(text, start, end, spans).strip().replace("\n", " ")
-    prefix = "…" if start > 0 and text[start - 1] not in SENTENCE_MARKS else ""
-    suffix = "…" if end < len(text) and text[end - 1] not in SENTENCE_MARKS else ""
-    return prefix + passage + suffix
+@dataclass(frozen=True)
+class Passage:
+    """A stretch of a section's text and the matches in it: data, not markup.
+
+    `start` and `end` are offsets in the section's text, so `text` is `section[start:end]`
+    (whitespace at either end left out, unless matched). `marks` are the matches as
+    (start, end) offsets relative to `text`, sorted and apart: `text[s:e]` is what matched,
+    and `start + s` its place in the section. `cut_before` and `cut_after` say the passage
+    begins or ends inside a sentence, where a formatter shows an ellipsis.
+    """
+
+    start: int
+    end: int
+    text: str
+    marks: tuple[Span, ...] = ()
+    cut_before: bool = False
+    cut_after: bool = False
+
+    def pieces(self) -> Iterator[tuple[str, bool]]:
+        """(text, matched) runs to draw, in order, on one line: an ellipsis where the passage
+        cuts a sentence, line breaks as spaces. Each formatter draws them in its own way."""
+        if self.cut_before:
+            yield ELLIPSIS, False
+        cursor = 0
+        for start, end in self.marks:
+            if cursor < start:
+                yield self.text[cursor:start].replace("\n", " "), False
+            yield self.text[start:end].replace("\n", " "), True
+            cursor = end
+        if cursor < len(self.text):
+            yield self.text[cursor:].replace("\n", " "), False
+        if self.cut_after:
+            yield ELLIPSIS, False
 
 
-def mark(text: str, start: int, end: int, spans: list[Span]) -> str:
-    """Escape text[start:end], wrapping the parts inside `spans` (sorted) in <mark>."""
-    out = []
-    cursor = start
-    for span_start, span_end in spans:
-        span_start, span_end = max(span_start, start), min(span_end, end)
-        if span_start >= span_end:
-            continue
-        out.append(escape(text[cursor:span_start], quote=False))
-        out.append("<mark>" + escape(text[span_start:span_end], quote=False) + "</mark>")
-        cursor = span_end
-    out.append(escape(text[cursor:end], quote=False))
-    return "".join(out)
+def passage_html(passage: Passage) -> str:
+    """The passage as HTML: its text escaped, only the matches' <mark> is markup."""
+    return "".join(
+        f"<mark>{escape(text, quote=False)}</mark>" if matched else escape(text, quote=False)
+        for text, matched in passage.pieces()
+    )
 
 
-def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[str]:
-    """The `limit` best passages of `text`, best first, escaped, with the matches marked.
+def _passage(text: str, start: int, end: int, spans: list[Span], cut: bool) -> Passage:
+    """text[start:end] with the parts inside `spans` (sorted) as its marks, whitespace at
+    either end left out unless matched; with `cut`, whether it cuts a sentence at either end."""
+    marks = [(max(s, start), min(e, end)) for s, e in spans]
+    marks = [(s, e) for s, e in marks if s < e]
+    first = marks[0][0] if marks else end
+    trimmed_start = start
+    while trimmed_start < first and text[trimmed_start].isspace():
+        trimmed_start += 1
+    last = marks[-1][1] if marks else trimmed_start
+    trimmed_end = end
+    while trimmed_end > last and text[trimmed_end - 1].isspace():
+        trimmed_end -= 1
+    return Passage(
+        start=trimmed_start,
+        end=trimmed_end,
+        text=text[trimmed_start:trimmed_end],
+        marks=tuple((s - trimmed_start, e - trimmed_start) for s, e in marks),
+        cut_before=cut and start > 0 and text[start - 1] not in SENTENCE_MARKS,
+        cut_after=cut and end < len(text) and text[end - 1] not in SENTENCE_MARKS,
+    )
+
+
+def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[Passage]:
+    """The `limit` best passages of `text`, best first, with the matches in each.
 
     With no match, the beginning of the text is the one passage.
     """
     merged = merge_spans(spans)
     if not merged:
         end = _cut_forward(text, min(len(text), 40), min(len(text), PASSAGE_TARGET))
-        return [format_passage(text, 0, end, [])]
+        return [_passage(text, 0, end, [], cut=True)]
     windows = []
     index = 0
     while index < len(merged):
@@ -178,17 +224,17 @@ def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> lis
         windows.append((weight, start, end))
         index = index_after
     best = sorted(windows, key=lambda w: (-w[0], w[1]))[:limit]
-    return [format_passage(text, start, end, merged) for _, start, end in best]
+    return [_passage(text, start, end, merged, cut=True) for _, start, end in best]
 
 
-def marked_paragraphs(text: str, spans: Iterable[Span]) -> list[str]:
-    """All of `text`, one escaped string per line, with the matches wrapped in <mark>."""
+def paragraphs(text: str, spans: Iterable[Span]) -> list[Passage]:
+    """All of `text`, one passage per line that is not blank, with the matches in each."""
     merged = merge_spans(spans)
-    paragraphs = []
+    found = []
     start = 0
     for line in text.split("\n"):
         end = start + len(line)
         if line.strip():
-            paragraphs.append(mark(text, start, end, merged).strip())
+            found.append(_passage(text, start, end, merged, cut=False))
         start = end + 1
-    return paragraphs
+    return found

@@ -17,9 +17,9 @@ from whoosh.searching import Searcher
 from search.engine.columns import Columns, FacetValue, facet_values
 from search.engine.docsets import Matches
 from search.facets import FACETS
-from search.highlight import Span, passages, run_spans, word_spans_of
+from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
-from search.index.schema import BREADCRUMB_SEPARATOR
+from search.index.sections import StoredSection
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS, LONG_QUERY
@@ -43,9 +43,15 @@ class SearchHit:
     date: str | None
     heading: str
     breadcrumb: list[str]
-    passages: list[str]
+    passages: list[Passage]
     more_sections: int  # other matching sections of the same document (when collapsed)
     score: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The hit in the API's envelope: its passages as HTML, without the score."""
+        fields = {k: v for k, v in asdict(self).items() if k != "score"}
+        fields["passages"] = [passage_html(passage) for passage in self.passages]
+        return fields
 
 
 @dataclass
@@ -73,7 +79,7 @@ class SearchResults:
             "relaxed": self.relaxed,
             "full_matches": self.full_matches,
             "took_ms": round(self.took_ms, 1),
-            "hits": [{k: v for k, v in asdict(hit).items() if k != "score"} for hit in self.hits],
+            "hits": [hit.to_json() for hit in self.hits],
             "facets": {
                 name: [asdict(value) for value in values] for name, values in self.facets.items()
             },
@@ -89,21 +95,19 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     words: list[Span],
     more_sections: int,
 ) -> SearchHit:
-    stored = searcher.stored_fields(docnum)
-    body = stored.get("body", "")
-    spans = words + run_spans(body, compiled.runs)
-    breadcrumb = stored.get("breadcrumb", "")
+    section = StoredSection.read(searcher.stored_fields(docnum))
+    spans = words + run_spans(section.body, compiled.runs)
     return SearchHit(
-        id=stored["id"],
-        doc_id=stored["doc_id"],
-        title=stored.get("title", ""),
-        agency=stored.get("agency", ""),
-        year=stored.get("year"),
-        topic=stored.get("topic", ""),
-        date=stored.get("date") or None,
-        heading=stored.get("heading", ""),
-        breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
-        passages=passages(body, spans),
+        id=section.id,
+        doc_id=section.doc_id,
+        title=section.title,
+        agency=section.agency,
+        year=section.year,
+        topic=section.topic,
+        date=section.date,
+        heading=section.heading,
+        breadcrumb=section.breadcrumb,
+        passages=passages(section.body, spans),
         more_sections=more_sections,
         score=float(score),
     )

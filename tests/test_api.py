@@ -36,6 +36,13 @@ def test_search_envelope(client: FlaskClient) -> None:
         assert all(set(v) == {"value", "count", "selected"} for v in values)
 
 
+def test_api_and_page_show_the_same_passages(client: FlaskClient) -> None:
+    _status, body = _json(client, "/api/search", q="扬尘 施工", size=5)
+    page = client.get("/search", query_string={"q": "扬尘 施工", "size": 5}).get_data(as_text=True)
+    shown = [p for hit in body["hits"] for p in hit["passages"]]
+    assert shown and all(f'<p class="passage">{p}</p>' in page for p in shown)
+
+
 def test_hit_urls_are_absolute_and_open_the_section(client: FlaskClient) -> None:
     _status, body = _json(client, "/api/search", q="扬尘污染防治", size=1)
     url = body["hits"][0]["url"]

@@ -5,7 +5,16 @@ from pathlib import Path
 import pytest
 
 from search import highlight
-from search.highlight import merge_spans, passages, run_spans, word_spans_of
+from search.cli import terminal_passage
+from search.highlight import (
+    Passage,
+    merge_spans,
+    paragraphs,
+    passage_html,
+    passages,
+    run_spans,
+    word_spans_of,
+)
 from search.index.live import SearchIndex
 from search.text.normalize import normalize
 
@@ -18,14 +27,14 @@ TEXT = (
 
 def test_matches_are_marked_and_everything_else_escaped() -> None:
     start = TEXT.index("<script>")
-    [passage] = passages(TEXT, [(start, start + len("<script>"))], limit=1)
+    [passage] = map(passage_html, passages(TEXT, [(start, start + len("<script>"))], limit=1))
     assert "<mark>&lt;script&gt;</mark>标签&lt;/script&gt;" in passage
     assert "<script>" not in passage.replace("<mark>&lt;script&gt;</mark>", "")
 
 
 def test_passage_is_cut_at_sentence_punctuation() -> None:
     start = TEXT.index("统计数据")
-    assert passages(TEXT, [(start, start + 4)]) == [
+    assert list(map(passage_html, passages(TEXT, [(start, start + 4)]))) == [
         "第二条 本办法所称&lt;script&gt;标签&lt;/script&gt;，"
         "是指网页中的代码。第三条 各单位应当按照规定报送<mark>统计数据</mark>，不得虚报、瞒报。"
     ]
@@ -34,7 +43,7 @@ def test_passage_is_cut_at_sentence_punctuation() -> None:
 def test_best_passage_first_long_runs_weigh_more() -> None:
     text = ("甲" * 150) + "科技" + ("乙" * 150) + "科技项目扶持" + ("丙" * 150) + "科技"
     spans = run_spans(text, ["科技项目扶持"]) + run_spans(text, ["科技"])
-    result = passages(text, spans, limit=2)
+    result = list(map(passage_html, passages(text, spans, limit=2)))
     assert "<mark>科技项目扶持</mark>" in result[0]
     assert "<mark>科技</mark>" in result[1]
 
@@ -45,7 +54,66 @@ def test_runs_are_found_in_the_normalised_text() -> None:
 
 
 def test_no_match_gives_the_opening_of_the_text() -> None:
-    assert passages("第一句。第二句。", []) == ["第一句。第二句。"]
+    assert list(map(passage_html, passages("第一句。第二句。", []))) == ["第一句。第二句。"]
+
+
+def test_passage_offsets_point_at_the_section_text_and_the_matches() -> None:
+    text = TEXT + "其他内容。" * 40 + TEXT
+    words = ["<script>", "统计数据", "规范管理"]
+    found = passages(text, run_spans(text, words))
+    assert len(found) == 2 and found[1].start > len(TEXT)
+    for passage in found:
+        assert text[passage.start : passage.end] == passage.text
+        for start, end in passage.marks:
+            assert passage.text[start:end] in words
+            assert text[passage.start + start : passage.start + end] == passage.text[start:end]
+    assert {p.text[s:e] for p in found for s, e in p.marks} == set(words)
+
+
+def test_passages_leave_out_whitespace_at_their_ends_unless_matched() -> None:
+    text = "  第一段 \n\n 第二段有关键词\u3000\n关键词 在前"
+    lines = paragraphs(text, run_spans(text, ["关键词"]))
+    assert [(p.start, p.end, p.text, p.marks) for p in lines] == [
+        (2, 5, "第一段", ()),
+        (9, 16, "第二段有关键词", ((4, 7),)),
+        (18, 24, "关键词 在前", ((0, 3),)),
+    ]
+    assert not any(p.cut_before or p.cut_after for p in lines)
+    spaced = Passage(start=0, end=3, text=" 词 ", marks=((0, 1),))
+    assert passage_html(spaced) == "<mark> </mark>词 "
+
+
+def test_html_formatter_escapes_the_text_once_and_marks_the_matches() -> None:
+    text = "第一条 A&B 与 &lt;已转义&gt; 不同，<b>粗体</b>仍是文字。"
+    spans = run_spans(text, ["<b>粗体</b>", "&lt;"])
+    [passage] = passages(text, spans)
+    assert passage.text == text  # data: the text as the document has it
+    assert passage_html(passage) == (
+        "第一条 A&amp;B 与 <mark>&amp;lt;</mark>已转义&amp;gt; 不同，"
+        "<mark>&lt;b&gt;粗体&lt;/b&gt;</mark>仍是文字。"
+    )
+
+
+def test_terminal_formatter_draws_the_text_as_it_is() -> None:
+    text = "前文，A&B <b>粗体</b> &lt;原样&gt;\n下一行，后文没有句号"
+    head, start = text.index("A"), text.index("<b>")
+    passage = Passage(
+        start=head,
+        end=len(text),
+        text=text[head:],
+        marks=((start - head, start - head + len("<b>粗体</b>")),),
+        cut_before=True,
+        cut_after=True,
+    )
+    assert terminal_passage(passage, colour=False) == (
+        "…A&B 【<b>粗体</b>】 &lt;原样&gt; 下一行，后文没有句号…"
+    )
+    assert terminal_passage(passage, colour=True) == (
+        "…A&B \x1b[1;33m<b>粗体</b>\x1b[0m &lt;原样&gt; 下一行，后文没有句号…"
+    )
+    assert passage_html(passage) == (
+        "…A&amp;B <mark>&lt;b&gt;粗体&lt;/b&gt;</mark> &amp;lt;原样&amp;gt; 下一行，后文没有句号…"
+    )
 
 
 def test_spans_of_many_documents_equal_spans_of_each(sample_index: Path) -> None:

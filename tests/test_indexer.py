@@ -19,6 +19,7 @@ from search.index import build as indexer
 from search.index.build import full_build, indexed_files, update
 from search.index.live import SearchIndex
 from search.index.schema import SCHEMA_VERSION
+from search.index.sections import StoredSection
 from search.index.store import BUILD_INFO, BUILD_PREFIX, live_build, open_index, reindex_lock
 from search.ingest.read import find_documents, read_document
 from search.query.request import SearchRequest
@@ -54,6 +55,58 @@ def test_full_build_holds_every_section(sample_index: Path) -> None:
     assert stored["year"] == 2020
     assert stored["agency"] == "县科学技术局"
     assert stored["published"] == "2021-01-04"
+
+
+def test_each_section_reads_back_as_its_document_wrote_it(sample_index: Path) -> None:
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        for path in find_documents(CORPUS):
+            report = read_document(path, CORPUS)
+            for section in report.sections:
+                stored = searcher.document(id=section.id)
+                assert stored is not None
+                assert StoredSection.read(stored) == StoredSection(
+                    id=section.id,
+                    doc_id=report.doc_id,
+                    path=report.path,
+                    ordinal=section.ordinal,
+                    start=section.start,
+                    end=section.end,
+                    title=report.title,
+                    body=section.text,
+                    heading=section.heading,
+                    breadcrumb=list(section.breadcrumb),
+                    agency=report.agency,
+                    topic=report.topic,
+                    index_number=report.index_number,
+                    doc_number=report.doc_number,
+                    written=report.written,
+                    published=report.published,
+                    date=report.date,
+                    year=report.year,
+                )
+
+
+def test_a_section_without_dates_or_numbers_reads_back_empty(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(
+        "索 引 号: | | 主题分类: | |\n"
+        "发布机构: | 测试县人民政府 | 成文日期: | |\n"
+        "标 题: | 测试县人民政府关于测试的说明 | ||\n"
+        "发文字号: | 测政发[2024]1号 | 发布日期: | |\n"
+        "前言。\n一、说明\n正文。\n",
+        encoding="utf-8",
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as index, index.searcher() as searcher:
+        preamble, headed = (
+            StoredSection.read(fields)
+            for fields in sorted(searcher.all_stored_fields(), key=lambda f: f["ordinal"])
+        )
+    assert preamble.breadcrumb == [] and headed.breadcrumb == ["一、说明"]
+    assert (headed.date, headed.written, headed.published, headed.year) == (None, None, None, None)
+    assert (headed.topic, headed.index_number) == ("", "")
+    assert headed.doc_number == "测政发[2024]1号"  # as written, though indexed normalised
 
 
 def test_parallel_build_loses_no_documents(corpus_copy: Path, tmp_path: Path) -> None:

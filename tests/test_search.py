@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from search.highlight import passage_html
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
 from search.rank.authority import authority_factor
-from search.results import SearchResults, run_search
+from search.results import SearchHit, SearchResults, run_search
 from search.suggest import close_words, one_edit_apart
 
 TRAINING_RULES = "samples/2016_yangcheng_training_rules"
@@ -38,11 +39,16 @@ def all_sections(index: SearchIndex, text: str, **options: object) -> SearchResu
     return search(index, text, **{"collapse": "false", "size": 100, **options})
 
 
+def html(hit: SearchHit) -> list[str]:
+    """The hit's passages as the pages and the API show them."""
+    return [passage_html(passage) for passage in hit.passages]
+
+
 def test_every_word_must_match(index: SearchIndex) -> None:
     both = all_sections(index, "扬尘 施工")
     assert both.hits and not both.relaxed
     for hit in both.hits:
-        text = "".join(hit.passages) + hit.title + "".join(hit.breadcrumb)
+        text = "".join(html(hit)) + hit.title + "".join(hit.breadcrumb)
         assert "扬尘" in text and "施工" in text
 
 
@@ -51,7 +57,7 @@ def test_quoted_phrase_needs_the_exact_run(index: SearchIndex) -> None:
     exact = all_sections(index, '"优化营商环境"')
     assert 0 < exact.total < loose.total
     for hit in exact.hits:
-        assert "<mark>优化营商环境</mark>" in "".join(hit.passages) or "优化营商环境" in hit.title
+        assert "<mark>优化营商环境</mark>" in "".join(html(hit)) or "优化营商环境" in hit.title
     assert all_sections(index, '"营商优化"').total == 0
 
 
@@ -59,7 +65,7 @@ def test_excluded_words_remove_sections(index: SearchIndex) -> None:
     everything = all_sections(index, "营商环境")
     without = all_sections(index, "营商环境 -阳城")
     assert 0 < without.total < everything.total
-    assert all("阳城" not in "".join(h.passages) + h.title for h in without.hits)
+    assert all("阳城" not in "".join(html(h)) + h.title for h in without.hits)
     assert all_sections(index, "-营商环境").total == all_sections(index, "").total - (
         everything.total
     )
@@ -161,7 +167,7 @@ def test_pasted_text_found_as_it_is_is_not_relaxed(index: SearchIndex) -> None:
     pasted = search(index, "建设单位应当将扬尘污染防治费用列入工程造价", collapse="false")
     assert not pasted.relaxed and pasted.total == pasted.full_matches == 1
     assert pasted.suggestion is None
-    assert "<mark>" in pasted.hits[0].passages[0]
+    assert "<mark>" in html(pasted.hits[0])[0]
 
 
 def test_a_short_query_with_a_typo_gets_a_suggestion(index: SearchIndex) -> None:
@@ -233,7 +239,7 @@ def whole_documents(results: SearchResults) -> int:
 
 def test_passage_is_the_sentence_with_the_matches(index: SearchIndex) -> None:
     results = search(index, "扬尘 工程造价", size=1)
-    assert results.hits[0].passages == [
+    assert html(results.hits[0]) == [
         "第五条 建设单位应当将<mark>扬尘</mark>污染防治费用列入<mark>工程造价</mark>，"
         "并在施工承包合同中明确施工单位的<mark>扬尘</mark>污染防治责任。"
     ]
@@ -257,7 +263,7 @@ def test_synonyms_and_markup_in_passages(tmp_path: Path) -> None:
     full_build(corpus, tmp_path / "ix", procs=1)
     with SearchIndex(tmp_path / "ix") as live:
         [hit] = search(live, "人社局 代码").hits
-    assert hit.passages == [
+    assert html(hit) == [
         "一、说明 本局即测试县<mark>人力资源和社会保障局</mark>，网页中的&lt;script&gt;alert(1)"
         "&lt;/script&gt;是<mark>代码</mark>，不会执行。"
     ]

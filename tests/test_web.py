@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 from flask import Flask
@@ -211,6 +212,28 @@ def test_markup_inside_a_document_is_shown_as_text(tmp_path: Path) -> None:
         page = client.get(url).get_data(as_text=True)
         assert "<script>" not in page and "<b>" not in page
         assert "&lt;script&gt;" in page
+
+
+def test_the_feed_carries_each_passage_as_html_escaped_once(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text(
+        "索 引 号: | | 主题分类: | 其他 |\n"
+        "发布机构: | 某县办公室 | 成文日期: | 2020年01月02日 |\n"
+        "标 题: | 关于网页代码的说明 | ||\n"
+        "发文字号: | | 发布日期: | 2020年01月03日 |\n"
+        "一、说明\n网页中的<script>alert(1)</script>是代码，A&B 不会执行。\n",
+        encoding="utf-8",
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    feed = ElementTree.fromstring(client.get("/search.atom?q=代码").get_data())
+    summary = feed.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
+    assert summary is not None and summary.get("type") == "html"
+    assert summary.text == (
+        "<p>一、说明 网页中的&lt;script&gt;alert(1)&lt;/script&gt;是<mark>代码</mark>，"
+        "A&amp;B 不会执行。</p>"
+    )
 
 
 def test_pages_point_browsers_to_opensearch_and_the_feed(client: FlaskClient) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, render_template, request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
@@ -13,6 +14,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.errors import IndexMissing
+from search.highlight import Passage, passage_html
 from search.query.request import MAX_QUERY_CHARS
 from web import cors, engine, limits, security
 
@@ -47,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
     app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
+    app.jinja_env.filters["passage"] = passage_markup
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
@@ -93,6 +96,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return render_template("error.html", status=status, message=message), status
 
     return app
+
+
+def passage_markup(passage: Passage) -> Markup:
+    """A passage (or a document's paragraph) for a template: the text escaped by
+    `passage_html`, so only its <mark> is markup."""
+    return Markup(passage_html(passage))
 
 
 def refused_response(app: Flask, path: str, status: int) -> WSGIResponse:

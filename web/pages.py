@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
-from markupsafe import Markup
 
 from search.documents import load_document
 from search.errors import IndexMissing, QueryError
@@ -20,12 +19,6 @@ bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {facet.name: facet.label for facet in FACETS}
 PAGE_LINKS = 9  # page numbers shown around the current one
-
-
-@bp.app_template_filter("passage")
-def passage_filter(passage: str) -> Markup:
-    # Passages are built escaped by search.highlight: only <mark> is markup in them.
-    return Markup(passage)
 
 
 def _alternate(response: Response, json_url: str) -> Response:

@@ -20,13 +20,11 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexWriter
 
-from search.errors import IndexMissing, IngestError, SearchError
-from search.ingest.document import Document, Section
-from search.ingest.read import find_documents, read_document
-from search.text.normalize import normalize_doc_number
 from search.engine.writing import abandon, commit_segments, commit_synced, segment_writer
+from search.errors import IndexMissing, IngestError, SearchError
 from search.index.parallel import build_segments
-from search.index.schema import BREADCRUMB_SEPARATOR, SCHEMA_VERSION, build_schema
+from search.index.schema import SCHEMA_VERSION, build_schema
+from search.index.sections import SOURCE_SEPARATOR, section_fields
 from search.index.shrink import ShrinkGuard
 from search.index.store import (
     BUILD_INFO,
@@ -41,9 +39,8 @@ from search.index.store import (
     swap_in,
     write_json_atomically,
 )
-from search.vectors.model import section_text, text_key
-
-SOURCE_SEPARATOR = "\x1f"
+from search.ingest.document import Document
+from search.ingest.read import find_documents, read_document
 
 # Receives (kind, payload) for each file a build reads; see index_files.
 FileEvents = Callable[[str, Any], None]
@@ -89,39 +86,6 @@ class Progress:
 
     def finish(self, message: str) -> None:
         pass
-
-
-def section_fields(report: Document, section: Section) -> dict[str, Any]:
-    """The Whoosh document for one section."""
-    fields: dict[str, Any] = {
-        "id": section.id,
-        "doc_id": report.doc_id,
-        "path": report.path,
-        "source": report.path + SOURCE_SEPARATOR + report.sha256,
-        "ordinal": section.ordinal,
-        "start": section.start,
-        "end": section.end,
-        "title": report.title,
-        "title_bigram": report.title,
-        "body": section.text,
-        "body_bigram": section.text,
-        "heading": section.heading,
-        "breadcrumb": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
-        "breadcrumb_bigram": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
-        "agency": report.agency,
-        "topic": report.topic,
-        "index_number": report.index_number,
-        "written": report.written or "",
-        "published": report.published or "",
-        "date": report.date or "",
-    }
-    if report.doc_number:
-        fields["doc_number"] = normalize_doc_number(report.doc_number)
-        fields["_stored_doc_number"] = report.doc_number
-    if report.year is not None:
-        fields["year"] = report.year
-    fields["vector_key"] = text_key(section_text(fields))
-    return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}
 
 
 def problems_of(report: Document, corpus: Path) -> list[tuple[str, int | None, str]]:

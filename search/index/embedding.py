@@ -19,10 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from search.engine.columns import unsigned_column
-from search.vectors.model import embed_texts
 from search.index.store import open_index
-from search.vectors.store import VectorStore, commit_shard, file_unrecorded_shards, model_folder, remove_orphans, remove_other_models, vectors_lock
-from search.vectors.model import section_text
+from search.vectors.model import embed_texts, section_text
+from search.vectors.store import (
+    VectorStore,
+    commit_shard,
+    file_unrecorded_shards,
+    model_folder,
+    remove_orphans,
+    remove_other_models,
+    vectors_lock,
+)
 
 BATCH = 64
 SHARD_SECTIONS = 2048

@@ -23,11 +23,11 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.cache import BoundedCache
-from search.rank.knobs import BM25_OPTIONS
-from search.rank.authority import PriorWeighting, section_priors
-from search.errors import IndexMissing
 from search.engine.columns import Columns
+from search.errors import IndexMissing
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
+from search.rank.authority import PriorWeighting, section_priors
+from search.rank.knobs import BM25_OPTIONS
 from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 

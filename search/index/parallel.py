@@ -12,8 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import traceback
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
@@ -24,6 +24,7 @@ from search.errors import SearchError
 # (writer, corpus, paths, on_event) -> sections written: the build's own file loop, passed
 # in so that this module stays below the one that calls it.
 WriteFiles = Callable[[Any, Path, list[Path], Callable[[str, Any], None]], int]
+
 
 def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
     """`paths` in `parts` groups of about equal total size (largest files placed first)."""

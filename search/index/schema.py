@@ -17,9 +17,8 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Characters, Format, Positions
 
-from search.text.analysis import bigram_analyzer, word_analyzer
-from search.engine.fields import BIGRAM_FIELD_OF
 from search.engine.postings import ArrayCharacters, ArrayPositions
+from search.text.analysis import bigram_analyzer, word_analyzer
 
 # 3: segments as separate files (a compound one is copied into memory)
 # 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
@@ -27,7 +26,6 @@ from search.engine.postings import ArrayCharacters, ArrayPositions
 # 6: postings only in the flat arrays; Whoosh's term table points to their rows
 # 7: each section's vector key as a column
 SCHEMA_VERSION = 7
-BREADCRUMB_SEPARATOR = " › "
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]

@@ -26,7 +26,8 @@ def semantic_on() -> bool:
 
 
 def model() -> Any:
-    """The embedding model, loaded once per process (memory-mapped, about 75 MB)."""
+    """The embedding model, loaded once per process (memory-mapped, so that workers share
+    its pages)."""
     global _model
     with _model_lock:
         if _model is None:

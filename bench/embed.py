@@ -4,7 +4,7 @@
 
 Reads every section of the shared corpus with the project's own ingest code, makes each
 one's text as the index stores it and `govsearch embed` embeds it (title, heading, body:
-the first 256 characters), draws a fixed sample with a seeded generator, and embeds the
+the first TEXT_CHARS characters), draws a fixed sample with a seeded generator, and embeds the
 sample in `govsearch embed`'s batches through `search.vectors.model.embed_texts`, once per
 round. Prints sections a second (the median round) and what that implies for every
 distinct section text of the shared corpus, which is what `govsearch embed` computes on a

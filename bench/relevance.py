@@ -19,7 +19,7 @@ queried with Whoosh's QueryParser, OR-grouped and with its default AND; its sect
 articles through govsearch's stored sections, like govsearch's own hits.
 
 Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`;
-bench/embed.py measures how long the whole shared corpus takes: hours).
+bench/embed.py measures how long the whole shared corpus takes).
 --embed-candidates embeds just the sections the questions can reach first (the first 100
 of each, which is all the re-ranking looks at), so the figures are the same as with every
 section embedded. GOVSEARCH_SEMANTIC=off measures the word ranking alone.

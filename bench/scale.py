@@ -11,8 +11,8 @@ the collection as they would across a province. Each corpus is built with `full_
 question mixes (cache off), --rounds times; each query counts once, by its median over the
 rounds (at 30 queries a kind, one slow moment would otherwise move the p95). Prints one row
 per size and, with --plot, draws the growth curves to a PNG (matplotlib: `pip install -e
-'.[bench]'`). Questions are ranked by words alone here: embedding a million sections takes
-more than a day on two cores (bench/embed.py measures the speed).
+'.[bench]'`). Questions are ranked by words alone here: embedding collections this large
+would take far longer than the rest of the run (bench/embed.py measures the speed).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Whoosh's W3 codec with postings as flat arrays, field lengths read once per segment, and
-a faster posting pool.
+a posting pool that sorts terms, not postings.
 
 A segment's postings are written once, as the flat arrays of `search.engine.postings`; Whoosh's
 term table keeps each term's statistics (for idf and the like) and the number of its row
 there, and Whoosh's matchers (the few query shapes scored by Whoosh, and segment merges)
-read the postings back from those arrays. Whoosh's own pickled, compressed posting blocks
-were most of the cost of writing a segment, and are not written at all.
+read the postings back from those arrays. Whoosh's own pickled, compressed posting blocks,
+the dearest part of writing a segment, are not written at all.
 
 Whoosh 2.7.4 looks up a document's field length once per posting, both while writing a
 segment and while scoring, each time through a column read (and, for fields without
@@ -14,7 +14,7 @@ cost. The codec class is recorded in the index's table of contents, so this modu
 must stay importable (renaming it needs a full rebuild).
 
 The posting pool groups postings by term as they arrive, so only terms are sorted and merged,
-not every posting, which is what made Whoosh's external sort slow; memory stays bounded.
+not every posting as in Whoosh's external sort; memory stays bounded.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ _TERM_BYTES = 450  # a term's key, arrays and table entry, roughly
 class TermPostingPool:
     """Postings grouped by term as they arrive, each term's in compact arrays instead of
     Whoosh's one tuple per posting sorted externally: only the terms are sorted, a spilled
-    run is merged by term, and the garbage collector has millions fewer objects to scan.
+    run is merged by term, and the garbage collector has no object per posting to scan.
 
     Same interface as Whoosh's PostingPool (add, iter_postings, fieldnames, cleanup); memory
     is bounded by `limitmb`, past which the pool spills a sorted run to the temp storage.
@@ -329,8 +329,8 @@ class TermPostingPool:
                 for key, (docs, weights, values, sizes) in self._sorted_terms()
             ]
             for start in range(0, len(items), RUN_BLOCK):
-                # marshal: plain tuples of str and bytes, read back by this process only;
-                # it writes them about four times as fast as pickle.
+                # marshal, not pickle: plain tuples of str and bytes, read back by this
+                # process only, need none of pickle's generality, and marshal writes faster.
                 block = marshal.dumps(items[start : start + RUN_BLOCK])
                 f.write(BLOCK_SIZE.pack(len(block)))
                 f.write(block)

@@ -2,7 +2,7 @@
 
 Whoosh 2.7.4's AndNotMatcher checks the excluded matcher only when both start on the same
 document. When the excluded list starts earlier (b's first document < a's first), a's first
-document is returned even if b contains it: `营商环境 -阳城` kept a section titled 阳城….
+document is returned even if b contains it: `营商环境 -阳城` would keep a section titled 阳城….
 """
 
 from __future__ import annotations

@@ -16,12 +16,10 @@ empty; its term table keeps each term's statistics and the number of its row bel
   .gschars      uint32 (start, end) character offsets of each of those positions, for
                 fields that store them (the passages mark the words with them)
 
-Positions come from the value encodings below (plain arrays, which also decode faster than
-Whoosh's pickles). The term table is memory-mapped (the page cache holds it once for every
-worker); postings are read a term at a time. The files share the segment's name, so Whoosh
-deletes them with it. They are opened and closed with Whoosh's reader of the segment
-(`search.engine.codec`), so a process holds no file of a segment, or of a replaced build, that no
-reader uses any more.
+Positions come from the value encodings below, plain arrays rather than Whoosh's pickles, so
+they are copied, not decoded. The files share the segment's name, so Whoosh deletes them
+with it, and they open and close with Whoosh's reader of the segment (`search.engine.codec`),
+so a process holds no file of a segment, or of a replaced build, that no reader uses.
 """
 
 from __future__ import annotations
@@ -238,9 +236,8 @@ class SegmentArrays:
         return self.find_all(term_keys([(fieldname, btext)]))[0]
 
     def find_all(self, wanted: np.ndarray) -> list[tuple[int, int, int] | None]:
-        """`find` for many terms, by their keys (`term_keys`), with one search of the table
-        (a long question looks up hundreds of terms: one by one, the numpy calls per lookup
-        add up to milliseconds)."""
+        """`find` for many terms, by their keys (`term_keys`), with one search of the table:
+        a long question looks up hundreds of terms, and each numpy call has a fixed cost."""
         if not len(self.keys) or not len(wanted):
             return [None] * len(wanted)
         last = len(self.keys) - 1

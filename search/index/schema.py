@@ -3,8 +3,8 @@
 Title and body are each indexed twice: as jieba words (`title`, `body`; positions and
 character offsets stored for phrases and highlighting) and as overlapping character bigrams
 (`title_bigram`, `body_bigram`; positions are character offsets) so that text cut mid-word
-is still found. Changing anything here means `SCHEMA_VERSION` goes up and the next reindex
-rebuilds the index from scratch.
+is still found. Changing anything here, or in how the engine writes postings, means
+`SCHEMA_VERSION` goes up and the next reindex rebuilds the index from scratch.
 """
 
 from __future__ import annotations
@@ -20,20 +20,16 @@ from whoosh.formats import Characters, Format, Positions
 from search.engine.postings import ArrayCharacters, ArrayPositions
 from search.text.analysis import bigram_analyzer, word_analyzer
 
-# 3: segments as separate files (a compound one is copied into memory)
-# 4: positions encoded as plain arrays, and every segment's postings as flat arrays too
-# 5: the flat arrays hold character offsets too (for passages)
-# 6: postings only in the flat arrays; Whoosh's term table points to their rows
-# 7: each section's vector key as a column
+# Recorded in each build's build.json; an index of another version is rebuilt, never read.
 SCHEMA_VERSION = 7
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]
-    """TEXT that indexes from the tokenizer's raw tuples instead of Whoosh Token objects.
+    """TEXT that indexes from the tokenizer's raw tuples, without a Whoosh Token per token.
 
-    The postings are exactly those Whoosh's own indexing would write (a test compares them);
-    only the per-token object traffic is gone. Positions are encoded as plain arrays
-    (`search.engine.postings`), which the flat posting files are made from.
+    The postings are exactly those Whoosh's own indexing would write (a test compares them).
+    Positions are encoded as plain arrays (`search.engine.postings`), which the flat posting
+    files are made from.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -97,7 +93,7 @@ def build_schema() -> Schema:
         written=STORED(),
         published=STORED(),
         date=ID(stored=True, sortable=True),
-        # The key of the section's vector (search.vectors.store.section_text): re-ranking finds
+        # The key of the section's vector (search.vectors.model.section_text): re-ranking finds
         # the vectors of a hundred sections without reading their stored text.
         vector_key=COLUMN(NumericColumn("Q")),
     )

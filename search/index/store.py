@@ -3,6 +3,7 @@
 index/current      symlink to the live build (replaced atomically with os.replace)
 index/build-*/     Whoosh index files plus build.json (counts, timings, failures)
 index/.lock        held (flock) by the one reindex allowed at a time
+index/vectors/     section embeddings, shared by every build (`search.vectors.store`)
 """
 
 from __future__ import annotations

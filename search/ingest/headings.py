@@ -5,8 +5,9 @@ items inside an article stay in it). Reports: 一、 > （一） > 1、 / 1. > �
 the first heading is the preamble (empty heading). A heading with nothing under it but
 further headings (一、 directly followed by （一）, a table of contents) gives no section of
 its own but stays in the breadcrumb of what follows. A section longer than MAX_SECTION
-characters (old reports have 20,000 characters without a heading) is cut at paragraph ends
-into parts that keep its heading and breadcrumb.
+characters (some old reports run for pages without a heading) is cut at paragraph ends
+into parts that keep its heading and breadcrumb, so that a hit points at a passage a reader
+can take in.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Word segmentation: rjieba does the work, jieba is the reference; one domain dictionary for both.
 
-rjieba (the Rust port of jieba, same dictionary and HMM) segments an order of magnitude
-faster with token-for-token identical output; tests keep the two in agreement.
+rjieba (the Rust port of jieba, same dictionary and HMM) segments for the index and the
+queries because segmentation is most of a build's work; its output is jieba's token for
+token, and tests keep the two in agreement.
 """
 
 from __future__ import annotations

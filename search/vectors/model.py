@@ -31,7 +31,8 @@ def semantic_on(value: str | bool | None = None) -> bool:
 
 
 def model() -> Any:
-    """The embedding model, loaded once per process (memory-mapped, about 75 MB)."""
+    """The embedding model, loaded once per process (memory-mapped, so that workers share
+    its pages)."""
     global _model
     with _model_lock:
         if _model is None:

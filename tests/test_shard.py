@@ -212,7 +212,6 @@ def test_a_partial_result_records_the_statistics_it_scored_with(
         with index.searcher() as searcher:
             partial = search_shard(Generation(searcher, index.columns, index.vectors), request)
             statistics = partial.statistics
-            assert statistics is not None
             assert statistics.documents == searcher.doc_count_all()
             assert statistics.frequencies[("body", "扬尘")] == searcher.doc_frequency(
                 "body", "扬尘"

@@ -1,7 +1,7 @@
 """Query latency in process, over a realistic mix, against the naive setup in the same run.
 
     python bench/query.py [--index bench/.index] [--naive bench/.naive] [--per-kind 60]
-                          [--rounds 3]
+                          [--rounds 3] [--baseline OTHER/search/results.py]
 
 Each govsearch query is a full `run_search` for the first page: search, facets, collapse and
 highlighted passages. The mix (drawn with a fixed seed from the index itself and from STARD):
@@ -24,11 +24,16 @@ The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the
 sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
 questions, the top 10 (or the deep page) without facets or passages; it has no agency or
 date fields, so filtered and date queries run as plain keyword queries there.
+With --baseline, the `run_search` of another checkout's search/results.py (loaded over this
+checkout's other modules) runs each query too, on the same index in the same process, in
+turns with this one (each first every other query); its times are printed beside this
+checkout's, after a check that both give the same results (the time taken aside).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import statistics
 import sys
@@ -46,7 +51,7 @@ from search.engine.columns import Columns  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
 from search.query.compile import precise_words  # noqa: E402
 from search.query.request import SearchRequest  # noqa: E402
-from search.results import run_search  # noqa: E402
+from search.results import SearchResults, run_search  # noqa: E402
 from search.vectors import model as embedding_model  # noqa: E402
 
 KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")
@@ -101,6 +106,39 @@ def govsearch_runner(index: SearchIndex) -> Callable[[str, Query], float]:
     return run
 
 
+def load_run_search(results_file: Path) -> Callable[[SearchIndex, SearchRequest], SearchResults]:
+    """The run_search of another checkout's results.py, over this checkout's packages."""
+    spec = importlib.util.spec_from_file_location("baseline_results", results_file)
+    assert spec is not None and spec.loader is not None, results_file
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (dataclasses look their module up)
+    spec.loader.exec_module(module)
+    return module.run_search  # type: ignore[no-any-return]
+
+
+def baseline_runner(index: SearchIndex, results_file: Path) -> Callable[[str, Query], float]:
+    baseline = load_run_search(results_file)
+
+    def run(kind: str, query: Query) -> float:
+        request = SearchRequest.create(query[0], **query[1])  # type: ignore[arg-type]
+        return timed(lambda: baseline(index, request))
+
+    return run
+
+
+def differing_results(index: SearchIndex, results_file: Path, mix: dict[str, list[Query]]) -> int:
+    """How many queries of the mix the baseline answers otherwise than this checkout."""
+    baseline = load_run_search(results_file)
+    differing = 0
+    for queries in mix.values():
+        for text, options in queries:
+            request = SearchRequest.create(text, **options)  # type: ignore[arg-type]
+            theirs = baseline(index, request).to_json() | {"took_ms": 0}
+            ours = run_search(index, request).to_json() | {"took_ms": 0}
+            differing += theirs != ours
+    return differing
+
+
 def naive_runner(naive_dir: Path) -> Callable[[str, Query], float]:
     from whoosh import index as whoosh_index
     from whoosh.qparser import OrGroup, QueryParser
@@ -139,11 +177,14 @@ def measure(
             for query in mix[kind][:3]:
                 run(kind, query)
     times: dict[str, Timings] = {name: {kind: [] for kind in mix} for name in runners}
+    turns = list(runners.items())
     for _ in range(rounds):
         embedding_model.QUESTION_VECTORS.clear()
         for kind in mix:
-            for query in mix[kind]:
-                for name, run in runners.items():
+            for number, query in enumerate(mix[kind]):
+                # Each runner goes first every other query: what the first leaves warm (a
+                # question's embedding, say) helps both alike.
+                for name, run in turns if number % 2 == 0 else turns[::-1]:
                     times[name][kind].append(run(kind, query))
     return times
 
@@ -155,6 +196,9 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the mix")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout's search/results.py, timed beside this"
+    )
     args = parser.parse_args()
     if not (args.index / "current").exists():
         sys.exit(f"no index in {args.index}: run bench/index.py first")
@@ -163,12 +207,18 @@ def main() -> None:
         with index.searcher() as searcher:  # what the first search of a new index pays
             opening = statistics.median(timed(lambda: Columns(searcher)) for _ in range(5))
         runners = {"govsearch": govsearch_runner(index)}
+        if args.baseline:
+            differing = differing_results(index, args.baseline, mix)
+            print(f"results differing from the baseline's: {differing} of the mix's queries")
+            runners["baseline"] = baseline_runner(index, args.baseline)
         if (args.naive / "MAIN_WRITELOCK").exists() or any(args.naive.glob("*.toc")):
             runners["naive"] = naive_runner(args.naive)
         else:
             print(f"(no naive index in {args.naive}: bench/index.py --keep-naive builds it)")
         timings = measure(runners, mix, args.rounds)
     ours, naive = timings["govsearch"], timings.get("naive")
+    if "baseline" in timings:
+        print_beside(timings["baseline"], ours, args.rounds)
     with SearchIndex(args.index) as index:  # popular queries again: the result cache
         cached_run = govsearch_runner(index)
         for query in mix["keyword"]:
@@ -195,6 +245,19 @@ def main() -> None:
             n50, n95, _ = percentiles(combine(naive, args.rounds))
             line += f"{n50:>11.1f}{n95:>11.1f}{n95 / p95:>10.2f}x"
         print(line)
+
+
+def print_beside(baseline: Timings, ours: Timings, rounds: int) -> None:
+    """The baseline's times and this checkout's, kind by kind, measured in turns."""
+    print(f"{'kind':<10}{'n':>4}{'base p50':>10}{'this p50':>10}{'base p95':>10}{'this p95':>10}")
+    rows = [(kind, baseline[kind], ours[kind]) for kind in KINDS]
+    for label, combine in (("all", every_time), ("all, med", each_query_median)):
+        rows.append((label, combine(baseline, rounds), combine(ours, rounds)))
+    for label, theirs, mine in rows:
+        t50, t95, _ = percentiles(theirs)
+        m50, m95, _ = percentiles(mine)
+        print(f"{label:<10}{len(mine):>4}{t50:>10.1f}{m50:>10.1f}{t95:>10.1f}{m95:>10.1f}")
+    print()
 
 
 def every_time(timings: Timings, rounds: int) -> list[float]:

@@ -1,32 +1,32 @@
 """run_search(index, request) -> SearchResults: ranked sections with highlighted passages,
 facet counts, one hit per document (by default) and a did-you-mean suggestion.
 
+Each shard of an index answers with a partial result (`search.shard`); `merge` makes one of
+them, and the page's hits are read from the shards that own them. A single index is one
+shard (`search_shards` with one generation).
+
 The CLI, the pages and the JSON API all render this one object.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import numpy as np
-from whoosh import query as q
 from whoosh.searching import Searcher
 
-from search.engine.columns import Columns, FacetValue, facet_values
-from search.engine.docsets import Matches
+from search.engine.columns import FacetValue, facet_values
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
-from search.query.compile import CompiledQuery, build_filter, compile_query
+from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
-from search.rank.knobs import FEW_HITS, LONG_QUERY
-from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import rerank
-from search.suggest import suggest, worth_suggesting
-from search.vectors.store import VectorStore
+from search.shard import Generation, ShardResult, ShardSearch, should_relax
+from search.suggest import suggest_across, worth_suggesting
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
@@ -113,30 +113,6 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     )
 
 
-class _Filters:
-    """The sections each filter allows, by facet name (plus the document restriction)."""
-
-    def __init__(self, searcher: Searcher, size: int, parts: dict[str, q.Query]) -> None:
-        self.allowed: dict[str, np.ndarray] = {}
-        for name, part in parts.items():
-            allowed = np.zeros(size, dtype=bool)
-            allowed[matching_docs(searcher, part)] = True
-            self.allowed[name] = allowed
-
-    def allows(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
-        """Which of `docs` every filter (but `skip`) allows, as a boolean mask."""
-        keep = np.ones(len(docs), dtype=bool)
-        for name, allowed in self.allowed.items():
-            if name != skip:
-                keep &= allowed[docs]
-        return keep
-
-    def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
-        if not any(name != skip for name in self.allowed):
-            return docs
-        return docs[self.allows(docs, skip)]
-
-
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
@@ -144,85 +120,105 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = _search(searcher, index.columns, index.vectors, request, index.semantic)
+        results = search_shards(
+            [Generation(searcher, index.columns, index.vectors, index.semantic)], request
+        )
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def _search(
-    searcher: Searcher,
-    values: Columns,
-    vectors: VectorStore,
-    request: SearchRequest,
-    semantic: bool,
-) -> SearchResults:
-    compiled = compile_query(request.text)
-    filters = _Filters(searcher, values.size, build_filter(request))
-    segments = segments_of(searcher)  # the strict and relaxed queries share their parts
-    found = score_all(searcher, compiled.strict, segments)
-    full_matches = filters.narrow(found.docs)
-    strict_count = len(full_matches)
-    relaxed = compiled.relaxed is not None and (
-        strict_count == 0
-        or strict_count < FEW_HITS
-        and compiled.asks
-        and len(compiled.words) >= LONG_QUERY
-    )
-    if relaxed:
-        found = score_all(searcher, compiled.relaxed, segments)
-    keep = filters.allows(found.docs)
-    hits = Matches(found.docs[keep], found.scores[keep])
-    if compiled.asks and request.sort == "relevance" and semantic:
-        # Sections that match every word stay ahead of partial matches.
-        ahead = full_matches if relaxed else None
-        fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
-        hits = Matches(hits.docs, fused)
-    sections_per_document = np.bincount(
-        values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
-    )
+def search_shards(generations: Sequence[Generation], request: SearchRequest) -> SearchResults:
+    """Run one search over an index split into shards, one generation of each: every
+    shard's partial result, merged, with the page's passages from the shards that own its
+    hits. A single index is one shard; there is at least one.
+
+    Whether to relax is decided on the full matches of every shard together, so that all
+    shards rank the same way; a shard that decided otherwise on its own count answers again.
+    """
+    started = time.perf_counter()
+    searches = [ShardSearch(generation, request) for generation in generations]
+    relax = should_relax(searches[0].compiled, sum(s.result.full_matches for s in searches))
+    for search in searches:
+        if search.result.relaxed != relax:
+            search.result = search.answer(relax)
+    results, picks = merge(request, [search.result for search in searches])
+    results.hits = _page_hits(searches, picks)
+    compiled, strict_count = searches[0].compiled, results.full_matches
+    if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
+        places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in searches]
+        results.suggestion = suggest_across(places, request.text, strict_count)
+    results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def merge(
+    request: SearchRequest, partials: Sequence[ShardResult]
+) -> tuple[SearchResults, list[tuple[int, int]]]:
+    """The shards' partial results as one, without the hits' stored fields and passages:
+    totals summed (a document is on one shard, so its sections are counted once), facet
+    counts summed before they are limited and marked selected; and the page's hits as
+    (shard, row of its result) picks."""
     results = SearchResults(
         request=request,
-        total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
-        total_sections=len(hits),
-        relaxed=relaxed,
-        full_matches=strict_count,
+        total=sum(partial.total for partial in partials),
+        total_sections=sum(partial.total_sections for partial in partials),
+        relaxed=any(partial.relaxed for partial in partials),
+        full_matches=sum(partial.full_matches for partial in partials),
     )
-    counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
     for facet in FACETS:
-        name = facet.name
-        applied = tuple(other for other in filters.allowed if other != name)
-        if applied not in counted:  # without filters, the same for every facet
-            docs = filters.narrow(found.docs, skip=name)
-            counted[applied] = values.one_per_document(docs) if request.collapse else docs
-        counts = values.count(facet.field, counted[applied])
-        selection = request.selection(name)
+        counts = partials[0].facets[facet.name]
+        if len(partials) > 1:
+            counts = Counter()
+            for partial in partials:
+                counts.update(partial.facets[facet.name])
+        selection = request.selection(facet.name)
         selected = facet.selected(selection, counts) if selection else []
-        results.facets[name] = facet_values(facet, counts, selected)
+        results.facets[facet.name] = facet_values(facet, counts, selected)
+    return results, _page_picks(request, partials)
+
+
+def _page_picks(request: SearchRequest, partials: Sequence[ShardResult]) -> list[tuple[int, int]]:
+    """The page's hits among the shards' first page × size: by score, or newest first then
+    by score (dates compare across shards); ties in the order of the shards, then in each
+    shard's own order (by section number)."""
     first = (request.page - 1) * request.size
-    page = ranked(
-        hits,
-        values,
-        first + request.size,
-        by_date=request.sort == "date",
-        collapse=request.collapse,
-    )[first:]
-    page_scores = hits.scores[np.searchsorted(hits.docs, page)].tolist()
-    marked = word_spans_of(searcher, "body", page, compiled.words)
-    results.hits = [
-        _hit(
-            searcher,
-            docnum,
-            score,
-            compiled,
-            marked[docnum],
-            int(sections_per_document[values.codes["doc_id"][docnum]]) - 1
-            if request.collapse
-            else 0,
-        )
-        for docnum, score in zip(page, page_scores, strict=True)
+    if len(partials) == 1:  # its hits are in that order already
+        return [
+            (0, row) for row in range(first, min(len(partials[0].docnums), first + request.size))
+        ]
+    scores = [partial.scores.tolist() for partial in partials]
+    picks = [
+        (shard, row)
+        for shard, partial in enumerate(partials)
+        for row in range(len(partial.docnums))
     ]
-    if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
-        results.suggestion = suggest(searcher, request.text, filters.narrow, strict_count, segments)
-    return results
+    if request.sort == "date":
+        picks.sort(
+            key=lambda pick: (partials[pick[0]].dates[pick[1]], scores[pick[0]][pick[1]]),
+            reverse=True,
+        )
+    else:
+        picks.sort(key=lambda pick: scores[pick[0]][pick[1]], reverse=True)
+    # (sorting is stable, reversed too: ties keep the shards' order)
+    return picks[first : first + request.size]
+
+
+def _page_hits(searches: Sequence[ShardSearch], picks: list[tuple[int, int]]) -> list[SearchHit]:
+    """The picked hits with their stored fields and passages, each from its own shard."""
+    marked: dict[int, dict[int, list[Span]]] = {}
+    for shard in sorted({shard for shard, _ in picks}):
+        search = searches[shard]
+        docnums = [int(search.result.docnums[row]) for picked, row in picks if picked == shard]
+        searcher = search.generation.searcher
+        marked[shard] = word_spans_of(searcher, "body", docnums, search.compiled.words)
+    hits = []
+    for shard, row in picks:
+        search = searches[shard]
+        docnum = int(search.result.docnums[row])
+        score = search.result.scores[row]
+        more_sections = int(search.result.more_sections[row])
+        searcher, compiled = search.generation.searcher, search.compiled
+        hits.append(_hit(searcher, docnum, score, compiled, marked[shard][docnum], more_sections))
+    return hits

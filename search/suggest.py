@@ -13,7 +13,7 @@ every query already searches them.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,7 +57,8 @@ def _passage(text: str) -> bool:
     return len(run) >= PASSAGE_CHARS and not any(c.isspace() for c in run)
 
 
-def _candidates(searcher: Searcher, text: str) -> list[str]:
+def _candidates(searchers: Sequence[Searcher], text: str) -> list[str]:
+    """Queries to try, from the words of every shard's searcher (their counts summed)."""
     folded = normalize(text)
     words: dict[str, None] = {}
     for clause in parse(text):
@@ -69,7 +70,9 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
     tried = [
         w
         for w in words
-        if 2 <= len(w) <= 12 and w in folded and searcher.doc_frequency("body", w) < COMMON
+        if 2 <= len(w) <= 12
+        and w in folded
+        and sum(searcher.doc_frequency("body", w) for searcher in searchers) < COMMON
     ]
     # Each candidate costs a search: those whose new word is the most frequent go first.
     # A single character is not what somebody meant by two or more (对主, a run cut
@@ -77,7 +80,7 @@ def _candidates(searcher: Searcher, text: str) -> list[str]:
     scored = [
         (frequency, folded.replace(word, better))
         for word in tried[:MAX_WORDS_TRIED]
-        for better, frequency in close_words(searcher, word)
+        for better, frequency in _close_words(searchers, word)
         if len(better) > 1
     ]
     scored.sort(key=lambda item: -item[0])
@@ -88,11 +91,17 @@ def close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
     """Body words one edit from `word` with its first character, the most frequent first,
     each with its frequency (total weight, as Whoosh counts it): what Whoosh's corrector
     suggests with maxdist=1, prefix=1."""
+    return _close_words([searcher], word)
+
+
+def _close_words(searchers: Sequence[Searcher], word: str) -> list[tuple[str, float]]:
+    """close_words over the segments of every shard's searcher."""
     frequency: dict[str, float] = {}
-    for reader, _offset in searcher.reader().leaf_readers():
-        for other, weight in _words_starting(reader, word[0]):
-            if one_edit_apart(other, word):
-                frequency[other] = frequency.get(other, 0.0) + weight
+    for searcher in searchers:
+        for reader, _offset in searcher.reader().leaf_readers():
+            for other, weight in _words_starting(reader, word[0]):
+                if one_edit_apart(other, word):
+                    frequency[other] = frequency.get(other, 0.0) + weight
     found = {w: f or 1 for w, f in frequency.items()}
     # Whoosh's choice among equally frequent words: the last in text order
     best = heapq.nlargest(SUGGESTIONS_PER_WORD, found, key=lambda w: (found[w], w))
@@ -139,10 +148,24 @@ def suggest(
     """The candidate that finds the most sections (under the same filters), if it finds
     clearly more than `found`; `segments` those the search scored its query on (the
     candidates share most of its terms)."""
-    counted = [
-        (len(narrow(matching_docs(searcher, compile_query(c).strict, segments))), c)
-        for c in _candidates(searcher, text)
-    ]
+    return suggest_across([(searcher, narrow, segments)], text, found)
+
+
+# A shard's searcher, its filters' `narrow` and the segments its search scored on.
+Place = tuple[Searcher, Callable[[np.ndarray], np.ndarray], Segments | None]
+
+
+def suggest_across(places: Sequence[Place], text: str, found: int) -> str | None:
+    """`suggest` over an index split into shards: the words of every shard make the
+    candidates, and each candidate is counted on every shard."""
+    counted = []
+    for candidate in _candidates([searcher for searcher, _, _ in places], text):
+        strict = compile_query(candidate).strict
+        count = sum(
+            len(narrow(matching_docs(searcher, strict, segments)))
+            for searcher, narrow, segments in places
+        )
+        counted.append((count, candidate))
     if not counted:
         return None
     count, best = max(counted, key=lambda item: item[0])  # the first of equals

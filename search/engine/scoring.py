@@ -159,6 +159,14 @@ class Segment:
             self._found[key] = self.arrays.find(fieldname, _utf8(text))
         return self._found[key]
 
+    def document_frequency(self, fieldname: str, text: str | bytes) -> int:
+        """How many documents of the segment hold the term, deleted ones included (as
+        Whoosh's idf counts them)."""
+        found = self.postings(fieldname, text) if self.arrays is not None else AMBIGUOUS
+        if found == AMBIGUOUS:
+            return int(self.reader.doc_frequency(fieldname, text))
+        return 0 if found is None else found[1] - found[0]
+
     def look_up(self, wanted: QueryTerms) -> None:
         """Find the terms in the flat arrays at once (see SegmentArrays.find_all)."""
         if self.arrays is None:
@@ -206,6 +214,19 @@ class Segment:
         if known is None:  # (the parts are kept with it, so their id is not reused)
             known = self._combined[key] = (query.subqueries, combine())
         return known[1]
+
+
+def document_frequencies(
+    query: q.Query, segments: list[Segment]
+) -> dict[tuple[str, str | bytes], int]:
+    """Each term `query` looks up, with how many documents of `segments` hold it (the
+    terms were looked up when the query was scored on them, so this reads no postings)."""
+    found: dict[tuple[str, str | bytes], None] = {}
+    _gather_terms(query, found)
+    return {
+        (fieldname, text): sum(s.document_frequency(fieldname, text) for s in segments)
+        for fieldname, text in found
+    }
 
 
 def _utf8(text: str | bytes) -> bytes:

@@ -1,0 +1,209 @@
+"""One search on one generation of one index: the partial result a shard answers with.
+
+An index may be split into shards, its documents partitioned by doc_id (so all sections of
+a document are on one shard). Each shard compiles, filters, scores, relaxes, re-ranks
+and counts on its own generation and answers with a `ShardResult`: plain values and
+arrays only, so it pickles. `search.results` merges the partial results of every shard and
+asks each hit's shard for its passages; the single index is one shard through the same
+merge. A question is re-ranked by meaning within each shard, over its own first
+RERANK_DEPTH sections.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import query as q
+from whoosh.searching import Searcher
+
+from search.engine.columns import Columns
+from search.engine.docsets import Matches
+from search.engine.scoring import document_frequencies
+from search.facets import FACETS
+from search.query.compile import CompiledQuery, build_filter, compile_query
+from search.query.request import SearchRequest
+from search.rank.knobs import FEW_HITS, LONG_QUERY
+from search.rank.ranking import matching_docs, ranked, score_all, segments_of
+from search.rank.semantic import rerank
+from search.vectors.store import VectorStore
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What a search reads of one generation of an index: its searcher, the searcher's
+    columns and the sections' vectors (from a SearchIndex, inside `searcher()`)."""
+
+    searcher: Searcher
+    columns: Columns
+    vectors: VectorStore
+    semantic: bool = True  # questions re-ranked by meaning (the `semantic` setting)
+
+
+@dataclass(frozen=True)
+class TermStatistics:
+    """The statistics a shard's scores were computed with: its own, so far (BM25F's idf and
+    length norms read them from the shard's index)."""
+
+    documents: int  # sections, deleted ones included, as BM25F's idf counts them
+    frequencies: dict[tuple[str, str | bytes], int]  # (field, term) -> sections holding it
+    average_lengths: dict[str, float]  # field -> its average length, in tokens
+
+
+@dataclass(frozen=True, eq=False)
+class ShardResult:
+    """What one shard found: its first page × size hits in its own order, with what merging
+    them with other shards' needs, the raw facet counts and the totals."""
+
+    # The hits, one row each: section numbers in the shard's generation (for their
+    # passages, from the same generation), documents, sort keys and other matching sections.
+    docnums: np.ndarray
+    doc_ids: list[str]
+    scores: np.ndarray  # the relevance sort's key, and the date sort's second key
+    dates: list[str]  # the date sort's key ("" when none): comparable across shards
+    more_sections: np.ndarray  # other matching sections of the hit's document (when collapsed)
+    total: int  # documents when collapsed, else sections
+    total_sections: int
+    full_matches: int  # sections that match the whole query
+    relaxed: bool
+    facets: dict[str, Counter[Any]]  # every value's count, by facet
+    statistics: TermStatistics
+
+
+def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
+    """Whether to rank by the query's words, full matches first, given how many sections
+    match the whole query: none, or few for a question of several words."""
+    return compiled.relaxed is not None and (
+        full_matches == 0
+        or full_matches < FEW_HITS
+        and compiled.asks
+        and len(compiled.words) >= LONG_QUERY
+    )
+
+
+class _Filters:
+    """The sections each filter allows, by facet name (plus the document restriction)."""
+
+    def __init__(self, searcher: Searcher, size: int, parts: dict[str, q.Query]) -> None:
+        self.allowed: dict[str, np.ndarray] = {}
+        for name, part in parts.items():
+            allowed = np.zeros(size, dtype=bool)
+            allowed[matching_docs(searcher, part)] = True
+            self.allowed[name] = allowed
+
+    def allows(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
+        """Which of `docs` every filter (but `skip`) allows, as a boolean mask."""
+        keep = np.ones(len(docs), dtype=bool)
+        for name, allowed in self.allowed.items():
+            if name != skip:
+                keep &= allowed[docs]
+        return keep
+
+    def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
+        if not any(name != skip for name in self.allowed):
+            return docs
+        return docs[self.allows(docs, skip)]
+
+
+def search_shard(
+    generation: Generation, request: SearchRequest, relax: bool | None = None
+) -> ShardResult:
+    """The partial result of `request` on one shard's generation; `relax` as decided over
+    every shard (None: on this shard's own full matches)."""
+    return ShardSearch(generation, request, relax).result
+
+
+class ShardSearch:
+    """One search on one shard: its partial result, and what the shard keeps to answer the
+    questions that follow it (the passages of the page's hits, a suggestion's counts)."""
+
+    def __init__(
+        self, generation: Generation, request: SearchRequest, relax: bool | None = None
+    ) -> None:
+        self.generation = generation
+        self.request = request
+        self.compiled = compile_query(request.text)
+        searcher = generation.searcher
+        self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
+        self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts
+        self.result = self.answer(relax)
+
+    def answer(self, relax: bool | None = None) -> ShardResult:
+        """The partial result, relaxed or not as `relax` says (None: as this shard's own
+        full matches call for)."""
+        searcher, values, request = self.generation.searcher, self.generation.columns, self.request
+        compiled, filters, segments = self.compiled, self.filters, self.segments
+        found = score_all(searcher, compiled.strict, segments)
+        full_matches = filters.narrow(found.docs)
+        strict_count = len(full_matches)
+        if relax is None:
+            relax = should_relax(compiled, strict_count)
+        scored = compiled.strict
+        if relax and compiled.relaxed is not None:
+            scored = compiled.relaxed
+            found = score_all(searcher, scored, segments)
+        keep = filters.allows(found.docs)
+        hits = Matches(found.docs[keep], found.scores[keep])
+        if compiled.asks and request.sort == "relevance" and self.generation.semantic:
+            # Sections that match every word stay ahead of partial matches.
+            ahead = full_matches if relax else None
+            vectors = self.generation.vectors
+            fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
+            hits = Matches(hits.docs, fused)
+        sections_per_document = np.bincount(
+            values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
+        )
+        page = np.array(
+            ranked(
+                hits,
+                values,
+                request.page * request.size,
+                by_date=request.sort == "date",
+                collapse=request.collapse,
+            ),
+            dtype=np.int64,
+        )
+        documents = values.codes["doc_id"][page]
+        doc_labels, date_labels = values.labels["doc_id"], values.labels["date"]
+        return ShardResult(
+            docnums=page,
+            doc_ids=[doc_labels[code] for code in documents.tolist()],
+            scores=hits.scores[np.searchsorted(hits.docs, page)],
+            dates=[date_labels[code] or "" for code in values.codes["date"][page].tolist()],
+            more_sections=sections_per_document[documents] - 1
+            if request.collapse
+            else np.zeros(len(page), dtype=np.int64),
+            total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
+            total_sections=len(hits),
+            full_matches=strict_count,
+            relaxed=bool(relax and compiled.relaxed is not None),
+            facets=self._facet_counts(found.docs),
+            statistics=self._statistics(scored),
+        )
+
+    def _facet_counts(self, found: np.ndarray) -> dict[str, Counter[Any]]:
+        """Every value's count, per facet: disjunctive (each facet's own filter ignored)."""
+        values, request, filters = self.generation.columns, self.request, self.filters
+        facets: dict[str, Counter[Any]] = {}
+        counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
+        for facet in FACETS:
+            applied = tuple(other for other in filters.allowed if other != facet.name)
+            if applied not in counted:  # without filters, the same for every facet
+                docs = filters.narrow(found, skip=facet.name)
+                counted[applied] = values.one_per_document(docs) if request.collapse else docs
+            facets[facet.name] = values.count(facet.field, counted[applied])
+        return facets
+
+    def _statistics(self, scored: q.Query) -> TermStatistics:
+        searcher = self.generation.searcher
+        frequencies = document_frequencies(scored, [segment for segment, _ in self.segments])
+        lengths = {
+            name: searcher.avg_field_length(name) for name in {name for name, _ in frequencies}
+        }
+        return TermStatistics(
+            documents=searcher.doc_count_all(),
+            frequencies=frequencies,
+            average_lengths={name: float(n) for name, n in lengths.items() if n is not None},
+        )

@@ -67,4 +67,5 @@ class BoundedCache(Generic[K, V]):
             return key in self._entries
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:  # never a count caught between an insertion and its eviction
+            return len(self._entries)

@@ -195,12 +195,12 @@ def reindex(  # noqa: PLR0913 - one argument per option
 def embed(index_dir: Path | None, quiet: bool) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
-    Only sections without a vector cost time: the first run embeds every section, hours for
-    a large collection (the README gives the speed measured by bench/embed.py); later runs
-    embed only new and changed sections. Stop it at any point and run it again to go on. A
-    reindex may run meanwhile: the sections it adds are embedded before this ends. Vectors
-    are kept per embedding model; those of another model are computed again, and the old
-    ones removed when done. Exit status 3 when there is no index.
+    Only sections without a vector cost time: the first run embeds every section, a long
+    run for a large collection (bench/embed.py measures the speed); later runs embed only
+    new and changed sections. Stop it at any point and run it again to go on. A reindex may
+    run meanwhile: the sections it adds are embedded before this ends. Vectors are kept per
+    embedding model; those of another model are computed again, and the old ones removed
+    when done. Exit status 3 when there is no index.
     """
     index_dir = config.get_path("index", index_dir)
     # The total grows when a later pass finds sections a reindex added.

@@ -3,9 +3,9 @@
 Tried only when a search finds little. Candidates replace one term (or one of its words)
 with a word of the index one character away (replaced, added, dropped or two swapped), as
 Whoosh's corrector finds them in the body lexicon among the words with the same first
-character (as Lucene's spell checker does by default: scanning the whole lexicon per word
-costs about half a second on a large index). Those words are read from the term table once
-per segment and character, and compared without a full edit-distance table. Traditional
+character (as Lucene's spell checker does by default), so a word is compared with those
+words, not with the whole lexicon. Those words are read from the term table once per
+segment and character, and compared without a full edit-distance table. Traditional
 characters, full-width forms and the synonyms in `data/synonyms.txt` need no suggestion:
 every query already searches them.
 """

@@ -128,16 +128,16 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
     # The embedding model computes with OpenMP threads; several workers each running as
-    # many threads as there are cores make them wait on one another (a question took
-    # seconds under load). The cores are shared out among the workers instead.
+    # many threads as there are cores make them wait on one another, so the cores are
+    # shared out among the workers.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "accesslog": "-",
         "timeout": 60,
-        # A query at its 500-character limit, in Chinese, is 4,500 bytes percent-encoded:
-        # past gunicorn's default request line (4,094).
+        # A query at its limit (MAX_QUERY_CHARS), in Chinese, takes nine bytes a character
+        # percent-encoded: longer than gunicorn's default request line.
         "limit_request_line": MAX_REQUEST_LINE,
         # by name: gunicorn 22 takes no class object here
         "worker_class": f"{Worker.__module__}.{Worker.__qualname__}",

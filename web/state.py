@@ -81,8 +81,8 @@ def close_index(app: Flask) -> None:
 
 
 def warm_index(app: Flask) -> None:
-    """Open the index, read its columns and load the embedding model now, not in the first
-    requests (about a second each in a fresh worker). No index yet is fine: the pages say so."""
+    """Open the index, read its columns and load the embedding model now, so that a fresh
+    worker's first requests do not wait for them. No index yet is fine: the pages say so."""
     try:
         with app_state(app).index().searcher():
             pass

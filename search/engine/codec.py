@@ -87,7 +87,7 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
         lengths = None
         if reader is not None:
             # One byte a document, stored as is; documents past the end take the default 0.
-            # Read in one piece: item by item it takes seconds on a large segment.
+            # Read in one piece, not item by item (a file read per document).
             raw = reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen)
             lengths = bytes(raw).ljust(reader._doccount, b"\0")
         # Read whole: its file is not needed again (and is not left open if writing fails).

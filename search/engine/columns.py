@@ -130,9 +130,8 @@ _FIXED_SIZE_NUMBERS = frozenset("bBhHiIqQfd")
 def _stored_values(reader: Any, name: str) -> Iterator[np.ndarray | list[Any]]:
     """Each segment's column values as stored (before the field decodes them), by document
     number. Numbers and byte strings are read as the one block of bytes each segment holds
-    them in: Whoosh's reader reads and unpacks them one at a time, a file read per value
-    (0.7 s for the shared corpus' five columns, paid by the first search of each index
-    generation)."""
+    them in: Whoosh's reader reads and unpacks them one at a time, a file read per value,
+    and the first search of each index generation would wait for all of them."""
     for leaf, _offset in reader.leaf_readers():
         column = leaf.column_reader(name, translate=False)
         count = leaf.doc_count_all()
@@ -154,8 +153,8 @@ def _stored_values(reader: Any, name: str) -> Iterator[np.ndarray | list[Any]]:
 def document_runs(codes: np.ndarray) -> np.ndarray | None:
     """Where each run of equal codes starts, if no code comes back after its run (None
     otherwise). A document's sections are indexed one after another, so in ascending
-    document numbers they form one run each: found in one pass, where sorting a large
-    result set by document would take a hundred times longer."""
+    document numbers they form one run each: found in one pass, without sorting the result
+    set by document."""
     if not len(codes):
         return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])

@@ -176,7 +176,7 @@ def add_document(writer: IndexWriter, report: Document) -> int:
 
 
 def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Document | None:
-    """The report of `path`, or None with the failure recorded in `summary`."""
+    """The Document read from `path`, or None with the failure recorded in `summary`."""
     try:
         report = read_document(path, corpus)
     except IngestError as error:

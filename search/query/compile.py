@@ -1,9 +1,10 @@
 """A query's text -> Whoosh queries, and a SearchRequest's filters -> Whoosh filters.
 
-User text is parsed by `querylang` (never as Whoosh syntax, so no input can raise). Each
-term matches either as words (every content word of it, in the title, body or headings, or
-a synonym of the word) or as a run of characters (the bigram fields, as a phrase), so that
-text pasted from a document is found even when it was cut in the middle of a word.
+User text is parsed by `search.query.language` (never as Whoosh syntax, so no input can
+raise). Each term matches either as words (every content word of it, in the title, body or
+headings, or a synonym of the word) or as a run of characters (the bigram fields, as a
+phrase), so that text pasted from a document is found even when it was cut in the middle of
+a word.
 
 Two queries come out: the strict one (every term must match) and, for queries of several
 words, a relaxed one (any content word, ranked by how many and how rare) that the search
@@ -179,9 +180,8 @@ _NORMAL = "_normalized"
 def normalized(query: q.Query) -> q.Query:
     """Whoosh's `normalize` for the trees built here (terms and phrases under OR and AND):
     nested ORs (ANDs) flattened, duplicates and nothing-queries dropped, a single part
-    unwrapped. Whoosh's own deep-copies every subtree it lifts, most of a query's cost;
-    here a part is shared, and copied only when its boost changes. Other shapes go to
-    Whoosh."""
+    unwrapped. Whoosh's own deep-copies every subtree it lifts; here a part is shared, and
+    copied only when its boost changes. Other shapes go to Whoosh."""
     kind = type(query)
     if kind is q.Phrase and len(query.words) > 1 and None not in query.words:
         return query  # (Whoosh's makes an equal copy)

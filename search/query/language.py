@@ -11,7 +11,7 @@ Anything that is not syntax is text: an unbalanced quote runs to the end, a lone
 `OR` is ignored, and no character can raise an error. What a search costs grows with what
 it looks for, so only the first MAX_TERMS terms count, and only their first MAX_TEXT_CHARS
 characters (cut after sentence punctuation where there is some): more than any question
-needs, and no pasted page can keep a server busy for seconds.
+needs, and no pasted page can keep a server busy.
 """
 
 from __future__ import annotations

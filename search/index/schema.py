@@ -26,7 +26,8 @@ from search.engine.postings import ArrayCharacters, ArrayPositions
 # 5: the flat arrays hold character offsets too (for passages)
 # 6: postings only in the flat arrays; Whoosh's term table points to their rows
 # 7: each section's vector key as a column
-SCHEMA_VERSION = 7
+# 8: the schema, analyzers and codec in packages (an index names their modules)
+SCHEMA_VERSION = 8
 BREADCRUMB_SEPARATOR = " › "
 
 

@@ -78,6 +78,31 @@ def test_parallel_build_loses_no_documents(corpus_copy: Path, tmp_path: Path) ->
             assert run_search(parallel, request).total == run_search(serial, request).total
 
 
+def _report(folder: Path, name: str, title: str, body: str) -> None:
+    header = (
+        "索 引 号: | | 主题分类: | |\n发布机构: | 县科学技术局 | 成文日期: | |\n"
+        f"标 题: | {title} | ||\n发文字号: | 发布日期: | 2021年01月04日 |\n"
+    )
+    (folder / name).write_text(header + body + "\n", "utf-8")
+
+
+def test_a_parallel_build_numbers_sections_in_the_workers_order(tmp_path: Path) -> None:
+    # The first worker has the large file and finishes last; its segment still comes first,
+    # so sections of equal score rank the same way in every build of these files.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    paragraph = (CORPUS / SEED_NAME).read_text("utf-8").splitlines()[7]
+    items = "\n".join(f"{n}、第{n}项工作\n{paragraph * 3}" for n in range(1, 400))
+    _report(corpus, "a_large.txt", "大报告", items)
+    for name in "bcde":
+        _report(corpus, f"{name}_small.txt", f"小报告{name}", f"一、概况\n{paragraph}")
+    summary = full_build(corpus, tmp_path / "ix", procs=2)
+    assert not summary.failed
+    with open_index(tmp_path / "ix").searcher() as searcher:
+        titles = [searcher.stored_fields(n)["title"] for n in range(searcher.doc_count_all())]
+    assert list(dict.fromkeys(titles)) == ["大报告", "小报告b", "小报告c", "小报告d", "小报告e"]
+
+
 def test_open_ended_year_ranges_only_match_their_side(sample_index: Path) -> None:
     # On an unsigned NUMERIC field Whoosh 2.7.4 matched every document here.
     with open_index(sample_index).searcher() as searcher:

@@ -15,8 +15,10 @@ searches, built by that checkout's own benchmark code from $GOVSEARCH_SHARED:
   (100 sections, not collapsed), and as a user does: the first page, sorted by date, page 3,
   and filtered to the years 2000-2020;
   the pasted runs of relevance.py's known-item part (--known-items, seed 7).
-Give each checkout an index built by its own code (`govsearch reindex --full` run with that
-checkout first on PYTHONPATH): a version opens only the indexes of its own SCHEMA_VERSION.
+Give each checkout an index of the same corpus built by its own code (`govsearch reindex
+--full --procs 1` run with that checkout first on PYTHONPATH): a version opens only the
+indexes of its own SCHEMA_VERSION, and sections of equal score rank by document number,
+which only a build in one process gives alike in every version (documents in path order).
 Questions are re-ranked by meaning only where the index holds section vectors: without them
 the dump runs with GOVSEARCH_SEMANTIC=off (unless that is set), and records which.
 

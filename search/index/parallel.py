@@ -37,10 +37,16 @@ def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
     return [sorted(group) for group in groups if group]
 
 
-def _worker(
-    build: str, corpus: str, paths: list[str], write_files: WriteFiles, messages: Any
+def _worker(  # noqa: PLR0913 - the worker's parts
+    build: str,
+    corpus: str,
+    paths: list[str],
+    write_files: WriteFiles,
+    messages: Any,
+    position: int,
 ) -> None:
-    """Index `paths` into one new segment; report each file, then the segment."""
+    """Index `paths` into one new segment; report each file, then the segment (with the
+    worker's `position`)."""
     try:
         ix = whoosh_index.open_dir(build)
         writer = segment_writer(ix, _lk=False)
@@ -50,7 +56,7 @@ def _worker(
             [Path(p) for p in paths],
             lambda kind, payload: messages.put((kind, payload)),
         )
-        messages.put(("segment", finish_segment(writer, keep=bool(added))))
+        messages.put(("segment", (position, finish_segment(writer, keep=bool(added)))))
     except OSError as error:  # a full disk, say: the parent raises the same error
         messages.put(("oserror", (error.errno, error.strerror, error.filename)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
@@ -80,14 +86,21 @@ def build_segments(  # noqa: PLR0913 - the build's parts
     workers = [
         context.Process(
             target=_worker,
-            args=(ix.storage.folder, str(corpus), [str(p) for p in group], write_files, messages),
+            args=(
+                ix.storage.folder,
+                str(corpus),
+                [str(p) for p in group],
+                write_files,
+                messages,
+                position,
+            ),
             daemon=True,
         )
-        for group in groups
+        for position, group in enumerate(groups)
     ]
     for worker in workers:
         worker.start()
-    segments = []
+    segments: dict[int, Any] = {}
     done = False
     try:
         finished = 0
@@ -105,8 +118,9 @@ def build_segments(  # noqa: PLR0913 - the build's parts
                 raise OSError(*payload)
             if kind == "segment":
                 finished += 1
-                if payload is not None:
-                    segments.append(payload)
+                position, segment = payload
+                if segment is not None:
+                    segments[position] = segment
             else:
                 on_message(kind, payload)
         done = True
@@ -117,4 +131,6 @@ def build_segments(  # noqa: PLR0913 - the build's parts
             worker.join()
         messages.close()
         messages.join_thread()
-    return segments
+    # In the workers' order, not the order they finish in: every build of the same files
+    # then numbers the sections alike, and sections of equal score rank alike.
+    return [segments[position] for position in sorted(segments)]

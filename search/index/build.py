@@ -88,9 +88,9 @@ class Progress:
         pass
 
 
-def problems_of(report: Document, corpus: Path) -> list[tuple[str, int | None, str]]:
+def problems_of(document: Document, corpus: Path) -> list[tuple[str, int | None, str]]:
     """(path, line, reason) of what a readable document left out, as a build reports it."""
-    return [(str(corpus / report.path), line, reason) for line, reason in report.problems]
+    return [(str(corpus / document.path), line, reason) for line, reason in document.problems]
 
 
 def _recorder(summary: ReindexSummary, progress: Progress) -> FileEvents:
@@ -121,13 +121,13 @@ def index_files(writer: IndexWriter, corpus: Path, paths: list[Path], events: Fi
     added = 0
     for path in paths:
         try:
-            report = read_document(path, corpus)
+            document = read_document(path, corpus)
         except IngestError as error:
             events("failed", (str(error.path), error.line, error.reason))
             continue
-        sections = add_document(writer, report)
+        sections = add_document(writer, document)
         added += sections
-        events("file", (sections, report.size, problems_of(report, corpus)))
+        events("file", (sections, document.size, problems_of(document, corpus)))
     return added
 
 
@@ -169,22 +169,22 @@ def _write_in_parallel(
         raise
 
 
-def add_document(writer: IndexWriter, report: Document) -> int:
-    for section in report.sections:
-        writer.add_document(**section_fields(report, section))
-    return len(report.sections)
+def add_document(writer: IndexWriter, document: Document) -> int:
+    for section in document.sections:
+        writer.add_document(**section_fields(document, section))
+    return len(document.sections)
 
 
 def _read(path: Path, corpus: Path, summary: ReindexSummary) -> Document | None:
     """The Document read from `path`, or None with the failure recorded in `summary`."""
     try:
-        report = read_document(path, corpus)
+        document = read_document(path, corpus)
     except IngestError as error:
         summary.failed.append(Failure.from_error(error))
         return None
-    summary.bytes_read += report.size
-    summary.warnings.extend(Failure(*problem) for problem in problems_of(report, corpus))
-    return report
+    summary.bytes_read += document.size
+    summary.warnings.extend(Failure(*problem) for problem in problems_of(document, corpus))
+    return document
 
 
 def full_build(
@@ -351,10 +351,12 @@ def _update_locked(
             summary.unchanged += 1
             progress.advance(1, 0, 0)
             continue
-        report = _read(path, corpus, summary)
-        if report is not None:
-            changed.append(report)
-        progress.advance(1, len(report.sections) if report else 0, report.size if report else 0)
+        document = _read(path, corpus, summary)
+        if document is not None:
+            changed.append(document)
+        progress.advance(
+            1, len(document.sections) if document else 0, document.size if document else 0
+        )
     progress.finish("committing" if changed or deleted else "nothing changed")
     guard.require_documents(index_dir, corpus, summary.unchanged + len(changed))
     if not changed and not deleted:
@@ -363,13 +365,13 @@ def _update_locked(
     build = live_build(index_dir)
     writer = segment_writer(ix)
     try:
-        for report in changed:
-            if report.path in known:
-                writer.delete_by_term("path", report.path)
+        for document in changed:
+            if document.path in known:
+                writer.delete_by_term("path", document.path)
                 summary.updated += 1
             else:
                 summary.indexed += 1
-            summary.sections += add_document(writer, report)
+            summary.sections += add_document(writer, document)
         for relative in deleted:
             writer.delete_by_term("path", relative)
         summary.deleted = len(deleted)

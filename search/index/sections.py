@@ -70,34 +70,34 @@ class StoredSection:
         )
 
 
-def section_fields(report: Document, section: Section) -> dict[str, Any]:
+def section_fields(document: Document, section: Section) -> dict[str, Any]:
     """The Whoosh document for one section."""
     fields: dict[str, Any] = {
         "id": section.id,
-        "doc_id": report.doc_id,
-        "path": report.path,
-        "source": report.path + SOURCE_SEPARATOR + report.sha256,
+        "doc_id": document.doc_id,
+        "path": document.path,
+        "source": document.path + SOURCE_SEPARATOR + document.sha256,
         "ordinal": section.ordinal,
         "start": section.start,
         "end": section.end,
-        "title": report.title,
-        "title_bigram": report.title,
+        "title": document.title,
+        "title_bigram": document.title,
         "body": section.text,
         "body_bigram": section.text,
         "heading": section.heading,
         "breadcrumb": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
         "breadcrumb_bigram": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
-        "agency": report.agency,
-        "topic": report.topic,
-        "index_number": report.index_number,
-        "written": report.written or "",
-        "published": report.published or "",
-        "date": report.date or "",
+        "agency": document.agency,
+        "topic": document.topic,
+        "index_number": document.index_number,
+        "written": document.written or "",
+        "published": document.published or "",
+        "date": document.date or "",
     }
-    if report.doc_number:
-        fields["doc_number"] = normalize_doc_number(report.doc_number)
-        fields["_stored_doc_number"] = report.doc_number
-    if report.year is not None:
-        fields["year"] = report.year
+    if document.doc_number:
+        fields["doc_number"] = normalize_doc_number(document.doc_number)
+        fields["_stored_doc_number"] = document.doc_number
+    if document.year is not None:
+        fields["year"] = document.year
     fields["vector_key"] = text_key(section_text(fields))
     return {k: v for k, v in fields.items() if v != "" or k in ("heading", "breadcrumb")}

@@ -120,9 +120,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = search_shards(
-            [Generation(searcher, index.columns, index.vectors, index.semantic)], request
-        )
+        results = search_shards([Generation.of(index, searcher)], request)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000

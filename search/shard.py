@@ -23,6 +23,7 @@ from search.engine.columns import Columns
 from search.engine.docsets import Matches
 from search.engine.scoring import document_frequencies
 from search.facets import FACETS
+from search.index.live import SearchIndex
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS, LONG_QUERY
@@ -39,7 +40,12 @@ class Generation:
     searcher: Searcher
     columns: Columns
     vectors: VectorStore
-    semantic: bool = True  # questions re-ranked by meaning (the `semantic` setting)
+    semantic: bool  # questions re-ranked by meaning (the `semantic` setting)
+
+    @classmethod
+    def of(cls, index: SearchIndex, searcher: Searcher) -> Generation:
+        """The generation `searcher` reads (from `index.searcher()`, still open)."""
+        return cls(searcher, index.columns, index.vectors, index.semantic)
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,7 @@ def over_shards(shards: list[SearchIndex], request: SearchRequest) -> SearchResu
     """`request` on every shard's current generation, merged."""
     with ExitStack() as stack:
         generations = [
-            Generation(stack.enter_context(index.searcher()), index.columns, index.vectors)
-            for index in shards
+            Generation.of(index, stack.enter_context(index.searcher())) for index in shards
         ]
         return search_shards(generations, request)
 
@@ -176,7 +175,7 @@ def test_relaxing_is_decided_over_every_shard(
     with ExitStack() as stack:
         own_choice = [
             search_shard(
-                Generation(stack.enter_context(index.searcher()), index.columns, index.vectors),
+                Generation.of(index, stack.enter_context(index.searcher())),
                 request,
             )
             for index in shards
@@ -192,7 +191,7 @@ def test_a_partial_result_pickles_and_merges(shards: list[SearchIndex]) -> None:
     partials = []
     for index in shards:
         with index.searcher() as searcher:
-            generation = Generation(searcher, index.columns, index.vectors)
+            generation = Generation.of(index, searcher)
             partial: ShardResult = pickle.loads(pickle.dumps(search_shard(generation, request)))
             assert len(partial.docnums) <= 4  # the first page × size hits only
             assert len(partial.doc_ids) == len(partial.dates) == len(partial.docnums)
@@ -210,7 +209,7 @@ def test_a_partial_result_records_the_statistics_it_scored_with(
     frequencies = []
     for index in shards:
         with index.searcher() as searcher:
-            partial = search_shard(Generation(searcher, index.columns, index.vectors), request)
+            partial = search_shard(Generation.of(index, searcher), request)
             statistics = partial.statistics
             assert statistics.documents == searcher.doc_count_all()
             assert statistics.frequencies[("body", "扬尘")] == searcher.doc_frequency(
@@ -226,7 +225,7 @@ def test_one_shard_is_the_single_index(whole: SearchIndex) -> None:
     for options in ({"text": "营商环境"}, {"text": "行攻"}, {"text": "管理", "sort": "date"}):
         request = SearchRequest.create(**options)  # type: ignore[arg-type]
         with whole.searcher() as searcher:
-            generation = Generation(searcher, whole.columns, whole.vectors)
+            generation = Generation.of(whole, searcher)
             merged = search_shards([generation], request)
         alone = run_search(whole, request)
         assert merged.to_json() | {"took_ms": 0} == alone.to_json() | {"took_ms": 0}

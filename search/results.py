@@ -136,7 +136,8 @@ def search_shards(generations: Sequence[Generation], request: SearchRequest) -> 
     shards rank the same way; a shard that decided otherwise on its own count answers again.
     """
     started = time.perf_counter()
-    searches = [ShardSearch(generation, request) for generation in generations]
+    several = len(generations) > 1  # only then are the term statistics worth gathering
+    searches = [ShardSearch(generation, request, None, several) for generation in generations]
     relax = should_relax(searches[0].compiled, sum(s.result.full_matches for s in searches))
     for search in searches:
         if search.result.relaxed != relax:

@@ -75,7 +75,8 @@ class ShardResult:
     full_matches: int  # sections that match the whole query
     relaxed: bool
     facets: dict[str, Counter[Any]]  # every value's count, by facet
-    statistics: TermStatistics
+    # None when not asked for: a single index has no statistics to make global.
+    statistics: TermStatistics | None
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
@@ -114,11 +115,14 @@ class _Filters:
 
 
 def search_shard(
-    generation: Generation, request: SearchRequest, relax: bool | None = None
+    generation: Generation,
+    request: SearchRequest,
+    relax: bool | None = None,
+    with_statistics: bool = True,
 ) -> ShardResult:
     """The partial result of `request` on one shard's generation; `relax` as decided over
     every shard (None: on this shard's own full matches)."""
-    return ShardSearch(generation, request, relax).result
+    return ShardSearch(generation, request, relax, with_statistics).result
 
 
 class ShardSearch:
@@ -126,10 +130,15 @@ class ShardSearch:
     questions that follow it (the passages of the page's hits, a suggestion's counts)."""
 
     def __init__(
-        self, generation: Generation, request: SearchRequest, relax: bool | None = None
+        self,
+        generation: Generation,
+        request: SearchRequest,
+        relax: bool | None = None,
+        with_statistics: bool = True,
     ) -> None:
         self.generation = generation
         self.request = request
+        self.with_statistics = with_statistics
         self.compiled = compile_query(request.text)
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
@@ -186,7 +195,7 @@ class ShardSearch:
             full_matches=strict_count,
             relaxed=bool(relax and compiled.relaxed is not None),
             facets=self._facet_counts(found.docs),
-            statistics=self._statistics(scored),
+            statistics=self._statistics(scored) if self.with_statistics else None,
         )
 
     def _facet_counts(self, found: np.ndarray) -> dict[str, Counter[Any]]:

@@ -2,6 +2,7 @@
 
     python bench/query.py [--index bench/.index] [--naive bench/.naive] [--per-kind 60]
                           [--rounds 3] [--baseline OTHER/search/results.py]
+                          [--baseline-checkout OTHER --baseline-index DIR]
 
 Each govsearch query is a full `run_search` for the first page: search, facets, collapse and
 highlighted passages. The mix (drawn with a fixed seed from the index itself and from STARD):
@@ -28,17 +29,28 @@ With --baseline, the `run_search` of another checkout's search/results.py (loade
 checkout's other modules) runs each query too, on the same index in the same process, in
 turns with this one (each first every other query); its times are printed beside this
 checkout's, after a check that both give the same results (the time taken aside).
+With --baseline-checkout, another checkout's whole engine runs in a process of its own
+(bench/same_results.py time, that checkout first on its path) over its own index
+(--baseline-index, built by that checkout's code), asked one query at a time over a pipe and
+timing `run_search` inside, and so does this checkout's, in the same way; the two processes
+take turns query by query as above. Give both
+indexes the same build (`--procs 1` puts documents in path order in every version, so the
+results can match) and the same GOVSEARCH_SEMANTIC: with it on, questions are re-ranked only
+on an index that holds section vectors.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import random
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
+from bench.same_results import checkout_env  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
 from search.engine.columns import Columns  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
@@ -139,6 +152,53 @@ def differing_results(index: SearchIndex, results_file: Path, mix: dict[str, lis
     return differing
 
 
+class CheckoutRunner:
+    """Another checkout's `run_search` in a process of its own, one query at a time."""
+
+    def __init__(self, checkout: Path, index_dir: Path) -> None:
+        command = [sys.executable, str(ROOT / "bench" / "same_results.py"), "time"]
+        self.checkout = checkout.resolve()
+        command += ["--checkout", str(self.checkout), "--index", str(index_dir.resolve())]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=checkout_env(self.checkout),
+        )
+
+    def _ask(self, message: dict[str, object]) -> dict[str, object]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(message, ensure_ascii=False) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"the process of {self.checkout} ended ({self.process.wait()})")
+        reply: dict[str, object] = json.loads(line)
+        return reply
+
+    def __call__(self, kind: str, query: Query) -> float:
+        return float(self._ask({"text": query[0], "options": query[1]})["ms"])  # type: ignore[arg-type]
+
+    def digest(self, query: Query) -> str:
+        return str(self._ask({"text": query[0], "options": query[1], "digest": True})["digest"])
+
+    def new_round(self) -> None:
+        self._ask({"round": True})
+
+    def close(self) -> None:
+        self.process.communicate()  # its end of input: the process finishes and exits
+
+
+def differing_between(
+    ours: CheckoutRunner, other: CheckoutRunner, mix: dict[str, list[Query]]
+) -> int:
+    """How many queries of the mix the two checkouts answer otherwise."""
+    queries = [query for kind in mix for query in mix[kind]]
+    return sum(ours.digest(query) != other.digest(query) for query in queries)
+
+
 def naive_runner(naive_dir: Path) -> Callable[[str, Query], float]:
     from whoosh import index as whoosh_index
     from whoosh.qparser import OrGroup, QueryParser
@@ -167,11 +227,15 @@ Runner = Callable[[str, Query], float]
 
 
 def measure(
-    runners: dict[str, Runner], mix: dict[str, list[Query]], rounds: int
+    runners: dict[str, Runner],
+    mix: dict[str, list[Query]],
+    rounds: int,
+    on_round: Sequence[Callable[[], None]] = (),
 ) -> dict[str, Timings]:
     """Each runner's times by kind, over `rounds` passes of the mix. The runners take turns
     query by query, so a busy moment of a shared machine falls on both; each round starts
-    with no question embedded (the rounds repeat the mix, not a user's next page)."""
+    with no question embedded (the rounds repeat the mix, not a user's next page), here and
+    in the processes that `on_round` tells."""
     for run in runners.values():
         for kind in mix:  # warm up: caches, first-use imports, the OS page cache
             for query in mix[kind][:3]:
@@ -180,6 +244,8 @@ def measure(
     turns = list(runners.items())
     for _ in range(rounds):
         embedding_model.QUESTION_VECTORS.clear()
+        for forget in on_round:
+            forget()
         for kind in mix:
             for number, query in enumerate(mix[kind]):
                 # Each runner goes first every other query: what the first leaves warm (a
@@ -196,13 +262,22 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the mix")
-    parser.add_argument(
+    baselines = parser.add_mutually_exclusive_group()
+    baselines.add_argument(
         "--baseline", type=Path, help="another checkout's search/results.py, timed beside this"
     )
+    baselines.add_argument(
+        "--baseline-checkout", type=Path, help="another checkout, its engine in its own process"
+    )
+    parser.add_argument("--baseline-index", type=Path, help="its index, built by its code")
     args = parser.parse_args()
     if not (args.index / "current").exists():
         sys.exit(f"no index in {args.index}: run bench/index.py first")
-    with SearchIndex(args.index, cache_size=0) as index:  # every query computed afresh
+    if args.baseline_checkout and not (args.baseline_index / "current").exists():
+        sys.exit("--baseline-checkout needs --baseline-index: an index built by that checkout")
+    on_round: list[Callable[[], None]] = []
+    with ExitStack() as stack:
+        index = stack.enter_context(SearchIndex(args.index, cache_size=0))  # computed afresh
         mix = sample_mix(index, args.per_kind, args.seed)
         with index.searcher() as searcher:  # what the first search of a new index pays
             opening = statistics.median(timed(lambda: Columns(searcher)) for _ in range(5))
@@ -211,11 +286,25 @@ def main() -> None:
             differing = differing_results(index, args.baseline, mix)
             print(f"results differing from the baseline's: {differing} of the mix's queries")
             runners["baseline"] = baseline_runner(index, args.baseline)
+        if args.baseline_checkout:
+            # This checkout's engine runs in a process of its own too: a process that also
+            # holds the mix and the runners searches measurably slower than one that does not.
+            pair = {
+                "govsearch": CheckoutRunner(ROOT, args.index),
+                "baseline": CheckoutRunner(args.baseline_checkout, args.baseline_index),
+            }
+            for runner in pair.values():
+                stack.callback(runner.close)
+                on_round.append(runner.new_round)
+            differing = differing_between(pair["govsearch"], pair["baseline"], mix)
+            queries = sum(len(queries) for queries in mix.values())
+            print(f"results differing from {args.baseline_checkout}'s: {differing} of {queries}")
+            runners.update(pair)
         if (args.naive / "MAIN_WRITELOCK").exists() or any(args.naive.glob("*.toc")):
             runners["naive"] = naive_runner(args.naive)
         else:
             print(f"(no naive index in {args.naive}: bench/index.py --keep-naive builds it)")
-        timings = measure(runners, mix, args.rounds)
+        timings = measure(runners, mix, args.rounds, on_round)
     ours, naive = timings["govsearch"], timings.get("naive")
     if "baseline" in timings:
         print_beside(timings["baseline"], ours, args.rounds)

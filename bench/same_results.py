@@ -3,6 +3,7 @@
     python bench/same_results.py dump --index DIR --out FILE [--checkout DIR] [--per-kind 60]
                                       [--seed 7] [--known-items 300] [--python EXE]
     python bench/same_results.py compare OLD.json NEW.json [--show 10]
+    python bench/same_results.py time --checkout DIR --index DIR   (bench/query.py runs it)
 
 `dump` imports the engine of one checkout (default: this one) in a process of its own, with
 that checkout first on `sys.path`, so two versions never share a process, and writes one JSON
@@ -24,16 +25,22 @@ the dump runs with GOVSEARCH_SEMANTIC=off (unless that is set), and records whic
 
 `compare` matches two dumps search by search and prints how many differ and the first few
 differences; it exits 1 when they differ, 0 when every search shows the same.
+
+`time` answers searches read one JSON line at a time on standard input with the time the
+checkout's `run_search` took and a digest of what a user sees, for bench/query.py's
+--baseline-checkout, which times two checkouts in turns in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -60,12 +67,18 @@ def has_vectors(index_dir: Path) -> bool:
     return any((index_dir / "vectors").rglob("*.vecs.npy"))
 
 
-def dump(args: argparse.Namespace) -> int:
-    checkout = args.checkout.resolve()
+def checkout_env(checkout: Path) -> dict[str, str]:
+    """The environment of a process that runs the checkout's engine."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(checkout), env.get("PYTHONPATH", "")]).rstrip(":")
     # The shared data beside this checkout, wherever the other one lives.
     env.setdefault("GOVSEARCH_SHARED", str(ROOT.parent / "shared"))
+    return env
+
+
+def dump(args: argparse.Namespace) -> int:
+    checkout = args.checkout.resolve()
+    env = checkout_env(checkout)
     if "GOVSEARCH_SEMANTIC" not in env and not has_vectors(args.index):
         env["GOVSEARCH_SEMANTIC"] = "off"
     command = [
@@ -204,6 +217,48 @@ def search_all(args: argparse.Namespace) -> None:
     print(f"{len(records)} searches of {checkout} ({dumped['commit'][:7]}) in {args.out}")
 
 
+def result_digest(results: Any) -> str:
+    """A short fingerprint of what a user sees, to tell two engines' answers apart."""
+    shown = json.dumps(what_a_user_sees(results), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
+
+
+def _forget_questions() -> None:
+    """Empty the checkout's cache of embedded questions (before and after the packages' move)."""
+    model = sys.modules.get("search.vectors.model")
+    if model is not None:
+        model.QUESTION_VECTORS.clear()
+    semantic = sys.modules.get("search.semantic")
+    if semantic is not None and hasattr(semantic, "question_vector"):
+        semantic.question_vector.cache_clear()
+
+
+def time_searches(args: argparse.Namespace) -> None:
+    """Answer each line of standard input: `{"text", "options"}` with the milliseconds of the
+    checkout's `run_search` (and the results' digest when `"digest"` is true); `{"round":
+    true}` forgets the embedded questions, as bench/query.py does before each round."""
+    engine = _engine(args.checkout.resolve())
+    create = engine["request"].SearchRequest.create
+    run_search: Callable[[Any, Any], Any] = engine["run_search"]
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # what the engine may print must not mix with the replies
+    with engine["SearchIndex"](args.index, cache_size=0) as index:
+        for line in sys.stdin:
+            message = json.loads(line)
+            reply: dict[str, object] = {}
+            if message.get("round"):
+                _forget_questions()
+            else:
+                request = create(message["text"], **message["options"])
+                started = time.perf_counter()
+                results = run_search(index, request)
+                reply["ms"] = (time.perf_counter() - started) * 1000
+                if message.get("digest"):
+                    reply["digest"] = result_digest(results)
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+
+
 # --- compare ----------------------------------------------------------------------------
 
 
@@ -282,6 +337,9 @@ def main() -> None:
     _search_options(dumping)
     dumping.add_argument("--python", type=Path, default=Path(sys.executable))
     _search_options(commands.add_parser("searches", help="(run by dump, inside the checkout)"))
+    timing = commands.add_parser("time", help="time searches read from standard input")
+    timing.add_argument("--checkout", type=Path, default=ROOT, help="default: this checkout")
+    timing.add_argument("--index", type=Path, required=True)
     comparing = commands.add_parser("compare", help="the differences of two dumps")
     comparing.add_argument("old", type=Path)
     comparing.add_argument("new", type=Path)
@@ -293,6 +351,9 @@ def main() -> None:
         sys.exit(f"no index in {args.index}: run `govsearch reindex --index {args.index}`")
     if args.command == "dump":
         sys.exit(dump(args))
+    if args.command == "time":
+        time_searches(args)
+        return
     search_all(args)
 
 

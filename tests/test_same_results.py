@@ -91,3 +91,26 @@ def test_two_dumps_of_one_checkout_agree_and_a_changed_hit_is_found(
     assert "1 of them differ" in changed.stdout
     assert '.hits[0].id: "' in changed.stdout and '!= "changed:s-1"' in changed.stdout
     assert changed.stdout.rstrip().endswith("DIFFERENT")
+
+
+def test_a_checkouts_engine_is_timed_in_its_own_process(sample_index: Path) -> None:
+    """bench/query.py --baseline-checkout: each checkout's process answers each query with its
+    time, and with a digest that two processes of one engine give alike for the same query."""
+    from bench.query import CheckoutRunner, Query, differing_between
+
+    mix: dict[str, list[Query]] = {
+        "keyword": [("营商环境", {}), ("安全生产", {"sort": "date"})],
+        "deep": [("政府信息公开", {"page": 2})],
+        "filtered": [("医疗保险", {"year": "2020"})],
+    }
+    ours, other = CheckoutRunner(ROOT, sample_index), CheckoutRunner(ROOT, sample_index)
+    try:
+        assert differing_between(ours, other, mix) == 0
+        assert other.digest(mix["keyword"][0]) != other.digest(mix["keyword"][1])
+        other.new_round()
+        times = [other(kind, query) for kind in mix for query in mix[kind]]
+        assert all(0 < ms < 60_000 for ms in times), times
+    finally:
+        ours.close()
+        other.close()
+    assert ours.process.returncode == other.process.returncode == 0

@@ -1,8 +1,7 @@
 """Query latency in process, over a realistic mix, against the naive setup in the same run.
 
     python bench/query.py [--index bench/.index] [--naive bench/.naive] [--per-kind 60]
-                          [--rounds 3] [--baseline OTHER/search/results.py]
-                          [--baseline-checkout OTHER --baseline-index DIR]
+                          [--rounds 3] [--baseline-checkout OTHER --baseline-index DIR]
 
 Each govsearch query is a full `run_search` for the first page: search, facets, collapse and
 highlighted passages. The mix (drawn with a fixed seed from the index itself and from STARD):
@@ -25,15 +24,12 @@ The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the
 sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
 questions, the top 10 (or the deep page) without facets or passages; it has no agency or
 date fields, so filtered and date queries run as plain keyword queries there.
-With --baseline, the `run_search` of another checkout's search/results.py (loaded over this
-checkout's other modules) runs each query too, on the same index in the same process, in
-turns with this one (each first every other query); its times are printed beside this
-checkout's, after a check that both give the same results (the time taken aside).
 With --baseline-checkout, another checkout's whole engine runs in a process of its own
 (bench/same_results.py time, that checkout first on its path) over its own index
 (--baseline-index, built by that checkout's code), asked one query at a time over a pipe and
 timing `run_search` inside, and so does this checkout's, in the same way; the two processes
-take turns query by query as above. Give both
+take turns query by query (each first every other query), their times printed side by side
+after a check that both give the same results. Give both
 indexes the same build (`--procs 1` puts documents in path order in every version, so the
 results can match) and the same GOVSEARCH_SEMANTIC: with it on, questions are re-ranked only
 on an index that holds section vectors.
@@ -42,7 +38,6 @@ on an index that holds section vectors.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 import statistics
@@ -64,7 +59,7 @@ from search.engine.columns import Columns  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
 from search.query.compile import precise_words  # noqa: E402
 from search.query.request import SearchRequest  # noqa: E402
-from search.results import SearchResults, run_search  # noqa: E402
+from search.results import run_search  # noqa: E402
 from search.vectors import model as embedding_model  # noqa: E402
 
 KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")
@@ -117,39 +112,6 @@ def govsearch_runner(index: SearchIndex) -> Callable[[str, Query], float]:
         return timed(lambda: run_search(index, request))
 
     return run
-
-
-def load_run_search(results_file: Path) -> Callable[[SearchIndex, SearchRequest], SearchResults]:
-    """The run_search of another checkout's results.py, over this checkout's packages."""
-    spec = importlib.util.spec_from_file_location("baseline_results", results_file)
-    assert spec is not None and spec.loader is not None, results_file
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module.run_search  # type: ignore[no-any-return]
-
-
-def baseline_runner(index: SearchIndex, results_file: Path) -> Callable[[str, Query], float]:
-    baseline = load_run_search(results_file)
-
-    def run(kind: str, query: Query) -> float:
-        request = SearchRequest.create(query[0], **query[1])  # type: ignore[arg-type]
-        return timed(lambda: baseline(index, request))
-
-    return run
-
-
-def differing_results(index: SearchIndex, results_file: Path, mix: dict[str, list[Query]]) -> int:
-    """How many queries of the mix the baseline answers otherwise than this checkout."""
-    baseline = load_run_search(results_file)
-    differing = 0
-    for queries in mix.values():
-        for text, options in queries:
-            request = SearchRequest.create(text, **options)  # type: ignore[arg-type]
-            theirs = baseline(index, request).to_json() | {"took_ms": 0}
-            ours = run_search(index, request).to_json() | {"took_ms": 0}
-            differing += theirs != ours
-    return differing
 
 
 class CheckoutRunner:
@@ -262,11 +224,7 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="passes over the mix")
-    baselines = parser.add_mutually_exclusive_group()
-    baselines.add_argument(
-        "--baseline", type=Path, help="another checkout's search/results.py, timed beside this"
-    )
-    baselines.add_argument(
+    parser.add_argument(
         "--baseline-checkout", type=Path, help="another checkout, its engine in its own process"
     )
     parser.add_argument("--baseline-index", type=Path, help="its index, built by its code")
@@ -282,10 +240,6 @@ def main() -> None:
         with index.searcher() as searcher:  # what the first search of a new index pays
             opening = statistics.median(timed(lambda: Columns(searcher)) for _ in range(5))
         runners = {"govsearch": govsearch_runner(index)}
-        if args.baseline:
-            differing = differing_results(index, args.baseline, mix)
-            print(f"results differing from the baseline's: {differing} of the mix's queries")
-            runners["baseline"] = baseline_runner(index, args.baseline)
         if args.baseline_checkout:
             # This checkout's engine runs in a process of its own too: a process that also
             # holds the mix and the runners searches measurably slower than one that does not.

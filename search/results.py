@@ -26,7 +26,7 @@ from search.index.sections import StoredSection
 from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
 from search.shard import Generation, ShardResult, ShardSearch, should_relax
-from search.suggest import suggest_across, worth_suggesting
+from search.suggest import suggest, worth_suggesting
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
@@ -147,7 +147,7 @@ def search_shards(generations: Sequence[Generation], request: SearchRequest) -> 
     compiled, strict_count = searches[0].compiled, results.full_matches
     if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
         places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in searches]
-        results.suggestion = suggest_across(places, request.text, strict_count)
+        results.suggestion = suggest(places, request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 

@@ -138,26 +138,14 @@ def one_edit_apart(a: str, b: str) -> bool:
     )
 
 
-def suggest(
-    searcher: Searcher,
-    text: str,
-    narrow: Callable[[np.ndarray], np.ndarray],
-    found: int,
-    segments: Segments | None = None,
-) -> str | None:
-    """The candidate that finds the most sections (under the same filters), if it finds
-    clearly more than `found`; `segments` those the search scored its query on (the
-    candidates share most of its terms)."""
-    return suggest_across([(searcher, narrow, segments)], text, found)
-
-
 # A shard's searcher, its filters' `narrow` and the segments its search scored on.
 Place = tuple[Searcher, Callable[[np.ndarray], np.ndarray], Segments | None]
 
 
-def suggest_across(places: Sequence[Place], text: str, found: int) -> str | None:
-    """`suggest` over an index split into shards: the words of every shard make the
-    candidates, and each candidate is counted on every shard."""
+def suggest(places: Sequence[Place], text: str, found: int) -> str | None:
+    """The candidate that finds the most sections (under the same filters), if it finds
+    clearly more than `found`. The words of every shard make the candidates, and each is
+    counted on every shard (one index is one place)."""
     counted = []
     for candidate in _candidates([searcher for searcher, _, _ in places], text):
         strict = compile_query(candidate).strict

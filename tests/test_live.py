@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from search.cache import BoundedCache
 from search.index.build import full_build, update
-from search.index.live import ResultCache, SearchIndex
+from search.index.live import SearchIndex
 from search.index.store import live_build
 from search.query.request import SearchRequest
 from search.results import run_search
@@ -49,7 +50,7 @@ def test_big_pages_are_not_cached(sample_index: Path) -> None:
 
 
 def test_result_cache_drops_the_least_recently_used() -> None:
-    cache = ResultCache(2)
+    cache: BoundedCache[str, int] = BoundedCache(2)
     cache.put("a", 1)
     cache.put("b", 2)
     assert cache.get("a") == 1  # now "b" is the oldest

@@ -17,9 +17,8 @@ from search.errors import QueryError
 from search.facets import FACETS, facet_named
 from search.query.request import SearchRequest
 
-# Parameters of a search, in the order links spell them; only repeatable facets may repeat.
-SEARCH_PARAMS = ("q", *(f.name for f in FACETS), "sort", "page", "size", "collapse", "doc")
-REPEATABLE = frozenset(f.name for f in FACETS if f.repeatable)
+# Parameters given once; a facet's are all passed on, for SearchRequest to check.
+SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc")
 
 
 def _single(args: MultiDict[str, str], name: str) -> str | None:
@@ -31,8 +30,8 @@ def _single(args: MultiDict[str, str], name: str) -> str | None:
 
 def search_request(args: MultiDict[str, str]) -> SearchRequest:
     """Validate the query string; raises QueryError naming the bad parameter."""
-    single = {name: _single(args, name) for name in SEARCH_PARAMS if name not in REPEATABLE}
-    facets = {f.name: args.getlist(f.name) if f.repeatable else single[f.name] for f in FACETS}
+    single = {name: _single(args, name) for name in SINGLE_PARAMS}
+    facets = {f.name: args.getlist(f.name) for f in FACETS}
     return SearchRequest.create(
         single["q"] or "",
         sort=single["sort"],

@@ -4,8 +4,8 @@ One searcher is kept and refreshed per search (segment files are opened again on
 the index changed), so a request does not reopen every segment file; when a full rebuild has
 swapped in a new build, the next search opens that build instead, without a restart. The
 files of a replaced build, or of segments merged away, are closed then: their disk space
-comes back once a reindex deletes them. Column values for facets, and recent results
-(`ResultCache`), are kept per generation of the index: both are dropped the moment the index
+comes back once a reindex deletes them. Column values for facets, and recent results,
+are kept per generation of the index: both are dropped the moment the index
 changes.
 
 Only a missing or damaged index is reported as missing (IndexMissing); any other error
@@ -35,11 +35,6 @@ from search.vectors.store import VectorStore
 RESULT_CACHE_SIZE = 256
 
 
-class ResultCache(BoundedCache[Hashable, object]):
-    """Least-recently-used results by request, for one generation of the index: the
-    searcher clears it whenever the index or its vectors change (`SearchIndex`)."""
-
-
 class SearchIndex:
     def __init__(
         self,
@@ -51,7 +46,9 @@ class SearchIndex:
         the `semantic` setting, read now and kept for the index's life)."""
         self.index_dir = Path(index_dir)
         self.semantic = semantic_on() if semantic is None else semantic
-        self.results = ResultCache(cache_size)  # use inside `searcher()`: it is kept current
+        # Recent results by request, for the current generation: use inside `searcher()`,
+        # which clears it whenever the index or its vectors change.
+        self.results: BoundedCache[Hashable, object] = BoundedCache(cache_size)
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)
         self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed

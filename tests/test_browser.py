@@ -284,3 +284,28 @@ def test_the_scope_beside_the_search_box(page: Page, app_url: str) -> None:
     expect(page.locator(".summary")).to_contain_text("找到 1 份文件")
     expect(page.locator(".chips a")).to_have_text(["检索范围：文号 ×"])
     expect(page.locator("li.hit h2")).to_contain_text(["营商环境"])
+
+
+def test_the_widget_offers_the_scope_and_keeps_a_fixed_range(
+    page: Page, portal: str, portal_dir: Path, app_url: str
+) -> None:
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    widget.get_by_label("检索词").fill("2021-3")
+    widget.get_by_label("检索范围").select_option("number")
+    widget.get_by_role("button", name="搜索").click()
+    expect(widget.locator(".summary")).to_have_text("找到 1 份文件")
+    expect(widget.locator("li.hit h3")).to_contain_text(["营商环境"])
+
+    fixed = PORTAL_PAGE.replace("{app}", app_url).replace(
+        'data-query="扬尘污染防治"', 'data-query="管理" data-from="2023-01-01" data-scope="all"'
+    )
+    (portal_dir / "dated.html").write_text(fixed, "utf-8")
+    page.goto(portal + "/dated.html")
+    metas = page.locator("#widget li.hit .meta")
+    expect(metas.first).to_be_visible()
+    assert all(m.split(" · ")[1] >= "2023-01-01" for m in metas.all_inner_texts())
+    expect(page.locator("#widget select")).to_have_count(0)  # a fixed scope offers no choice
+    more = page.locator("#widget").get_by_role("link", name="查看全部结果")
+    assert "from=2023-01-01" in (more.get_attribute("href") or "")

@@ -1,4 +1,5 @@
-"""The pages for people: search box, results with facets, the document view, health."""
+"""The pages for people: search box, results with facets and date ranges, the document view,
+高级检索 (a form that builds the query language), health."""
 
 from __future__ import annotations
 

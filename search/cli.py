@@ -13,7 +13,7 @@ import click
 
 from search import config
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
-from search.facets import FACETS
+from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.highlight import Passage
 from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
@@ -246,10 +246,22 @@ def facet_options(function: Any) -> Any:
     return function
 
 
+def date_range_options(function: Any) -> Any:
+    """--from and --to: the range of 发布日期 (search.facets.DATE_RANGE)."""
+    pairs = zip(DATE_RANGE.parameters, DATE_RANGE.keywords, DATE_RANGE.helps, strict=True)
+    for name, keyword, help_text in reversed(list(pairs)):
+        function = click.option(f"--{name}", keyword, metavar="YYYY-MM-DD", help=help_text)(
+            function
+        )
+    return function
+
+
 @cli.command()
 @click.argument("query")
 @facet_options
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@date_range_options
+@click.option("--scope", type=click.Choice(SCOPE.values), default=SCOPE.default, help=SCOPE.help)
 @click.option("--sections", is_flag=True, help="List every matching section, not one per document.")
 @click.option("--doc", "doc_id", help="Only the sections of this document (its id).")
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True)
@@ -265,6 +277,7 @@ def search(  # noqa: PLR0913 - one argument per option
     limit: int,
     as_json: bool,
     index_dir: Path | None,
+    scope: str,
     **facets: Any,
 ) -> None:
     """Search the index and print the best sections (one per document unless --sections).
@@ -280,6 +293,7 @@ def search(  # noqa: PLR0913 - one argument per option
             size=limit,
             collapse=not sections,
             doc_id=doc_id,
+            scope=scope,
             **facets,
         )
     except QueryError as error:

@@ -13,6 +13,7 @@ repeatable), or the (low, high) bounds of a range facet, either of them None whe
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -175,3 +176,112 @@ def raw_values(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return [v for v in value if v is not None]
     return [value]
+
+
+# --- beside the facets: the range of 发布日期 and the search scope -------------------------
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Bounds = tuple[str | None, str | None]  # (from, to) as YYYY-MM-DD, either None when open
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The range of 发布日期 a search keeps (the `date` field, YYYY-MM-DD), both ends
+    included, either open: two URL parameters, two CLI options, one removable chip. Not
+    counted like a facet (a value per day would say little)."""
+
+    field: str
+    label: str
+    parameters: tuple[str, str]  # the URL's from= and to=, the CLI's --from and --to
+    keywords: tuple[str, str]  # of SearchRequest.create
+    bound_labels: tuple[str, str]  # each end, for people
+    helps: tuple[str, str]  # for the CLI's --help and the OpenAPI document
+    example: tuple[str, str]
+
+    def parse(self, low: Any, high: Any) -> Bounds:
+        """Raw ends -> (from, to); raises QueryError naming the end that is not a real date,
+        or `from` when it comes after `to`."""
+        bounds = (
+            self._parse_end(self.parameters[0], self.bound_labels[0], low),
+            self._parse_end(self.parameters[1], self.bound_labels[1], high),
+        )
+        if bounds[0] and bounds[1] and bounds[0] > bounds[1]:
+            raise QueryError(
+                self.parameters[0],
+                f"{self.bound_labels[0]} {bounds[0]} 晚于{self.bound_labels[1]} {bounds[1]}，"
+                "请对调或改正",
+            )
+        return bounds
+
+    @staticmethod
+    def _parse_end(name: str, label: str, raw: Any) -> str | None:
+        if raw is None or str(raw).strip() == "":
+            return None
+        text = normalize(str(raw)).strip()
+        try:
+            if not _ISO_DATE.match(text):
+                raise ValueError(text)
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise QueryError(
+                name, f"{label}应为真实的日期，写作 年-月-日（如 2021-03-01），收到 {raw!r}"
+            ) from None
+
+    def shown(self, bounds: Bounds) -> str:
+        """The range for people: 2021-01-01 至 2021-06-30, 2021-01-01 起, 至 2021-06-30."""
+        low, high = bounds
+        if low and high:
+            return low if low == high else f"{low} 至 {high}"
+        return f"{low} 起" if low else f"至 {high}"
+
+
+DATE_RANGE = DateRange(
+    field="date",
+    label="发布日期",
+    parameters=("from", "to"),
+    keywords=("date_from", "date_to"),
+    bound_labels=("起始日期", "截止日期"),
+    helps=(
+        "Published on or after this day (YYYY-MM-DD).",
+        "Published on or before this day (YYYY-MM-DD).",
+    ),
+    example=("2021-01-01", "2021-12-31"),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a query's words are looked for: everywhere, in titles, or in 文号."""
+
+    name: str  # the URL parameter, the API's key, the CLI's --option
+    label: str
+    choices: tuple[tuple[str, str], ...]  # (value, label for people); the first is the default
+    help: str
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.choices)
+
+    @property
+    def default(self) -> str:
+        return self.choices[0][0]
+
+    def parse(self, raw: Any) -> str:
+        """A scope's value; raises QueryError naming the parameter for any other."""
+        value = str(raw or "").strip().lower() or self.default
+        if value not in self.values:
+            choices = "、".join(f"{v}（{label}）" for v, label in self.choices)
+            raise QueryError(self.name, f"检索范围只能是 {choices}，收到 {raw!r}")
+        return value
+
+    def label_of(self, value: str) -> str:
+        return dict(self.choices)[value]
+
+
+SCOPE = Scope(
+    name="scope",
+    label="检索范围",
+    choices=(("all", "全文"), ("title", "标题"), ("number", "文号")),
+    help="Where the words are looked for: all (title, headings, text), title, or number "
+    "(发文字号, whole or in part: 国办发〔2017〕47号, 2017-47).",
+)

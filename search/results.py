@@ -198,6 +198,14 @@ def _page_picks(request: SearchRequest, partials: Sequence[ShardResult]) -> list
             key=lambda pick: (partials[pick[0]].dates[pick[1]], scores[pick[0]][pick[1]]),
             reverse=True,
         )
+    elif request.sort == "date_asc":  # oldest first, undated last
+        picks.sort(
+            key=lambda pick: (
+                not partials[pick[0]].dates[pick[1]],
+                partials[pick[0]].dates[pick[1]],
+                -scores[pick[0]][pick[1]],
+            )
+        )
     else:
         picks.sort(key=lambda pick: scores[pick[0]][pick[1]], reverse=True)
     # (sorting is stable, reversed too: ties keep the shards' order)

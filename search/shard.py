@@ -139,7 +139,7 @@ class ShardSearch:
         self.generation = generation
         self.request = request
         self.with_statistics = with_statistics
-        self.compiled = compile_query(request.text)
+        self.compiled = compile_query(request.text, request.scope)
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
         self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts
@@ -175,8 +175,9 @@ class ShardSearch:
                 hits,
                 values,
                 request.page * request.size,
-                by_date=request.sort == "date",
+                by_date=request.sort in ("date", "date_asc"),
                 collapse=request.collapse,
+                oldest_first=request.sort == "date_asc",
             ),
             dtype=np.int64,
         )

@@ -229,3 +229,83 @@ def test_the_widget_cuts_a_pasted_text_to_the_query_limit(page: Page, portal: st
     assert 0 < len(_query_of(answer.value.url)) <= MAX_QUERY_CHARS
     expect(widget.locator(".summary")).to_contain_text("份文件")
     expect(widget.locator("p.error")).to_have_count(0)
+
+
+def test_advanced_search_date_presets_and_a_custom_range(page: Page, app_url: str) -> None:
+    """高级检索 fills the ordinary query language; the range and the scope become chips."""
+    page.goto(app_url + "/search?q=管理")
+    page.get_by_role("link", name="高级检索").click()
+    expect(page.get_by_role("heading", name="高级检索")).to_be_visible()
+    page.get_by_label("包含全部词语").fill("管理")
+    page.get_by_label("不包含词语").fill("扶持")
+    page.get_by_label("检索范围", exact=True).last.select_option("all")
+    page.get_by_label("发布机构").select_option("阳城县人民政府办公室")
+    page.get_by_label("发布日期：起始日期").fill("2020-01-01")
+    page.get_by_label("发布日期：截止日期").fill("2024-12-31")
+    page.get_by_role("button", name="检索", exact=True).click()
+    expect(page.locator(".summary")).to_contain_text("份文件")
+    asked = parse_qs(urlsplit(page.url).query)
+    assert urlsplit(page.url).path == "/search"
+    assert asked == {
+        "q": ["管理 -扶持"],
+        "agency": ["阳城县人民政府办公室"],
+        "from": ["2020-01-01"],
+        "to": ["2024-12-31"],
+    }
+    expect(page.locator(".chips a")).to_have_text(
+        ["发布机构：阳城县人民政府办公室 ×", "发布日期：2020-01-01 至 2024-12-31 ×"]
+    )
+    assert page.get_by_label("检索词").input_value() == "管理 -扶持"
+    expect(page.locator("li.hit .meta")).to_have_text(
+        ["阳城县人民政府办公室 · 2020-01-20 · 政府信息公开"]
+    )
+
+    # the range's chip takes it off; a preset sets only `from`
+    page.get_by_role("link", name="去掉筛选：发布日期 2020-01-01 至 2024-12-31").click()
+    expect(page.locator(".chips a")).to_have_count(1)
+    page.get_by_role("link", name="一年内").click()
+    expect(page.locator('.date-presets [aria-current="true"]')).to_have_text("一年内")
+    assert "to" not in parse_qs(urlsplit(page.url).query)
+
+    # a custom range from the two date inputs, without any script
+    page.get_by_label("从", exact=True).fill("2020-01-20")
+    page.get_by_label("到", exact=True).fill("2020-01-20")
+    page.get_by_role("button", name="确定").click()
+    expect(page.locator(".chips a").last).to_have_text("发布日期：2020-01-20 ×")
+    expect(page.locator("li.hit .meta")).to_have_count(1)
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["管理 -扶持"]
+
+
+def test_the_scope_beside_the_search_box(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/")
+    page.get_by_label("检索词").fill("2021-3")
+    page.locator("#scope").select_option("number")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.locator(".summary")).to_contain_text("找到 1 份文件")
+    expect(page.locator(".chips a")).to_have_text(["检索范围：文号 ×"])
+    expect(page.locator("li.hit h2")).to_contain_text(["营商环境"])
+
+
+def test_the_widget_offers_the_scope_and_keeps_a_fixed_range(
+    page: Page, portal: str, portal_dir: Path, app_url: str
+) -> None:
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    widget.get_by_label("检索词").fill("2021-3")
+    widget.get_by_label("检索范围").select_option("number")
+    widget.get_by_role("button", name="搜索").click()
+    expect(widget.locator(".summary")).to_have_text("找到 1 份文件")
+    expect(widget.locator("li.hit h3")).to_contain_text(["营商环境"])
+
+    fixed = PORTAL_PAGE.replace("{app}", app_url).replace(
+        'data-query="扬尘污染防治"', 'data-query="管理" data-from="2023-01-01" data-scope="all"'
+    )
+    (portal_dir / "dated.html").write_text(fixed, "utf-8")
+    page.goto(portal + "/dated.html")
+    metas = page.locator("#widget li.hit .meta")
+    expect(metas.first).to_be_visible()
+    assert all(m.split(" · ")[1] >= "2023-01-01" for m in metas.all_inner_texts())
+    expect(page.locator("#widget select")).to_have_count(0)  # a fixed scope offers no choice
+    more = page.locator("#widget").get_by_role("link", name="查看全部结果")
+    assert "from=2023-01-01" in (more.get_attribute("href") or "")

@@ -235,3 +235,34 @@ def test_a_suggestion_counts_every_shard(whole: SearchIndex, shards: list[Search
     for text in ("行攻", "行凶", "对主"):
         request = SearchRequest.create(text)
         assert over_shards(shards, request).suggestion == run_search(whole, request).suggestion
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"text": "管理", "date_from": "2019-01-01", "date_to": "2022-12-31"},
+        {"text": "", "date_to": "2020-12-31"},
+        {"text": "办法", "scope": "title"},
+        {"text": "2021-3", "scope": "number"},
+    ],
+)
+def test_merged_ranges_and_scopes_equal_the_whole_index(
+    whole: SearchIndex, shards: list[SearchIndex], options: dict[str, object]
+) -> None:
+    request = SearchRequest.create(**options, size=100)  # type: ignore[arg-type]
+    merged, alone = over_shards(shards, request), run_search(whole, request)
+    assert merged.total > 0
+    assert_same_counts(merged, alone)
+    assert sorted(ids(merged)) == sorted(ids(alone))
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 4, 5])
+def test_merged_pages_oldest_first_equal_the_whole_index(
+    whole: SearchIndex, shards: list[SearchIndex], page: int
+) -> None:
+    request = SearchRequest.create("", sort="date_asc", page=page, size=3)
+    merged, alone = over_shards(shards, request), run_search(whole, request)
+    assert_same_counts(merged, alone)
+    assert ids(merged) == ids(alone) and ids(merged)
+    dates = [hit.date or "9999" for hit in merged.hits]
+    assert dates == sorted(dates)

@@ -132,10 +132,11 @@ def test_sort_switch_and_pages(client: FlaskClient) -> None:
     second = client.get("/search" + pages[-1][0]).get_data(as_text=True)
     assert 'aria-current="page">2<' in second and 'rel="prev"' in second
     assert not set(_hit_titles(first)) & set(_hit_titles(second))
-    by_date = dict(
-        (text, href) for href, text in re.findall(r'<a href="([^"]*)">(按日期)</a>', first)
-    )["按日期"]
-    assert "sort=date" in by_date and "page=" not in by_date
+    sorts = dict(
+        (text, href) for href, text in re.findall(r'<a href="([^"]*)">(最新|最早)</a>', first)
+    )
+    assert "sort=date&" in sorts["最新"] + "&" and "page=" not in sorts["最新"]
+    assert "sort=date_asc" in sorts["最早"] and "page=" not in sorts["最早"]
 
 
 def test_empty_results_suggest_what_to_try(client: FlaskClient) -> None:

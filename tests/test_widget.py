@@ -103,6 +103,9 @@ def _schema_ref(spec: dict[str, Any], path: str, status: int) -> str:
         ("/api/search", "/api/search?q=营商环竟", 200),
         ("/api/search", "/api/search?q=夫妻一方所欠债务，谁偿还？&collapse=false", 200),
         ("/api/search", "/api/search?q=x&size=500", 400),
+        ("/api/search", "/api/search?q=管理&from=2020-01-01&to=2021-12-31&sort=date_asc", 200),
+        ("/api/search", "/api/search?q=阳政发[2021]3号&scope=number", 200),
+        ("/api/search", "/api/search?q=x&from=2021-02-30", 400),
         ("/api/docs/{doc_id}", "/api/docs/000_cd729ddf2f2831ef", 200),
         ("/api/docs/{doc_id}", "/api/docs/none", 404),
         ("/api/sections/{section_id}", "/api/sections/000_cd729ddf2f2831ef:s-2", 200),
@@ -123,7 +126,10 @@ def test_openapi_document_is_complete(client: FlaskClient) -> None:
     Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
     assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc"}
+    assert names == {
+        "q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc",
+        "from", "to", "scope",
+    }  # fmt: skip
     # a response missing a field fails validation: the schemas are strict enough to matter
     body = client.get("/api/search?q=法治").get_json()
     del body["hits"][0]["url"]

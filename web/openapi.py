@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.facets import FACETS, Facet
-from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
+from search.facets import DATE_RANGE, FACETS, SCOPE, Facet
+from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE, SORTS
 
 _HTML_NOTE = (
     "HTML: the document's text with every character escaped, and the matches wrapped in "
@@ -62,7 +62,7 @@ SCHEMAS: dict[str, Any] = {
             "page": {"type": "integer", "minimum": 1},
             "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
             "collapse": {"type": "boolean"},
-            "sort": {"enum": ["relevance", "date"]},
+            "sort": {"enum": list(SORTS)},
             "relaxed": {
                 "type": "boolean",
                 "description": "No section matched every word: ranked by the words found.",
@@ -162,7 +162,20 @@ SEARCH_PARAMETERS = [
         'Words, "phrase", -excluded, A OR B, 标题:词, a 发文字号 or 索引号, or a question.',
     ),
     *(_facet_param(facet) for facet in FACETS),
-    _param("sort", {"enum": ["relevance", "date"]}, "Newest first with date."),
+    _param(
+        "sort", {"enum": list(SORTS)}, "date: newest first; date_asc: oldest first (undated last)."
+    ),
+    *(
+        _param(
+            name,
+            {"type": "string", "format": "date", "examples": [example]},
+            f"{DATE_RANGE.label}: {help_text}",
+        )
+        for name, help_text, example in zip(
+            DATE_RANGE.parameters, DATE_RANGE.helps, DATE_RANGE.example, strict=True
+        )
+    ),
+    _param(SCOPE.name, {"enum": list(SCOPE.values), "default": SCOPE.default}, SCOPE.help),
     _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number."),
     _param("size", {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}, "Hits per page."),
     _param("collapse", {"type": "boolean"}, "One hit per document (default true)."),

@@ -1,14 +1,31 @@
-"""The pages for people: search box, results with facets, the document view, health."""
+"""The pages for people: search box, results with facets and date ranges, the document view,
+高级检索 (a form that builds the query language), health."""
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import math
 
-from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from search.documents import load_document
 from search.errors import IndexMissing, QueryError
-from search.facets import FACETS
+from search.facets import DATE_RANGE, FACETS, SCOPE
+from search.query.language import compose
+from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from search.stats import index_stats
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
@@ -19,6 +36,7 @@ bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {facet.name: facet.label for facet in FACETS}
 PAGE_LINKS = 9  # page numbers shown around the current one
+SORT_LABELS = (("relevance", "按相关度"), ("date", "最新"), ("date_asc", "最早"))
 
 
 def _alternate(response: Response, json_url: str) -> Response:
@@ -38,6 +56,7 @@ def home() -> str:
 @bp.route("/search")
 def search() -> Response | tuple[str, int]:
     g.query = request.args.get("q", "")
+    g.scope = request.args.get(SCOPE.name, SCOPE.default)
     try:
         asked = search_request(request.args)
         results = run_search(search_index(), asked)
@@ -66,7 +85,7 @@ def _controls(results: SearchResults) -> dict[str, object]:
     }
     sorts = [
         (label, changed(asked, sort=None if key == "relevance" else key), asked.sort == key)
-        for key, label in (("relevance", "按相关度"), ("date", "按日期"))
+        for key, label in SORT_LABELS
     ]
     last = max(1, math.ceil(results.total / asked.size))
     first_shown = max(1, min(asked.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
@@ -82,6 +101,7 @@ def _controls(results: SearchResults) -> dict[str, object]:
         "previous": changed(asked, page=asked.page - 1) if asked.page > 1 else None,
         "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
+        **_date_controls(asked, datetime.date.today()),
     }
 
 
@@ -112,3 +132,95 @@ def healthz() -> tuple[Response, int]:
             "updated_at": figures["updated_at"],
         }
     ), 200
+
+
+# --- the range of 发布日期 and 高级检索 ------------------------------------------------------
+
+# (label, months back) of the presets; each sets only `from`, counted back from today.
+DATE_PRESETS = (("一周内", None), ("一月内", 1), ("一年内", 12))
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` earlier (the month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))
+
+
+def _date_controls(asked: SearchRequest, today: datetime.date) -> dict[str, object]:
+    """The presets as links (不限 removes the range) and the custom range form's fields."""
+    low_name, high_name = DATE_RANGE.parameters
+    presets = [("不限", changed(asked, **{low_name: None, high_name: None}), not any(asked.dates))]
+    for label, months in DATE_PRESETS:
+        start = (
+            today - datetime.timedelta(days=7) if months is None else months_before(today, months)
+        )
+        link = changed(asked, **{low_name: start.isoformat(), high_name: None})
+        presets.append((label, link, asked.dates == (start.isoformat(), None)))
+    kept = parameters_of(asked)
+    for name in (low_name, high_name, "page"):
+        kept.poplist(name)
+    return {
+        "date_presets": presets,
+        "date_kept": list(kept.items(multi=True)),
+        "date_range": DATE_RANGE,
+        "date_bounds": asked.dates,
+    }
+
+
+ADVANCED_WORDS = (
+    ("all", "包含全部词语", "空格隔开，如：营商环境 优化"),
+    ("phrase", "包含完整短语", "如：优化营商环境"),
+    ("any", "包含任意词语", "空格隔开，如：深圳 广州"),
+    ("none", "不包含词语", "空格隔开，如：征求意见"),
+)
+
+
+@bp.route("/advanced")
+def advanced() -> WerkzeugResponse | tuple[str, int]:
+    """高级检索: a form whose answer is the ordinary query language, shown on /search."""
+    args = request.args
+    if "go" not in args:
+        return render_template("advanced.html", **_advanced_form(MultiDict())), 200
+    text = compose(*(args.get(name, "") for name, *_ in ADVANCED_WORDS))
+    target: MultiDict[str, str] = MultiDict()
+    if text:
+        target.add("q", text)
+    for name in (SCOPE.name, *DATE_RANGE.parameters, *(f.name for f in FACETS)):
+        for value in args.getlist(name):
+            if value.strip() and not (name == SCOPE.name and value == SCOPE.default):
+                target.add(name, value.strip())
+    if not target:
+        message = "请至少填写一项检索条件。"
+        return render_template("advanced.html", message=message, **_advanced_form(args)), 400
+    try:
+        search_request(target)
+    except QueryError as error:
+        return render_template("advanced.html", message=str(error), **_advanced_form(args)), 400
+    return redirect(url_for("pages.search") + "?" + encode(target), code=303)
+
+
+def _advanced_form(args: MultiDict[str, str]) -> dict[str, object]:
+    """The form's fields, filled with `args`: words, scope, a select for each facet whose
+    values are terms (from the index), and the date range."""
+    terms = [facet for facet in FACETS if facet.filter_by == "terms"]
+    try:
+        index = search_index()
+        with index.searcher():
+            values = {f.name: sorted(map(str, index.columns.live_values(f.field))) for f in terms}
+    except IndexMissing:
+        values = {}
+    selects = [(facet, values.get(facet.name, [])) for facet in terms]
+    return {
+        "words": ADVANCED_WORDS,
+        "scope": SCOPE,
+        "selects": selects,
+        "date_range": DATE_RANGE,
+        "filled": args,
+    }
+
+
+@bp.app_context_processor
+def _search_box() -> dict[str, object]:
+    """What the search box of every page offers beside the words: the scopes."""
+    return {"search_scope": SCOPE}

@@ -14,11 +14,11 @@ from werkzeug.datastructures import MultiDict
 
 from search.engine.columns import FacetValue
 from search.errors import QueryError
-from search.facets import FACETS, facet_named
+from search.facets import DATE_RANGE, FACETS, SCOPE, facet_named
 from search.query.request import SearchRequest
 
 # Parameters given once; a facet's are all passed on, for SearchRequest to check.
-SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc")
+SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc", *DATE_RANGE.parameters, SCOPE.name)
 
 
 def _single(args: MultiDict[str, str], name: str) -> str | None:
@@ -39,6 +39,9 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
         size=single["size"] or 10,
         collapse=single["collapse"],
         doc_id=single["doc"],
+        date_from=single[DATE_RANGE.parameters[0]],
+        date_to=single[DATE_RANGE.parameters[1]],
+        scope=single[SCOPE.name],
         **facets,
     )
 
@@ -61,6 +64,11 @@ def parameters_of(asked: SearchRequest) -> MultiDict[str, str]:
         args.add("collapse", "false")
     if asked.doc_id:
         args.add("doc", asked.doc_id)
+    for name, bound in zip(DATE_RANGE.parameters, asked.dates, strict=True):
+        if bound:
+            args.add(name, bound)
+    if asked.scope != SCOPE.default:
+        args.add(SCOPE.name, asked.scope)
     return args
 
 
@@ -103,4 +111,9 @@ def active_filters(asked: SearchRequest) -> list[tuple[str, str, str]]:
             chips.append((facet.label, shown, changed(asked, **{name: without})))
     if asked.doc_id:
         chips.append(("文件", asked.doc_id, changed(asked, doc=None)))
+    if any(asked.dates):
+        no_dates = dict.fromkeys(DATE_RANGE.parameters)
+        chips.append((DATE_RANGE.label, DATE_RANGE.shown(asked.dates), changed(asked, **no_dates)))
+    if asked.scope != SCOPE.default:
+        chips.append((SCOPE.label, SCOPE.label_of(asked.scope), changed(asked, scope=None)))
     return chips

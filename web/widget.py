@@ -7,7 +7,7 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from search.errors import QueryError
-from search.facets import FACETS
+from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.query.request import SearchRequest
 from search.results import run_search
 from web.params import parameters_of, query_string, search_request
@@ -27,7 +27,12 @@ WIDGET_FACETS = [
 def script() -> Response:
     """The widget: `<div data-govsearch>` + this script on any page (see README)."""
     # A template, so that the widget's search box takes the service's query limit.
-    body = render_template("widget.js", facets=WIDGET_FACETS)
+    body = render_template(
+        "widget.js",
+        facets=WIDGET_FACETS,
+        filters=list(DATE_RANGE.parameters),
+        scopes=[list(choice) for choice in SCOPE.choices],
+    )
     response = Response(body, mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"  # a public, credential-free script
     # Portals load it on every page view: checked each time, a 304 while it is unchanged.

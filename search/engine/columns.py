@@ -58,6 +58,8 @@ class Columns:
         rank_of_code = np.empty(len(order), dtype=np.int64)
         rank_of_code[order] = np.arange(len(order))
         self.date_rank = rank_of_code[self.codes["date"]] if order else self.codes["date"]
+        undated = np.array([not is_present(v) for v in self.labels["date"]], dtype=bool)
+        self.date_missing = undated[self.codes["date"]]
         self.vector_keys = unsigned_column(reader, "vector_key")
 
     def _number_documents_by_live_sections(self) -> None:

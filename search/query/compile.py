@@ -18,13 +18,13 @@ import functools
 import operator
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from whoosh import query as q
 
 from search import config
 from search.engine.exclusion import Without
-from search.facets import FACETS, Facet, Selection
+from search.facets import DATE_RANGE, FACETS, SCOPE, Facet, Selection
 from search.query.language import Clause, Term, parse
 from search.query.request import SearchRequest
 from search.rank.knobs import (
@@ -39,6 +39,7 @@ from search.rank.knobs import (
     TITLE_FIELDS,
 )
 from search.text.analysis import CJK, bigram_tokens, query_stopwords, read_word_list, word_tokens
+from search.text.normalize import normalize_doc_number
 from search.text.synonyms import synonyms_of
 
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
@@ -236,13 +237,18 @@ def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
     return Without(positive, q.Or(excluded))
 
 
-def compile_query(text: str) -> CompiledQuery:
-    """Strict and relaxed queries for `text`.
+def compile_query(text: str, scope: str = "all") -> CompiledQuery:
+    """Strict and relaxed queries for `text`, looked for where `scope` says.
 
     No text at all browses everything (the filters still apply); text with nothing to
-    search for in it (only punctuation) finds nothing rather than everything.
+    search for in it (only punctuation) finds nothing rather than everything. In the
+    `number` scope the text is a filter on 文号 (see `number_filter`), so the query browses.
     """
+    if scope == "number":
+        text = ""
     clauses = parse(text)
+    if scope == "title":
+        clauses = tuple(_in_titles(clause) for clause in clauses)
     positive = [c for c in clauses if not c.negated]
     excluded = [
         query
@@ -261,6 +267,10 @@ def compile_query(text: str) -> CompiledQuery:
     return CompiledQuery(
         _with_exclusions(strict, excluded), relaxed, words, runs, asks=reads_as_question(text)
     )
+
+
+def _in_titles(clause: Clause) -> Clause:
+    return replace(clause, terms=tuple(replace(t, title_only=True) for t in clause.terms))
 
 
 def reads_as_question(text: str) -> bool:
@@ -343,7 +353,27 @@ def build_filter(request: SearchRequest) -> dict[str, q.Query]:
             parts[facet.name] = facet_filter(facet, selection)
     if request.doc_id:
         parts["doc"] = q.Term("doc_id", request.doc_id)
+    low, high = request.dates
+    if low or high:
+        # ISO dates sort as text; a section without a date holds no term, so never matches.
+        parts[DATE_RANGE.field] = q.TermRange(DATE_RANGE.field, low, high)
+    if request.scope == "number" and request.text.strip():
+        parts[SCOPE.name] = number_filter(request.text)
     return parts
+
+
+# A year and a number without brackets: 2017-47, 2017/47号.
+_YEAR_AND_NUMBER = re.compile(r"(\d{4})[-/—_.・](\d{1,5})号?")
+
+
+def number_filter(text: str) -> q.Query:
+    """Sections whose 文号 holds `text`, whole or in part, in any bracket style:
+    国办发[2017]47号, 国办发〔2017〕, 2017-47 (read as 〔2017〕47号). A number is never
+    found inside a longer one (47号 does not find 147号)."""
+    piece = _YEAR_AND_NUMBER.sub(r"〔\1〕\2号", normalize_doc_number(text))
+    pattern = ".*" + ("(?<!\\d)" if piece[:1].isdigit() else "") + re.escape(piece)
+    pattern += "(?!\\d)" if piece[-1:].isdigit() else ""
+    return q.Regex("doc_number", pattern)
 
 
 def facet_filter(facet: Facet, selection: Selection) -> q.Query:

@@ -108,3 +108,32 @@ def parse(text: str) -> tuple[Clause, ...]:
             clauses.append(Clause((term,), negated))
         join_next = False
     return tuple(clauses)
+
+
+# --- 高级检索: fields of a form -> this language ---------------------------------------------
+
+# Characters that would make a typed word syntax (a quote, a leading minus, OR) in a field
+# that asks for plain words.
+_SYNTAX_CHARACTERS = str.maketrans(dict.fromkeys('"“”「」', " "))
+
+
+def _plain_words(text: str) -> list[str]:
+    words = (word.lstrip("-") for word in (text or "").translate(_SYNTAX_CHARACTERS).split())
+    return [word for word in words if word and word not in ("OR", "|", "||")]
+
+
+def compose(
+    all_words: str = "", phrase: str = "", any_words: str = "", none_words: str = ""
+) -> str:
+    """The query for an advanced search's fields: every word of `all_words`, `phrase` as one
+    exact run, at least one of `any_words`, none of `none_words`. Quotes and minus signs typed
+    into a field are taken as spaces, so each field means only what its label says."""
+    parts = _plain_words(all_words)
+    exact = " ".join(_plain_words(phrase))
+    if exact:
+        parts.append(f'"{exact}"')
+    alternatives = _plain_words(any_words)
+    if alternatives:
+        parts.append(" OR ".join(alternatives))
+    parts += [f"-{word}" for word in _plain_words(none_words)]
+    return " ".join(parts)

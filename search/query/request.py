@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from search.errors import QueryError
-from search.facets import FACETS, Selection, facet_named, raw_values
+from search.facets import DATE_RANGE, FACETS, SCOPE, Bounds, Selection, facet_named, raw_values
 
 MAX_SIZE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 500
-SORTS = ("relevance", "date")
+# Newest first, oldest first: documents without a date come last in both.
+SORTS = ("relevance", "date", "date_asc")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -32,6 +33,8 @@ class SearchRequest:
     size: int = 10
     collapse: bool = True  # one hit per document
     doc_id: str | None = None  # only the sections of this document
+    dates: Bounds = (None, None)  # the range of 发布日期 kept (search.facets.DATE_RANGE)
+    scope: str = "all"  # where the words are looked for (search.facets.SCOPE)
 
     @classmethod
     def create(  # noqa: PLR0913 - one keyword per search parameter
@@ -42,12 +45,17 @@ class SearchRequest:
         size: int | str = 10,
         collapse: bool | str | None = None,
         doc_id: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        scope: str | None = None,
         **facet_values: Any,
     ) -> SearchRequest:
         """Validate raw values; raises QueryError naming the bad parameter.
 
         Each facet of search.facets is a keyword, by its name or its `keyword` (`agencies=`,
         `year=`, `topic=`): one raw value, or a list of them for a repeatable one.
+        `date_from` and `date_to` bound 发布日期 (YYYY-MM-DD, inclusive); `scope` is all,
+        title or number.
         """
         text = (text or "").strip()
         if len(text) > MAX_QUERY_CHARS:
@@ -66,6 +74,8 @@ class SearchRequest:
             # Listing one document's sections never collapses them into one.
             collapse=_flag("collapse", collapse, default=True) and doc_id is None,
             doc_id=doc_id,
+            dates=DATE_RANGE.parse(date_from, date_to),
+            scope=SCOPE.parse(scope),
         )
 
     def selection(self, name: str) -> Selection:

@@ -82,12 +82,22 @@ def ranked(
     count: int,
     by_date: bool = False,
     collapse: bool = False,
+    oldest_first: bool = False,
 ) -> list[int]:
-    """The first `count` of `hits` by score (or newest first, then by score), ties by
-    document number; with `collapse`, only each document's best section."""
+    """The first `count` of `hits` by score (or by date, newest first or with
+    `oldest_first` oldest first, then by score; undated last either way), ties by document
+    number; with `collapse`, only each document's best section."""
     if by_date:
+        rank = values.date_rank[hits.docs]
+        # The lowest rank is the missing date's: last when newest come first, and put last
+        # by the leading key when oldest do.
+        keys: tuple[np.ndarray, ...]
+        if oldest_first:
+            keys = (-hits.scores, rank, values.date_missing[hits.docs])
+        else:
+            keys = (-hits.scores, -rank)
         # hits.docs is ascending, so lexsort's stability leaves ties in document order.
-        docs = hits.docs[np.lexsort((-hits.scores, -values.date_rank[hits.docs]))]
+        docs = hits.docs[np.lexsort(keys)]
         return (values.one_per_document(docs) if collapse else docs)[:count].tolist()
     if not collapse:
         return hits.docs[best_first(hits.scores, count)].tolist()

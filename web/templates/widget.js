@@ -7,7 +7,8 @@
  * Options (all optional): data-agency, data-topic (fixed filters; any facet's parameter
  * works, data-year too), data-size (1-20, default
  * 5), data-results-page (where "all results" links to; default the service's own page),
- * data-query (a first search to run). Everything is drawn inside a shadow root, so the
+ * data-query (a first search to run), data-from and data-to (a fixed range of 发布日期,
+ * YYYY-MM-DD), data-scope (all, title or number: fixed; otherwise the box offers the choice). Everything is drawn inside a shadow root, so the
  * host page's styles and the widget's do not touch. The API sends passages as escaped HTML
  * with <mark>; every other value is inserted as text.
  */
@@ -19,12 +20,16 @@
   var MAX_QUERY_CHARS = {{ max_query_chars }};
   // The service's facets, [parameter, label], in the order the widget shows them.
   var FACETS = {{ facets | tojson }};
+  // Fixed filters beside the facets ([parameter] of the date range), and the scopes [value, label].
+  var FILTERS = {{ filters | tojson }};
+  var SCOPES = {{ scopes | tojson }};
 
   var STYLE = [
     ":host { all: initial; display: block; font: 15px/1.6 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif; color: #1f2328; }",
     "form { display: flex; gap: 0; margin: 0 0 .6em; }",
     "input { flex: 1; min-width: 0; padding: .45em .6em; font: inherit; border: 1px solid #8c959f; border-radius: 4px 0 0 4px; }",
     "button { padding: .45em 1em; font: inherit; border: 0; background: #b4232a; color: #fff; border-radius: 0 4px 4px 0; cursor: pointer; }",
+    "select { font: inherit; border: 1px solid #8c959f; border-left: 0; padding: 0 .3em; background: #fff; }",
     "button.link { background: none; color: #0b57d0; padding: 0 .2em; border-radius: 0; }",
     "button.link[aria-pressed=true] { font-weight: 700; color: #1f2328; }",
     "ol { list-style: none; padding: 0; margin: 0; }",
@@ -60,6 +65,8 @@
     this.host = host;
     this.fixed = {};
     FACETS.forEach(function (facet) { this.fixed[facet[0]] = host.dataset[facet[0]] || ""; }, this);
+    FILTERS.forEach(function (name) { this.fixed[name] = host.dataset[name] || ""; }, this);
+    this.fixedScope = host.dataset.scope || "";
     this.size = Math.min(20, Math.max(1, parseInt(host.dataset.size || "5", 10) || 5));
     this.resultsPage = host.dataset.resultsPage || base + "/search";
     this.state = fresh(host.dataset.query);
@@ -71,6 +78,12 @@
     this.input.value = this.state.q;
     this.form.appendChild(label);
     this.form.appendChild(this.input);
+    if (!this.fixedScope) {
+      this.form.appendChild(el("label", { "for": "gs-scope", style: "position:absolute;left:-9999px" }, "检索范围"));
+      this.scope = el("select", { id: "gs-scope", name: "scope" });
+      SCOPES.forEach(function (pair) { this.scope.appendChild(el("option", { value: pair[0] }, pair[1])); }, this);
+      this.form.appendChild(this.scope);
+    }
     this.form.appendChild(el("button", { type: "submit" }, "搜索"));
     this.output = el("div", { "aria-live": "polite" });
     this.root.appendChild(this.form);
@@ -90,6 +103,9 @@
       var value = this.fixed[facet[0]] || this.state[facet[0]];
       if (value) p.set(facet[0], value);
     }, this);
+    FILTERS.forEach(function (name) { if (this.fixed[name]) p.set(name, this.fixed[name]); }, this);
+    var scope = this.fixedScope || (this.scope ? this.scope.value : "");
+    if (scope && scope !== SCOPES[0][0]) p.set("scope", scope);
     return p;
   };
 

@@ -49,14 +49,18 @@ def parse_year(value: Any, name: str = "year") -> tuple[int | None, int | None]:
     match = _YEAR.match(normalize(str(value)))
     if not match:
         raise QueryError(
-            name, f"expected a year like 2020 or a range like 2018-2020, got {value!r}"
+            name,
+            f"expected a year like 2020 or a range like 2018-2020, got {value!r}",
+            "年份应写成 2020 这样的一年，或 2018-2020 这样的范围。",
         )
     low = int(match.group(1))
     if not match.group(2):
         return low, low
     high = int(match.group(3)) if match.group(3) else None
     if high is not None and high < low:
-        raise QueryError(name, f"range runs backwards: {value!r}")
+        raise QueryError(
+            name, f"range runs backwards: {value!r}", "年份范围应前小后大，例如 2018-2020。"
+        )
     return low, high
 
 

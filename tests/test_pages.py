@@ -1,4 +1,5 @@
-"""What the pages show: the document's whole heading hierarchy and nested contents."""
+"""What the pages say and show: the document's whole heading hierarchy and nested contents,
+Chinese wherever a reader looks (notices, bad parameters, error pages, figures)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+from flask import Flask, abort
 from flask.testing import FlaskClient
 
 from search.index.build import full_build
-from web import create_app
+from web import create_app, milliseconds
 
 SEED = "/docs/000_cd729ddf2f2831ef"
 REGULATION = "/docs/samples/2019_yangcheng_enforcement_rules"
@@ -148,3 +151,107 @@ def test_a_regulation_of_the_shared_corpus_has_its_chapters(
 def test_matches_in_a_heading_stay_marked(client: FlaskClient) -> None:
     page = client.get(SEED, query_string={"q": "法治"}).get_data(as_text=True)
     assert re.search(r'<h2 class="doc-heading level-1">三、2021年<mark>法治</mark>', page)
+
+
+def test_the_relaxed_notice_agrees_with_the_full_matches(client: FlaskClient) -> None:
+    question = "科技局如何开展法治宣传教育活动？"
+    figures = client.get("/api/search", query_string={"q": question}).get_json()
+    assert figures["relaxed"] and figures["full_matches"] == 2
+    page = client.get("/search", query_string={"q": question}).get_data(as_text=True)
+    assert "没有同时包含全部词语" not in page
+    assert "只有 2 个章节同时包含全部词语" in page
+    none = client.get("/search", query_string={"q": "管理 不存在的词汇啊"}).get_data(as_text=True)
+    assert "没有同时包含全部词语的章节" in none
+
+
+def _message(page: str) -> str:
+    return re.findall(r'<p class="error" role="alert">(.*?)</p>', page, flags=re.S)[0]
+
+
+def _is_chinese(text: str) -> bool:
+    """Chinese sentences: no run of three English letters but a parameter's name or value."""
+    names = r"\b(page|size|sort|collapse|year|topic|relevance|date|true|false)\b"
+    return not re.search(r"[A-Za-z]{3,}", re.sub(names, "", text))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "法治", "page": "0"}, "页码应为 1 到 10000 之间的整数（参数 page）。"),
+        ({"q": "法治", "page": "two"}, "页码应为 1 到 10000 之间的整数（参数 page）。"),
+        ({"q": "法治", "size": "500"}, "每页条数应为 1 到 100 之间的整数（参数 size）。"),
+        ({"q": "法治", "sort": "newest"}, "排序方式（sort）只能是"),
+        ({"q": "法治", "year": "twenty"}, "年份应写成 2020 这样的一年"),
+        ({"q": "法治", "year": "2020-2018"}, "年份范围应前小后大"),
+        ({"q": "法治", "collapse": "maybe"}, "只能是 true 或 false"),
+        ({"q": "x" * 501}, "检索词最多 500 个字"),
+    ],
+)
+def test_a_bad_parameter_is_explained_in_chinese_on_the_pages(
+    client: FlaskClient, query: dict[str, str], expected: str
+) -> None:
+    for path in ("/search", "/embed"):
+        response = client.get(path, query_string=query)
+        message = _message(response.get_data(as_text=True))
+        assert response.status_code == 400 and expected in message and _is_chinese(message)
+    api = client.get("/api/search", query_string=query).get_json()
+    assert not api["ok"] and re.search("[A-Za-z]{4,}", api["error"])  # English, for developers
+
+
+def test_a_parameter_given_twice_is_explained_in_chinese(client: FlaskClient) -> None:
+    page = client.get("/search?q=a&q=b").get_data(as_text=True)
+    assert _message(page) == "参数 q 只能给一次。"
+    page = client.get("/search?q=a&topic=x&topic=y").get_data(as_text=True)
+    assert _message(page) == "筛选条件“主题分类”只能选一个（参数 topic）。"
+
+
+def _app_with_failing_routes(sample_index: Path) -> Flask:
+    app = create_app({"TESTING": False, "INDEX_DIR": str(sample_index)})
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    def too_large() -> str:
+        abort(413)
+
+    app.add_url_rule("/broken", view_func=broken)
+    app.add_url_rule("/too-large", view_func=too_large)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "title"),
+    [
+        ("get", "/no-such-page", 404, "页面不存在"),
+        ("get", "/docs/no-such-document", 404, "页面不存在"),
+        ("post", "/search", 405, "请求方式不支持"),
+        ("get", "/too-large", 413, "请求内容过大"),
+        ("get", "/broken", 500, "服务器出错"),
+    ],
+)
+def test_error_pages_speak_chinese(
+    sample_index: Path, method: str, path: str, status: int, title: str
+) -> None:
+    client = _app_with_failing_routes(sample_index).test_client()
+    response = getattr(client, method)(path)
+    page = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert f"<title>{title} - 政府文件检索</title>" in page
+    assert _is_chinese(_message(page)) and "requested URL" not in page
+    if path.startswith("/no-such"):
+        api = client.get("/api" + path)
+        assert api.status_code == 404 and "not found" in api.get_json()["error"]
+
+
+def test_home_says_the_years_in_chinese(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "distinct" not in page
+    assert "2016–2024 年" in page and "共 9 个年份" in page
+
+
+def test_a_cached_answer_does_not_claim_zero_milliseconds(client: FlaskClient) -> None:
+    client.get("/search", query_string={"q": "营商环境"})
+    cached = client.get("/search", query_string={"q": "营商环境"}).get_data(as_text=True)
+    assert "（0 毫秒）" not in cached and re.search(r"（(不到 1|\d+) 毫秒）", cached)
+    assert milliseconds(0.04) == "不到 1 毫秒" and milliseconds(0.0) == "不到 1 毫秒"
+    assert milliseconds(12.4) == "12 毫秒"

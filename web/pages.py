@@ -42,7 +42,7 @@ def search() -> Response | tuple[str, int]:
         asked = search_request(request.args)
         results = run_search(search_index(), asked)
     except QueryError as error:
-        return render_template("search.html", error=str(error), results=None), 400
+        return render_template("search.html", error=error.explanation, results=None), 400
     query = encode(parameters_of(asked))
     page = render_template(
         "search.html",

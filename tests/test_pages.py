@@ -1,5 +1,5 @@
 """What the pages say and show: the document's whole heading hierarchy and nested contents,
-Chinese wherever a reader looks (notices, bad parameters, error pages, figures)."""
+Chinese wherever a reader looks (notices, bad parameters, error pages, figures), the favicon."""
 
 from __future__ import annotations
 
@@ -255,3 +255,13 @@ def test_a_cached_answer_does_not_claim_zero_milliseconds(client: FlaskClient) -
     assert "（0 毫秒）" not in cached and re.search(r"（(不到 1|\d+) 毫秒）", cached)
     assert milliseconds(0.04) == "不到 1 毫秒" and milliseconds(0.0) == "不到 1 毫秒"
     assert milliseconds(12.4) == "12 毫秒"
+
+
+def test_every_page_has_a_favicon(client: FlaskClient) -> None:
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO
+    with client.get("/static/favicon.svg") as drawing:
+        assert drawing.status_code == 200 and drawing.mimetype == "image/svg+xml"
+    for path in ("/", "/search?q=法治", SEED, "/no-such-page", "/embed?q=法治"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from search.documents import load_document
 from search.errors import IndexMissing, QueryError
@@ -94,6 +105,13 @@ def document(doc_id: str) -> Response:
     back = url_for("pages.search", q=g.query) if g.query else None
     page = render_template("document.html", document=document, back=back)
     return _alternate(Response(page), url_for("api.document", doc_id=doc_id))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers and feed readers ask for it at the root, whatever the pages link to."""
+    static = current_app.static_folder or ""
+    return send_from_directory(static, "favicon.ico", max_age=86400)
 
 
 @bp.route("/healthz")

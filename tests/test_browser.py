@@ -229,3 +229,33 @@ def test_the_widget_cuts_a_pasted_text_to_the_query_limit(page: Page, portal: st
     assert 0 < len(_query_of(answer.value.url)) <= MAX_QUERY_CHARS
     expect(widget.locator(".summary")).to_contain_text("份文件")
     expect(widget.locator("p.error")).to_have_count(0)
+
+
+def test_a_phone_shows_the_filters_folded_above_the_results(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(app_url + "/search?q=管理")
+        summary = phone.locator(".filters summary")
+        facet = phone.locator(".facet-agency li a").first
+        expect(summary).to_be_visible()
+        expect(facet).to_be_hidden()
+        first_hit = phone.locator("li.hit").first.bounding_box()
+        assert first_hit and (summary.bounding_box() or {"y": 1e9})["y"] < first_hit["y"]
+        summary.click()
+        expect(facet).to_be_visible()
+        facet.click()
+        expect(phone.locator(".chips a")).to_have_count(1)
+        expect(phone.locator(".filters summary")).to_contain_text("已选 1 项")
+    finally:
+        context.close()
+
+
+def test_a_wide_screen_shows_the_filters_beside_the_results(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/search?q=管理")
+    expect(page.locator(".filters summary")).to_be_hidden()
+    facet = page.locator(".facet-agency li a").first
+    expect(facet).to_be_visible()
+    results = page.locator("section.results").bounding_box()
+    beside = page.locator("aside.facets").bounding_box()
+    assert results and beside and beside["x"] > results["x"] + results["width"]

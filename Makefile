@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test index lint browser loadgen screenshots bench scale clean
+.PHONY: run test index lint browser axe loadgen screenshots bench scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +47,23 @@ browser:
 	    echo "the browser tests need chromium and fonts-wqy-microhei: sudo apt-get install chromium fonts-wqy-microhei" >&2; \
 	  fi; }
 
-test: lint browser
+# axe-core checks the pages' accessibility in the browser tests; fetched from the npm
+# registry into the venv (pinned: a new release may add rules).
+AXE_VERSION := 4.14.1
+AXE_FETCHED := $(VENV)/axe/.axe-core-$(AXE_VERSION)
+
+$(AXE_FETCHED): | $(BIN)/python
+	npm install --prefix $(VENV)/axe --no-audit --no-fund --no-save --silent axe-core@$(AXE_VERSION)
+	test -f $(VENV)/axe/node_modules/axe-core/axe.min.js
+	touch $@
+
+axe: $(AXE_FETCHED)
+
+test: lint browser axe
 	$(BIN)/pytest
 
 # The README's screenshots of the results page and of the embedded widget.
-screenshots: $(VENV)/.installed-test browser
+screenshots: $(VENV)/.installed-test browser axe
 	GOVSEARCH_SCREENSHOT_DIR=docs $(BIN)/pytest -q tests/test_browser.py
 
 # bench/load.py drives the server with Debian's wrk.

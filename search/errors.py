@@ -40,12 +40,26 @@ class IndexBusy(SearchError):
 
 
 class QueryError(SearchError):
-    """A search parameter is invalid; `parameter` names it."""
+    """A search parameter is invalid; `parameter` names it.
 
-    def __init__(self, parameter: str, reason: str) -> None:
+    The message (`reason`) is English, for the JSON API's developers; `explanation` says
+    the same in Chinese for the pages' readers.
+    """
+
+    def __init__(self, parameter: str, reason: str, explanation: str = "") -> None:
         self.parameter = parameter
         self.reason = reason
+        self._explanation = explanation
         super().__init__(f"{parameter}: {reason}")
+
+    @property
+    def explanation(self) -> str:
+        """The Chinese sentence for the pages, naming the parameter (a general one when the
+        raiser gave none)."""
+        text = self._explanation or f"检索参数 {self.parameter} 的值无效，请修改后再试。"
+        if self.parameter in text:
+            return text
+        return f"{text.rstrip('。')}（参数 {self.parameter}）。"
 
 
 class IngestError(SearchError):

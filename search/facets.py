@@ -50,14 +50,18 @@ def parse_year(value: Any, name: str = "year") -> tuple[int | None, int | None]:
     match = _YEAR.match(normalize(str(value)))
     if not match:
         raise QueryError(
-            name, f"expected a year like 2020 or a range like 2018-2020, got {value!r}"
+            name,
+            f"expected a year like 2020 or a range like 2018-2020, got {value!r}",
+            "年份应写成 2020 这样的一年，或 2018-2020 这样的范围。",
         )
     low = int(match.group(1))
     if not match.group(2):
         return low, low
     high = int(match.group(3)) if match.group(3) else None
     if high is not None and high < low:
-        raise QueryError(name, f"range runs backwards: {value!r}")
+        raise QueryError(
+            name, f"range runs backwards: {value!r}", "年份范围应前小后大，例如 2018-2020。"
+        )
     return low, high
 
 
@@ -208,6 +212,7 @@ class DateRange:
         if bounds[0] and bounds[1] and bounds[0] > bounds[1]:
             raise QueryError(
                 self.parameters[0],
+                f"{bounds[0]} is after {self.parameters[1]} {bounds[1]}",
                 f"{self.bound_labels[0]} {bounds[0]} 晚于{self.bound_labels[1]} {bounds[1]}，"
                 "请对调或改正",
             )
@@ -224,7 +229,9 @@ class DateRange:
             return datetime.date.fromisoformat(text).isoformat()
         except ValueError:
             raise QueryError(
-                name, f"{label}应为真实的日期，写作 年-月-日（如 2021-03-01），收到 {raw!r}"
+                name,
+                f"expected a real date as YYYY-MM-DD, got {raw!r}",
+                f"{label}应为真实的日期，写作 年-月-日（如 2021-03-01），收到 {raw!r}",
             ) from None
 
     def shown(self, bounds: Bounds) -> str:
@@ -271,7 +278,11 @@ class Scope:
         value = str(raw or "").strip().lower() or self.default
         if value not in self.values:
             choices = "、".join(f"{v}（{label}）" for v, label in self.choices)
-            raise QueryError(self.name, f"检索范围只能是 {choices}，收到 {raw!r}")
+            raise QueryError(
+                self.name,
+                f"must be one of {', '.join(self.values)}, got {raw!r}",
+                f"检索范围只能是 {choices}，收到 {raw!r}",
+            )
         return value
 
     def label_of(self, value: str) -> str:

@@ -21,6 +21,10 @@ def index_stats(index: SearchIndex) -> dict[str, Any]:
             "sections": searcher.doc_count(),
             "agencies": len(values.live_values("agency")),
             "years": f"{years[0]}-{years[-1]} ({len(years)} distinct)" if years else "none",
+            # the same for the pages, which say it in their own words
+            "first_year": years[0] if years else None,
+            "last_year": years[-1] if years else None,
+            "distinct_years": len(years),
             "topics": len(values.live_values("topic")),
             # distinct section texts with an embedding (`govsearch embed`)
             "vectors": len(index.vectors),

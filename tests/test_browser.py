@@ -309,3 +309,132 @@ def test_the_widget_offers_the_scope_and_keeps_a_fixed_range(
     expect(page.locator("#widget select")).to_have_count(0)  # a fixed scope offers no choice
     more = page.locator("#widget").get_by_role("link", name="查看全部结果")
     assert "from=2023-01-01" in (more.get_attribute("href") or "")
+
+
+# Accessibility: axe-core (fetched by `make axe`) in each page, no serious or critical finding.
+AXE_SCRIPT = Path(
+    os.environ.get("GOVSEARCH_AXE")
+    or Path(__file__).resolve().parent.parent / ".venv/axe/node_modules/axe-core/axe.min.js"
+)
+SEVERE = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_SCRIPT.is_file():
+        message = f"axe-core is missing at {AXE_SCRIPT}: `make axe` fetches it (npm)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE_SCRIPT.read_text("utf-8")
+
+
+def severe_violations(page: Page, axe_source: str, within: str = "html") -> list[str]:
+    """axe-core's serious and critical findings in `within` (a selector) as the page is now,
+    one line each."""
+    page.evaluate(axe_source)  # not a <script>: the pages' policy allows only their own
+    found = page.evaluate(
+        """async (within) => {
+            const result = await axe.run(within);
+            return {passes: result.passes.length, violations: result.violations};
+        }""",
+        within,
+    )
+    assert found["passes"] > 0  # axe did check something
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+        for v in found["violations"]
+        if v["impact"] in SEVERE
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=管理",
+        "/search?q=科技局如何开展法治宣传教育活动？",
+        "/search?q=没有这个词语啊",
+        "/search?q=管理&page=0",
+        "/docs/000_cd729ddf2f2831ef?q=法治",
+        "/docs/samples/2019_yangcheng_enforcement_rules",
+        "/no-such-page",
+        "/embed?q=法治",
+    ],
+)
+@pytest.mark.parametrize("width", [1100, 375])
+def test_pages_pass_axe(
+    browser: Browser, app_url: str, axe_source: str, path: str, width: int
+) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(app_url + path)
+        if page.locator(".filters summary").is_visible():
+            page.locator(".filters summary").click()  # the folded panel's contents too
+        assert severe_violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
+def test_the_embedded_widget_passes_axe(page: Page, portal: str, axe_source: str) -> None:
+    page.goto(portal + "/index.html")
+    expect(page.locator("#widget li.hit").first).to_be_visible()
+    # the widget only: the portal's own page (red on beige here) is the portal's business
+    assert severe_violations(page, axe_source, "#widget") == []
+
+
+@pytest.fixture(scope="module")
+def unlisted_portal(portal_dir: Path, app_url: str) -> Iterator[str]:
+    """The same portal page from an origin that the cors_origins setting does not name."""
+    handler = functools.partial(_QuietHandler, directory=str(portal_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    _serve(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_widget_tells_an_unlisted_portal_what_to_set(
+    page: Page, unlisted_portal: str, axe_source: str
+) -> None:
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(unlisted_portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("p.error")).to_have_text("暂时无法检索，请稍后再试。")
+    hint = widget.locator("p.hint")
+    expect(hint).to_contain_text("cors_origins")
+    expect(hint).to_contain_text(unlisted_portal)
+    assert any("cors_origins" in line and unlisted_portal in line for line in console)
+    assert severe_violations(page, axe_source, "#widget") == []
+
+
+def test_a_phone_shows_the_filters_folded_above_the_results(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(app_url + "/search?q=管理")
+        summary = phone.locator(".filters summary")
+        facet = phone.locator(".facet-agency li a").first
+        expect(summary).to_be_visible()
+        expect(facet).to_be_hidden()
+        first_hit = phone.locator("li.hit").first.bounding_box()
+        assert first_hit and (summary.bounding_box() or {"y": 1e9})["y"] < first_hit["y"]
+        summary.click()
+        expect(facet).to_be_visible()
+        facet.click()
+        expect(phone.locator(".chips a")).to_have_count(1)
+        expect(phone.locator(".filters summary")).to_contain_text("已选 1 项")
+    finally:
+        context.close()
+
+
+def test_a_wide_screen_shows_the_filters_beside_the_results(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/search?q=管理")
+    expect(page.locator(".filters summary")).to_be_hidden()
+    facet = page.locator(".facet-agency li a").first
+    expect(facet).to_be_visible()
+    results = page.locator("section.results").bounding_box()
+    beside = page.locator("aside.facets").bounding_box()
+    assert results and beside and beside["x"] > results["x"] + results["width"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import select
 import subprocess
 import sys
 import urllib.error
@@ -23,7 +25,7 @@ from bench.server import (
 from search.index.build import full_build, update
 from search.index.store import live_build
 from search.query.request import MAX_QUERY_CHARS
-from web.server import requested_path
+from web.server import open_url, requested_path
 
 QUERIES = ("营商环境", "扬尘污染防治", "管理")
 
@@ -231,3 +233,37 @@ def test_workers_let_go_of_the_builds_a_full_reindex_replaced(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _first_line(process: subprocess.Popen[str], seconds: float) -> str:
+    """The first line the process writes to its stdout, or "" if none within `seconds`."""
+    ready, _, _ = select.select([process.stdout], [], [], seconds)
+    return process.stdout.readline() if ready and process.stdout else ""
+
+
+def test_serve_says_where_to_open_the_service(sample_index: Path) -> None:
+    command = [sys.executable, "-m", "search.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--workers", "1", "--index", str(sample_index)]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        try:
+            line = _first_line(server, 60)
+            announced = re.fullmatch(r"govsearch: open (http://127\.0\.0\.1:\d+)\n", line)
+            assert announced, line
+            assert fetch(announced.group(1) + "/healthz")[0] == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        (("127.0.0.1", 5000), "http://127.0.0.1:5000"),
+        (("0.0.0.0", 8080), "http://127.0.0.1:8080"),
+        (("::1", 5000, 0, 0), "http://[::1]:5000"),
+    ],
+)
+def test_the_url_to_open_for_an_address(address: tuple[str, int], url: str) -> None:
+    assert open_url(address) == url

@@ -31,6 +31,19 @@ REFUSED_MESSAGES = {
     ),
     431: ("the request's headers are too large", "请求头过大，无法处理。"),
 }
+# What the error page says for each status (the JSON API keeps Werkzeug's English).
+PAGE_MESSAGES = {
+    400: ("请求有误", "请求的格式不正确，请检查网址后再试。"),
+    403: ("禁止访问", "没有访问这个页面的权限。"),
+    404: ("页面不存在", "没有找到这个页面或文件，它可能已被删除或网址有误。请返回首页重新检索。"),
+    405: ("请求方式不支持", "这个网址不支持这种请求方式。"),
+    413: ("请求内容过大", "提交的内容过大，无法处理。"),
+    414: ("网址过长", "网址过长，无法处理。"),
+    429: ("请求过于频繁", "请求过于频繁，请稍等片刻再试。"),
+    431: ("请求头过大", "请求头过大，无法处理。"),
+    500: ("服务器出错", "服务器处理请求时出错，请稍后再试。"),
+    503: ("服务暂不可用", NO_INDEX_PAGE_MESSAGE),
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -50,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
     app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
     app.jinja_env.filters["passage"] = passage_markup
+    app.jinja_env.filters["milliseconds"] = milliseconds
     if isinstance(app.config["CORS_ORIGINS"], str):
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
@@ -79,23 +93,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         retry = {"Retry-After": str(RETRY_AFTER_NO_INDEX)}
         if request.path.startswith("/api/"):
             return api.error_response(503, NO_INDEX_MESSAGE), 503, retry
-        page = render_template("error.html", status=503, message=NO_INDEX_PAGE_MESSAGE)
-        return page, 503, retry
+        return error_page(503), 503, retry
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[str, int]:
         status = error.code or 500
+        if not request.path.startswith("/api/"):
+            return error_page(status), status
         message = error.description or error.name
         if status == 429:
             message = f"too many requests ({message}): retry after the Retry-After header's seconds"
-        is_api = request.path.startswith("/api/")
         if status in REFUSED_MESSAGES:
-            message = REFUSED_MESSAGES[status][0 if is_api else 1]
-        if is_api:
-            return api.error_response(status, message)
-        return render_template("error.html", status=status, message=message), status
+            message = REFUSED_MESSAGES[status][0]
+        return api.error_response(status, message)
 
     return app
+
+
+def error_page(status: int) -> str:
+    """The styled error page for `status`, in Chinese."""
+    title, message = PAGE_MESSAGES.get(status, ("请求未能完成", "请求未能完成，请稍后再试。"))
+    if status in REFUSED_MESSAGES:
+        message = REFUSED_MESSAGES[status][1]
+    return render_template("error.html", status=status, title=title, message=message)
+
+
+def milliseconds(took_ms: float) -> str:
+    """How long a search took, for the pages: a cached answer takes well under a
+    millisecond, which rounding would show as 0."""
+    return "不到 1 毫秒" if took_ms < 1 else f"{took_ms:.0f} 毫秒"
 
 
 def passage_markup(passage: Passage) -> Markup:

@@ -11,11 +11,13 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     g,
     jsonify,
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from werkzeug.datastructures import MultiDict
@@ -61,7 +63,7 @@ def search() -> Response | tuple[str, int]:
         asked = search_request(request.args)
         results = run_search(search_index(), asked)
     except QueryError as error:
-        return render_template("search.html", error=str(error), results=None), 400
+        return render_template("search.html", error=error.explanation, results=None), 400
     query = encode(parameters_of(asked))
     page = render_template(
         "search.html",
@@ -114,6 +116,13 @@ def document(doc_id: str) -> Response:
     back = url_for("pages.search", q=g.query) if g.query else None
     page = render_template("document.html", document=document, back=back)
     return _alternate(Response(page), url_for("api.document", doc_id=doc_id))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers and feed readers ask for it at the root, whatever the pages link to."""
+    static = current_app.static_folder or ""
+    return send_from_directory(static, "favicon.ico", max_age=86400)
 
 
 @bp.route("/healthz")
@@ -196,7 +205,7 @@ def advanced() -> WerkzeugResponse | tuple[str, int]:
     try:
         search_request(target)
     except QueryError as error:
-        return render_template("advanced.html", message=str(error), **_advanced_form(args)), 400
+        return render_template("advanced.html", message=error.explanation, **_advanced_form(args)), 400
     return redirect(url_for("pages.search") + "?" + encode(target), code=303)
 
 

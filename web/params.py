@@ -24,7 +24,9 @@ SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc", *DATE_RANGE.par
 def _single(args: MultiDict[str, str], name: str) -> str | None:
     values = args.getlist(name)
     if len(values) > 1:
-        raise QueryError(name, f"given {len(values)} times; give it once")
+        raise QueryError(
+            name, f"given {len(values)} times; give it once", f"参数 {name} 只能给一次。"
+        )
     return values[0] if values else None
 
 

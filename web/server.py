@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,6 +127,24 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return app
 
 
+def open_url(address: tuple[str, int]) -> str:
+    """The URL a person opens for a listening address: a wildcard address is reached at
+    this machine's loopback address."""
+    host, port = address[0], address[1]
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def announce(server: Any) -> None:
+    """gunicorn's when_ready hook: say where to open the service, once it listens."""
+    for listener in server.LISTENERS:
+        address = listener.sock.getsockname()
+        if isinstance(address, tuple):
+            click.echo(f"govsearch: open {open_url(address)}")
+    sys.stdout.flush()
+
+
 def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
     # The embedding model computes with OpenMP threads; several workers each running as
     # many threads as there are cores make them wait on one another, so the cores are
@@ -141,6 +160,7 @@ def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
         "limit_request_line": MAX_REQUEST_LINE,
         # by name: gunicorn 22 takes no class object here
         "worker_class": f"{Worker.__module__}.{Worker.__qualname__}",
+        "when_ready": announce,
     }
     _Server(options, index_dir).run()
 

@@ -50,7 +50,7 @@ def frame() -> tuple[str, int] | str:
         asked = search_request(request.args)
         results = run_search(search_index(), asked)
     except QueryError as error:
-        return render_template("widget.html", error=str(error), results=None), 400
+        return render_template("widget.html", error=error.explanation, results=None), 400
     return render_template(
         "widget.html", results=results, error=None, external=True, all_results=_results_page(asked)
     )

@@ -59,11 +59,19 @@ class SearchRequest:
         """
         text = (text or "").strip()
         if len(text) > MAX_QUERY_CHARS:
-            raise QueryError("q", f"query is longer than {MAX_QUERY_CHARS} characters")
+            raise QueryError(
+                "q",
+                f"query is longer than {MAX_QUERY_CHARS} characters",
+                f"检索词最多 {MAX_QUERY_CHARS} 个字，请缩短后再试。",
+            )
         filters = _filters(facet_values)
         sort = (sort or "relevance").strip().lower()
         if sort not in SORTS:
-            raise QueryError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
+            raise QueryError(
+                "sort",
+                f"must be one of {', '.join(SORTS)}, got {sort!r}",
+                f"排序方式（sort）只能是 {'、'.join(SORTS)} 之一。",
+            )
         doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
         return cls(
             text=text,
@@ -94,7 +102,11 @@ def _filters(facet_values: dict[str, Any]) -> tuple[tuple[str, Selection], ...]:
             ) from None
         raws = raw_values(value)
         if len(raws) > 1 and not facet.repeatable:
-            raise QueryError(facet.name, f"given {len(raws)} times; give it once")
+            raise QueryError(
+                facet.name,
+                f"given {len(raws)} times; give it once",
+                f"筛选条件“{facet.label}”只能选一个。",
+            )
         by_name[facet.name] = facet.parse(facet.name, raws)
     return tuple((facet.name, by_name[facet.name]) for facet in FACETS if by_name.get(facet.name))
 
@@ -103,10 +115,21 @@ def _bounded_int(name: str, value: int | str, low: int, high: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise QueryError(name, f"must be a whole number, got {value!r}") from None
+        raise QueryError(
+            name, f"must be a whole number, got {value!r}", _between_explained(name, low, high)
+        ) from None
     if not low <= number <= high:
-        raise QueryError(name, f"must be between {low} and {high}, got {number}")
+        raise QueryError(
+            name,
+            f"must be between {low} and {high}, got {number}",
+            _between_explained(name, low, high),
+        )
     return number
+
+
+def _between_explained(name: str, low: int, high: int) -> str:
+    what = {"page": "页码", "size": "每页条数"}.get(name, f"参数 {name}")
+    return f"{what}应为 {low} 到 {high} 之间的整数。"
 
 
 def _flag(name: str, value: bool | str | None, default: bool) -> bool:
@@ -117,4 +140,6 @@ def _flag(name: str, value: bool | str | None, default: bool) -> bool:
     lowered = value.strip().lower()
     if lowered in _TRUE | _FALSE:
         return lowered in _TRUE
-    raise QueryError(name, f"must be true or false, got {value!r}")
+    raise QueryError(
+        name, f"must be true or false, got {value!r}", f"参数 {name} 只能是 true 或 false。"
+    )

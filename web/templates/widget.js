@@ -40,6 +40,7 @@
     ".passage { margin: .2em 0; }",
     "mark { background: #fff1a8; color: inherit; }",
     ".error { color: #b4232a; }",
+    ".hint { color: #57606a; font-size: .85em; }",
     ".pager { display: flex; gap: 1em; }"
   ].join("\n");
 
@@ -118,7 +119,24 @@
     fetch(base + "/api/search?" + p.toString(), { credentials: "omit" })
       .then(function (r) { return r.json(); })
       .then(function (body) { self.render(body); })
-      .catch(function () { self.output.replaceChildren(el("p", { "class": "error" }, "暂时无法检索，请稍后再试。")); });
+      .catch(function () { self.unreachable(); });
+  };
+
+  // The API refused to answer this page, or the service is down. A request the page cannot
+  // read (no-cors) still tells them apart: it succeeds when the service is up, so this
+  // site's origin is missing from the service's cors_origins setting; the portal's editor
+  // is told so, the details going to the console.
+  Widget.prototype.unreachable = function () {
+    var self = this;
+    var down = el("p", { "class": "error" }, "暂时无法检索，请稍后再试。");
+    fetch(base + "/healthz", { mode: "no-cors", credentials: "omit" })
+      .then(function () {
+        console.error("govsearch: " + base + " does not allow this page's origin (" + location.origin +
+          ") to call its API: add it to the service's cors_origins setting (GOVSEARCH_CORS_ORIGINS).");
+        self.output.replaceChildren(down, el("p", { "class": "hint" },
+          "网站管理员：请在检索服务的 cors_origins 设置（GOVSEARCH_CORS_ORIGINS）中加入本站地址 " + location.origin + "。"));
+      })
+      .catch(function () { self.output.replaceChildren(down); });
   };
 
   Widget.prototype.render = function (body) {

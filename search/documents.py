@@ -31,6 +31,7 @@ class DocumentView:
     title: str
     agency: str
     topic: str
+    kind: str
     year: int | None
     date: str | None
     written: str | None
@@ -46,6 +47,7 @@ class DocumentView:
             "title": self.title,
             "agency": self.agency,
             "topic": self.topic,
+            "kind": self.kind,
             "year": self.year,
             "date": self.date,
             "written": self.written,
@@ -115,6 +117,7 @@ def _document(stored: StoredSection, sections: list[SectionView]) -> DocumentVie
         title=stored.title,
         agency=stored.agency,
         topic=stored.topic,
+        kind=stored.kind,
         year=stored.year,
         date=stored.date,
         written=stored.written,

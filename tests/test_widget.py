@@ -123,7 +123,9 @@ def test_openapi_document_is_complete(client: FlaskClient) -> None:
     Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
     assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc"}
+    assert names == {
+        "q", "agency", "year", "topic", "kind", "sort", "page", "size", "collapse", "doc"
+    }  # fmt: skip
     # a response missing a field fails validation: the schemas are strict enough to matter
     body = client.get("/api/search?q=法治").get_json()
     del body["hits"][0]["url"]

@@ -5,6 +5,7 @@ JSON API, CLI, feed, widget, OpenAPI document)."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -165,6 +166,64 @@ def test_the_shared_corpus_kinds_are_spread_and_agree_with_the_sources() -> None
     }
     agree = sum(LEVEL_KINDS.get(levels[name], levels[name]) == kind for name, kind in kinds.items())
     assert agree / len(kinds) > 0.97
+
+
+def _tabs(page: str) -> list[tuple[str, int, str | None, bool]]:
+    """(label, count, query string or None, current) of each kind tab of a results page."""
+    nav = re.search(r'<nav class="kind-tabs"[^>]*>(.*?)</nav>', page, re.S)
+    assert nav, "no kind tabs"
+    tabs = []
+    for item in re.findall(r"<li>(.*?)</li>", nav.group(1), re.S):
+        label, count = re.search(r'>([^<>]+) <span class="count">(\d+)</span>', item).groups()
+        href = re.search(r'href="\?([^"]*)"', item)
+        link = href.group(1).replace("&amp;", "&") if href else None
+        tabs.append((label, int(count), link, 'aria-current="true"' in item))
+    return tabs
+
+
+def _kinds_of_hits(page: str) -> set[str]:
+    return set(re.findall(r'<p class="meta">[^<]* · ([^·<]+)</p>', page))
+
+
+def test_kind_tabs_count_every_kind_and_narrow_to_theirs(client: FlaskClient) -> None:
+    everything = client.get("/search", query_string={"q": ""}).get_data(as_text=True)
+    tabs = _tabs(everything)
+    assert [label for label, *_ in tabs] == ["全部", *(label for label, _ in KIND_TABS)]
+    counts = {label: count for label, count, _link, _current in tabs}
+    assert counts == {
+        "全部": 14, "法律法规": 0, "规范性文件": 4, "政策解读": 0, "报告": 9, "通知公告": 1,
+        "其他": 0,
+    }  # fmt: skip
+    assert [label for label, _c, _l, current in tabs if current] == ["全部"]
+    assert [label for label, _c, link, _ in tabs if link is None] == [
+        "法律法规",
+        "政策解读",
+        "其他",
+    ]
+
+    link = next(link for label, _c, link, _ in tabs if label == "报告")
+    assert (
+        link
+        == "kind=%E5%B7%A5%E4%BD%9C%E6%8A%A5%E5%91%8A&kind=%E5%B7%A5%E4%BD%9C%E6%80%BB%E7%BB%93"
+    )
+    reports = client.get("/search?" + link + "&size=20").get_data(as_text=True)
+    assert _kinds_of_hits(reports) == {"工作报告", "工作总结"}
+    assert len(re.findall(r'<li class="hit">', reports)) == 9
+    narrowed = _tabs(reports)
+    # the counts stay those of the search without the kind filter; the tab is marked
+    assert {label: count for label, count, _l, _c in narrowed} == counts
+    assert [label for label, _c, _l, current in narrowed if current] == ["报告"]
+    back = next(link for label, _c, link, _ in narrowed if label == "全部")
+    assert "kind=" not in back and "size=20" in back
+
+
+def test_kind_tabs_keep_the_query_and_other_filters(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "管理", "year": "2019"}).get_data(as_text=True)
+    tabs = _tabs(page)
+    assert all(
+        "q=%E7%AE%A1%E7%90%86" in link and "year=2019" in link for _, _, link, _ in tabs if link
+    )
+    assert tabs[0][1] == sum(count for _label, count, _link, _current in tabs[1:])
 
 
 def test_kind_in_the_api_its_facet_and_the_document(client: FlaskClient) -> None:

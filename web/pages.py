@@ -14,6 +14,7 @@ from search.stats import index_stats
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
 from web.state import search_index
+from web.tabs import kind_tabs
 
 bp = Blueprint("pages", __name__)
 
@@ -82,6 +83,7 @@ def _controls(results: SearchResults) -> dict[str, object]:
         "previous": changed(asked, page=asked.page - 1) if asked.page > 1 else None,
         "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
+        "kind_tabs": kind_tabs(asked, results.facets.get("kind", [])),
     }
 
 

@@ -68,6 +68,11 @@ def main() -> None:
         print_cost(args.cost, keyword_queries(all_titles, args.queries, rng))
 
 
+# The manifest's levels that are not kinds: a government work report is a 工作报告, a court
+# case (司法案例) has no kind of its own.
+LEVEL_KINDS = {"政府工作报告": "工作报告", "司法案例": "其他"}
+
+
 def print_levels(manifest: Path, kind_of: dict[str, str]) -> None:
     pairs: Counter[tuple[str, str]] = Counter()
     for line in manifest.read_text("utf-8").splitlines():
@@ -77,6 +82,9 @@ def print_levels(manifest: Path, kind_of: dict[str, str]) -> None:
     print("\nlevel\tkind\tdocuments")
     for (level, kind), count in sorted(pairs.items(), key=lambda item: (item[0][0], -item[1])):
         print(f"{level}\t{kind}\t{count}")
+    agree = sum(n for (level, kind), n in pairs.items() if LEVEL_KINDS.get(level, level) == kind)
+    total = sum(pairs.values())
+    print(f"kind agrees with the level: {agree} of {total} ({agree / max(total, 1):.1%})")
 
 
 def keyword_queries(titles: list[str], count: int, rng: random.Random) -> list[str]:

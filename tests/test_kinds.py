@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from conftest import CORPUS, shared_dir
 from flask.testing import FlaskClient
 
+from bench.kinds import LEVEL_KINDS
 from search.cli import cli
 from search.ingest.header import split_header
 from search.ingest.kinds import KIND_TABS, KINDS, OTHER, derive_kind, load_rules
@@ -144,11 +145,6 @@ def _shared_kinds() -> dict[str, str]:
             header.get("title", ""), header.get("doc_number", ""), header.get("agency", "")
         )
     return kinds
-
-
-# The manifest's level of each shared-corpus file (its source's own classification) as a
-# kind: resolutions on reports and court cases are not among the kinds.
-LEVEL_KINDS = {"政府工作报告": "工作报告", "司法案例": OTHER}
 
 
 def test_the_shared_corpus_kinds_are_spread_and_agree_with_the_sources() -> None:

@@ -66,6 +66,7 @@ class DocumentView:
     title: str
     agency: str
     topic: str
+    kind: str
     year: int | None
     date: str | None
     written: str | None
@@ -94,6 +95,7 @@ class DocumentView:
             "title": self.title,
             "agency": self.agency,
             "topic": self.topic,
+            "kind": self.kind,
             "year": self.year,
             "date": self.date,
             "written": self.written,
@@ -215,6 +217,7 @@ def _document(stored: StoredSection, sections: list[SectionView]) -> DocumentVie
         title=stored.title,
         agency=stored.agency,
         topic=stored.topic,
+        kind=stored.kind,
         year=stored.year,
         date=stored.date,
         written=stored.written,

@@ -157,6 +157,16 @@ FACETS: tuple[Facet, ...] = (
         keyword="topic",
         example="营商环境",
     ),
+    Facet(
+        name="kind",
+        field="kind",
+        label="文件类型",
+        help="Only this kind of document: 法律, 行政法规, 司法解释, 部门规章, 地方性法规, "
+        "规范性文件, 政策解读, 工作报告, 工作总结, 通知公告 or 其他 (repeatable).",
+        keyword="kinds",
+        repeatable=True,
+        example="地方性法规",
+    ),
 )
 
 

@@ -40,6 +40,7 @@ class SearchHit:
     agency: str
     year: int | None
     topic: str
+    kind: str
     date: str | None
     heading: str
     breadcrumb: list[str]
@@ -104,6 +105,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
         agency=section.agency,
         year=section.year,
         topic=section.topic,
+        kind=section.kind,
         date=section.date,
         heading=section.heading,
         breadcrumb=section.breadcrumb,

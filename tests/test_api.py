@@ -13,7 +13,7 @@ from web import create_app, refused_response
 
 HIT_KEYS = {
     "id", "doc_id", "title", "agency", "year", "topic", "date", "heading", "breadcrumb",
-    "url", "passages", "more_sections",
+    "url", "passages", "more_sections", "kind",
 }  # fmt: skip
 
 
@@ -31,7 +31,7 @@ def test_search_envelope(client: FlaskClient) -> None:
     for hit in body["hits"]:
         assert set(hit) >= HIT_KEYS
         assert any("<mark>" in p for p in hit["passages"])
-    assert set(body["facets"]) == {"agency", "year", "topic"}
+    assert set(body["facets"]) == {"agency", "year", "topic", "kind"}
     for values in body["facets"].values():
         assert all(set(v) == {"value", "count", "selected"} for v in values)
 

@@ -438,3 +438,23 @@ def test_a_wide_screen_shows_the_filters_beside_the_results(page: Page, app_url:
     results = page.locator("section.results").bounding_box()
     beside = page.locator("aside.facets").bounding_box()
     assert results and beside and beside["x"] > results["x"] + results["width"]
+
+
+def test_a_kind_tab_narrows_the_results_and_is_marked(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/search?q=&size=20")
+    tabs = page.get_by_role("navigation", name="文件类型")
+    expect(tabs.locator("[aria-current]")).to_have_text("全部 14")
+    counts_before = tabs.locator("li").all_inner_texts()
+    expect(page.locator("li.hit")).to_have_count(14)
+
+    tabs.get_by_role("link", name="报告").click()
+    expect(tabs.locator("[aria-current]")).to_have_text("报告 9")
+    expect(page.locator("li.hit")).to_have_count(9)
+    metas = page.locator("li.hit .meta").all_inner_texts()
+    assert all(m.endswith(("· 工作报告", "· 工作总结")) for m in metas), metas
+    assert tabs.locator("li").all_inner_texts() == counts_before  # counts without the filter
+    assert parse_qs(urlsplit(page.url).query)["kind"] == ["工作报告", "工作总结"]
+
+    tabs.get_by_role("link", name="全部").click()
+    expect(page.locator("li.hit")).to_have_count(14)
+    expect(tabs.locator("[aria-current]")).to_have_text("全部 14")

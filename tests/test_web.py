@@ -112,13 +112,13 @@ def test_a_facet_link_adds_the_filter_and_its_chip_removes_it(client: FlaskClien
     assert _hit_titles(restored) == _hit_titles(everything)
 
 
-@pytest.mark.parametrize("name", ["agency", "year", "topic"])
+@pytest.mark.parametrize("name", ["agency", "year", "topic", "kind"])
 def test_a_facet_has_one_label_on_its_heading_its_chip_and_the_widget(
     client: FlaskClient, name: str
 ) -> None:
     everything = client.get("/search", query_string={"q": ""}).get_data(as_text=True)
     label = re.findall(rf'<section class="facet facet-{name}">\s*<h2>([^<]*)</h2>', everything)
-    assert label and label[0] in ("发布机构", "年份", "主题分类")
+    assert label and label[0] in ("发布机构", "年份", "主题分类", "文件类型")
     href, _value = _links(everything, f"facet facet-{name}")[0]
     chip = _links(client.get("/search" + href).get_data(as_text=True), "chips")[0][1]
     assert chip.startswith(f"{label[0]}：")

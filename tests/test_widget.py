@@ -127,7 +127,7 @@ def test_openapi_document_is_complete(client: FlaskClient) -> None:
     assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {
-        "q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc",
+        "q", "agency", "year", "topic", "kind", "sort", "page", "size", "collapse", "doc",
         "from", "to", "scope",
     }  # fmt: skip
     # a response missing a field fails validation: the schemas are strict enough to matter

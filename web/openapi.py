@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from search.facets import DATE_RANGE, FACETS, SCOPE, Facet
+from search.ingest.kinds import KINDS
 from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE, SORTS
 
 _HTML_NOTE = (
@@ -43,6 +44,7 @@ SCHEMAS: dict[str, Any] = {
             "agency": _string("发布机构."),
             "year": _YEAR,
             "topic": _string("主题分类."),
+            "kind": {"enum": list(KINDS), "description": "文件类型, derived from the header."},
             "date": _string("ISO date, publication or else writing.", nullable=True),
             "heading": _string(),
             "breadcrumb": {"type": "array", "items": _string()},
@@ -95,6 +97,7 @@ SCHEMAS: dict[str, Any] = {
             "title": _string(),
             "agency": _string(),
             "topic": _string(),
+            "kind": {"enum": list(KINDS)},
             "year": _YEAR,
             "date": _string(nullable=True),
             "written": _string("成文日期.", nullable=True),

@@ -33,6 +33,7 @@ from search.stats import index_stats
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
 from web.state import search_index
+from web.tabs import kind_tabs
 
 bp = Blueprint("pages", __name__)
 
@@ -104,6 +105,7 @@ def _controls(results: SearchResults) -> dict[str, object]:
         "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
         **_date_controls(asked, datetime.date.today()),
+        "kind_tabs": kind_tabs(asked, results.facets.get("kind", [])),
     }
 
 
@@ -205,7 +207,9 @@ def advanced() -> WerkzeugResponse | tuple[str, int]:
     try:
         search_request(target)
     except QueryError as error:
-        return render_template("advanced.html", message=error.explanation, **_advanced_form(args)), 400
+        return render_template(
+            "advanced.html", message=error.explanation, **_advanced_form(args)
+        ), 400
     return redirect(url_for("pages.search") + "?" + encode(target), code=303)
 
 

@@ -23,7 +23,7 @@ from search.text.analysis import bigram_analyzer, word_analyzer
 # Recorded in each build's build.json; an index of another version is rebuilt, never read.
 # Whoosh pickles the schema, so an index names the modules of its field and analyzer
 # classes: moving them is a new version too.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]
@@ -86,6 +86,7 @@ def build_schema() -> Schema:
         # Filters and facets (exact values).
         agency=ID(stored=True, sortable=True),
         topic=ID(stored=True, sortable=True),
+        kind=ID(stored=True, sortable=True),  # search.ingest.kinds
         doc_number=ID(stored=True),  # indexed in one spelling (normalize_doc_number)
         index_number=ID(stored=True),
         # Signed (the default): an open-ended range on an unsigned NUMERIC matches everything

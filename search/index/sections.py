@@ -37,6 +37,7 @@ class StoredSection:
     breadcrumb: list[str]  # headings from the outermost down, the section's own last
     agency: str
     topic: str
+    kind: str
     index_number: str
     doc_number: str  # as the document writes it (indexed in one spelling)
     written: str | None
@@ -61,6 +62,7 @@ class StoredSection:
             breadcrumb=breadcrumb.split(BREADCRUMB_SEPARATOR) if breadcrumb else [],
             agency=stored.get("agency", ""),
             topic=stored.get("topic", ""),
+            kind=stored.get("kind", ""),
             index_number=stored.get("index_number", ""),
             doc_number=stored.get("doc_number", ""),
             written=stored.get("written") or None,
@@ -89,6 +91,7 @@ def section_fields(document: Document, section: Section) -> dict[str, Any]:
         "breadcrumb_bigram": BREADCRUMB_SEPARATOR.join(section.breadcrumb),
         "agency": document.agency,
         "topic": document.topic,
+        "kind": document.kind,
         "index_number": document.index_number,
         "written": document.written or "",
         "published": document.published or "",

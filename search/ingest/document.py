@@ -26,6 +26,7 @@ class Document:
     title: str
     agency: str
     topic: str
+    kind: str  # 法律, 行政法规, ..., 其他 (search.ingest.kinds)
     index_number: str
     doc_number: str
     written: str | None

@@ -16,6 +16,7 @@ from search.ingest import headings
 from search.ingest.document import Document
 from search.ingest.header import SPACES, date_problems, parse_date, report_year, split_header
 from search.ingest.htmlpage import parse_page
+from search.ingest.kinds import derive_kind
 from search.ingest.topics import derive_topic
 
 SUFFIXES = (".txt", ".html", ".htm")
@@ -68,16 +69,18 @@ def build_document(
     doc_id = make_doc_id(relative)
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     topic = header.get("topic", "").strip() or derive_topic(title)
+    agency, doc_number = header.get("agency", "").strip(), header.get("doc_number", "").strip()
     return Document(
         doc_id=doc_id,
         path=relative.as_posix(),
         sha256=digest,
         size=size,
         title=title,
-        agency=header.get("agency", "").strip(),
+        agency=agency,
         topic=topic,
+        kind=derive_kind(title, doc_number, agency),
         index_number=header.get("index_number", "").strip(),
-        doc_number=header.get("doc_number", "").strip(),
+        doc_number=doc_number,
         written=written,
         published=published,
         year=report_year(title, written, published),

@@ -153,7 +153,7 @@
       var heading = el("h3");
       heading.appendChild(el("a", { href: hit.url, target: "_top" }, hit.title));
       item.appendChild(heading);
-      item.appendChild(el("p", { "class": "meta" }, [hit.agency, hit.date || hit.year, hit.topic].filter(Boolean).join(" · ")));
+      item.appendChild(el("p", { "class": "meta" }, [hit.agency, hit.date || hit.year, hit.topic, hit.kind].filter(Boolean).join(" · ")));
       hit.passages.forEach(function (passage) {
         var p = el("p", { "class": "passage" });
         p.innerHTML = passage; // escaped by the service; only <mark> is markup

@@ -257,7 +257,7 @@ def test_advanced_search_date_presets_and_a_custom_range(page: Page, app_url: st
     )
     assert page.get_by_label("检索词").input_value() == "管理 -扶持"
     expect(page.locator("li.hit .meta")).to_have_text(
-        ["阳城县人民政府办公室 · 2020-01-20 · 政府信息公开"]
+        ["阳城县人民政府办公室 · 2020-01-20 · 政府信息公开 · 工作总结"]
     )
 
     # the range's chip takes it off; a preset sets only `from`

@@ -103,6 +103,10 @@ def _schema_ref(spec: dict[str, Any], path: str, status: int) -> str:
         ("/api/search", "/api/search?q=营商环竟", 200),
         ("/api/search", "/api/search?q=夫妻一方所欠债务，谁偿还？&collapse=false", 200),
         ("/api/search", "/api/search?q=x&size=500", 400),
+        ("/api/search", "/api/search?q=yshj", 200),
+        ("/api/suggest", "/api/suggest?q=yshj", 200),
+        ("/api/suggest", "/api/suggest?q=营&limit=20", 200),
+        ("/api/suggest", "/api/suggest?q=营&limit=0", 400),
         ("/api/docs/{doc_id}", "/api/docs/000_cd729ddf2f2831ef", 200),
         ("/api/docs/{doc_id}", "/api/docs/none", 404),
         ("/api/sections/{section_id}", "/api/sections/000_cd729ddf2f2831ef:s-2", 200),
@@ -121,7 +125,14 @@ def test_responses_match_the_openapi_document(
 def test_openapi_document_is_complete(client: FlaskClient) -> None:
     spec, validator = _validator(client)
     Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
-    assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
+    assert set(spec["paths"]) == {
+        "/api/search",
+        "/api/suggest",
+        "/api/docs/{doc_id}",
+        "/api/sections/{section_id}",
+    }
+    suggest = spec["paths"]["/api/suggest"]["get"]["parameters"]
+    assert {p["name"] for p in suggest} == {"q", "limit"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {"q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc"}
     # a response missing a field fails validation: the schemas are strict enough to matter

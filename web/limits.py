@@ -11,7 +11,14 @@ from flask_limiter.util import get_remote_address
 
 # Cheap and needed by browsers, load balancers and portals: never limited.
 UNLIMITED = frozenset(
-    {"static", "pages.healthz", "widget.script", "widget.opensearch", "api.openapi"}
+    {
+        "static",
+        "pages.healthz",
+        "pages.suggest_script",
+        "widget.script",
+        "widget.opensearch",
+        "api.openapi",
+    }
 )
 
 

@@ -74,7 +74,10 @@ def _controls(results: SearchResults) -> dict[str, object]:
         (number, changed(asked, page=None if number == 1 else number))
         for number in range(first_shown, min(last, first_shown + PAGE_LINKS - 1) + 1)
     ]
+    pinyin = results.pinyin
     return {
+        # the same search with the letters quoted, which searches them as typed
+        "as_typed": changed(asked, q=f'"{pinyin.typed}"') if pinyin else None,
         "facets": facets,
         "chips": active_filters(asked),
         "sorts": sorts,
@@ -94,6 +97,16 @@ def document(doc_id: str) -> Response:
     back = url_for("pages.search", q=g.query) if g.query else None
     page = render_template("document.html", document=document, back=back)
     return _alternate(Response(page), url_for("api.document", doc_id=doc_id))
+
+
+@bp.get("/suggest.js")
+def suggest_script() -> Response:
+    """The search box's completions (a template: it shares the widget's combobox)."""
+    response = Response(render_template("suggest.js"), mimetype="text/javascript")
+    response.cache_control.no_cache = True  # revalidated: a 304 while unchanged
+    response.add_etag()
+    response.make_conditional(request)
+    return response
 
 
 @bp.route("/healthz")

@@ -254,6 +254,9 @@ def test_results_page_notice_links_to_the_search_as_typed(client: FlaskClient) -
     page = client.get("/search", query_string={"q": "yshj"}).get_data(as_text=True)
     assert "已按拼音 <strong>yshj</strong> 搜索 <strong>营商环境</strong>" in page
     assert '<a href="?q=%22yshj%22">仍按 yshj 搜索</a>' in page
+    assert "/docs/a?q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83#" in page  # marks the term
+    hit = client.get("/api/search?q=yshj").get_json()["hits"][0]
+    assert "?q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83#" in hit["url"]
     as_typed = client.get("/search", query_string={"q": '"yshj"'}).get_data(as_text=True)
     assert "已按拼音" not in as_typed and "没有找到匹配的章节" in as_typed
 

@@ -56,8 +56,9 @@ def search() -> Response:
     asked = search_request(request.args)
     results = run_search(search_index(), asked)
     body = results.to_json()
+    marked = results.pinyin.searched if results.pinyin else asked.text
     for hit in body["hits"]:
-        hit["url"] = hit_url(hit["doc_id"], hit["id"], asked.text)
+        hit["url"] = hit_url(hit["doc_id"], hit["id"], marked)
     return jsonify(body)
 
 

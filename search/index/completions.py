@@ -47,8 +47,12 @@ class Entry:
     initials: str
 
 
-def entry(text: str, kind: str, count: int) -> Entry:
-    """An entry with its spellings."""
+def entry(text: str, kind: str, count: int, known: dict[str, Entry] | None = None) -> Entry:
+    """An entry with its spellings (those of `known`, the entries of the build before, when
+    it spelled the same text: spelling is most of the work)."""
+    before = known.get(text) if known else None
+    if before is not None:
+        return Entry(text, kind, count, before.pinyin, before.initials)
     folded = normalize(text)
     if not has_chinese(folded):
         return Entry(text, kind, count, "", "")
@@ -60,8 +64,9 @@ def heading_text(heading: str) -> str:
     return _HEADING_NUMBER.sub("", heading, count=1).strip()
 
 
-def read_entries(searcher: Searcher) -> list[Entry]:
-    """The titles, headings and terms of an index's live sections."""
+def read_entries(searcher: Searcher, known: dict[str, Entry] | None = None) -> list[Entry]:
+    """The titles, headings and terms of an index's live sections (spelled as in `known`
+    where it has them)."""
     reader = searcher.reader()
     title_docs: dict[str, set[str]] = {}
     headings: Counter[str] = Counter()
@@ -73,32 +78,36 @@ def read_entries(searcher: Searcher) -> list[Entry]:
     texts = [(t, "title", len(docs)) for t, docs in title_docs.items() if t]
     texts += ((h, "title", n) for h, n in headings.items() if h not in title_docs)
     texts += _terms(reader)
-    return [entry(*item) for item in texts]
+    return [entry(*item, known=known) for item in texts]
 
 
 def _terms(reader: Any) -> list[tuple[str, str, int]]:
     """Body words in MIN_TERM_SECTIONS sections or more, and the domain dictionary's words
     that some section holds (in its body or its title)."""
     shortest, longest = TERM_CHARS
-    terms: dict[str, int] = {}
-    for raw, info in reader.iter_field("body"):
-        word = raw.decode("utf-8")
-        sections = info.doc_frequency()
-        if sections >= MIN_TERM_SECTIONS and shortest <= len(word) <= longest:
-            if has_chinese(word):
-                terms[word] = sections
+    # Counted segment by segment: a whole-index term list merges every segment's, per term.
+    sections: Counter[str] = Counter()
+    for segment, _ in reader.leaf_readers():
+        for raw, info in segment.iter_field("body"):
+            sections[raw.decode("utf-8")] += info.doc_frequency()
+    terms = {
+        word: count
+        for word, count in sections.items()
+        if count >= MIN_TERM_SECTIONS and shortest <= len(word) <= longest and has_chinese(word)
+    }
     for listed in read_dictionary():
         word = normalize(listed.word)
-        sections = max(reader.doc_frequency("body", word), reader.doc_frequency("title", word))
-        if sections:
-            terms[word] = max(terms.get(word, 0), sections)
-    return [(word, "term", sections) for word, sections in terms.items()]
+        count = max(reader.doc_frequency("body", word), reader.doc_frequency("title", word))
+        if count:
+            terms[word] = max(terms.get(word, 0), count)
+    return [(word, "term", count) for word, count in terms.items()]
 
 
 def write_completions(build: Path, ix: whoosh_index.Index) -> None:
     """Read the entries of the index in `build` and keep them in the build."""
+    known = {e.text: e for e in load_completions(build) or ()}
     with ix.searcher() as searcher:
-        entries = read_entries(searcher)
+        entries = read_entries(searcher, known)
     rows = [list(astuple(entry)) for entry in entries]
     write_json_atomically(build / COMPLETIONS_FILE, {"entries": rows})
 

@@ -261,6 +261,12 @@ def test_results_page_notice_links_to_the_search_as_typed(client: FlaskClient) -
     assert "已按拼音" not in as_typed and "没有找到匹配的章节" in as_typed
 
 
+def test_iframe_page_says_it_searched_pinyin(client: FlaskClient) -> None:
+    page = client.get("/embed", query_string={"q": "yshj"}).get_data(as_text=True)
+    assert "已按拼音 <strong>yshj</strong> 搜索 <strong>营商环境</strong>" in page
+    assert '<a href="?q=%22yshj%22">仍按 yshj 搜索</a>' in page
+
+
 def test_pages_carry_the_combobox_and_work_without_it(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert '<ul id="q-suggestions"' in page and 'src="/suggest.js"' in page

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.complete import KIND_ORDER, MAX_LIMIT
+from search.complete import DEFAULT_LIMIT, KIND_ORDER, MAX_LIMIT
 from search.facets import FACETS, Facet
 from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE
 
@@ -216,7 +216,7 @@ SUGGEST_PARAMETERS = [
     ),
     _param(
         "limit",
-        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 8},
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
         "Most suggestions.",
     ),
 ]

@@ -45,7 +45,7 @@ function attachCombobox(input, listbox, suggestUrl, pick) {
   function choose(index) {
     var text = options[index].dataset.text;
     input.value = text;
-    close();
+    cancel();
     pick(text);
   }
 
@@ -89,9 +89,22 @@ function attachCombobox(input, listbox, suggestUrl, pick) {
     fetch(url, { credentials: "omit", signal: pending ? pending.signal : undefined })
       .then(function (r) { return r.json(); })
       .then(function (body) {
-        if (text === typed && body.ok) show(body.suggestions);
+        // too late when the box has moved on, lost focus or been submitted
+        if (text === typed && focused() && body.ok) show(body.suggestions);
       })
       .catch(function () { /* no suggestions: the box still searches */ });
+  }
+
+  function focused() {
+    return input.getRootNode().activeElement === input;
+  }
+
+  // A search has started: nothing still on its way may open the list over its results.
+  function cancel() {
+    clearTimeout(timer);
+    if (pending) pending.abort();
+    typed = null;
+    close();
   }
 
   input.addEventListener("input", function () {
@@ -119,5 +132,6 @@ function attachCombobox(input, listbox, suggestUrl, pick) {
     }
   });
   input.addEventListener("blur", close);
+  if (input.form) input.form.addEventListener("submit", cancel);
   close();
 }

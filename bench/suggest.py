@@ -5,8 +5,10 @@
 Printed:
   entries   reading the titles, headings and terms of the index with their pinyin: what a
             reindex adds to each build (`completions.json`), timed here on the live index
-  load      making the prefix table from those entries, which the first completion of each
-            index generation waits for in a server worker, and the Python memory it holds
+  load      making the prefix table from those entries, and the Python memory it holds;
+            then what the first completion of each index generation waits for in a server
+            worker (reading the build's entries and making the table; a worker that warms up
+            does it before its first request)
   latency   p50 / p95 / max of `complete(index, text)` (the searcher check included), per
             kind of text typed, drawn with a fixed seed from the table's own entries:
             1, 2, 3 and 4 first characters; full pinyin of 2-4 characters, with and without
@@ -91,7 +93,10 @@ def main() -> None:
             held, _ = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             print(f"load: {len(table)} completions in {seconds * 1000:.0f} ms, {held / 1e6:.1f} MB")
-            completer_of(index, searcher)  # the table a server would make, now made
+            started = time.perf_counter()
+            completer_of(index, searcher)  # what a server does: the build's file, then the table
+            seconds = time.perf_counter() - started
+            print(f"first completion of a generation waits {seconds * 1000:.0f} ms")
 
         texts = [completion.text for completion in table.entries]
         for kind, typed in typed_texts(texts, args.per_kind, args.seed).items():

@@ -12,6 +12,8 @@ request. Each kind of key is a sorted list, so a prefix is a range of it, and th
 entries of a range are picked by their precomputed rank without visiting them one by one.
 Past queries are few and change between calls: they are compared one by one.
 
+A title is also found by what follows 中华人民共和国, or its issuer's 关于.
+
 Order: what starts with the typed characters, then what starts with them in pinyin, then in
 initials; within each, past queries, then terms, then titles; then the larger count, then
 the shorter text. A text offered twice is offered once, as its first kind.
@@ -19,6 +21,7 @@ the shorter text. A text offered twice is offered once, as its first kind.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from bisect import bisect_left
@@ -44,6 +47,9 @@ from search.text.pinyin import has_chinese, spellings, typed_pinyin
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
 KIND_ORDER = ("query", "term", "title")
+# Titles are found by what follows these too: 食品安全 completes 中华人民共和国食品安全法, and
+# 加强 completes 国务院关于加强…的通知.
+_TITLE_LEAD = re.compile(r"^(?:中华人民共和国|.{0,12}?关于)")
 _END = "\U0010ffff"  # sorts after every character: `prefix + _END` ends a prefix's range
 
 
@@ -88,6 +94,8 @@ class Completer:
         self._terms_by_spelling: dict[str, int] = {}
         for number, (folded, entry) in enumerate(merged.items()):
             chars.append((folded, number))
+            if entry.kind == "title" and (lead := _TITLE_LEAD.match(folded)):
+                chars.append((folded[lead.end() :], number))
             if entry.pinyin:
                 full.append((entry.pinyin, number))
                 initials.append((entry.initials, number))

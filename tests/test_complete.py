@@ -70,6 +70,7 @@ def test_heading_numbers_are_dropped() -> None:
         "第三章 法律责任": "法律责任",
         "1.全面推行": "全面推行",
         "2021年工作回顾": "2021年工作回顾",
+        "第一千零四十五条 亲属": "亲属",
     }
     assert {heading: heading_text(heading) for heading in cases} == cases
 
@@ -111,6 +112,19 @@ def test_characters_before_pinyin_then_kinds_counts_and_length() -> None:
     ]
     assert table.complete("ying", limit=2) == table.complete("ying")[:2]
     assert table.complete("   ") == [] and table.complete("") == []
+
+
+def test_titles_are_found_after_their_issuer() -> None:
+    table = Completer(
+        [
+            entry("中华人民共和国食品安全法", "title", 1),
+            entry("国务院关于加强食品安全工作的决定", "title", 1),
+            entry("食品", "term", 9),
+        ]
+    )
+    assert [c.text for c in table.complete("食品安全")] == ["中华人民共和国食品安全法"]
+    assert [c.text for c in table.complete("加强食品")] == ["国务院关于加强食品安全工作的决定"]
+    assert [c.text for c in table.complete("国务院")] == ["国务院关于加强食品安全工作的决定"]
 
 
 def test_past_queries_come_first_and_match_by_pinyin_too() -> None:

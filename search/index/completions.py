@@ -33,8 +33,8 @@ HEADING_CHARS = (2, 40)
 # 一、 （一） (1) 1. 1、 第一章 第三条 and the spaces after them: a heading's number is no
 # completion of what anybody types.
 _HEADING_NUMBER = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[章节条部分篇编]"
-    r"|[（(]?[一二三四五六七八九十百零〇\d]+[)）、.．])\s*"
+    r"^\s*(?:第[一二三四五六七八九十百千零〇\d]+[章节条部分篇编]"
+    r"|[（(]?[一二三四五六七八九十百千零〇\d]+[)）、.．])\s*"
 )
 
 

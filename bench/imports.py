@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("search.query",),
     ("search.index",),
     ("search.highlight",),
+    ("search.complete",),
     ("search.shard", "search.suggest", "search.documents", "search.stats"),
     ("search.results",),
     ("search.cli",),

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from search import config
+from search.complete import DEFAULT_LIMIT, MAX_LIMIT, complete
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
 from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.highlight import Passage
@@ -312,6 +313,9 @@ def search(  # noqa: PLR0913 - one argument per option
             f"{_count(results.full_matches, 'section')} matched every word; "
             "the rest are ranked by the words they contain."
         )
+    if results.pinyin:
+        typed, searched = results.pinyin.typed, results.pinyin.searched
+        click.echo(f'Searched {searched}, which {typed} spells in pinyin ("{typed}": as typed).')
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
     first = (asked.page - 1) * asked.size
@@ -347,6 +351,22 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         return
     for key, value in figures.items():
         click.echo(f"{key:>14}: {value}")
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True
+)
+@index_option
+def suggest(text: str, limit: int, index_dir: Path | None) -> None:
+    """Print what the search box offers for TEXT: its first characters, or their pinyin
+    (`yingshang`, `ying shang`) or initials (`yshj`). One completion a line: text, kind
+    (title or term), count."""
+    with _open(index_dir) as index:
+        completions = complete(index, text, limit)
+    for completion in completions:
+        click.echo(f"{completion.text}\t{completion.kind}\t{completion.count}")
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """run_search(index, request) -> SearchResults: ranked sections with highlighted passages,
-facet counts, one hit per document (by default) and a did-you-mean suggestion.
+facet counts, one hit per document (by default) and a did-you-mean suggestion; a query
+typed in pinyin or initials is searched as the Chinese term it spells when that finds far
+more (`pinyin`).
 
 Each shard of an index answers with a partial result (`search.shard`); `merge` makes one of
 them, and the page's hits are read from the shards that own them. A single index is one
@@ -18,6 +20,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
+from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
@@ -25,8 +28,10 @@ from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
+from search.rank.knobs import FEW_HITS
 from search.shard import Generation, ShardResult, ShardSearch, should_relax
-from search.suggest import suggest, worth_suggesting
+from search.suggest import pinyin_term, suggest, worth_pinyin, worth_suggesting
+from search.text.pinyin import typed_pinyin
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
@@ -55,6 +60,14 @@ class SearchHit:
         return fields
 
 
+@dataclass(frozen=True)
+class PinyinSearch:
+    """A query typed in Latin letters, searched as the Chinese term it spells."""
+
+    typed: str
+    searched: str
+
+
 @dataclass
 class SearchResults:
     request: SearchRequest
@@ -66,6 +79,7 @@ class SearchResults:
     full_matches: int = 0  # sections that match the whole query (all of them when not relaxed)
     suggestion: str | None = None
     took_ms: float = 0.0
+    pinyin: PinyinSearch | None = None  # set when the query was searched as a Chinese term
 
     def to_json(self) -> dict[str, Any]:
         """The API's success envelope."""
@@ -85,6 +99,7 @@ class SearchResults:
                 name: [asdict(value) for value in values] for name, values in self.facets.items()
             },
             "suggestion": self.suggestion,
+            "pinyin": asdict(self.pinyin) if self.pinyin else None,
         }
 
 
@@ -122,14 +137,36 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        results = search_shards([Generation.of(index, searcher)], request)
+        # The completion table knows the terms pinyin spells; only letters need it.
+        spelling = [completer_of(index, searcher)] if typed_pinyin(request.text) else []
+        results = search_shards([Generation.of(index, searcher)], request, spelling)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def search_shards(generations: Sequence[Generation], request: SearchRequest) -> SearchResults:
+def search_shards(
+    generations: Sequence[Generation],
+    request: SearchRequest,
+    completers: Sequence[Completer] = (),
+) -> SearchResults:
+    """Run one search over the shards as typed, or as the Chinese term it spells in pinyin
+    when it is Latin letters alone, spells a term of the shards' `completers` and the term
+    finds far more (`search.suggest.worth_pinyin`)."""
+    results = _search_shards(generations, request)
+    term = pinyin_term(completers, request.text) if results.full_matches < FEW_HITS else None
+    if term is None:
+        return results
+    in_chinese = _search_shards(generations, replace(request, text=term))
+    if not worth_pinyin(results.total_sections, in_chinese.total_sections):
+        return results
+    in_chinese.request = request  # its links keep what was typed
+    in_chinese.pinyin = PinyinSearch(typed=request.text, searched=term)
+    return in_chinese
+
+
+def _search_shards(generations: Sequence[Generation], request: SearchRequest) -> SearchResults:
     """Run one search over an index split into shards, one generation of each: every
     shard's partial result, merged, with the page's passages from the shards that own its
     hits. A single index is one shard; there is at least one.

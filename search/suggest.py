@@ -8,6 +8,10 @@ words, not with the whole lexicon. Those words are read from the term table once
 segment and character, and compared without a full edit-distance table. Traditional
 characters, full-width forms and the synonyms in `data/synonyms.txt` need no suggestion:
 every query already searches them.
+
+A query of Latin letters alone that spells an index term in pinyin or initials (`yshj`,
+`ying shang huan jing`) is searched as typed first: it may be an English word or part of a
+document number. Only when the term finds far more is the term searched instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from search.cache import BoundedCache
+from search.complete import Completer
 from search.query.compile import CompiledQuery, compile_query, content_words
 from search.query.language import parse
 from search.rank.knobs import FEW_HITS
@@ -34,6 +39,9 @@ GAIN = 2  # the suggestion must find at least this many times as many hits
 SUGGESTIONS_PER_WORD = 3
 MAX_CANDIDATES = 4  # queries tried (each is a search)
 PASSAGE_CHARS = 6  # a run this long found as it is was copied, not mistyped
+# The term a query spells in pinyin must find this many times as many sections as the
+# letters typed (and at least one), so that a word found as typed stays as typed.
+PINYIN_GAIN = 10
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
 _WORDS_BY_FIRST: BoundedCache[tuple[str, str], tuple[tuple[str, float], ...]] = BoundedCache(512)
@@ -158,3 +166,16 @@ def suggest(places: Sequence[Place], text: str, found: int) -> str | None:
         return None
     count, best = max(counted, key=lambda item: item[0])  # the first of equals
     return best if count >= max(found * GAIN, 1) else None
+
+
+def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:
+    """The index term that `text`, Latin letters alone, spells in full pinyin or initials
+    (the most frequent over every shard), or None."""
+    spelled = [term for completer in completers if (term := completer.term_spelled(text))]
+    return max(spelled, key=lambda term: term.count).text if spelled else None
+
+
+def worth_pinyin(typed_sections: int, term_sections: int) -> bool:
+    """Whether the term spelled finds so many more sections than the letters typed that it,
+    not they, is what was meant."""
+    return term_sections >= max(typed_sections * PINYIN_GAIN, 1)

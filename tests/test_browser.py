@@ -458,3 +458,86 @@ def test_a_kind_tab_narrows_the_results_and_is_marked(page: Page, app_url: str) 
     tabs.get_by_role("link", name="全部").click()
     expect(page.locator("li.hit")).to_have_count(14)
     expect(tabs.locator("[aria-current]")).to_have_text("全部 14")
+
+
+def test_the_search_box_offers_completions_by_keyboard(page: Page, app_url: str) -> None:
+    page.goto(app_url + "/")
+    box = page.get_by_role("combobox", name="检索词")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(box).to_have_attribute("aria-controls", "q-suggestions")
+    box.press_sequentially("yshj")  # initials of 营商环境
+    listbox = page.get_by_role("listbox", name="检索建议")
+    options = listbox.get_by_role("option")
+    expect(options.first).to_contain_text("营商环境")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    count = options.count()
+    assert count >= 2
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+    page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-1")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # from the first, round to the last
+    expect(box).to_have_attribute("aria-activedescendant", f"q-suggestions-{count - 1}")
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(box).not_to_have_attribute("aria-activedescendant", re.compile(".*"))
+    expect(box).to_have_value("yshj")
+    page.keyboard.press("ArrowDown")  # opens the list again on its first option
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _query_of(page.url) == "营商环境"
+    expect(page.locator("li.hit mark").first).to_have_text("营商环境")
+
+
+def test_without_script_the_box_still_searches(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    plain = context.new_page()
+    plain.goto(app_url + "/")
+    box = plain.get_by_label("检索词")
+    expect(box).not_to_have_attribute("role", "combobox")
+    box.fill("营商环境")
+    with plain.expect_navigation():
+        box.press("Enter")
+    assert _query_of(plain.url) == "营商环境"
+    expect(plain.locator("li.hit").first).to_be_visible()
+    context.close()
+
+
+def test_the_widget_offers_completions_by_keyboard(page: Page, portal: str) -> None:
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    box = widget.get_by_role("combobox", name="检索词")
+    box.fill("")
+    box.press_sequentially("ying shang")
+    options = widget.get_by_role("listbox", name="检索建议").get_by_role("option")
+    expect(options.first).to_contain_text("营商")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "gs-suggestions-0")
+    picked = options.first.get_attribute("data-text")
+    assert picked and picked.startswith("营商")
+    with page.expect_response(lambda r: "/api/search?" in r.url) as answer:
+        page.keyboard.press("Enter")
+    assert _query_of(answer.value.url) == picked
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(widget.locator("li.hit mark").first).to_contain_text("营商")
+
+
+def test_the_widget_says_when_it_searched_pinyin(page: Page, portal: str) -> None:
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    widget.get_by_label("检索词").fill("yshj")
+    widget.get_by_role("button", name="搜索").click()
+    expect(widget.locator(".pinyin-notice")).to_contain_text("已按拼音 yshj 搜索 营商环境")
+    expect(widget.locator("li.hit mark").first).to_have_text("营商环境")
+    with page.expect_response(lambda r: "/api/search?" in r.url) as answer:
+        widget.get_by_role("button", name="仍按 yshj 搜索").click()
+    assert _query_of(answer.value.url) == '"yshj"'
+    expect(widget.locator(".pinyin-notice")).to_have_count(0)

@@ -106,6 +106,10 @@ def _schema_ref(spec: dict[str, Any], path: str, status: int) -> str:
         ("/api/search", "/api/search?q=管理&from=2020-01-01&to=2021-12-31&sort=date_asc", 200),
         ("/api/search", "/api/search?q=阳政发[2021]3号&scope=number", 200),
         ("/api/search", "/api/search?q=x&from=2021-02-30", 400),
+        ("/api/search", "/api/search?q=yshj", 200),
+        ("/api/suggest", "/api/suggest?q=yshj", 200),
+        ("/api/suggest", "/api/suggest?q=营&limit=20", 200),
+        ("/api/suggest", "/api/suggest?q=营&limit=0", 400),
         ("/api/docs/{doc_id}", "/api/docs/000_cd729ddf2f2831ef", 200),
         ("/api/docs/{doc_id}", "/api/docs/none", 404),
         ("/api/sections/{section_id}", "/api/sections/000_cd729ddf2f2831ef:s-2", 200),
@@ -124,7 +128,14 @@ def test_responses_match_the_openapi_document(
 def test_openapi_document_is_complete(client: FlaskClient) -> None:
     spec, validator = _validator(client)
     Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
-    assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
+    assert set(spec["paths"]) == {
+        "/api/search",
+        "/api/suggest",
+        "/api/docs/{doc_id}",
+        "/api/sections/{section_id}",
+    }
+    suggest = spec["paths"]["/api/suggest"]["get"]["parameters"]
+    assert {p["name"] for p in suggest} == {"q", "limit"}
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {
         "q", "agency", "year", "topic", "kind", "sort", "page", "size", "collapse", "doc",

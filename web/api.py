@@ -1,6 +1,7 @@
 """The JSON API: the same SearchResults as the pages, one envelope for success and error.
 
 GET /api/search?q=...     ranked hits, facets, totals (the page's parameters)
+GET /api/suggest?q=...    completions of what is being typed (characters, pinyin, initials)
 GET /api/docs/<doc_id>    a document's metadata and sections
 GET /api/sections/<id>    one section with its document's metadata
 """
@@ -11,11 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from search.complete import complete
 from search.documents import DocumentView, anchor_of, load_document, load_section
 from search.errors import QueryError
 from search.results import run_search
 from web.openapi import openapi_document
-from web.params import search_request
+from web.params import search_request, suggest_request
 from web.state import search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -54,9 +56,18 @@ def search() -> Response:
     asked = search_request(request.args)
     results = run_search(search_index(), asked)
     body = results.to_json()
+    marked = results.pinyin.searched if results.pinyin else asked.text
     for hit in body["hits"]:
-        hit["url"] = hit_url(hit["doc_id"], hit["id"], asked.text)
+        hit["url"] = hit_url(hit["doc_id"], hit["id"], marked)
     return jsonify(body)
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    text, limit = suggest_request(request.args)
+    # Popular past queries join the completions once queries are logged.
+    completions = complete(search_index(), text, limit, past=()) if text else []
+    return jsonify({"ok": True, "suggestions": [c.to_json() for c in completions]})
 
 
 def _document_json(document: DocumentView) -> dict[str, Any]:

@@ -15,6 +15,7 @@ UNLIMITED = frozenset(
         "static",
         "pages.favicon",
         "pages.healthz",
+        "pages.suggest_script",
         "widget.script",
         "widget.opensearch",
         "api.openapi",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.complete import DEFAULT_LIMIT, KIND_ORDER, MAX_LIMIT
 from search.facets import DATE_RANGE, FACETS, SCOPE, Facet
 from search.ingest.kinds import KINDS
 from search.query.request import MAX_PAGE, MAX_QUERY_CHARS, MAX_SIZE, SORTS
@@ -79,6 +80,42 @@ SCHEMAS: dict[str, Any] = {
                 }
             ),
             "suggestion": _string("A query that finds more (did you mean).", nullable=True),
+            "pinyin": {
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/PinyinSearch"}],
+                "description": "Set when the query, typed in pinyin or initials, was searched "
+                "as the Chinese term it spells; quote it to search it as typed.",
+            },
+        }
+    ),
+    "PinyinSearch": _object(
+        {
+            "typed": _string("The query as typed (yshj)."),
+            "searched": _string("The term searched instead (营商环境)."),
+        }
+    ),
+    "Completion": _object(
+        {
+            "text": _string(),
+            "kind": {
+                "enum": list(KIND_ORDER),
+                "description": "query: a popular past query; title: a document title or a "
+                "section heading; term: a word of the index or of the domain dictionary.",
+            },
+            "count": {
+                **_COUNT,
+                "description": "Times searched, documents or sections so titled, or sections "
+                "holding the term.",
+            },
+        }
+    ),
+    "SuggestResponse": _object(
+        {
+            "ok": {"const": True},
+            "suggestions": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Completion"},
+                "maxItems": MAX_LIMIT,
+            },
         }
     ),
     "Section": _object(
@@ -186,6 +223,21 @@ SEARCH_PARAMETERS = [
 ]
 
 
+SUGGEST_PARAMETERS = [
+    _param(
+        "q",
+        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+        "What has been typed: characters, pinyin (yingshang, ying shang) or initials (yshj). "
+        "Empty: no suggestions.",
+    ),
+    _param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "Most suggestions.",
+    ),
+]
+
+
 def _responses(ok_schema: str, *errors: int) -> dict[str, Any]:
     reasons = {
         400: "A parameter is invalid; `parameter` names it.",
@@ -220,6 +272,14 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "summary": "Ranked sections with passages, facets and totals.",
                     "parameters": SEARCH_PARAMETERS,
                     "responses": _responses("SearchResponse", 400, 503),
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Completions of what is being typed: titles, headings, terms "
+                    "and popular queries, by characters, pinyin or initials.",
+                    "parameters": SUGGEST_PARAMETERS,
+                    "responses": _responses("SuggestResponse", 400, 503),
                 }
             },
             "/api/docs/{doc_id}": {

@@ -96,7 +96,10 @@ def _controls(results: SearchResults) -> dict[str, object]:
         (number, changed(asked, page=None if number == 1 else number))
         for number in range(first_shown, min(last, first_shown + PAGE_LINKS - 1) + 1)
     ]
+    pinyin = results.pinyin
     return {
+        # the same search with the letters quoted, which searches them as typed
+        "as_typed": changed(asked, q=f'"{pinyin.typed}"') if pinyin else None,
         "facets": facets,
         "chips": active_filters(asked),
         "sorts": sorts,
@@ -125,6 +128,16 @@ def favicon() -> Response:
     """Browsers and feed readers ask for it at the root, whatever the pages link to."""
     static = current_app.static_folder or ""
     return send_from_directory(static, "favicon.ico", max_age=86400)
+
+
+@bp.get("/suggest.js")
+def suggest_script() -> Response:
+    """The search box's completions (a template: it shares the widget's combobox)."""
+    response = Response(render_template("suggest.js"), mimetype="text/javascript")
+    response.cache_control.no_cache = True  # revalidated: a 304 while unchanged
+    response.add_etag()
+    response.make_conditional(request)
+    return response
 
 
 @bp.route("/healthz")

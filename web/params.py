@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from search.complete import DEFAULT_LIMIT, MAX_LIMIT
 from search.engine.columns import FacetValue
 from search.errors import QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE, facet_named
-from search.query.request import SearchRequest
+from search.query.request import MAX_QUERY_CHARS, SearchRequest
 
 # Parameters given once; a facet's are all passed on, for SearchRequest to check.
 SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc", *DATE_RANGE.parameters, SCOPE.name)
@@ -46,6 +47,24 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
         scope=single[SCOPE.name],
         **facets,
     )
+
+
+def suggest_request(args: MultiDict[str, str]) -> tuple[str, int]:
+    """The text and limit of a request for completions; raises QueryError naming the bad
+    parameter."""
+    text = (_single(args, "q") or "").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError("q", f"at most {MAX_QUERY_CHARS} characters, got {len(text)}")
+    raw = _single(args, "limit")
+    if raw is None:
+        return text, DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise QueryError("limit", f"must be a whole number, got {raw!r}") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}, got {limit}")
+    return text, limit
 
 
 def parameters_of(asked: SearchRequest) -> MultiDict[str, str]:

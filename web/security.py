@@ -1,6 +1,6 @@
 """Security headers on every response.
 
-The pages load only their own stylesheet and no script, so the policy allows nothing from
+The pages load only their own stylesheet and script, so the policy allows nothing from
 elsewhere; the iframe page (`/embed`) may be framed by the app itself and by the portals
 named in the cors_origins setting, nothing more.
 """

@@ -9,6 +9,7 @@ import threading
 
 from flask import Flask, current_app
 
+from search.complete import completer_of
 from search.errors import IndexMissing
 from search.index.live import SearchIndex
 from search.vectors.model import model, semantic_on
@@ -81,11 +82,13 @@ def close_index(app: Flask) -> None:
 
 
 def warm_index(app: Flask) -> None:
-    """Open the index, read its columns and load the embedding model now, so that a fresh
-    worker's first requests do not wait for them. No index yet is fine: the pages say so."""
+    """Open the index, read its columns, make its completion table and load the embedding
+    model now, so that a fresh worker's first requests do not wait for them. No index yet
+    is fine: the pages say so."""
     try:
-        with app_state(app).index().searcher():
-            pass
+        index = app_state(app).index()
+        with index.searcher() as searcher:
+            completer_of(index, searcher)  # made before anybody types
     except IndexMissing:
         return
     if app_state(app).semantic:

@@ -10,7 +10,7 @@ from search.errors import QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.query.request import SearchRequest
 from search.results import run_search
-from web.params import parameters_of, query_string, search_request
+from web.params import changed, parameters_of, query_string, search_request
 from web.state import search_index
 
 bp = Blueprint("widget", __name__)
@@ -51,8 +51,15 @@ def frame() -> tuple[str, int] | str:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("widget.html", error=error.explanation, results=None), 400
+    # a query searched as the term it spells in pinyin links to the search as typed (quoted)
+    as_typed = changed(asked, q=f'"{results.pinyin.typed}"') if results.pinyin else None
     return render_template(
-        "widget.html", results=results, error=None, external=True, all_results=_results_page(asked)
+        "widget.html",
+        results=results,
+        error=None,
+        external=True,
+        all_results=_results_page(asked),
+        as_typed=as_typed,
     )
 
 

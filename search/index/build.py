@@ -22,6 +22,7 @@ from whoosh.writing import IndexWriter
 
 from search.engine.writing import abandon, commit_segments, commit_synced, segment_writer
 from search.errors import IndexMissing, IngestError, SearchError
+from search.index.completions import write_completions
 from search.index.parallel import build_segments
 from search.index.schema import SCHEMA_VERSION, build_schema
 from search.index.sections import SOURCE_SEPARATOR, section_fields
@@ -249,6 +250,7 @@ def _full_build_locked(
         removed = live_files.keys() - (found - failed.keys())
         unreadable = [failed[path] for path in sorted(removed & failed.keys())]
         guard.check_removal(index_dir, corpus, len(live_files), len(removed), True, unreadable)
+        write_completions(build, ix)
         summary.seconds = time.monotonic() - started
         write_json_atomically(build / BUILD_INFO, _build_info(corpus, summary))
         make_durable(build)
@@ -379,6 +381,7 @@ def _update_locked(
     except BaseException:
         abandon(writer)
         raise
+    write_completions(build, ix)
     summary.seconds = time.monotonic() - started
     info = read_build_info(build)
     info["last_update"] = asdict(summary)

@@ -24,6 +24,8 @@
   var FILTERS = {{ filters | tojson }};
   var SCOPES = {{ scopes | tojson }};
 
+{% include "combobox.js" %}
+
   var STYLE = [
     ":host { all: initial; display: block; font: 15px/1.6 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif; color: #1f2328; }",
     "form { display: flex; gap: 0; margin: 0 0 .6em; }",
@@ -41,7 +43,13 @@
     "mark { background: #fff1a8; color: inherit; }",
     ".error { color: #b4232a; }",
     ".hint { color: #57606a; font-size: .85em; }",
-    ".pager { display: flex; gap: 1em; }"
+    ".pager { display: flex; gap: 1em; }",
+    ".combobox { position: relative; flex: 1; display: flex; min-width: 0; }",
+    ".suggestions { position: absolute; top: 100%; left: 0; right: 0; z-index: 10; margin: 0; padding: .2em 0; list-style: none; background: #fff; border: 1px solid #8c959f; box-shadow: 0 4px 10px rgba(0,0,0,.12); }",
+    ".suggestions[hidden] { display: none; }",
+    ".suggestions li { display: flex; justify-content: space-between; gap: 1em; padding: .25em .6em; cursor: pointer; }",
+    ".suggestions li[aria-selected=true], .suggestions li:hover { background: #e8f0fe; }",
+    ".suggestions .kind { color: #57606a; font-size: .85em; }"
   ].join("\n");
 
   function el(tag, attrs, text) {
@@ -77,8 +85,12 @@
     var label = el("label", { "for": "gs-q", style: "position:absolute;left:-9999px" }, "检索词");
     this.input = el("input", { id: "gs-q", type: "search", name: "q", maxlength: MAX_QUERY_CHARS, placeholder: "搜索政府文件", autocomplete: "off" });
     this.input.value = this.state.q;
+    this.suggestions = el("ul", { id: "gs-suggestions", "class": "suggestions", "aria-label": "检索建议", hidden: "" });
+    var box = el("div", { "class": "combobox" });
+    box.appendChild(this.input);
+    box.appendChild(this.suggestions);
     this.form.appendChild(label);
-    this.form.appendChild(this.input);
+    this.form.appendChild(box);
     if (!this.fixedScope) {
       this.form.appendChild(el("label", { "for": "gs-scope", style: "position:absolute;left:-9999px" }, "检索范围"));
       this.scope = el("select", { id: "gs-scope", name: "scope" });
@@ -93,6 +105,10 @@
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.state = fresh(self.input.value);
+      self.search();
+    });
+    attachCombobox(this.input, this.suggestions, base + "/api/suggest", function (text) {
+      self.state = fresh(text);
       self.search();
     });
     if (this.state.q) this.search();
@@ -146,6 +162,7 @@
       return;
     }
     out.push(el("p", { "class": "summary" }, "找到 " + body.total + " 份文件"));
+    if (body.pinyin) out.push(this.pinyinNotice(body.pinyin));
     out.push(this.facets(body.facets));
     var list = el("ol", { "class": "hits" });
     body.hits.forEach(function (hit) {
@@ -169,6 +186,20 @@
     moreLine.appendChild(more);
     out.push(moreLine);
     this.output.replaceChildren.apply(this.output, out);
+  };
+
+  // Letters searched as the Chinese term they spell, with a way to search them as typed.
+  Widget.prototype.pinyinNotice = function (pinyin) {
+    var self = this;
+    var line = el("p", { "class": "pinyin-notice" }, "已按拼音 " + pinyin.typed + " 搜索 " + pinyin.searched + "。");
+    var asTyped = el("button", { type: "button", "class": "link" }, "仍按 " + pinyin.typed + " 搜索");
+    asTyped.addEventListener("click", function () {
+      self.state = fresh('"' + pinyin.typed + '"');
+      self.input.value = self.state.q;
+      self.search();
+    });
+    line.appendChild(asTyped);
+    return line;
   };
 
   Widget.prototype.facets = function (facets) {

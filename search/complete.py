@@ -1,0 +1,210 @@
+"""Completions while typing: what a search box offers under the first characters of a query.
+
+Offered are document titles and section headings (kind "title"), the domain dictionary's
+words and the words many sections of the index hold ("term"), both kept in the build by a
+reindex (`search.index.completions`), and popular past queries ("query", given by the
+caller as (text, count) pairs). Each is found by a prefix of its characters, of its full
+pinyin (`yingshang`, typed with or without spaces) or of its initials (`yshj`).
+
+A generation's table is made from its build's entries on first use and kept with that
+generation's searcher, so a swapped or updated index brings a new table with the next
+request. Each kind of key is a sorted list, so a prefix is a range of it, and the best
+entries of a range are picked by their precomputed rank without visiting them one by one.
+Past queries are few and change between calls: they are compared one by one.
+
+A title is also found by what follows 中华人民共和国, or its issuer's 关于.
+
+Order: what starts with the typed characters, then what starts with them in pinyin, then in
+initials; within each, past queries, then terms, then titles; then the larger count, then
+the shorter text. A text offered twice is offered once, as its first kind.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh.searching import Searcher
+
+from search.index.completions import (
+    COMPLETIONS_FILE,
+    PINYIN_CHARS,
+    Entry,
+    load_completions,
+    read_entries,
+)
+from search.index.live import SearchIndex
+from search.text.normalize import normalize
+from search.text.pinyin import has_chinese, spellings, typed_pinyin
+
+DEFAULT_LIMIT = 8
+MAX_LIMIT = 20
+KIND_ORDER = ("query", "term", "title")
+# Titles are found by what follows these too: 食品安全 completes 中华人民共和国食品安全法, and
+# 加强 completes 国务院关于加强…的通知.
+_TITLE_LEAD = re.compile(r"^(?:中华人民共和国|.{0,12}?关于)")
+_END = "\U0010ffff"  # sorts after every character: `prefix + _END` ends a prefix's range
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    kind: str  # "query", "title" or "term"
+    count: int  # times searched, documents or sections titled so, sections holding the term
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _PrefixTable:
+    """Keys in sorted order, each naming an entry by number; the entries under a prefix, best
+    ranked first."""
+
+    def __init__(self, keyed: list[tuple[str, int]]) -> None:
+        keyed.sort()
+        self.keys = [key for key, _ in keyed]
+        # entries are numbered in rank order: a smaller number is a better entry
+        self.ids = np.fromiter((number for _, number in keyed), np.int64, len(keyed))
+
+    def best(self, prefix: str, n: int) -> list[int]:
+        lo = bisect_left(self.keys, prefix)
+        hi = bisect_left(self.keys, prefix + _END, lo)
+        ids = self.ids[lo:hi]
+        if hi - lo > n:
+            ids = np.partition(ids, n)[:n]
+        return sorted(ids.tolist())
+
+
+class Completer:
+    """The completion table of one index generation."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        merged: dict[str, Entry] = {}
+        for entry in sorted(entries, key=_order):
+            merged.setdefault(normalize(entry.text), entry)  # the first kind wins
+        self.entries = [Completion(e.text, e.kind, e.count) for e in merged.values()]
+        chars, full, initials = [], [], []
+        self._terms_by_spelling: dict[str, int] = {}
+        for number, (folded, entry) in enumerate(merged.items()):
+            chars.append((folded, number))
+            if entry.kind == "title" and (lead := _TITLE_LEAD.match(folded)):
+                chars.append((folded[lead.end() :], number))
+            if entry.pinyin:
+                full.append((entry.pinyin, number))
+                initials.append((entry.initials, number))
+                if entry.kind == "term" and len(folded) <= PINYIN_CHARS:
+                    # in rank order: the first term spelled so is the most frequent
+                    self._terms_by_spelling.setdefault(entry.pinyin, number)
+                    self._terms_by_spelling.setdefault(entry.initials, number)
+        self._chars = _PrefixTable(chars)
+        self._pinyin = (_PrefixTable(full), _PrefixTable(initials))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def complete(
+        self, text: str, limit: int = DEFAULT_LIMIT, past: Sequence[tuple[str, int]] = ()
+    ) -> list[Completion]:
+        """At most `limit` completions of `text` (none for a blank text), popular past
+        queries `past` ((text, count) pairs) among them."""
+        folded = normalize(text).strip()
+        if not folded:
+            return []
+        key = typed_pinyin(folded)
+        queries = _past_queries(past, folded, key)
+        found = [c for c in queries if normalize(c.text).startswith(folded)]
+        found += (self.entries[i] for i in self._chars.best(folded, limit))
+        if key:
+            found += queries  # those that matched by pinyin (the others are dropped as seen)
+            for table in self._pinyin:
+                found += (self.entries[i] for i in table.best(key, limit))
+        return _distinct(found, folded, limit)
+
+    def term_spelled(self, text: str) -> Completion | None:
+        """The index term whose full pinyin or initials `text` is (`yshj` → 营商环境), the
+        most frequent of those; None when `text` is not Latin letters alone, or spells none."""
+        key = typed_pinyin(normalize(text))
+        number = self._terms_by_spelling.get(key) if key else None
+        return None if number is None else self.entries[number]
+
+
+def _order(entry: Entry | Completion) -> tuple[int, int, int, str]:
+    return (KIND_ORDER.index(entry.kind), -entry.count, len(entry.text), entry.text)
+
+
+def _past_queries(
+    past: Sequence[tuple[str, int]], folded: str, key: str | None
+) -> list[Completion]:
+    """Past queries that start with `folded`, or with pinyin `key`, best first."""
+    found = []
+    for text, count in past:
+        query = normalize(text).strip()
+        matches = query.startswith(folded)
+        if not matches and key and has_chinese(query):
+            spelled, first_letters = spellings(query[:PINYIN_CHARS])
+            matches = spelled.startswith(key) or first_letters.startswith(key)
+        if matches:
+            found.append(Completion(text.strip(), "query", int(count)))
+    return sorted(found, key=_order)
+
+
+def _distinct(found: Iterable[Completion], typed: str, limit: int) -> list[Completion]:
+    """The first `limit` completions, each text once, and not the text typed itself."""
+    seen = {typed}
+    kept = []
+    for completion in found:
+        folded = normalize(completion.text)
+        if folded not in seen:
+            seen.add(folded)
+            kept.append(completion)
+            if len(kept) == limit:
+                break
+    return kept
+
+
+# One table per searcher (one index generation), with the mtime of the entries it was made
+# from: an update rewrites them just after its commit, which a searcher may see first.
+_TABLES: weakref.WeakKeyDictionary[Searcher, tuple[int, Completer]] = weakref.WeakKeyDictionary()
+_MAKING = threading.Lock()
+
+
+def completer_of(index: SearchIndex, searcher: Searcher) -> Completer:
+    """The completion table of the generation `searcher` reads (from `index.searcher()`).
+
+    A build made before entries were kept in builds has its entries read from the index
+    on first use instead (seconds on a large corpus: reindex to keep them).
+    """
+    stamp = _stamp(index.build)
+    with _MAKING:
+        kept = _TABLES.get(searcher)
+        if kept is None or kept[0] != stamp:
+            entries = load_completions(index.build)
+            table = Completer(read_entries(searcher) if entries is None else entries)
+            kept = _TABLES[searcher] = (stamp, table)
+        return kept[1]
+
+
+def _stamp(build: Path) -> int:
+    try:
+        return (build / COMPLETIONS_FILE).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def complete(
+    index: SearchIndex,
+    text: str,
+    limit: int = DEFAULT_LIMIT,
+    past: Sequence[tuple[str, int]] = (),
+) -> list[Completion]:
+    """Completions of `text` from the live index and the popular past queries `past`."""
+    with index.searcher() as searcher:
+        table = completer_of(index, searcher)
+    return table.complete(text, limit, past)

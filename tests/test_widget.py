@@ -107,6 +107,8 @@ def _schema_ref(spec: dict[str, Any], path: str, status: int) -> str:
         ("/api/docs/{doc_id}", "/api/docs/none", 404),
         ("/api/sections/{section_id}", "/api/sections/000_cd729ddf2f2831ef:s-2", 200),
         ("/api/sections/{section_id}", "/api/sections/none:s-1", 404),
+        ("/api/hot", "/api/hot?limit=5&days=7", 200),
+        ("/api/hot", "/api/hot?limit=0", 400),
     ],
 )
 def test_responses_match_the_openapi_document(
@@ -121,7 +123,12 @@ def test_responses_match_the_openapi_document(
 def test_openapi_document_is_complete(client: FlaskClient) -> None:
     spec, validator = _validator(client)
     Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
-    assert set(spec["paths"]) == {"/api/search", "/api/docs/{doc_id}", "/api/sections/{section_id}"}
+    assert set(spec["paths"]) == {
+        "/api/search",
+        "/api/docs/{doc_id}",
+        "/api/sections/{section_id}",
+        "/api/hot",
+    }
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {"q", "agency", "year", "topic", "sort", "page", "size", "collapse", "doc"}
     # a response missing a field fails validation: the schemas are strict enough to matter

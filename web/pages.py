@@ -13,12 +13,14 @@ from search.results import SearchResults, run_search
 from search.stats import index_stats
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
+from web.querylog import hot_queries, log_search, related_queries
 from web.state import search_index
 
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {facet.name: facet.label for facet in FACETS}
 PAGE_LINKS = 9  # page numbers shown around the current one
+HOME_HOT = 10  # hot searches on the home page
 
 
 def _alternate(response: Response, json_url: str) -> Response:
@@ -32,7 +34,7 @@ def home() -> str:
         figures = index_stats(search_index())
     except IndexMissing:
         figures = None
-    return render_template("home.html", figures=figures)
+    return render_template("home.html", figures=figures, hot=hot_queries(HOME_HOT))
 
 
 @bp.route("/search")
@@ -43,6 +45,7 @@ def search() -> Response | tuple[str, int]:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("search.html", error=str(error), results=None), 400
+    log_search(asked, results)
     query = encode(parameters_of(asked))
     page = render_template(
         "search.html",
@@ -50,6 +53,7 @@ def search() -> Response | tuple[str, int]:
         error=None,
         external=False,
         feed_url=url_for("widget.feed") + "?" + query,
+        related=related_queries(asked.text),
         **_controls(results),
     )
     json_url = url_for("api.search") + "?" + query

@@ -11,11 +11,13 @@ from search.facets import FACETS
 from search.query.request import SearchRequest
 from search.results import run_search
 from web.params import parameters_of, query_string, search_request
+from web.querylog import hot_queries, log_search
 from web.state import search_index
 
 bp = Blueprint("widget", __name__)
 
 FEED_SIZE = 20
+WIDGET_HOT = 8  # hot searches offered by a widget with no query
 # [parameter, label] of each facet; those ordered by value (years: a short line of numbers)
 # come first, above the long names.
 WIDGET_FACETS = [
@@ -46,8 +48,15 @@ def frame() -> tuple[str, int] | str:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("widget.html", error=str(error), results=None), 400
+    log_search(asked, results)
+    hot = [] if asked.text else hot_queries(WIDGET_HOT)
     return render_template(
-        "widget.html", results=results, error=None, external=True, all_results=_results_page(asked)
+        "widget.html",
+        results=results,
+        error=None,
+        external=True,
+        all_results=_results_page(asked),
+        hot=hot,
     )
 
 

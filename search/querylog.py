@@ -43,6 +43,7 @@ BATCH = 500
 # at most this often: the pages cost a dictionary lookup, not a query of the database.
 CANDIDATES = 1000
 REFRESH_SECONDS = 60.0
+FIRST_READ_WAIT = 0.25
 EXPIRE_SECONDS = 600.0
 # Reads happen while a person waits: a locked database gives up quickly.
 READ_TIMEOUT = 0.1
@@ -190,6 +191,7 @@ class QueryLog:
         self._warned = False
         self._popular: dict[int, tuple[float, list[tuple[str, int]]]] = {}
         self._words: dict[str, frozenset[str]] = {}
+        self._refreshing: dict[int, threading.Thread] = {}
 
     # Writing
 
@@ -376,9 +378,32 @@ class QueryLog:
         return words
 
     def _cached_popular(self, days: int) -> list[tuple[str, int]]:
+        """The popular list for `days`: the kept one while fresh; when stale, the stale one
+        while a background thread reads the new one (a large log takes a second or more),
+        so that no search waits for it. A process's first ask waits a little for it."""
         kept = self._popular.get(days)
         if kept is not None and time.monotonic() - kept[0] < REFRESH_SECONDS:
             return kept[1]
+        refresh = self._start_refresh(days)
+        if kept is None and refresh is not None:
+            refresh.join(FIRST_READ_WAIT)
+            kept = self._popular.get(days)
+        return kept[1] if kept else []
+
+    def _start_refresh(self, days: int) -> threading.Thread | None:
+        with self._lock:
+            running = self._refreshing.get(days)
+            if running is not None and running.is_alive():
+                return running
+            thread = threading.Thread(
+                target=self._refresh, args=(days,), name="querylog-refresh", daemon=True
+            )
+            self._refreshing[days] = thread
+            thread.start()
+            return thread
+
+    def _refresh(self, days: int) -> None:
+        kept = self._popular.get(days)
         try:
             fresh = self.popular(days, CANDIDATES)
         except (sqlite3.Error, OSError) as error:
@@ -386,7 +411,6 @@ class QueryLog:
             fresh = kept[1] if kept else []
         # Kept even when the read failed, so a broken log is not read again for each search.
         self._popular[days] = (time.monotonic(), fresh)
-        return fresh
 
     def top(
         self, limit: int = 50, since: datetime | None = None, zero_hits: bool = False

@@ -42,6 +42,13 @@ def query_log(app: Flask | None = None) -> QueryLog | None:
     return log
 
 
+def warm(app: Flask) -> None:
+    """Start reading the hot list now, so that a fresh worker's first pages find it read."""
+    log = query_log(app)
+    if log is not None:
+        log.hot()
+
+
 def close_query_log(app: Flask) -> None:
     """Write what is queued and stop the writer (tests; a server keeps it until it exits)."""
     log = query_log(app)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.cli import index_option
-from web import create_app, refused_response
+from web import create_app, querylog, refused_response
 from web.state import warm_index
 
 # The most gunicorn reads of a request line: a larger limit_request_line is taken as this,
@@ -123,6 +123,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         warm_up()
         app = create_app({"INDEX_DIR": str(self.index_dir)})
         warm_index(app)
+        querylog.warm(app)
         return app
 
 

@@ -21,6 +21,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -161,6 +162,15 @@ class QueryCount:
         }
 
 
+def word_index(popular: list[tuple[str, int]]) -> dict[str, list[tuple[str, int]]]:
+    """Each word of the popular queries -> the (query, count) pairs that have it."""
+    by_word: dict[str, list[tuple[str, int]]] = {}
+    for text, count in popular:
+        for word in query_words(text):
+            by_word.setdefault(word, []).append((text, count))
+    return by_word
+
+
 _STOP = object()
 
 
@@ -190,7 +200,7 @@ class QueryLog:
         self._writer: threading.Thread | None = None
         self._warned = False
         self._popular: dict[int, tuple[float, list[tuple[str, int]]]] = {}
-        self._words: dict[str, frozenset[str]] = {}
+        self._by_word: dict[str, list[tuple[str, int]]] = {}  # related searches' index
         self._refreshing: dict[int, threading.Thread] = {}
 
     # Writing
@@ -362,20 +372,15 @@ class QueryLog:
         words = query_words(text)
         if not words:
             return []
-        scored = []
-        for other, count in self._cached_popular(HOT_DAYS):
-            shared = len(words & self._words_of(other))
-            if shared and other != text:
-                scored.append((-shared, -count, other))
-        return [(other, -count) for _, count, other in sorted(scored)[:limit]]
-
-    def _words_of(self, text: str) -> frozenset[str]:
-        words = self._words.get(text)
-        if words is None:
-            if len(self._words) > 4 * CANDIDATES:
-                self._words.clear()
-            words = self._words[text] = query_words(text)
-        return words
+        self._cached_popular(HOT_DAYS)  # reads the list and its words again when stale
+        by_word = self._by_word
+        shared: Counter[tuple[str, int]] = Counter()
+        for word in words:
+            shared.update(by_word.get(word, ()))
+        ranked = sorted(
+            (-n, -count, other) for (other, count), n in shared.items() if other != text
+        )
+        return [(other, -count) for _, count, other in ranked[:limit]]
 
     def _cached_popular(self, days: int) -> list[tuple[str, int]]:
         """The popular list for `days`: the kept one while fresh; when stale, the stale one
@@ -409,6 +414,8 @@ class QueryLog:
         except (sqlite3.Error, OSError) as error:
             self._warn(error)
             fresh = kept[1] if kept else []
+        if days == HOT_DAYS:
+            self._by_word = word_index(fresh)
         # Kept even when the read failed, so a broken log is not read again for each search.
         self._popular[days] = (time.monotonic(), fresh)
 

@@ -385,17 +385,18 @@ class QueryLog:
     def _cached_popular(self, days: int) -> list[tuple[str, int]]:
         """The popular list for `days`: the kept one while fresh; when stale, the stale one
         while a background thread reads the new one (a large log takes a second or more),
-        so that no search waits for it. A process's first ask waits a little for it."""
+        so that no search waits for it. A process's first ask waits a little for it, once."""
         kept = self._popular.get(days)
         if kept is not None and time.monotonic() - kept[0] < REFRESH_SECONDS:
             return kept[1]
         refresh = self._start_refresh(days)
-        if kept is None and refresh is not None:
+        if kept is None:
             refresh.join(FIRST_READ_WAIT)
-            kept = self._popular.get(days)
-        return kept[1] if kept else []
+            # Still reading: an empty list until it is read, so that only one search waits.
+            kept = self._popular.setdefault(days, (time.monotonic(), []))
+        return kept[1]
 
-    def _start_refresh(self, days: int) -> threading.Thread | None:
+    def _start_refresh(self, days: int) -> threading.Thread:
         with self._lock:
             running = self._refreshing.get(days)
             if running is not None and running.is_alive():

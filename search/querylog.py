@@ -341,7 +341,9 @@ class QueryLog:
         """The most asked queries of the last `days` days that found something, with how
         many of their searches did, most asked first; none the block list blocks.
 
-        Reads the database (raises sqlite3.Error when it cannot); `hot` is the cached form.
+        Reads the database (raises sqlite3.Error when it cannot): a caller on every request
+        (suggestions as one types) takes `hot(limit, days)`, the same list from the cache,
+        up to CANDIDATES queries, never raising.
         """
         self.blocklist.refresh()
         since = utc_stamp(_now() - timedelta(days=days))

@@ -339,7 +339,11 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--top", "limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@click.option("--zero-hits", is_flag=True, help="Only queries that never found anything.")
+@click.option(
+    "--zero-hits",
+    is_flag=True,
+    help="Only queries that never found a section with all their words.",
+)
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),

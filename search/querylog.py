@@ -2,7 +2,9 @@
 tells (hot searches, related searches, the queries that find nothing).
 
 Each search is one row: its normalised text, its filters (the canonical URL parameters, as
-JSON), its hit count, when it was asked (UTC, to the second) and how long it took. Nothing
+JSON), its hit count and how many sections matched every word, when it was asked (UTC, to
+the second) and how long it took. A search "found something" when a section matched every
+word: one answered only by sections with some of its words found nothing it asked for. Nothing
 about who asked is kept: no addresses, cookies, user agents or sessions. Rows older than the
 retention are deleted when the log opens and every few minutes after.
 
@@ -56,11 +58,15 @@ CREATE TABLE IF NOT EXISTS searches (
     query TEXT NOT NULL,      -- normalised text
     filters TEXT NOT NULL,    -- canonical URL parameters but q, as a JSON object
     hits INTEGER NOT NULL,    -- documents found (sections when not collapsed)
+    full_matches INTEGER NOT NULL,  -- sections that matched every word
     took_ms REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS searches_by_time ON searches (asked_at);
 """
-INSERT = "INSERT INTO searches (asked_at, query, filters, hits, took_ms) VALUES (?, ?, ?, ?, ?)"
+INSERT = (
+    "INSERT INTO searches (asked_at, query, filters, hits, full_matches, took_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def normalize_query(text: str) -> str:
@@ -212,8 +218,14 @@ class QueryLog:
         hits: int,
         took_ms: float,
         asked_at: datetime | None = None,
+        full_matches: int | None = None,
     ) -> None:
-        """Queue one search for writing; never blocks, never raises."""
+        """Queue one search for writing; never blocks, never raises.
+
+        `full_matches` (default: `hits`) counts the sections that matched every word: a
+        search whose hits only have some of its words (relaxed) found nothing it asked for,
+        and is counted as such by hot and related searches and by `top(zero_hits=True)`.
+        """
         try:
             text = normalize_query(query)
             if not text:
@@ -223,6 +235,7 @@ class QueryLog:
                 text,
                 json.dumps(dict(filters or {}), ensure_ascii=False, sort_keys=True),
                 int(hits),
+                int(hits if full_matches is None else full_matches),
                 round(float(took_ms), 2),
             )
             self._ensure_writer()
@@ -352,8 +365,8 @@ class QueryLog:
             if connection is None:
                 return found
             rows = connection.execute(
-                "SELECT query, COUNT(*) AS n FROM searches WHERE asked_at >= ? AND hits > 0 "
-                "GROUP BY query ORDER BY n DESC, query",
+                "SELECT query, COUNT(*) AS n FROM searches "
+                "WHERE asked_at >= ? AND full_matches > 0 GROUP BY query ORDER BY n DESC, query",
                 (since,),
             )
             for text, count in rows:
@@ -429,12 +442,12 @@ class QueryLog:
         those that never found anything over the period (what the dictionary and the
         synonyms lack). Raises sqlite3.Error when the database cannot be read."""
         start = utc_stamp(since) if since else ""
-        having = "HAVING MAX(hits) = 0 " if zero_hits else ""
+        having = "HAVING MAX(full_matches) = 0 " if zero_hits else ""
         with self._reading() as connection:
             if connection is None:
                 return []
             rows = connection.execute(
-                "SELECT query, COUNT(*) AS n, SUM(hits = 0), MAX(asked_at) FROM searches "
+                "SELECT query, COUNT(*) AS n, SUM(full_matches = 0), MAX(asked_at) FROM searches "
                 f"WHERE asked_at >= ? GROUP BY query {having}ORDER BY n DESC, query LIMIT ?",
                 (start, limit),
             ).fetchall()

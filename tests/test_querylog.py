@@ -70,10 +70,10 @@ def test_a_row_holds_the_query_its_filters_hits_and_time_and_nothing_else(log_fi
     assert log.flush()
     log.close()
     [row] = _rows(log_file)
-    assert set(row) == {"asked_at", "query", "filters", "hits", "took_ms"}
+    assert set(row) == {"asked_at", "query", "filters", "hits", "full_matches", "took_ms"}
     assert row["query"] == "营商 环境"  # folded to simplified, spaces collapsed
     assert json.loads(row["filters"]) == {"agency": ["阳城县人民政府"]}
-    assert row["hits"] == 7 and row["took_ms"] == 12.35
+    assert row["hits"] == row["full_matches"] == 7 and row["took_ms"] == 12.35
     asked = datetime.strptime(row["asked_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs((asked - datetime.now(UTC)).total_seconds()) < 60
     with sqlite3.connect(log_file) as connection:
@@ -145,7 +145,7 @@ def test_searches_answer_quickly_while_the_log_is_locked(
     holder = sqlite3.connect(log_file, isolation_level=None, timeout=5)
     holder.execute(f"PRAGMA locking_mode={locking_mode}")
     holder.execute("BEGIN EXCLUSIVE")
-    holder.execute("INSERT INTO searches VALUES ('x', 'x', '{}', 0, 0)")
+    holder.execute("INSERT INTO searches VALUES ('x', 'x', '{}', 0, 0, 0)")
     try:
         for url in ("/api/search?q=管理", "/search?q=营商环境", "/embed?q=法治", "/", "/api/hot"):
             started = time.perf_counter()
@@ -239,6 +239,24 @@ def test_first_pages_of_the_pages_api_and_widget_are_logged(
     assert result.exit_code == 0
     _flush(logged_app)
     assert len(_rows(log_file)) == 4  # the API's second 管理, not the CLI's
+
+
+def test_a_search_answered_only_by_some_of_its_words_found_nothing(
+    logged_app: Flask, log_file: Path
+) -> None:
+    """营商环境 宇航员: no section has both words, so the hits (relaxed, with 营商环境 alone)
+    are not what was asked for: the query is a zero-hit one, never hot or related."""
+    client = logged_app.test_client()
+    body = client.get("/api/search?q=营商环境 宇航员").get_json()
+    assert body["relaxed"] and body["full_matches"] == 0 and body["total"] > 0
+    client.get("/api/search?q=营商环境")
+    _flush(logged_app)
+    rows = [(row["query"], row["hits"], row["full_matches"]) for row in _rows(log_file)]
+    assert rows[0] == ("营商环境 宇航员", body["total"], 0) and rows[1][2] > 0
+    log = query_log(logged_app)
+    assert log is not None
+    assert [text for text, _ in log.popular()] == ["营商环境"]
+    assert [q.text for q in log.top(zero_hits=True)] == ["营商环境 宇航员"]
 
 
 def test_off_keeps_nothing(sample_index: Path, tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ SCHEMAS["SectionResponse"] = _object(
 SCHEMAS["QueryCount"] = _object(
     {
         "text": _string("A past query, normalised: link it as /search?q=<text>."),
-        "count": {**_COUNT, "description": "Its searches that found something."},
+        "count": {**_COUNT, "description": "Its searches that found a section with every word."},
     }
 )
 _QUERY_COUNTS = {"type": "array", "items": {"$ref": "#/components/schemas/QueryCount"}}

@@ -63,7 +63,9 @@ def log_search(asked: SearchRequest, results: SearchResults) -> None:
         return
     params = parameters_of(asked)
     filters = {name: params.getlist(name) for name in params if name not in NOT_FILTERS}
-    log.record(asked.text, filters, results.total, results.took_ms)
+    log.record(
+        asked.text, filters, results.total, results.took_ms, full_matches=results.full_matches
+    )
 
 
 def hot_queries(limit: int, days: int | None = None) -> list[dict[str, object]]:

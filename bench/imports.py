@@ -26,6 +26,7 @@ PACKAGES = ("search", "web")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("search.config", "search.errors", "search.cache", "search.progress"),
     ("search.text",),
+    ("search.querylog",),
     ("search.facets", "search.ingest", "search.vectors"),
     ("search.engine",),
     ("search.rank",),

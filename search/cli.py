@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import sqlite3
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from search import config
+from search import config, querylog
 from search.complete import DEFAULT_LIMIT, MAX_LIMIT, complete
 from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, SearchError
 from search.facets import DATE_RANGE, FACETS, SCOPE
@@ -367,6 +369,57 @@ def suggest(text: str, limit: int, index_dir: Path | None) -> None:
         completions = complete(index, text, limit)
     for completion in completions:
         click.echo(f"{completion.text}\t{completion.kind}\t{completion.count}")
+
+
+@cli.command()
+@click.option("--top", "limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option(
+    "--zero-hits",
+    is_flag=True,
+    help="Only queries that never found a section with all their words.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="From this day (UTC, YYYY-MM-DD) on [default: all the log keeps].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option(
+    "--log",
+    "log_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Query log file [env GOVSEARCH_QUERY_LOG; default querylog.sqlite3 beside the index].",
+)
+@index_option
+def queries(  # noqa: PLR0913 - one argument per option
+    limit: int,
+    zero_hits: bool,
+    since: datetime | None,
+    as_json: bool,
+    log_file: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """What people search for, most asked first, from the query log of the pages, the API
+    and the widget; with --zero-hits, what they searched for and never found (words for
+    the dictionary and the synonyms)."""
+    path = querylog.configured_path(config.get_path("index", index_dir), log_file)
+    if path is None:
+        raise NotRun("the query log is off (GOVSEARCH_QUERY_LOG=off): no searches are kept")
+    if not path.is_file():
+        raise NotRun(f"no query log at {path} yet: the server writes it as people search")
+    start = since.replace(tzinfo=UTC) if since else None
+    try:
+        found = querylog.QueryLog(path).top(limit, start, zero_hits)
+    except sqlite3.Error as error:
+        raise NotRun(f"the query log {path} cannot be read: {error}") from None
+    if as_json:
+        click.echo(json.dumps([q.to_json() for q in found], ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{'searches':>8}  {'no hits':>7}  {'last asked':<20}  query")
+    for query in found:
+        click.echo(f"{query.count:>8}  {query.zero_hits:>7}  {query.last_asked:<20}  {query.text}")
 
 
 def main() -> None:

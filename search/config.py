@@ -74,6 +74,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Private cache directory (jieba's dictionary cache); default $XDG_CACHE_HOME/govsearch.",
     ),
+    Setting(
+        "query_log",
+        "",
+        "SQLite file where searches are logged (query text, filters, hit count, time; no "
+        "addresses or cookies); default querylog.sqlite3 beside the index directory, `off` "
+        "keeps no log.",
+    ),
+    Setting("query_log_days", "180", "Days the query log keeps a search before deleting it."),
+    Setting(
+        "query_blocklist",
+        "",
+        "File of queries and words (one a line, `#` comments) never shown as hot or related "
+        "searches; none by default.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

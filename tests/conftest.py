@@ -35,6 +35,9 @@ def private_cache(
         "GOVSEARCH_STOPWORDS",
         "GOVSEARCH_SEMANTIC",
         "GOVSEARCH_SHRINK_LIMIT",
+        "GOVSEARCH_QUERY_LOG",
+        "GOVSEARCH_QUERY_LOG_DAYS",
+        "GOVSEARCH_QUERY_BLOCKLIST",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -45,6 +48,7 @@ def close_app_indexes() -> Iterator[None]:
     they used after use."""
     from flask import appcontext_pushed
 
+    from web.querylog import close_query_log
     from web.state import close_index
 
     used: dict[int, Flask] = {}
@@ -57,6 +61,7 @@ def close_app_indexes() -> Iterator[None]:
     appcontext_pushed.disconnect(remember)
     for app in used.values():
         close_index(app)
+        close_query_log(app)
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,8 @@ def test_a_document_and_a_section(client: FlaskClient) -> None:
         ("/api/docs/no-such-doc", {}, 404, None),
         ("/api/sections/no-such-doc:s-1", {}, 404, None),
         ("/api/no-such-endpoint", {}, 404, None),
+        ("/api/hot", {"limit": "0"}, 400, "limit"),
+        ("/api/hot", {"days": "a month"}, 400, "days"),
     ],
 )
 def test_error_envelope(

@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from search.query.request import MAX_QUERY_CHARS
+from search.querylog import QueryLog
 from web import create_app
 
 PORTAL_PAGE = """<!doctype html>
@@ -541,3 +542,31 @@ def test_the_widget_says_when_it_searched_pinyin(page: Page, portal: str) -> Non
         widget.get_by_role("button", name="仍按 yshj 搜索").click()
     assert _query_of(answer.value.url) == '"yshj"'
     expect(widget.locator(".pinyin-notice")).to_have_count(0)
+
+
+def test_the_widget_offers_hot_searches_before_a_query(
+    page: Page, portal: str, portal_dir: Path, sample_index: Path, tmp_path: Path
+) -> None:
+    log = QueryLog(tmp_path / "querylog.sqlite3")
+    for text in ["扬尘污染防治"] * 3 + ["管理"]:
+        log.record(text, {}, 5, 10.0)
+    assert log.flush()
+    log.close()
+    app = create_app(
+        {"INDEX_DIR": str(sample_index), "CORS_ORIGINS": portal, "QUERY_LOG": log.path}
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    _serve(server)
+    try:
+        without_query = PORTAL_PAGE.replace(' data-query="扬尘污染防治"', "")
+        app_url = f"http://127.0.0.1:{server.server_port}"
+        (portal_dir / "hot.html").write_text(without_query.replace("{app}", app_url), "utf-8")
+        page.goto(portal + "/hot.html")
+        hot = page.locator("#widget .hot button")
+        expect(hot).to_have_text(["扬尘污染防治", "管理"])
+        hot.first.click()
+        expect(page.locator("#widget li.hit mark").first).to_have_text("扬尘污染防治")
+        expect(page.locator("#widget").get_by_label("检索词")).to_have_value("扬尘污染防治")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -114,6 +114,8 @@ def _schema_ref(spec: dict[str, Any], path: str, status: int) -> str:
         ("/api/docs/{doc_id}", "/api/docs/none", 404),
         ("/api/sections/{section_id}", "/api/sections/000_cd729ddf2f2831ef:s-2", 200),
         ("/api/sections/{section_id}", "/api/sections/none:s-1", 404),
+        ("/api/hot", "/api/hot?limit=5&days=7", 200),
+        ("/api/hot", "/api/hot?limit=0", 400),
     ],
 )
 def test_responses_match_the_openapi_document(
@@ -133,6 +135,7 @@ def test_openapi_document_is_complete(client: FlaskClient) -> None:
         "/api/suggest",
         "/api/docs/{doc_id}",
         "/api/sections/{section_id}",
+        "/api/hot",
     }
     suggest = spec["paths"]["/api/suggest"]["get"]["parameters"]
     assert {p["name"] for p in suggest} == {"q", "limit"}

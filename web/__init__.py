@@ -16,7 +16,7 @@ from search import config
 from search.errors import IndexMissing
 from search.highlight import Passage, passage_html
 from search.query.request import MAX_QUERY_CHARS
-from web import cors, limits, security, state
+from web import cors, limits, querylog, security, state
 
 NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
 NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
@@ -57,6 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATE_LIMIT=config.get("rate_limit"),
         PROXY_HOPS=config.get("proxy_hops"),
         SEMANTIC=config.get("semantic"),
+        QUERY_LOG=config.get("query_log"),
+        QUERY_LOG_DAYS=config.get("query_log_days"),
+        QUERY_BLOCKLIST=config.get("query_blocklist"),
     )
     if test_config:
         app.config.update(test_config)
@@ -68,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["CORS_ORIGINS"] = cors.allowed_origins(app.config["CORS_ORIGINS"])
 
     state.install(app)
+    querylog.install(app)
 
     from web import api, pages, widget
 

@@ -4,6 +4,7 @@ GET /api/search?q=...     ranked hits, facets, totals (the page's parameters)
 GET /api/suggest?q=...    completions of what is being typed (characters, pinyin, initials)
 GET /api/docs/<doc_id>    a document's metadata and sections
 GET /api/sections/<id>    one section with its document's metadata
+GET /api/hot?limit=10     the most asked queries that found something (the query log)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from search.errors import QueryError
 from search.results import run_search
 from web.openapi import openapi_document
 from web.params import search_request, suggest_request
+from web.querylog import hot_queries, log_search, past_queries, related_queries
 from web.state import search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -55,18 +57,20 @@ def openapi() -> Response:
 def search() -> Response:
     asked = search_request(request.args)
     results = run_search(search_index(), asked)
+    log_search(asked, results)
     body = results.to_json()
     marked = results.pinyin.searched if results.pinyin else asked.text
     for hit in body["hits"]:
         hit["url"] = hit_url(hit["doc_id"], hit["id"], marked)
+    body["related"] = related_queries(results)
     return jsonify(body)
 
 
 @bp.get("/suggest")
 def suggest() -> Response:
     text, limit = suggest_request(request.args)
-    # Popular past queries join the completions once queries are logged.
-    completions = complete(search_index(), text, limit, past=()) if text else []
+    past = past_queries()
+    completions = complete(search_index(), text, limit, past=past) if text else []
     return jsonify({"ok": True, "suggestions": [c.to_json() for c in completions]})
 
 
@@ -105,3 +109,22 @@ def section(section_id: str) -> Response:
         return error_response(404, f"no section with id {section_id!r}")
     document = _document_json(found)
     return jsonify({"ok": True, "section": document.pop("sections")[0], "document": document})
+
+
+HOT_LIMIT = (1, 50)
+HOT_DAYS = (1, 365)
+
+
+def _bounded(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+        raise QueryError(name, f"must be a whole number between {low} and {high}, got {raw!r}")
+    return int(raw)
+
+
+@bp.get("/hot")
+def hot() -> Response:
+    """The most asked queries of the last `days` days that found something."""
+    limit = _bounded("limit", 10, *HOT_LIMIT)
+    days = _bounded("days", 30, *HOT_DAYS)
+    return jsonify({"ok": True, "queries": hot_queries(limit, days)})

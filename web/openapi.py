@@ -174,6 +174,21 @@ SCHEMAS["SectionResponse"] = _object(
     }
 )
 
+# The query log's lists: hot searches, and the related searches beside a search's results.
+SCHEMAS["QueryCount"] = _object(
+    {
+        "text": _string("A past query, normalised: link it as /search?q=<text>."),
+        "count": {**_COUNT, "description": "Its searches that found a section with every word."},
+    }
+)
+_QUERY_COUNTS = {"type": "array", "items": {"$ref": "#/components/schemas/QueryCount"}}
+SCHEMAS["HotResponse"] = _object({"ok": {"const": True}, "queries": _QUERY_COUNTS})
+SCHEMAS["SearchResponse"]["properties"]["related"] = {
+    **_QUERY_COUNTS,
+    "description": "Popular past queries that share a word with this one and found something.",
+}
+SCHEMAS["SearchResponse"]["required"].append("related")
+
 
 def _param(
     name: str, schema: dict[str, Any], description: str, where: str = "query"
@@ -220,6 +235,11 @@ SEARCH_PARAMETERS = [
     _param("size", {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}, "Hits per page."),
     _param("collapse", {"type": "boolean"}, "One hit per document (default true)."),
     _param("doc", {"type": "string"}, "Only the sections of this document."),
+]
+
+HOT_PARAMETERS = [
+    _param("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "Queries (default 10)."),
+    _param("days", {"type": "integer", "minimum": 1, "maximum": 365}, "Period (default 30)."),
 ]
 
 
@@ -280,6 +300,13 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "and popular queries, by characters, pinyin or initials.",
                     "parameters": SUGGEST_PARAMETERS,
                     "responses": _responses("SuggestResponse", 400, 503),
+                }
+            },
+            "/api/hot": {
+                "get": {
+                    "summary": "Hot searches: the most asked queries that found something.",
+                    "parameters": HOT_PARAMETERS,
+                    "responses": _responses("HotResponse", 400),
                 }
             },
             "/api/docs/{doc_id}": {

@@ -32,6 +32,7 @@ from search.results import SearchResults, run_search
 from search.stats import index_stats
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
+from web.querylog import hot_queries, log_search, related_queries
 from web.state import search_index
 from web.tabs import kind_tabs
 
@@ -40,6 +41,7 @@ bp = Blueprint("pages", __name__)
 FACET_LABELS = {facet.name: facet.label for facet in FACETS}
 PAGE_LINKS = 9  # page numbers shown around the current one
 SORT_LABELS = (("relevance", "按相关度"), ("date", "最新"), ("date_asc", "最早"))
+HOME_HOT = 10  # hot searches on the home page
 
 
 def _alternate(response: Response, json_url: str) -> Response:
@@ -53,7 +55,7 @@ def home() -> str:
         figures = index_stats(search_index())
     except IndexMissing:
         figures = None
-    return render_template("home.html", figures=figures)
+    return render_template("home.html", figures=figures, hot=hot_queries(HOME_HOT))
 
 
 @bp.route("/search")
@@ -65,6 +67,7 @@ def search() -> Response | tuple[str, int]:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("search.html", error=error.explanation, results=None), 400
+    log_search(asked, results)
     query = encode(parameters_of(asked))
     page = render_template(
         "search.html",
@@ -72,6 +75,7 @@ def search() -> Response | tuple[str, int]:
         error=None,
         external=False,
         feed_url=url_for("widget.feed") + "?" + query,
+        related=related_queries(results),
         **_controls(results),
     )
     json_url = url_for("api.search") + "?" + query

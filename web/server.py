@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.cli import index_option
-from web import create_app, refused_response
+from web import create_app, querylog, refused_response
 from web.state import warm_index
 
 # The most gunicorn reads of a request line: a larger limit_request_line is taken as this,
@@ -124,6 +124,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         warm_up()
         app = create_app({"INDEX_DIR": str(self.index_dir)})
         warm_index(app)
+        querylog.warm(app)
         return app
 
 

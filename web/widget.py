@@ -11,11 +11,13 @@ from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.query.request import SearchRequest
 from search.results import run_search
 from web.params import changed, parameters_of, query_string, search_request
+from web.querylog import hot_queries, log_search
 from web.state import search_index
 
 bp = Blueprint("widget", __name__)
 
 FEED_SIZE = 20
+WIDGET_HOT = 8  # hot searches offered by a widget with no query
 # [parameter, label] of each facet; those ordered by value (years: a short line of numbers)
 # come first, above the long names.
 WIDGET_FACETS = [
@@ -51,6 +53,8 @@ def frame() -> tuple[str, int] | str:
         results = run_search(search_index(), asked)
     except QueryError as error:
         return render_template("widget.html", error=error.explanation, results=None), 400
+    log_search(asked, results)
+    hot = [] if asked.text else hot_queries(WIDGET_HOT)
     # a query searched as the term it spells in pinyin links to the search as typed (quoted)
     as_typed = changed(asked, q=f'"{results.pinyin.typed}"') if results.pinyin else None
     return render_template(
@@ -60,6 +64,7 @@ def frame() -> tuple[str, int] | str:
         external=True,
         all_results=_results_page(asked),
         as_typed=as_typed,
+        hot=hot,
     )
 
 

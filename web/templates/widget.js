@@ -38,7 +38,7 @@
     "li.hit { margin: 0 0 1em; }",
     "h3 { font-size: 1.05em; margin: 0; }",
     "a { color: #0b57d0; }",
-    ".meta, .summary, .facets { color: #57606a; font-size: .9em; margin: .1em 0; }",
+    ".meta, .summary, .facets, .hot { color: #57606a; font-size: .9em; margin: .1em 0; }",
     ".passage { margin: .2em 0; }",
     "mark { background: #fff1a8; color: inherit; }",
     ".error { color: #b4232a; }",
@@ -112,7 +112,30 @@
       self.search();
     });
     if (this.state.q) this.search();
+    else this.hot();
   }
+
+  // With no query yet, the hot searches: each one a button that runs it.
+  Widget.prototype.hot = function () {
+    var self = this;
+    fetch(base + "/api/hot?limit=8", { credentials: "omit" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) {
+        if (!body.ok || !body.queries.length || self.state.q) return;
+        var box = el("div", { "class": "hot" }, "热门搜索：");
+        body.queries.forEach(function (query) {
+          var button = el("button", { type: "button", "class": "link" }, query.text);
+          button.addEventListener("click", function () {
+            self.input.value = query.text;
+            self.state = fresh(query.text);
+            self.search();
+          });
+          box.appendChild(button);
+        });
+        self.output.replaceChildren(box);
+      })
+      .catch(function () { /* no hot searches: the box alone still works */ });
+  };
 
   Widget.prototype.params = function () {
     var p = new URLSearchParams({ q: this.state.q });

@@ -23,6 +23,7 @@ import queue
 import sqlite3
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -45,6 +46,8 @@ BATCH = 500
 # Hot and related searches are read from a list of this many popular queries, refreshed
 # at most this often: the pages cost a dictionary lookup, not a query of the database.
 CANDIDATES = 1000
+# Longer queries are passages pasted from documents, not words others would search for.
+HOT_MAX_CHARS = 30
 REFRESH_SECONDS = 60.0
 FIRST_READ_WAIT = 0.25
 EXPIRE_SECONDS = 600.0
@@ -70,8 +73,13 @@ INSERT = (
 
 
 def normalize_query(text: str) -> str:
-    """The text a query is counted under: width, case and script folded, spaces collapsed."""
-    return " ".join(normalize(text).split())
+    """The text a query is counted under: width, case and script folded, spaces collapsed;
+    the query language's OR kept in capitals (folded, it would be a word to find)."""
+    words = [
+        "OR" if unicodedata.normalize("NFKC", word) == "OR" else normalize(word)
+        for word in text.split()
+    ]
+    return " ".join(" ".join(words).split())
 
 
 def query_words(text: str) -> frozenset[str]:
@@ -366,8 +374,9 @@ class QueryLog:
                 return found
             rows = connection.execute(
                 "SELECT query, COUNT(*) AS n FROM searches "
-                "WHERE asked_at >= ? AND full_matches > 0 GROUP BY query ORDER BY n DESC, query",
-                (since,),
+                "WHERE asked_at >= ? AND full_matches > 0 AND length(query) <= ? "
+                "GROUP BY query ORDER BY n DESC, query",
+                (since, HOT_MAX_CHARS),
             )
             for text, count in rows:
                 if not self.blocklist.blocks(text):

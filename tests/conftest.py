@@ -35,11 +35,13 @@ def private_cache(
         "GOVSEARCH_STOPWORDS",
         "GOVSEARCH_SEMANTIC",
         "GOVSEARCH_SHRINK_LIMIT",
-        "GOVSEARCH_QUERY_LOG",
         "GOVSEARCH_QUERY_LOG_DAYS",
         "GOVSEARCH_QUERY_BLOCKLIST",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Apps share the sample index, so a log beside it would carry one test's searches into
+    # another's hot list: a test that wants the log names its own file (QUERY_LOG).
+    monkeypatch.setenv("GOVSEARCH_QUERY_LOG", "off")
 
 
 @pytest.fixture(autouse=True)

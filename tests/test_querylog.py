@@ -270,7 +270,10 @@ def test_off_keeps_nothing(sample_index: Path, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [index]
 
 
-def test_by_default_the_log_is_in_the_index_parent(sample_index: Path, tmp_path: Path) -> None:
+def test_by_default_the_log_is_in_the_index_parent(
+    sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVSEARCH_QUERY_LOG")
     index = tmp_path / "index"
     index.symlink_to(sample_index, target_is_directory=True)
     app = create_app({"TESTING": True, "INDEX_DIR": str(index)})
@@ -453,3 +456,38 @@ def test_a_pinyin_search_is_logged_as_the_term_it_searched(
     assert body["pinyin"]["searched"] == "营商环境"
     _flush(logged_app)
     assert [row["query"] for row in _rows(log_file)] == ["营商环境"]
+
+
+def test_a_query_is_counted_with_its_or_kept(log_file: Path) -> None:
+    assert normalize_query("扬尘  阳城 OR 晋城") == "扬尘 阳城 OR 晋城"
+    assert normalize_query("扬尘 ＯＲ 晋城 or Ｗｏｒｄ") == "扬尘 OR 晋城 or word"
+    log_file.parent.mkdir()
+    _seed(log_file, [("扬尘 阳城 OR 晋城", 1)])
+    assert QueryLog(log_file).popular() == [("扬尘 阳城 OR 晋城", 1)]
+
+
+def test_a_pasted_passage_is_never_a_hot_search(log_file: Path) -> None:
+    pasted = "现将我局2020年法治政府建设工作总结如下一、主要举措和成效做好科技支撑持续创优营商环境"
+    log_file.parent.mkdir()
+    _seed(log_file, [(pasted, 3)] * 5 + [("营商环境", 2)])
+    assert QueryLog(log_file).popular() == [("营商环境", 1)]
+
+
+def test_the_block_list_holds_back_completions_too(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "blocked.txt"
+    blocked.write_text("# nothing blocked yet\n", "utf-8")
+    client = create_app(
+        {"TESTING": True, "INDEX_DIR": str(sample_index), "QUERY_BLOCKLIST": str(blocked)}
+    ).test_client()
+
+    def offered(typed: str) -> list[str]:
+        body = client.get("/api/suggest", query_string={"q": typed, "limit": 3}).get_json()
+        return [s["text"] for s in body["suggestions"]]
+
+    before = offered("营商")
+    assert any("营商环境" in text for text in before)
+    blocked.write_text("营商环境\n", "utf-8")
+    for typed in ("营商", "yshj"):
+        assert not any("营商环境" in text for text in offered(typed)), typed

@@ -19,10 +19,11 @@ from search.errors import QueryError
 from search.results import run_search
 from web.openapi import openapi_document
 from web.params import search_request, suggest_request
-from web.querylog import hot_queries, log_search, past_queries, related_queries
+from web.querylog import hot_queries, log_search, not_blocked, past_queries, related_queries
 from web.state import search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+BLOCKED_SPARE = 4  # completions asked beyond the limit, for the block list to take
 
 
 def error_response(status: int, message: str, parameter: str | None = None) -> Response:
@@ -70,7 +71,9 @@ def search() -> Response:
 def suggest() -> Response:
     text, limit = suggest_request(request.args)
     past = past_queries()
-    completions = complete(search_index(), text, limit, past=past) if text else []
+    # A few more than asked, so that the block list taking some still leaves `limit`.
+    found = complete(search_index(), text, limit + BLOCKED_SPARE, past=past) if text else []
+    completions = not_blocked(found)[:limit]
     return jsonify({"ok": True, "suggestions": [c.to_json() for c in completions]})
 
 

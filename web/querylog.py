@@ -9,15 +9,25 @@ logged either. The feed, the CLI and health checks are not people searching.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from flask import Flask, current_app
 
 from search.query.request import SearchRequest
-from search.querylog import QueryLog, log_path, retention_days
+from search.querylog import Blocklist, QueryLog, log_path, normalize_query, retention_days
 from search.results import SearchResults
 from web.params import parameters_of
 
 EXTENSION = "govsearch.querylog"
+BLOCKLIST = "govsearch.blocklist"
+
+
+class HasText(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+T = TypeVar("T", bound=HasText)
 # Not filters: they change how the hits are shown, not which are found.
 NOT_FILTERS = ("q", "page", "size", "sort")
 # Popular queries offered among the completions: the head of the hot list, where a query
@@ -29,6 +39,8 @@ def install(app: Flask) -> None:
     """Keep the log the app's config asks for (QUERY_LOG, QUERY_LOG_DAYS, QUERY_BLOCKLIST)."""
     path = log_path(str(app.config["QUERY_LOG"] or ""), app.config["INDEX_DIR"])
     blocklist = app.config["QUERY_BLOCKLIST"]
+    # The completions offered while typing honour it too, with or without a log.
+    app.extensions[BLOCKLIST] = Blocklist(Path(blocklist) if blocklist else None)
     app.extensions[EXTENSION] = (
         None
         if path is None
@@ -105,3 +117,12 @@ def past_queries(limit: int = PAST_QUERIES) -> list[tuple[str, int]]:
     from the hot list's cache, so a keystroke never waits for the database."""
     log = query_log()
     return [] if log is None else log.hot(limit)
+
+
+def not_blocked(texts: list[T]) -> list[T]:
+    """Those of `texts` (anything with a `text`) that the editor's block list lets through."""
+    blocklist: Blocklist = current_app.extensions[BLOCKLIST]
+    blocklist.refresh()
+    if not blocklist.entries:
+        return texts
+    return [item for item in texts if not blocklist.blocks(normalize_query(item.text))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from search.index.live import SearchIndex
 from search.query.language import compose, parse
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
+from search.text.pinyin import spellings
 from web import create_app
 from web.pages import months_before
 
@@ -304,6 +306,9 @@ def test_advanced_form_lists_the_index_agencies_and_topics(dated_client: FlaskCl
     assert '<select id="adv-topic" name="topic">' in page
     assert '<input id="adv-from" name="from" type="date"' in page
     assert '<select id="adv-year"' not in page  # a range facet: the date range stands for it
+    kind_select = page.split('id="adv-kind"')[1].split("</select>")[0]
+    kinds = re.findall(r'<option value="([^"]+)">', kind_select)
+    assert len(kinds) > 2 and kinds == sorted(kinds, key=lambda kind: spellings(kind)[0])
 
 
 def test_advanced_search_lands_on_the_results_with_every_choice(

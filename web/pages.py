@@ -30,6 +30,7 @@ from search.query.language import compose
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from search.stats import index_stats
+from search.text.pinyin import spellings
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
 from web.querylog import hot_queries, log_search, related_queries
@@ -230,6 +231,11 @@ def advanced() -> WerkzeugResponse | tuple[str, int]:
     return redirect(url_for("pages.search") + "?" + encode(target), code=303)
 
 
+def _by_pinyin(value: str) -> tuple[str, str]:
+    """Chinese readers look a name up in a list by its pinyin, as in a dictionary."""
+    return spellings(value)[0], value
+
+
 def _advanced_form(args: MultiDict[str, str]) -> dict[str, object]:
     """The form's fields, filled with `args`: words, scope, a select for each facet whose
     values are terms (from the index), and the date range."""
@@ -237,7 +243,10 @@ def _advanced_form(args: MultiDict[str, str]) -> dict[str, object]:
     try:
         index = search_index()
         with index.searcher():
-            values = {f.name: sorted(map(str, index.columns.live_values(f.field))) for f in terms}
+            values = {
+                f.name: sorted(map(str, index.columns.live_values(f.field)), key=_by_pinyin)
+                for f in terms
+            }
     except IndexMissing:
         values = {}
     selects = [(facet, values.get(facet.name, [])) for facet in terms]

@@ -24,7 +24,7 @@ from search.index.live import SearchIndex
 from search.index.shrink import ShrinkGuard, parse_limit
 from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
-from search.results import run_search
+from search.results import SearchHit, run_search
 from search.stats import index_stats
 
 EXIT_FAILED_FILES = 1
@@ -259,6 +259,11 @@ def date_range_options(function: Any) -> Any:
     return function
 
 
+def _hit_line_facts(hit: SearchHit) -> list[str]:
+    """Agency, date (the year when there is none), kind: what a hit's first line says."""
+    return [hit.agency or "-", hit.date or str(hit.year or "-"), hit.kind or "-"]
+
+
 @cli.command()
 @click.argument("query")
 @facet_options
@@ -323,7 +328,7 @@ def search(  # noqa: PLR0913 - one argument per option
     first = (asked.page - 1) * asked.size
     for rank, hit in enumerate(results.hits, start=first + 1):
         where = " › ".join(hit.breadcrumb) or "(preamble)"
-        click.echo(f"\n{rank}. {hit.title} · {hit.agency or '-'} · {hit.year or '-'}")
+        click.echo(f"\n{rank}. {hit.title} · {' · '.join(_hit_line_facts(hit))}")
         more = f"   (+{hit.more_sections} more: --doc {hit.doc_id})" if hit.more_sections else ""
         click.echo(f"   {where}   [{hit.id}]{more}")
         for passage in hit.passages[:1]:

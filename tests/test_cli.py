@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,9 +150,11 @@ def test_search_prints_ranked_sections(sample_index: Path) -> None:
     # the title names 营商环境, so every section of that notice is evidence
     assert lines[0].startswith("1 document, 5 sections")
     assert (
-        "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · 2021"
+        "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · 2021-"
         in lines[2]
     )
+    assert lines[2].endswith(" · 规范性文件")  # the kind, and the date rather than the year
+    assert re.search(r" · 2021-\d\d-\d\d · ", lines[2])
     assert "【营商环境】" in result.output
 
 

@@ -473,9 +473,7 @@ def test_a_pasted_passage_is_never_a_hot_search(log_file: Path) -> None:
     assert QueryLog(log_file).popular() == [("营商环境", 1)]
 
 
-def test_the_block_list_holds_back_completions_too(
-    sample_index: Path, tmp_path: Path
-) -> None:
+def test_the_block_list_holds_back_completions_too(sample_index: Path, tmp_path: Path) -> None:
     blocked = tmp_path / "blocked.txt"
     blocked.write_text("# nothing blocked yet\n", "utf-8")
     client = create_app(

@@ -267,3 +267,16 @@ def test_serve_says_where_to_open_the_service(sample_index: Path) -> None:
 )
 def test_the_url_to_open_for_an_address(address: tuple[str, int], url: str) -> None:
     assert open_url(address) == url
+
+
+def test_a_bad_setting_stops_serve_before_any_worker_starts(
+    sample_index: Path, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "search.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--workers", "1", "--index", str(sample_index)]
+    log = str(tmp_path / "querylog.sqlite3")
+    environment = {**os.environ, "GOVSEARCH_QUERY_LOG": log, "GOVSEARCH_QUERY_LOG_DAYS": "abc"}
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "GOVSEARCH_QUERY_LOG_DAYS must be a whole number" in done.stderr
+    assert "govsearch: open" not in done.stdout and "Traceback" not in done.stderr

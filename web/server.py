@@ -173,4 +173,10 @@ def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
 @index_option
 def serve_command(host: str, port: int, workers: int, index_dir: Path | None) -> None:
     """Serve the web search with a production WSGI server (gunicorn)."""
-    serve(host, port, workers, config.get_path("index", index_dir))
+    index = config.get_path("index", index_dir)
+    try:
+        # A bad setting stops here with its message, not in every worker after the fork.
+        create_app({"INDEX_DIR": str(index)})
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    serve(host, port, workers, index)

@@ -5,16 +5,16 @@ run, and how fast the log writes.
                              [--suggest-per-kind 100]
 
 First the log (a fresh file in a temporary folder, or --log) is filled with --rows past
-searches through `QueryLog.record` (the queries below, then popular terms and titles of the
-index so that the hot list holds the PAST_QUERIES that completions are offered), timing the
-calls and the writer that drains them, and the reads behind hot and related searches are
-timed on that volume. Then the same queries (keyword, pasted and filtered ones from
-bench/query.py's mix) go to `/api/search` of two apps over the same index, one logging and
-one with the log off, taking turns query by query (each first every other query), the
-result cache off so that every request searches; the percentiles are over every round's
-times. Last, the texts of bench/suggest.py (first characters, pinyin, initials) go to
-`/api/suggest` of the same two apps, taking turns the same way: with the log on, the hot
-list's popular queries are offered among the completions.
+searches of the queries below through `QueryLog.record`, timing the calls and the writer
+that drains them; then PAST_QUERIES popular terms and titles of the index are recorded too
+(bench/suggest.py's, so that the hot list holds as many queries as completions are offered),
+and the reads behind hot and related searches are timed on that volume. Then the same
+queries (keyword, pasted and filtered ones from bench/query.py's mix) go to `/api/search` of
+two apps over the same index, one logging and one with the log off, taking turns query by
+query (each first every other query), the result cache off so that every request searches;
+the percentiles are over every round's times. Last, the texts of bench/suggest.py (first
+characters, pinyin, initials) go to `/api/suggest` of the same two apps, taking turns the
+same way: with the log on, the hot list's popular queries are offered among the completions.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from bench.query import Query, percentiles, sample_mix, timed  # noqa: E402
-from bench.suggest import past_texts, typed_texts  # noqa: E402
+from bench.suggest import past_texts, record_popular, typed_texts  # noqa: E402
 from search.complete import completer_of  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
 from search.querylog import CANDIDATES, QueryLog  # noqa: E402
@@ -165,13 +165,13 @@ def main() -> None:
         with index.searcher() as searcher:
             entries = completer_of(index, searcher).entries
     queries = [query for kind in KINDS for query in mix[kind]]
-    popular = past_texts(entries, PAST_QUERIES, args.seed)
-    texts = list(dict.fromkeys([text for text, _ in queries] + popular))
+    texts = list(dict.fromkeys(text for text, _ in queries))
     typed = typed_texts([e.text for e in entries], args.suggest_per_kind, args.seed)
     with tempfile.TemporaryDirectory() as folder:
         log_path = args.log or Path(folder) / "querylog.sqlite3"
         log = QueryLog(log_path, retention=180, queue_size=args.rows + 1)
         fill(log, texts, args.rows, args.seed)
+        record_popular(log, past_texts(entries, PAST_QUERIES, args.seed), args.seed)
         reads(log, texts, args.rows)
         log.close()
         both = apps(args.index, log_path)

@@ -75,8 +75,15 @@ def portal(portal_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app_url(sample_index: Path, portal: str, portal_dir: Path) -> Iterator[str]:
-    app = create_app({"INDEX_DIR": str(sample_index), "CORS_ORIGINS": portal})
+def app_url(
+    sample_index: Path, portal: str, portal_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    # Its own query log: the default one, beside the index every test shares, would offer
+    # these searches as hot searches on other tests' pages.
+    log = tmp_path_factory.mktemp("browser-querylog") / "querylog.sqlite3"
+    app = create_app(
+        {"INDEX_DIR": str(sample_index), "CORS_ORIGINS": portal, "QUERY_LOG": str(log)}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     _serve(server)
     url = f"http://127.0.0.1:{server.server_port}"

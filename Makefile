@@ -62,7 +62,8 @@ axe: $(AXE_FETCHED)
 test: lint browser axe
 	$(BIN)/pytest
 
-# The README's screenshots of the results page and of the embedded widget.
+# The README's screenshots: the home page with hot searches, the suggestion list, results
+# with a kind tab and a date range, the advanced search and the widget on a portal.
 screenshots: $(VENV)/.installed-test browser axe
 	GOVSEARCH_SCREENSHOT_DIR=docs $(BIN)/pytest -q tests/test_browser.py
 

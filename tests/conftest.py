@@ -86,11 +86,14 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(sample_index: Path) -> Flask:
-    """The web app over the sample index (`client` drives it)."""
+def app(sample_index: Path, tmp_path: Path) -> Flask:
+    """The web app over the sample index (`client` drives it), with a query log of its own:
+    the default one, beside the index the whole session shares, would carry one test's
+    searches into another's hot and related searches."""
     from web import create_app
 
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
+    log = tmp_path / "querylog.sqlite3"
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "QUERY_LOG": str(log)})
 
 
 @pytest.fixture

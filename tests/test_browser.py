@@ -13,18 +13,23 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import CORPUS, SEED_NAME
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from search.query.request import MAX_QUERY_CHARS
 from search.querylog import QueryLog
 from web import create_app
+from web.querylog import close_query_log, query_log
+from web.state import close_index
 
 PORTAL_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>某县人民政府门户网站</title>
@@ -70,8 +75,15 @@ def portal(portal_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app_url(sample_index: Path, portal: str, portal_dir: Path) -> Iterator[str]:
-    app = create_app({"INDEX_DIR": str(sample_index), "CORS_ORIGINS": portal})
+def app_url(
+    sample_index: Path, portal: str, portal_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    # Its own query log: the default one, beside the index every test shares, would offer
+    # these searches as hot searches on other tests' pages.
+    log = tmp_path_factory.mktemp("browser-querylog") / "querylog.sqlite3"
+    app = create_app(
+        {"INDEX_DIR": str(sample_index), "CORS_ORIGINS": portal, "QUERY_LOG": str(log)}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     _serve(server)
     url = f"http://127.0.0.1:{server.server_port}"
@@ -79,6 +91,71 @@ def app_url(sample_index: Path, portal: str, portal_dir: Path) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
+
+
+# What a portal's visitors searched for, and how often. 公租房申请 finds nothing in the
+# samples: however often it is asked, it is no hot search.
+ASKED = {
+    "营商环境": 9,
+    "政府信息公开": 8,
+    "扬尘污染防治": 7,
+    "法治政府建设": 6,
+    "乡村振兴": 5,
+    "安全生产": 4,
+    "校外培训机构": 3,
+    "预算执行": 2,
+    "公租房申请": 12,
+}
+# The home page's hot list: the most asked first, 公租房申请 left out.
+HOT = [
+    "营商环境",
+    "政府信息公开",
+    "扬尘污染防治",
+    "法治政府建设",
+    "乡村振兴",
+    "安全生产",
+    "校外培训机构",
+    "预算执行",
+]
+
+
+@contextmanager
+def _served(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    _serve(server)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def logged_app_url(sample_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over a query log that earlier searches filled: ASKED, searched through the app
+    itself, so that what the log holds (hits included) is what the samples answer."""
+    log = tmp_path_factory.mktemp("querylog") / "querylog.sqlite3"
+    config = {"INDEX_DIR": str(sample_index), "QUERY_LOG": str(log)}
+    earlier = create_app(config)
+    client = earlier.test_client()
+    for text, times in ASKED.items():
+        for _ in range(times):
+            assert client.get("/api/search", query_string={"q": text}).status_code == 200
+    close_query_log(earlier)  # writes what is queued
+    close_index(earlier)
+    app = create_app(config)
+    _wait_for_the_hot_list(app)
+    with _served(app) as url:
+        yield url
+
+
+def _wait_for_the_hot_list(app: Flask) -> None:
+    """A fresh app reads its hot list in the background; the first pages may come before."""
+    log = query_log(app)
+    assert log is not None
+    deadline = time.monotonic() + 10
+    while not log.hot() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +183,7 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def test_search_facet_page_and_open_a_section(page: Page, app_url: str, shots: Path) -> None:
+def test_search_facet_page_and_open_a_section(page: Page, app_url: str) -> None:
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     page.goto(app_url + "/")
@@ -115,7 +192,6 @@ def test_search_facet_page_and_open_a_section(page: Page, app_url: str, shots: P
     expect(page.locator("li.hit").first).to_be_visible()
     expect(page.locator("li.hit mark").first).to_have_text("管理")
     expect(page.locator(".summary")).to_contain_text("份文件")
-    page.screenshot(path=str(shots / "results.png"), full_page=True)
 
     # a facet narrows the results to that agency; its chip takes the filter off again
     facet = page.locator(".facet-agency li a").first
@@ -148,6 +224,38 @@ def test_search_facet_page_and_open_a_section(page: Page, app_url: str, shots: P
     expect(page.get_by_role("link", name="← 返回检索结果")).to_be_visible()
     # the security policy blocks nothing the pages use
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_the_home_page_shows_the_hot_searches(page: Page, logged_app_url: str, shots: Path) -> None:
+    page.goto(logged_app_url + "/")
+    hot = page.get_by_role("region", name="热门搜索").get_by_role("link")
+    expect(hot).to_have_text(HOT)
+    page.set_viewport_size({"width": 1100, "height": 700})  # the page, not blank space below
+    page.screenshot(path=str(shots / "home.png"), full_page=True)
+
+    hot.nth(2).click()
+    assert _query_of(page.url) == "扬尘污染防治"
+    expect(page.locator("li.hit mark").first).to_have_text("扬尘污染防治")
+
+
+def test_completions_put_a_hot_search_first(page: Page, logged_app_url: str, shots: Path) -> None:
+    page.goto(logged_app_url + "/")
+    page.get_by_role("combobox", name="检索词").press_sequentially("zf")  # initials of 政府
+    options = page.get_by_role("listbox", name="检索建议").get_by_role("option")
+    expect(options.first).to_have_text("政府信息公开热门")  # the query, then its kind's label
+    texts = options.all_inner_texts()
+    assert len(texts) >= 5
+    # after it, the words and titles whose pinyin starts z… f…: 政府, 执法, 政府工作报告 …
+    assert {"政府\n词语", "执法\n词语"} <= set(texts), texts
+    assert any(text.endswith("\n标题") for text in texts), texts
+    page.keyboard.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    listbox = page.get_by_role("listbox", name="检索建议").bounding_box()
+    assert listbox
+    page.screenshot(
+        path=str(shots / "suggest.png"),
+        clip={"x": 0, "y": 0, "width": 1100, "height": listbox["y"] + listbox["height"] + 140},
+    )
 
 
 def test_keyboard_reaches_the_search_box_and_the_results(page: Page, app_url: str) -> None:
@@ -232,7 +340,9 @@ def test_the_widget_cuts_a_pasted_text_to_the_query_limit(page: Page, portal: st
     expect(widget.locator("p.error")).to_have_count(0)
 
 
-def test_advanced_search_date_presets_and_a_custom_range(page: Page, app_url: str) -> None:
+def test_advanced_search_date_presets_and_a_custom_range(
+    page: Page, app_url: str, shots: Path
+) -> None:
     """高级检索 fills the ordinary query language; the range and the scope become chips."""
     page.goto(app_url + "/search?q=管理")
     page.get_by_role("link", name="高级检索").click()
@@ -243,6 +353,8 @@ def test_advanced_search_date_presets_and_a_custom_range(page: Page, app_url: st
     page.get_by_label("发布机构").select_option("阳城县人民政府办公室")
     page.get_by_label("发布日期：起始日期").fill("2020-01-01")
     page.get_by_label("发布日期：截止日期").fill("2024-12-31")
+    page.evaluate("document.activeElement.blur()")  # no half-edited date in the picture
+    page.screenshot(path=str(shots / "advanced.png"), full_page=True)
     page.get_by_role("button", name="检索", exact=True).click()
     expect(page.locator(".summary")).to_contain_text("份文件")
     asked = parse_qs(urlsplit(page.url).query)
@@ -459,6 +571,19 @@ def test_a_kind_tab_narrows_the_results_and_is_marked(page: Page, app_url: str) 
     tabs.get_by_role("link", name="全部").click()
     expect(page.locator("li.hit")).to_have_count(14)
     expect(tabs.locator("[aria-current]")).to_have_text("全部 14")
+
+
+def test_a_kind_tab_keeps_the_date_range(page: Page, app_url: str, shots: Path) -> None:
+    page.goto(app_url + "/search?q=管理&from=2019-01-01")
+    tabs = page.get_by_role("navigation", name="文件类型")
+    tabs.get_by_role("link", name="报告").click()
+    expect(tabs.locator("[aria-current]")).to_have_text("报告 3")
+    expect(page.locator(".chips a").last).to_have_text("发布日期：2019-01-01 起 ×")
+    assert parse_qs(urlsplit(page.url).query)["from"] == ["2019-01-01"]
+    dates = [m.split(" · ")[1] for m in page.locator("li.hit .meta").all_inner_texts()]
+    assert len(dates) == 3 and min(dates) >= "2019-01-01", dates
+    expect(page.locator("li.hit mark").first).to_have_text("管理")
+    page.screenshot(path=str(shots / "results.png"), full_page=True)
 
 
 def test_the_search_box_offers_completions_by_keyboard(page: Page, app_url: str) -> None:

@@ -63,15 +63,20 @@ def portal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("portal")
 
 
-@pytest.fixture(scope="module")
-def portal(portal_dir: Path) -> Iterator[str]:
-    """A second origin: a plain static server for the portal's own page."""
-    handler = functools.partial(_QuietHandler, directory=str(portal_dir))
+def _static_site(directory: Path) -> Iterator[str]:
+    """A plain static server for `directory` on its own port: another origin."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     _serve(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def portal(portal_dir: Path) -> Iterator[str]:
+    """A second origin: the portal's own page."""
+    yield from _static_site(portal_dir)
 
 
 @pytest.fixture(scope="module")
@@ -500,12 +505,7 @@ def test_the_embedded_widget_passes_axe(page: Page, portal: str, axe_source: str
 @pytest.fixture(scope="module")
 def unlisted_portal(portal_dir: Path, app_url: str) -> Iterator[str]:
     """The same portal page from an origin that the cors_origins setting does not name."""
-    handler = functools.partial(_QuietHandler, directory=str(portal_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    _serve(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from _static_site(portal_dir)
 
 
 def test_the_widget_tells_an_unlisted_portal_what_to_set(

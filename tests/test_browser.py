@@ -506,6 +506,32 @@ def test_the_search_box_offers_completions_by_keyboard(page: Page, app_url: str)
     expect(page.locator("li.hit mark").first).to_have_text("营商环境")
 
 
+# A key pressed while an input method composes; true when no handler took it.
+_COMPOSING_KEY = """key => document.getElementById("q").dispatchEvent(new KeyboardEvent(
+  "keydown", { key, keyCode: 229, isComposing: true, bubbles: true, cancelable: true }))"""
+
+
+def test_an_option_is_named_by_its_text_and_composing_keys_are_left_alone(
+    page: Page, app_url: str
+) -> None:
+    page.goto(app_url + "/")
+    box = page.get_by_role("combobox", name="检索词")
+    box.press_sequentially("yshj")
+    listbox = page.get_by_role("listbox", name="检索建议")
+    expect(listbox.get_by_role("option", name="营商环境", exact=True)).to_be_visible()
+    assert page.evaluate(_COMPOSING_KEY, "ArrowDown")
+    expect(box).not_to_have_attribute("aria-activedescendant", re.compile(".*"))
+    page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+    for key in ("Enter", "ArrowUp", "Escape"):
+        assert page.evaluate(_COMPOSING_KEY, key), key
+    page.wait_for_timeout(300)  # a pick would have started a search by now
+    assert page.url == app_url + "/"
+    expect(box).to_have_value("yshj")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+
+
 def test_without_script_the_box_still_searches(browser: Browser, app_url: str) -> None:
     context = browser.new_context(java_script_enabled=False, locale="zh-CN")
     plain = context.new_page()

@@ -23,11 +23,13 @@ the shorter text. A text offered twice is offered once, as its first kind.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
 import weakref
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ from search.index.completions import (
 from search.index.live import SearchIndex
 from search.text.normalize import normalize
 from search.text.pinyin import chinese_syllables, has_chinese, spellings, typed_pinyin
+from search.text.segmenter import fast_segmenter
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
@@ -79,7 +82,7 @@ class Completion:
 @dataclass(frozen=True)
 class Spelled:
     """Chinese text that typed letters spell, and how surely: 3 for one index term, 2 for the
-    start of an entry, 1 for a run of terms."""
+    start of an entry, 1 for a word of a title, 0 for a run of words."""
 
     text: str
     certainty: int
@@ -115,7 +118,7 @@ class Completer:
         self.entries = [Completion(e.text, e.kind, e.count) for e in merged.values()]
         chars, full, initials = [], [], []
         self._terms_by_spelling: dict[str, int] = {}
-        self._terms_by_pinyin: dict[str, int] = {}  # full pinyin alone: initials are too vague
+        self._terms_by_pinyin: dict[str, int] = {}
         for number, (folded, entry) in enumerate(merged.items()):
             chars.append((folded, number))
             if entry.pinyin:
@@ -132,7 +135,6 @@ class Completer:
                     rest_full, rest_initials = spellings(rest[:PINYIN_CHARS])
                     full.append((rest_full, number))
                     initials.append((rest_initials, number))
-        self._longest_pinyin = max(map(len, self._terms_by_pinyin), default=0)
         self._chars = _PrefixTable(chars)
         self._pinyin = (_PrefixTable(full), _PrefixTable(initials))
 
@@ -166,10 +168,11 @@ class Completer:
 
     def text_spelled(self, text: str) -> Spelled | None:
         """The Chinese text that `text`, Latin letters alone, spells in full pinyin or
-        initials: an index term spelled so (`yshj` → 营商环境), else the start of the best
+        initials, the surest first: an index term (`yshj` → 营商环境); the start of the best
         entry whose spelling starts so, cut where the letters end (`aqsc` → 安全生产 of
-        安全生产责任制), else the fewest index terms whose full pinyin follow one another
-        (`yingshang huanjing youhua` → 营商环境 优化); None when it spells none of these."""
+        安全生产责任制); a word of a title or heading; the fewest such words and terms
+        whose full pinyin follow one another (`yingshang huanjing youhua` → 营商环境 优化).
+        None when it spells none of these."""
         key = typed_pinyin(normalize(text))
         if not key:
             return None
@@ -182,31 +185,82 @@ class Completer:
                 start = _start_spelled(normalize(entry.text), key)
                 if start is not None:
                     return Spelled(start, 2, entry.count)
-        return self._terms_in_a_row(key)
+        word = self._words.by_spelling.get(key)
+        if word is not None:
+            return Spelled(word[0], 1, word[1])
+        return self._words.in_a_row(key)
 
-    def _terms_in_a_row(self, key: str) -> Spelled | None:
-        """The fewest index terms (then the most frequent) whose full pinyin make up `key`."""
-        # best[i]: (terms, -log frequency, their numbers) for the letters key[:i]
-        best: list[tuple[int, float, tuple[int, ...]] | None] = [None] * (len(key) + 1)
-        best[0] = (0, 0.0, ())
+    @functools.cached_property
+    def _words(self) -> _Words:
+        # Made on the first letters that spell no term nor an entry's start: segmenting
+        # every title takes a moment a table made for completions need not spend.
+        return _Words(self.entries, (self._terms_by_pinyin, self._terms_by_spelling))
+
+
+class _Words:
+    """The index terms, the words of titles and headings and the runs of two of those words,
+    by their spellings: what typed letters may be made of. `terms` is the table's index
+    terms by their full pinyin, and by it or their initials (the more frequent first)."""
+
+    def __init__(self, entries: Sequence[Completion], terms: Sequence[dict[str, int]]) -> None:
+        by_full, by_either = terms
+        # initials split into words are too vague: only full pinyin is split
+        self.by_pinyin = {key: _text_count(entries[n]) for key, n in by_full.items()}
+        self.by_spelling = {key: _text_count(entries[n]) for key, n in by_either.items()}
+        for run, count in _title_words(entries).most_common():
+            # each word read as in itself, as the title's spelling reads it
+            spelled = [spellings(word) for word in run]
+            full, initials = ("".join(parts) for parts in zip(*spelled, strict=True))
+            word = "".join(run)
+            self.by_spelling.setdefault(full, (word, count))
+            self.by_spelling.setdefault(initials, (word, count))
+            self.by_pinyin.setdefault(full, (word, count))
+        self.longest = max(map(len, self.by_pinyin), default=0)
+
+    def in_a_row(self, key: str) -> Spelled | None:
+        """The fewest words (then the most frequent) whose full pinyin make up `key`."""
+        # best[i]: (words, -log frequency, the words) for the letters key[:i]
+        best: list[tuple[int, float, tuple[tuple[str, int], ...]] | None]
+        best = [(0, 0.0, ())] + [None] * len(key)
         for start in range(len(key)):
             made = best[start]
             if made is None or made[0] == MAX_SPELLED_TERMS:
                 continue
-            for end in range(start + 1, min(len(key), start + self._longest_pinyin) + 1):
-                number = self._terms_by_pinyin.get(key[start:end])
-                if number is None:
+            for end in range(start + 1, min(len(key), start + self.longest) + 1):
+                word = self.by_pinyin.get(key[start:end])
+                if word is None:
                     continue
-                weight = -math.log(self.entries[number].count + 1)
-                longer = (made[0] + 1, made[1] + weight, (*made[2], number))
+                longer = (made[0] + 1, made[1] - math.log(word[1] + 1), (*made[2], word))
                 known = best[end]
                 if known is None or longer[:2] < known[:2]:
                     best[end] = longer
         found = best[-1]
         if found is None or found[0] < 2:
             return None
-        terms = [self.entries[number] for number in found[2]]
-        return Spelled(" ".join(t.text for t in terms), 1, min(t.count for t in terms))
+        words = found[2]
+        return Spelled(" ".join(w for w, _ in words), 0, min(c for _, c in words))
+
+
+def _text_count(completion: Completion) -> tuple[str, int]:
+    return completion.text, completion.count
+
+
+def _title_words(entries: Sequence[Completion]) -> Counter[tuple[str, ...]]:
+    """The words (of Chinese characters, two or more) of titles and headings, and the runs
+    of two such words next to each other, each with the titles holding it."""
+    found: Counter[tuple[str, ...]] = Counter()
+    segmenter = fast_segmenter()
+    for entry in entries:
+        if entry.kind != "title":
+            continue
+        words = [
+            word if len(word) > 1 and _LEADING_CHINESE.fullmatch(word) else ""
+            for word in segmenter.cut(normalize(entry.text))
+        ]
+        pairs = [(a, b) for a, b in zip(words, words[1:], strict=False) if a and b]
+        for run in {*((word,) for word in words if word), *pairs}:
+            found[run] += entry.count
+    return found
 
 
 def _after_lead(folded: str) -> str:

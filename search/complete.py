@@ -58,8 +58,10 @@ KIND_ORDER = ("query", "term", "title")
 _TITLE_LEAD = re.compile(r"^(?:中华人民共和国|.{0,12}?关于)")
 _LEADING_CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _END = "\U0010ffff"  # sorts after every character: `prefix + _END` ends a prefix's range
-# 一是 二是 其三 第四: words that count points in a list, not what anybody searches for.
-_ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+是|[其第][一二三四五六七八九十]+)$")
+# 一是 二是 其三 第四, 二十四, 第十条: words that count points in a list, numbers and the
+# numbers of articles cited, not what anybody searches for.
+_NUMERAL = "[零〇一二三四五六七八九十百千万两]+"
+_ENUMERATOR = re.compile(rf"^(?:{_NUMERAL}是|[其第]?{_NUMERAL}[条款项章节]?)$")
 # A term is a fragment of a longer term that starts with it when (nearly) every section
 # holding it holds the longer one: 中华人民 of 中华人民共和国, not 营商 of 营商环境.
 FRAGMENT_SHARE = 0.9

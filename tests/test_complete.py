@@ -199,13 +199,18 @@ def test_list_counters_and_fragments_are_not_offered() -> None:
             entry("一是", "term", 50),
             entry("三是", "term", 40),
             entry("第十", "term", 40),
+            entry("二十四", "term", 40),
+            entry("第十条", "term", 40),
+            entry("一款", "term", 40),
             entry("一网通办", "term", 9),
+            entry("一次", "term", 8),
         ]
     )
     assert [c.text for c in table.complete("中华")] == ["中华人民共和国"]
     assert [c.text for c in table.complete("营")] == ["营商", "营商环境"]
-    assert [c.text for c in table.complete("一")] == ["一网通办"]
+    assert [c.text for c in table.complete("一")] == ["一网通办", "一次"]
     assert table.complete("三") == [] and table.complete("第") == []
+    assert table.complete("二") == []
 
 
 SAFETY = {

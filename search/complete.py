@@ -56,7 +56,7 @@ KIND_ORDER = ("query", "term", "title")
 # Titles are found by what follows these too: 食品安全 completes 中华人民共和国食品安全法, and
 # 加强 completes 国务院关于加强…的通知.
 _TITLE_LEAD = re.compile(r"^(?:中华人民共和国|.{0,12}?关于)")
-_LEADING_CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_CHINESE_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _END = "\U0010ffff"  # sorts after every character: `prefix + _END` ends a prefix's range
 # 一是 二是 其三 第四, 二十四, 第十条: words that count points in a list, numbers and the
 # numbers of articles cited, not what anybody searches for.
@@ -67,7 +67,7 @@ _ENUMERATOR = re.compile(rf"^(?:{_NUMERAL}是|[其第]?{_NUMERAL}[条款项章�
 FRAGMENT_SHARE = 0.9
 # Entries whose spelling starts with typed letters, looked at for the text those spell.
 SPELLED_CANDIDATES = 8
-# Letters split into at most this many term spellings (a longer split is noise).
+# Letters split into at most this many words (a longer split is noise).
 MAX_SPELLED_TERMS = 6
 
 
@@ -256,7 +256,7 @@ def _title_words(entries: Sequence[Completion]) -> Counter[tuple[str, ...]]:
         if entry.kind != "title":
             continue
         words = [
-            word if len(word) > 1 and _LEADING_CHINESE.fullmatch(word) else ""
+            word if len(word) > 1 and _CHINESE_RUN.fullmatch(word) else ""
             for word in segmenter.cut(normalize(entry.text))
         ]
         pairs = [(a, b) for a, b in zip(words, words[1:], strict=False) if a and b]
@@ -275,7 +275,7 @@ def _start_spelled(folded: str, key: str) -> str | None:
     """The first characters (two or more, Chinese) of `folded`, or of it after its title
     lead, whose full pinyin or initials are `key`."""
     for text in (folded, _after_lead(folded)):
-        run = _LEADING_CHINESE.match(text[:PINYIN_CHARS])
+        run = _CHINESE_RUN.match(text[:PINYIN_CHARS])
         if run is None:
             continue
         syllables = chinese_syllables(run.group())
@@ -292,8 +292,8 @@ def _start_spelled(folded: str, key: str) -> str | None:
 
 
 def _meaningful(entries: Iterable[Entry]) -> list[Entry]:
-    """`entries` without the terms that mean nothing alone: list counters (一是) and
-    fragments of a longer term (中华人民 of 中华人民共和国)."""
+    """`entries` without the terms that mean nothing alone: list counters and numbers (一是,
+    第十条) and fragments of a longer term (中华人民 of 中华人民共和国)."""
     entries = list(entries)
     terms = sorted((normalize(e.text), e.count) for e in entries if e.kind == "term")
     texts = [text for text, _ in terms]

@@ -10,9 +10,10 @@ characters, full-width forms and the synonyms in `data/synonyms.txt` need no sug
 every query already searches them.
 
 A query of Latin letters alone that spells Chinese text in pinyin or initials, an index
-term (`yshj`, `ying shang huan jing`), the start of a title or heading (`aqsc`) or a run of
-terms (`yingshang huanjing youhua`), is searched as typed first: it may be an English word
-or part of a document number. Only when the text finds far more is the text searched instead.
+term (`yshj`, `ying shang huan jing`), the start of a title or heading (`tdgl`), a word of
+one (`aqsc`) or a run of such words and terms (`yingshang huanjing youhua`), is searched as
+typed first: it may be an English word or part of a document number. Only when the text
+finds far more is the text searched instead.
 """
 
 from __future__ import annotations

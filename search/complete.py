@@ -12,7 +12,9 @@ request. Each kind of key is a sorted list, so a prefix is a range of it, and th
 entries of a range are picked by their precomputed rank without visiting them one by one.
 Past queries are few and change between calls: they are compared one by one.
 
-A title is also found by what follows 中华人民共和国, or its issuer's 关于.
+A title is also found by what follows 中华人民共和国, or its issuer's 关于, in characters,
+pinyin and initials. Terms that mean nothing alone are not offered: list counters (一是) and
+fragments of a longer term nearly always found whole (中华人民 of 中华人民共和国).
 
 Order: what starts with the typed characters, then what starts with them in pinyin, then in
 initials; within each, past queries, then terms, then titles; then the larger count, then
@@ -21,10 +23,13 @@ the shorter text. A text offered twice is offered once, as its first kind.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import threading
 import weakref
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,7 +47,8 @@ from search.index.completions import (
 )
 from search.index.live import SearchIndex
 from search.text.normalize import normalize
-from search.text.pinyin import has_chinese, spellings, typed_pinyin
+from search.text.pinyin import chinese_syllables, has_chinese, spellings, typed_pinyin
+from search.text.segmenter import fast_segmenter
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
@@ -50,7 +56,19 @@ KIND_ORDER = ("query", "term", "title")
 # Titles are found by what follows these too: 食品安全 completes 中华人民共和国食品安全法, and
 # 加强 completes 国务院关于加强…的通知.
 _TITLE_LEAD = re.compile(r"^(?:中华人民共和国|.{0,12}?关于)")
+_CHINESE_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _END = "\U0010ffff"  # sorts after every character: `prefix + _END` ends a prefix's range
+# 一是 二是 其三 第四, 二十四, 第十条: words that count points in a list, numbers and the
+# numbers of articles cited, not what anybody searches for.
+_NUMERAL = "[零〇一二三四五六七八九十百千万两]+"
+_ENUMERATOR = re.compile(rf"^(?:{_NUMERAL}是|[其第]?{_NUMERAL}[条款项章节]?)$")
+# A term is a fragment of a longer term that starts with it when (nearly) every section
+# holding it holds the longer one: 中华人民 of 中华人民共和国, not 营商 of 营商环境.
+FRAGMENT_SHARE = 0.9
+# Entries whose spelling starts with typed letters, looked at for the text those spell.
+SPELLED_CANDIDATES = 8
+# Letters split into at most this many words (a longer split is noise).
+MAX_SPELLED_TERMS = 6
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,16 @@ class Completion:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Spelled:
+    """Chinese text that typed letters spell, and how surely: 3 for one index term, 2 for the
+    start of an entry, 1 for a word of a title, 0 for a run of words."""
+
+    text: str
+    certainty: int
+    count: int
 
 
 class _PrefixTable:
@@ -87,15 +115,14 @@ class Completer:
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         merged: dict[str, Entry] = {}
-        for entry in sorted(entries, key=_order):
+        for entry in sorted(_meaningful(entries), key=_order):
             merged.setdefault(normalize(entry.text), entry)  # the first kind wins
         self.entries = [Completion(e.text, e.kind, e.count) for e in merged.values()]
         chars, full, initials = [], [], []
         self._terms_by_spelling: dict[str, int] = {}
+        self._terms_by_pinyin: dict[str, int] = {}
         for number, (folded, entry) in enumerate(merged.items()):
             chars.append((folded, number))
-            if entry.kind == "title" and (lead := _TITLE_LEAD.match(folded)):
-                chars.append((folded[lead.end() :], number))
             if entry.pinyin:
                 full.append((entry.pinyin, number))
                 initials.append((entry.initials, number))
@@ -103,6 +130,13 @@ class Completer:
                     # in rank order: the first term spelled so is the most frequent
                     self._terms_by_spelling.setdefault(entry.pinyin, number)
                     self._terms_by_spelling.setdefault(entry.initials, number)
+                    self._terms_by_pinyin.setdefault(entry.pinyin, number)
+            if entry.kind == "title" and (rest := _after_lead(folded)):
+                chars.append((rest, number))
+                if has_chinese(rest):
+                    rest_full, rest_initials = spellings(rest[:PINYIN_CHARS])
+                    full.append((rest_full, number))
+                    initials.append((rest_initials, number))
         self._chars = _PrefixTable(chars)
         self._pinyin = (_PrefixTable(full), _PrefixTable(initials))
 
@@ -133,6 +167,147 @@ class Completer:
         key = typed_pinyin(normalize(text))
         number = self._terms_by_spelling.get(key) if key else None
         return None if number is None else self.entries[number]
+
+    def text_spelled(self, text: str) -> Spelled | None:
+        """The Chinese text that `text`, Latin letters alone, spells in full pinyin or
+        initials, the surest first: an index term (`yshj` → 营商环境); the start of the best
+        entry whose spelling starts so, cut where the letters end (`aqsc` → 安全生产 of
+        安全生产责任制); a word of a title or heading; the fewest such words and terms
+        whose full pinyin follow one another (`yingshang huanjing youhua` → 营商环境 优化).
+        None when it spells none of these."""
+        key = typed_pinyin(normalize(text))
+        if not key:
+            return None
+        term = self.term_spelled(key)
+        if term is not None:
+            return Spelled(term.text, 3, term.count)
+        for table in self._pinyin:
+            for number in table.best(key, SPELLED_CANDIDATES):
+                entry = self.entries[number]
+                start = _start_spelled(normalize(entry.text), key)
+                if start is not None:
+                    return Spelled(start, 2, entry.count)
+        word = self._words.by_spelling.get(key)
+        if word is not None:
+            return Spelled(word[0], 1, word[1])
+        return self._words.in_a_row(key)
+
+    @functools.cached_property
+    def _words(self) -> _Words:
+        # Made on the first letters that spell no term nor an entry's start: segmenting
+        # every title takes a moment a table made for completions need not spend.
+        return _Words(self.entries, (self._terms_by_pinyin, self._terms_by_spelling))
+
+
+class _Words:
+    """The index terms, the words of titles and headings and the runs of two of those words,
+    by their spellings: what typed letters may be made of. `terms` is the table's index
+    terms by their full pinyin, and by it or their initials (the more frequent first)."""
+
+    def __init__(self, entries: Sequence[Completion], terms: Sequence[dict[str, int]]) -> None:
+        by_full, by_either = terms
+        # initials split into words are too vague: only full pinyin is split
+        self.by_pinyin = {key: _text_count(entries[n]) for key, n in by_full.items()}
+        self.by_spelling = {key: _text_count(entries[n]) for key, n in by_either.items()}
+        for run, count in _title_words(entries).most_common():
+            # each word read as in itself, as the title's spelling reads it
+            spelled = [spellings(word) for word in run]
+            full, initials = ("".join(parts) for parts in zip(*spelled, strict=True))
+            word = "".join(run)
+            self.by_spelling.setdefault(full, (word, count))
+            self.by_spelling.setdefault(initials, (word, count))
+            self.by_pinyin.setdefault(full, (word, count))
+        self.longest = max(map(len, self.by_pinyin), default=0)
+
+    def in_a_row(self, key: str) -> Spelled | None:
+        """The fewest words (then the most frequent) whose full pinyin make up `key`."""
+        # best[i]: (words, -log frequency, the words) for the letters key[:i]
+        best: list[tuple[int, float, tuple[tuple[str, int], ...]] | None]
+        best = [(0, 0.0, ())] + [None] * len(key)
+        for start in range(len(key)):
+            made = best[start]
+            if made is None or made[0] == MAX_SPELLED_TERMS:
+                continue
+            for end in range(start + 1, min(len(key), start + self.longest) + 1):
+                word = self.by_pinyin.get(key[start:end])
+                if word is None:
+                    continue
+                longer = (made[0] + 1, made[1] - math.log(word[1] + 1), (*made[2], word))
+                known = best[end]
+                if known is None or longer[:2] < known[:2]:
+                    best[end] = longer
+        found = best[-1]
+        if found is None or found[0] < 2:
+            return None
+        words = found[2]
+        return Spelled(" ".join(w for w, _ in words), 0, min(c for _, c in words))
+
+
+def _text_count(completion: Completion) -> tuple[str, int]:
+    return completion.text, completion.count
+
+
+def _title_words(entries: Sequence[Completion]) -> Counter[tuple[str, ...]]:
+    """The words (of Chinese characters, two or more) of titles and headings, and the runs
+    of two such words next to each other, each with the titles holding it."""
+    found: Counter[tuple[str, ...]] = Counter()
+    segmenter = fast_segmenter()
+    for entry in entries:
+        if entry.kind != "title":
+            continue
+        words = [
+            word if len(word) > 1 and _CHINESE_RUN.fullmatch(word) else ""
+            for word in segmenter.cut(normalize(entry.text))
+        ]
+        pairs = [(a, b) for a, b in zip(words, words[1:], strict=False) if a and b]
+        for run in {*((word,) for word in words if word), *pairs}:
+            found[run] += entry.count
+    return found
+
+
+def _after_lead(folded: str) -> str:
+    """A title without its leading 中华人民共和国 or issuer's 关于 ("" without one)."""
+    lead = _TITLE_LEAD.match(folded)
+    return folded[lead.end() :] if lead else ""
+
+
+def _start_spelled(folded: str, key: str) -> str | None:
+    """The first characters (two or more, Chinese) of `folded`, or of it after its title
+    lead, whose full pinyin or initials are `key`."""
+    for text in (folded, _after_lead(folded)):
+        run = _CHINESE_RUN.match(text[:PINYIN_CHARS])
+        if run is None:
+            continue
+        syllables = chinese_syllables(run.group())
+        if "".join(s[:1] for s in syllables[: len(key)]) == key:
+            return run.group()[: len(key)] if len(key) >= 2 else None
+        spelled = ""
+        for count, syllable in enumerate(syllables, start=1):
+            spelled += syllable
+            if spelled == key:
+                return run.group()[:count] if count >= 2 else None
+            if not key.startswith(spelled):
+                break
+    return None
+
+
+def _meaningful(entries: Iterable[Entry]) -> list[Entry]:
+    """`entries` without the terms that mean nothing alone: list counters and numbers (一是,
+    第十条) and fragments of a longer term (中华人民 of 中华人民共和国)."""
+    entries = list(entries)
+    terms = sorted((normalize(e.text), e.count) for e in entries if e.kind == "term")
+    texts = [text for text, _ in terms]
+    counts = np.fromiter((count for _, count in terms), np.int64, len(terms))
+    dropped = set()
+    for position, (text, count) in enumerate(terms):
+        if _ENUMERATOR.match(text):
+            dropped.add(text)
+            continue
+        end = bisect_left(texts, text + _END, position + 1)
+        longer = counts[position + 1 : end]
+        if len(longer) and longer.max() >= count * FRAGMENT_SHARE:
+            dropped.add(text)
+    return [e for e in entries if e.kind != "term" or normalize(e.text) not in dropped]
 
 
 def _order(entry: Entry | Completion) -> tuple[int, int, int, str]:

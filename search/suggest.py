@@ -9,9 +9,11 @@ segment and character, and compared without a full edit-distance table. Traditio
 characters, full-width forms and the synonyms in `data/synonyms.txt` need no suggestion:
 every query already searches them.
 
-A query of Latin letters alone that spells an index term in pinyin or initials (`yshj`,
-`ying shang huan jing`) is searched as typed first: it may be an English word or part of a
-document number. Only when the term finds far more is the term searched instead.
+A query of Latin letters alone that spells Chinese text in pinyin or initials, an index
+term (`yshj`, `ying shang huan jing`), the start of a title or heading (`tdgl`), a word of
+one (`aqsc`) or a run of such words and terms (`yingshang huanjing youhua`), is searched as
+typed first: it may be an English word or part of a document number. Only when the text
+finds far more is the text searched instead.
 """
 
 from __future__ import annotations
@@ -169,10 +171,12 @@ def suggest(places: Sequence[Place], text: str, found: int) -> str | None:
 
 
 def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:
-    """The index term that `text`, Latin letters alone, spells in full pinyin or initials
-    (the most frequent over every shard), or None."""
-    spelled = [term for completer in completers if (term := completer.term_spelled(text))]
-    return max(spelled, key=lambda term: term.count).text if spelled else None
+    """The Chinese text that `text`, Latin letters alone, spells in full pinyin or initials
+    (`Completer.text_spelled`: the surest, then the most frequent over every shard), or
+    None."""
+    spelled = [found for completer in completers if (found := completer.text_spelled(text))]
+    best = max(spelled, key=lambda found: (found.certainty, found.count), default=None)
+    return best.text if best else None
 
 
 def worth_pinyin(typed_sections: int, term_sections: int) -> bool:

@@ -271,14 +271,25 @@ def test_keyboard_reaches_the_search_box_and_the_results(page: Page, app_url: st
     expect(page.locator("li.hit h2 a").first).to_be_visible()
 
 
+# Elements whose right edge is past the width given (a visually hidden label is 1 px wide).
+_PAST_THE_EDGE = """width => [...document.querySelectorAll("body *")]
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 1 && r.right > width; })
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().right}`)"""
+
+
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, app_url: str) -> None:
+    """Nothing is wider than the phone's 375 px: a mobile page's window grows to what its
+    widest element needs, so the window's width alone does not tell."""
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     phone = context.new_page()
-    phone.goto(app_url + "/search?q=管理")
-    expect(phone.locator("li.hit").first).to_be_visible()
-    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    for path in ("/", "/search?q=管理", "/advanced"):
+        phone.goto(app_url + path)
+        expect(phone.locator("#q")).to_be_visible()
+        root = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        scroll_width, client_width = phone.evaluate(root)
+        past_the_edge = phone.evaluate(_PAST_THE_EDGE, 375)
+        assert (scroll_width, client_width, past_the_edge) == (375, 375, []), path
     context.close()
-    assert overflow <= 0
 
 
 def test_portal_embeds_the_widget(page: Page, portal: str, app_url: str, shots: Path) -> None:
@@ -618,6 +629,32 @@ def test_the_search_box_offers_completions_by_keyboard(page: Page, app_url: str)
         page.keyboard.press("Enter")
     assert _query_of(page.url) == "营商环境"
     expect(page.locator("li.hit mark").first).to_have_text("营商环境")
+
+
+# A key pressed while an input method composes; true when no handler took it.
+_COMPOSING_KEY = """key => document.getElementById("q").dispatchEvent(new KeyboardEvent(
+  "keydown", { key, keyCode: 229, isComposing: true, bubbles: true, cancelable: true }))"""
+
+
+def test_an_option_is_named_by_its_text_and_composing_keys_are_left_alone(
+    page: Page, app_url: str
+) -> None:
+    page.goto(app_url + "/")
+    box = page.get_by_role("combobox", name="检索词")
+    box.press_sequentially("yshj")
+    listbox = page.get_by_role("listbox", name="检索建议")
+    expect(listbox.get_by_role("option", name="营商环境", exact=True)).to_be_visible()
+    assert page.evaluate(_COMPOSING_KEY, "ArrowDown")
+    expect(box).not_to_have_attribute("aria-activedescendant", re.compile(".*"))
+    page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+    for key in ("Enter", "ArrowUp", "Escape"):
+        assert page.evaluate(_COMPOSING_KEY, key), key
+    page.wait_for_timeout(300)  # a pick would have started a search by now
+    assert page.url == app_url + "/"
+    expect(box).to_have_value("yshj")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
 
 
 def test_without_script_the_box_still_searches(browser: Browser, app_url: str) -> None:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from search.cli import cli
-from search.complete import Completer, complete
+from search.complete import Completer, Spelled, complete
 from search.index.build import full_build, update
 from search.index.completions import COMPLETIONS_FILE, entry, heading_text
 from search.index.live import SearchIndex
@@ -148,6 +148,97 @@ def test_an_index_term_spelled_in_pinyin() -> None:
         assert spelled is not None and spelled.text == "营商环境", typed
     assert table.term_spelled("yingshanghuan") is None  # a prefix spells no whole term
     assert table.term_spelled("营商环境") is None
+
+
+def test_letters_spell_the_start_of_an_entry_or_a_run_of_terms() -> None:
+    table = Completer(
+        [
+            entry("营商环境", "term", 300),
+            entry("优化", "term", 100),
+            entry("有话", "term", 2),  # youhua too, rarer
+            entry("安全", "term", 90),
+            entry("生产", "term", 80),
+            entry("市场", "term", 200),  # sc too, more frequent than 生产
+            entry("安全生产责任制规定", "title", 1),
+            entry("中华人民共和国个人信息保护法", "title", 1),
+        ]
+    )
+    for typed in ("aqsc", "anquanshengchan", "anquan shengchan"):
+        assert table.text_spelled(typed) == Spelled("安全生产", 2, 1), typed
+    for typed in ("grxxbh", "gerenxinxibaohu"):  # after 中华人民共和国
+        assert table.text_spelled(typed) == Spelled("个人信息保护", 2, 1), typed
+    assert table.text_spelled("yingshang huanjing youhua") == Spelled("营商环境 优化", 0, 100)
+    assert table.text_spelled("yshj") == Spelled("营商环境", 3, 300)
+    # initials split into terms are too vague (yshjyh), and a prefix cut mid-syllable or
+    # to one character spells nothing
+    for spells_nothing in ("yshjyh", "anqua", "an", "data", "营商"):
+        assert table.text_spelled(spells_nothing) is None, spells_nothing
+
+
+def test_a_title_is_found_by_the_pinyin_of_what_follows_its_lead() -> None:
+    table = Completer(
+        [
+            entry("中华人民共和国食品安全法", "title", 1),
+            entry("国务院关于加强食品安全工作的决定", "title", 1),
+        ]
+    )
+    for typed in ("shipinanquanfa", "shipin anquan", "spaqf"):
+        assert [c.text for c in table.complete(typed)] == ["中华人民共和国食品安全法"], typed
+    assert [c.text for c in table.complete("jiaqiang shipin")] == [
+        "国务院关于加强食品安全工作的决定"
+    ]
+
+
+def test_list_counters_and_fragments_are_not_offered() -> None:
+    table = Completer(
+        [
+            entry("中华人民", "term", 100),  # nearly always 中华人民共和国
+            entry("中华人民共和国", "term", 98),
+            entry("营商", "term", 400),  # often alone
+            entry("营商环境", "term", 300),
+            entry("一是", "term", 50),
+            entry("三是", "term", 40),
+            entry("第十", "term", 40),
+            entry("二十四", "term", 40),
+            entry("第十条", "term", 40),
+            entry("一款", "term", 40),
+            entry("一网通办", "term", 9),
+            entry("一次", "term", 8),
+        ]
+    )
+    assert [c.text for c in table.complete("中华")] == ["中华人民共和国"]
+    assert [c.text for c in table.complete("营")] == ["营商", "营商环境"]
+    assert [c.text for c in table.complete("一")] == ["一网通办", "一次"]
+    assert table.complete("三") == [] and table.complete("第") == []
+    assert table.complete("二") == []
+
+
+SAFETY = {
+    "s.txt": _document(
+        "应急管理局2022年安全生产工作总结",
+        "一、工作开展情况\n全年开展安全生产检查十二次。\n二、下一步打算\n"
+        "持续优化营商环境，落实安全生产责任制。",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        ("aqsc", "安全生产"),  # a word of a title, in initials
+        ("anquanshengchan", "安全生产"),
+        ("anquan shengchan", "安全生产"),
+        ("yingshang huanjing youhua", "营商环境 优化"),  # a term and a word of a title
+    ],
+)
+def test_letters_that_spell_words_of_titles_find_them(
+    tmp_path: Path, typed: str, searched: str
+) -> None:
+    documents = {**BUSINESS, **SAFETY}
+    with _build(tmp_path / "corpus", tmp_path / "index", documents) as index:
+        results = run_search(index, SearchRequest.create(typed))
+        assert results.pinyin is not None and results.pinyin.searched == searched
+        assert results.total >= 1 and results.request.text == typed
 
 
 @pytest.fixture(scope="module")

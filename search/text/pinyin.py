@@ -34,6 +34,13 @@ def spellings(text: str) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
+@functools.lru_cache(maxsize=8192)
+def chinese_syllables(run: str) -> tuple[str, ...]:
+    """The toneless syllables of a run of Chinese characters, one a character, each read as
+    in its word (as `spellings` reads them)."""
+    return tuple(lazy_pinyin(run))
+
+
 def _keep_other(text: str, full: list[str], initials: list[str]) -> None:
     kept = "".join(text.lower().split())
     full.append(kept)

@@ -56,11 +56,14 @@ function attachCombobox(input, listbox, suggestUrl, pick) {
       option.setAttribute("role", "option");
       option.setAttribute("aria-selected", "false");
       option.dataset.text = suggestion.text;
-      option.textContent = suggestion.text;
+      var text = document.createElement("span");
+      text.textContent = suggestion.text;
+      // the kind is a visual hint: the option's name is the text it searches
       var kind = document.createElement("span");
       kind.className = "kind";
+      kind.setAttribute("aria-hidden", "true");
       kind.textContent = KIND_LABELS[suggestion.kind] || "";
-      option.appendChild(kind);
+      option.append(text, kind);
       option.addEventListener("mousedown", function (event) { event.preventDefault(); });
       option.addEventListener("click", function () { choose(i); });
       return option;
@@ -112,6 +115,8 @@ function attachCombobox(input, listbox, suggestUrl, pick) {
     timer = setTimeout(fetchSuggestions, DEBOUNCE_MS);
   });
   input.addEventListener("keydown", function (event) {
+    // Keys pressed while an input method composes (pinyin to characters) are its own.
+    if (event.isComposing || event.keyCode === 229) return;
     var open = !listbox.hidden && options.length > 0;
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       if (!options.length) return;

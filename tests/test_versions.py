@@ -3,6 +3,9 @@ and shows an older one first when the query names its year or 文号."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
+from bench.known_items import KnownItem, document_ranks
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.index.versions import law_name
@@ -137,6 +141,27 @@ def test_the_api_lists_versions_as_its_schema_says(law_client: FlaskClient) -> N
     spec = law_client.get("/api/openapi.json").get_json()
     ref = "#/components/schemas/SearchResponse"
     Draft202012Validator({**spec, "$ref": ref}).validate(body)
+
+
+def test_known_items_count_a_version_of_the_source_when_asked(index: SearchIndex) -> None:
+    pasted_from_the_old_version = KnownItem("old", "为了加强水资源保护", holders=2)
+    assert document_ranks(index, pasted_from_the_old_version) == (None, 1)
+
+
+def test_the_cli_json_lists_versions(law_index: Path) -> None:
+    found = subprocess.run(
+        [sys.executable, "-m", "search.cli", "search", "水资源保护", "--index", str(law_index)]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    hits = json.loads(found.stdout)["hits"]
+    assert [(hit["doc_id"], hit["versions"]) for hit in hits] == [
+        ("new", [{"doc_id": "old", "date": "2017-03-01"}]),
+        ("other", []),
+    ]
 
 
 @pytest.mark.parametrize("path", ["/search", "/embed"])

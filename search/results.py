@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from whoosh.searching import Searcher
 
@@ -203,13 +203,24 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     return results
 
 
+# The shards' tables joined, for the generations they were read from: joined again only
+# when a shard's generation changes, not on every search.
+_joined: dict[tuple[VersionTable, ...], VersionTable] = {}
+
+
 def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
-    tables = [generation.versions for generation in generations]
-    if any(table is None for table in tables):
+    tables = tuple(generation.versions for generation in generations)
+    if not all(isinstance(table, VersionTable) for table in tables):
         return None
-    if len(tables) == 1:
-        return tables[0]
-    return VersionTable.joined(table for table in tables if table is not None)
+    shards = cast(tuple[VersionTable, ...], tables)
+    if len(shards) == 1:
+        return shards[0]
+    joined = _joined.get(shards)
+    if joined is None:
+        joined = VersionTable.joined(shards)
+        _joined.clear()  # the previous generations' tables go with their searchers
+        _joined[shards] = joined
+    return joined
 
 
 def _with_versions(hit: SearchHit, table: VersionTable) -> SearchHit:

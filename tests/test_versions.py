@@ -44,6 +44,18 @@ LAW = {
         "2022年01月10日",
         "第一条 为了推进节约用水，加强水资源保护，制定本办法。",
     ),
+    "amend-2010": (
+        "临川县自治条例修正案（2010年）",
+        "",
+        "2010年05月01日",
+        "一、自治条例第五条修改为：民族乡的设立程序由县人民政府规定。",
+    ),
+    "amend-2020": (
+        "临川县自治条例修正案（2020年）",
+        "",
+        "2020年05月01日",
+        "一、自治条例第八条修改为：民族乡的设立程序报州人民政府备案。",
+    ),
 }
 
 
@@ -116,6 +128,11 @@ def test_a_query_naming_the_doc_number_shows_that_version(index: SearchIndex) ->
 
 def test_a_version_that_alone_matches_is_shown(index: SearchIndex) -> None:
     assert _shown(_search(index, "取水许可证每年年检"))[0] == ("old", ["new"])
+
+
+def test_amendments_of_one_title_are_each_their_own_document(index: SearchIndex) -> None:
+    shown = _shown(_search(index, "民族乡的设立程序"))
+    assert sorted(shown) == [("amend-2010", []), ("amend-2020", [])]
 
 
 def test_sections_uncollapsed_keep_every_version(index: SearchIndex) -> None:

@@ -4,7 +4,9 @@ A law is published again when it is amended or revised (《北京市审计条例
 2023); each version is its own document with its own 发布日期. Documents are versions of
 one law when their titles agree once normalised, without spaces and without notes in
 brackets at the end such as （2018年修正） or （试行）. A note that only numbers the part
-(（二）, as in 刑法修正案（二）) names another document, not a version, and is kept.
+(（二）, as in 刑法修正案（二）) names another document, not a version, and is kept. An
+amendment (修正案) is never a version of another, even of the same title (宪法修正案（1988年）
+and 宪法修正案（2018年） amend different articles).
 
 The table is read once per index generation from each document's first section.
 """
@@ -25,6 +27,7 @@ from search.text.normalize import normalize, normalize_doc_number
 _TRAILING_NOTE = re.compile(r"\(([^()]*)\)\s*$")
 _PART_NUMBER = re.compile(r"[一二三四五六七八九十百零〇\d]+")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_AMENDMENT = re.compile(r"修正案(?:\([^()]*\))?$")
 
 
 def law_name(title: str) -> str:
@@ -34,6 +37,13 @@ def law_name(title: str) -> str:
     while (note := _TRAILING_NOTE.search(name)) and not _PART_NUMBER.fullmatch(note.group(1)):
         name = name[: note.start()]
     return name
+
+
+def _law_key(title: str, doc_id: str) -> str:
+    """The key of the document's law in a table: its name, or for an amendment the
+    document itself (a key no other document has)."""
+    name = law_name(title)
+    return f"{name}\x1f{doc_id}" if _AMENDMENT.search(name) else name
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ class VersionTable:
             version = Version(
                 stored["doc_id"], stored.get("date") or None, normalize_doc_number(number)
             )
-            laws[law_name(stored.get("title", ""))].append(version)
+            laws[_law_key(stored.get("title", ""), version.doc_id)].append(version)
         return cls(laws)
 
     @classmethod

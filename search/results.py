@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from whoosh.searching import Searcher
 
@@ -26,6 +26,7 @@ from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
+from search.index.versions import VersionTable, shown_version
 from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
@@ -35,6 +36,9 @@ from search.text.pinyin import typed_pinyin
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
+# How many more documents than a page needs each shard answers with when versions of one law
+# share a hit: enough for a page of laws with a few versions each among the first hits.
+VERSION_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class SearchHit:
     passages: list[Passage]
     more_sections: int  # other matching sections of the same document (when collapsed)
     score: float
+    # The other versions of the document's law (same title), newest first.
+    versions: list[dict[str, str | None]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The hit in the API's envelope: its passages as HTML, without the score."""
@@ -176,13 +182,19 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     """
     started = time.perf_counter()
     several = len(generations) > 1  # only then are the term statistics worth gathering
-    searches = [ShardSearch(generation, request, None, several) for generation in generations]
+    versions = _version_table(generations)
+    # Versions of one law share a hit: shards answer deeper so that a page stays full.
+    grouped = versions is not None and request.collapse
+    deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
+    searches = [ShardSearch(generation, deeper, None, several) for generation in generations]
     relax = should_relax(searches[0].compiled, sum(s.result.full_matches for s in searches))
     for search in searches:
         if search.result.relaxed != relax:
             search.result = search.answer(relax)
-    results, picks = merge(request, [search.result for search in searches])
+    results, picks = merge(request, [search.result for search in searches], versions)
     results.hits = _page_hits(searches, picks)
+    if versions is not None:
+        results.hits = [_with_versions(hit, versions) for hit in results.hits]
     compiled, strict_count = searches[0].compiled, results.full_matches
     if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
         places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in searches]
@@ -191,13 +203,43 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     return results
 
 
+# The shards' tables joined, for the generations they were read from: joined again only
+# when a shard's generation changes, not on every search.
+_joined: dict[tuple[VersionTable, ...], VersionTable] = {}
+
+
+def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
+    tables = tuple(generation.versions for generation in generations)
+    if not all(isinstance(table, VersionTable) for table in tables):
+        return None
+    shards = cast(tuple[VersionTable, ...], tables)
+    if len(shards) == 1:
+        return shards[0]
+    joined = _joined.get(shards)
+    if joined is None:
+        joined = VersionTable.joined(shards)
+        _joined.clear()  # the previous generations' tables go with their searchers
+        _joined[shards] = joined
+    return joined
+
+
+def _with_versions(hit: SearchHit, table: VersionTable) -> SearchHit:
+    others = [{"doc_id": v.doc_id, "date": v.date} for v in table.others(hit.doc_id)]
+    return replace(hit, versions=others)
+
+
 def merge(
-    request: SearchRequest, partials: Sequence[ShardResult]
+    request: SearchRequest,
+    partials: Sequence[ShardResult],
+    versions: VersionTable | None = None,
 ) -> tuple[SearchResults, list[tuple[int, int]]]:
     """The shards' partial results as one, without the hits' stored fields and passages:
     totals summed (a document is on one shard, so its sections are counted once), facet
     counts summed before they are limited and marked selected; and the page's hits as
-    (shard, row of its result) picks."""
+    (shard, row of its result) picks, one per law when `versions` groups them.
+
+    Totals and facets count documents, every version its own (each has its own date and
+    agency): grouping changes only which hits a page shows."""
     results = SearchResults(
         request=request,
         total=sum(partial.total for partial in partials),
@@ -214,18 +256,39 @@ def merge(
         selection = request.selection(facet.name)
         selected = facet.selected(selection, counts) if selection else []
         results.facets[facet.name] = facet_values(facet, counts, selected)
-    return results, _page_picks(request, partials)
-
-
-def _page_picks(request: SearchRequest, partials: Sequence[ShardResult]) -> list[tuple[int, int]]:
-    """The page's hits among the shards' first page × size: by score, or newest first then
-    by score (dates compare across shards); ties in the order of the shards, then in each
-    shard's own order (by section number)."""
+    picks = _ordered_picks(request, partials)
+    if versions is not None and request.collapse:
+        picks = _one_per_law(request, partials, picks, versions)
     first = (request.page - 1) * request.size
+    return results, picks[first : first + request.size]
+
+
+def _one_per_law(
+    request: SearchRequest,
+    partials: Sequence[ShardResult],
+    picks: list[tuple[int, int]],
+    versions: VersionTable,
+) -> list[tuple[int, int]]:
+    """One pick per law, where its best matching version ranks, showing the version the
+    query names by year or 文号, else the newest that matches (`shown_version`)."""
+    pick_of: dict[str, tuple[int, int]] = {}
+    laws: dict[str, list[str]] = {}  # the law's first version seen -> its matching versions
+    for shard, row in picks:
+        doc_id = partials[shard].doc_ids[row]
+        pick_of[doc_id] = (shard, row)
+        law = next((v.doc_id for v in versions.versions(doc_id) if v.doc_id in laws), doc_id)
+        laws.setdefault(law, []).append(doc_id)
+    return [pick_of[shown_version(found, versions, request.text)] for found in laws.values()]
+
+
+def _ordered_picks(
+    request: SearchRequest, partials: Sequence[ShardResult]
+) -> list[tuple[int, int]]:
+    """The hits among the shards' first page × size, in the order of the results: by score,
+    or newest first then by score (dates compare across shards); ties in the order of the
+    shards, then in each shard's own order (by section number)."""
     if len(partials) == 1:  # its hits are in that order already
-        return [
-            (0, row) for row in range(first, min(len(partials[0].docnums), first + request.size))
-        ]
+        return [(0, row) for row in range(len(partials[0].docnums))]
     scores = [partial.scores.tolist() for partial in partials]
     picks = [
         (shard, row)
@@ -248,7 +311,7 @@ def _page_picks(request: SearchRequest, partials: Sequence[ShardResult]) -> list
     else:
         picks.sort(key=lambda pick: scores[pick[0]][pick[1]], reverse=True)
     # (sorting is stable, reversed too: ties keep the shards' order)
-    return picks[first : first + request.size]
+    return picks
 
 
 def _page_hits(searches: Sequence[ShardSearch], picks: list[tuple[int, int]]) -> list[SearchHit]:

@@ -24,6 +24,7 @@ from search.engine.docsets import Matches
 from search.engine.scoring import document_frequencies
 from search.facets import FACETS
 from search.index.live import SearchIndex
+from search.index.versions import VersionTable
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS, LONG_QUERY
@@ -41,11 +42,12 @@ class Generation:
     columns: Columns
     vectors: VectorStore
     semantic: bool  # questions re-ranked by meaning (the `semantic` setting)
+    versions: VersionTable | None = None  # the versions of each law (None: none grouped)
 
     @classmethod
     def of(cls, index: SearchIndex, searcher: Searcher) -> Generation:
         """The generation `searcher` reads (from `index.searcher()`, still open)."""
-        return cls(searcher, index.columns, index.vectors, index.semantic)
+        return cls(searcher, index.columns, index.vectors, index.semantic, index.versions)
 
 
 @dataclass(frozen=True)

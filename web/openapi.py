@@ -52,6 +52,15 @@ SCHEMAS: dict[str, Any] = {
             "url": _string("Absolute link to the section on its document's page."),
             "passages": {"type": "array", "items": _string(_HTML_NOTE), "maxItems": 3},
             "more_sections": _COUNT,
+            "versions": {
+                "type": "array",
+                "description": "Other versions of the document's law (same title, another "
+                "发布日期), newest first; the hit shows the newest that matches unless the query "
+                "names another's year or 文号.",
+                "items": _object(
+                    {"doc_id": _string(), "date": _string("ISO date.", nullable=True)}
+                ),
+            },
         }
     ),
     "FacetValue": _object(

@@ -26,6 +26,7 @@ from search.cache import BoundedCache
 from search.engine.columns import Columns
 from search.errors import IndexMissing
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
+from search.index.versions import VersionTable
 from search.rank.authority import PriorWeighting, section_priors
 from search.rank.knobs import BM25_OPTIONS
 from search.vectors.model import semantic_on
@@ -54,6 +55,7 @@ class SearchIndex:
         self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
         self._searcher: Searcher | None = None
         self._values: Columns | None = None
+        self._versions: VersionTable | None = None  # read on first use, once per generation
         # Whoosh searchers are not made for concurrent use; a server worker runs one search
         # at a time anyway (the GIL), so threads take turns.
         self._lock = threading.Lock()
@@ -87,6 +89,7 @@ class SearchIndex:
         fresh = self.ix.searcher() if self._searcher is None else self._refreshed(self._searcher)
         if fresh is not self._searcher or self._values is None:
             self._searcher, self._values = fresh, None  # closed by close() if the rest fails
+            self._versions = None
             self._values = Columns(fresh)
             priors = section_priors(self._values.labels["topic"], self._values.codes["topic"])
             fresh.weighting = PriorWeighting(priors, **BM25_OPTIONS)
@@ -113,11 +116,20 @@ class SearchIndex:
         assert self._values is not None, "use inside `with index.searcher()`"
         return self._values
 
+    @property
+    def versions(self) -> VersionTable:
+        """The versions of each law in the current searcher (inside `searcher()`)."""
+        if self._versions is None:
+            assert self._searcher is not None, "use inside `with index.searcher()`"
+            self._versions = VersionTable.read(self._searcher, self.columns)
+        return self._versions
+
     def close(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
         self._values = None
+        self._versions = None
         self.ix.close()
 
     def __enter__(self) -> SearchIndex:

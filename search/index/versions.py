@@ -1,0 +1,125 @@
+"""Versions of one law: the documents of an index that carry the same title.
+
+A law is published again when it is amended or revised (《北京市审计条例》 of 2017 and of
+2023); each version is its own document with its own 发布日期. Documents are versions of
+one law when their titles agree once normalised, without spaces and without notes in
+brackets at the end such as （2018年修正） or （试行）. A note that only numbers the part
+(（二）, as in 刑法修正案（二）) names another document, not a version, and is kept. An
+amendment (修正案) is never a version of another, even of the same title (宪法修正案（1988年）
+and 宪法修正案（2018年） amend different articles).
+
+The table is read once per index generation from each document's first section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.searching import Searcher
+
+from search.engine.columns import Columns
+from search.text.normalize import normalize, normalize_doc_number
+
+_TRAILING_NOTE = re.compile(r"\(([^()]*)\)\s*$")
+_PART_NUMBER = re.compile(r"[一二三四五六七八九十百零〇\d]+")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_AMENDMENT = re.compile(r"修正案(?:\([^()]*\))?$")
+
+
+def law_name(title: str) -> str:
+    """What versions of one law share: the normalised title without spaces and without
+    trailing notes other than a part number."""
+    name = "".join(normalize(title).split())
+    while (note := _TRAILING_NOTE.search(name)) and not _PART_NUMBER.fullmatch(note.group(1)):
+        name = name[: note.start()]
+    return name
+
+
+def _law_key(title: str, doc_id: str) -> str:
+    """The key of the document's law in a table: its name, or for an amendment the
+    document itself (a key no other document has)."""
+    name = law_name(title)
+    return f"{name}\x1f{doc_id}" if _AMENDMENT.search(name) else name
+
+
+@dataclass(frozen=True)
+class Version:
+    doc_id: str
+    date: str | None
+    doc_number: str  # in one spelling (normalize_doc_number), "" when none
+
+    def named_by(self, text: str, years: set[str]) -> bool:
+        """Whether a query names this version: its year, or its 文号."""
+        if self.date and self.date[:4] in years:
+            return True
+        return bool(self.doc_number) and self.doc_number in normalize_doc_number(text)
+
+
+def _newest_first(versions: Iterable[Version]) -> list[Version]:
+    """Newest first, undated last; ties by doc_id so the order is the same on every run."""
+    ordered = sorted(versions, key=lambda version: version.doc_id)
+    return sorted(ordered, key=lambda version: version.date or "", reverse=True)
+
+
+class VersionTable:
+    """Every law by name with its versions newest first, and the laws of several versions
+    by the doc_id of any of them."""
+
+    def __init__(self, laws: dict[str, list[Version]]) -> None:
+        self._laws = {name: _newest_first(versions) for name, versions in laws.items()}
+        self._law: dict[str, list[Version]] = {}
+        for versions in self._laws.values():
+            if len(versions) > 1:
+                for version in versions:
+                    self._law[version.doc_id] = versions
+
+    @classmethod
+    def read(cls, searcher: Searcher, columns: Columns) -> VersionTable:
+        """The table of one generation: each live document's title, date and 文号."""
+        codes = columns.codes["doc_id"]
+        live = np.flatnonzero(columns.live)
+        _, first = np.unique(codes[live], return_index=True)
+        laws: defaultdict[str, list[Version]] = defaultdict(list)
+        for docnum in live[first].tolist():
+            stored = searcher.stored_fields(docnum)
+            number = stored.get("doc_number", "")
+            version = Version(
+                stored["doc_id"], stored.get("date") or None, normalize_doc_number(number)
+            )
+            laws[_law_key(stored.get("title", ""), version.doc_id)].append(version)
+        return cls(laws)
+
+    @classmethod
+    def joined(cls, tables: Iterable[VersionTable]) -> VersionTable:
+        """The table of an index split into shards, from each shard's (a law's versions
+        may be on different shards)."""
+        laws: defaultdict[str, list[Version]] = defaultdict(list)
+        for table in tables:
+            for name, versions in table._laws.items():
+                laws[name].extend(versions)
+        return cls(laws)
+
+    def versions(self, doc_id: str) -> list[Version]:
+        """Every version of the document's law, its own included, newest first (empty when
+        it has no other)."""
+        return self._law.get(doc_id, [])
+
+    def others(self, doc_id: str) -> list[Version]:
+        """The other versions of the document's law, newest first."""
+        return [version for version in self.versions(doc_id) if version.doc_id != doc_id]
+
+
+def shown_version(candidates: list[str], table: VersionTable, text: str) -> str:
+    """Which of a law's matching versions (`candidates`, doc_ids) a hit shows: the one the
+    query names by year or 文号, else the newest."""
+    wanted = set(candidates)
+    versions = [version for version in table.versions(candidates[0]) if version.doc_id in wanted]
+    if not versions:
+        return candidates[0]
+    years = set(_YEAR.findall(text))
+    named = [version for version in versions if version.named_by(text, years)]
+    return (named or versions)[0].doc_id

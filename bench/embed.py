@@ -1,25 +1,42 @@
-"""Embedding speed: sections a second through the path `govsearch embed` takes.
+"""Embedding speed: sections a second through the path `govsearch embed` takes, for each
+setting of the levers that could make it faster, measured in one run.
 
     python bench/embed.py [--sample 512] [--seed 7] [--rounds 3]
+                          [--setting chars=256,threads=2,processes=1,batch=64 ...]
 
 Reads every section of the shared corpus with the project's own ingest code, makes each
-one's text as the index stores it and `govsearch embed` embeds it (title, heading, body:
-the first TEXT_CHARS characters), draws a fixed sample with a seeded generator, and embeds the
-sample in `govsearch embed`'s batches through `search.vectors.model.embed_texts`, once per
-round. Prints sections a second (the median round) and what that implies for every
-distinct section text of the shared corpus, which is what `govsearch embed` computes on a
-fresh index. The model is loaded, and run once, before the clock starts.
+one's text as the index stores it and `govsearch embed` embeds it (title, heading, body),
+draws a fixed sample with a seeded generator, and embeds the sample once per round under
+each setting. A setting names its levers (any left out keep today's value):
+
+- chars: the opening of title, heading and body that is embedded (today TEXT_CHARS);
+- threads: the engine's OpenMP threads in each process;
+- processes: processes sharing the sample, each embedding its own part;
+- batch: texts handed to the engine at once (today `govsearch embed`'s BATCH).
+
+The first setting is the reference (by default today's). Each setting's processes load the
+model, and run it once, before the clock starts; the rounds go through the settings in turn,
+so that a change in the machine's load falls on every setting alike. Prints, for each setting,
+sections a second (the median round), the time that implies for every distinct section text
+of the shared corpus (what `govsearch embed` computes on a fresh index), and how its vectors
+compare with the reference's: the largest difference of any component when the text is the
+same, else the cosine of each section's two vectors (mean and 5th percentile).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,19 +44,62 @@ from bench.shared import shared_corpus  # noqa: E402
 from search.index.embedding import BATCH  # noqa: E402
 from search.index.sections import section_fields  # noqa: E402
 from search.ingest.read import find_documents, read_document  # noqa: E402
-from search.vectors.model import (  # noqa: E402
-    embed_texts,  # noqa: E402
-    section_text,
-    text_key,
+from search.vectors.model import TEXT_CHARS, text_key  # noqa: E402
+
+TODAY_THREADS = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    chars: int = TEXT_CHARS
+    threads: int = TODAY_THREADS
+    processes: int = 1
+    batch: int = BATCH
+
+    def label(self) -> str:
+        return (
+            f"chars={self.chars},threads={self.threads},processes={self.processes},"
+            f"batch={self.batch}"
+        )
+
+
+DEFAULT_SETTINGS = (
+    "",
+    "threads=1",
+    "threads=1,processes=2",
+    "batch=16",
+    "batch=256",
+    "chars=128",
+    "chars=64",
 )
 
 
-def corpus_section_texts(docs_dir: Path) -> list[str]:
-    """What `govsearch embed` embeds for each section of the corpus, in index order."""
+def parse_setting(text: str) -> Setting:
+    """A setting from `name=value,...`; levers left out keep today's value."""
+    values: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        if name not in Setting.__dataclass_fields__:
+            raise ValueError(f"unknown lever {name!r} in {text!r}")
+        values[name] = int(value)
+        if values[name] < 1:
+            raise ValueError(f"{name} must be at least 1 in {text!r}")
+    return replace(Setting(), **values)
+
+
+def full_section_text(fields: dict[str, object]) -> str:
+    """Title, heading and body as `section_text` joins them, before it cuts the opening."""
+    parts = (fields.get("title"), fields.get("heading"), fields.get("body"))
+    return " ".join(str(p) for p in parts if p)
+
+
+def corpus_section_texts(docs_dir: Path, chars: int = TEXT_CHARS) -> list[str]:
+    """What `govsearch embed` embeds for each section of the corpus, in index order, with the
+    opening cut at `chars` characters."""
     texts: list[str] = []
     for path in find_documents(docs_dir):
         report = read_document(path, docs_dir)
-        texts.extend(section_text(section_fields(report, s)) for s in report.sections)
+        texts.extend(full_section_text(section_fields(report, s))[:chars] for s in report.sections)
     return texts
 
 
@@ -49,12 +109,82 @@ def seeded_sample(texts: list[str], size: int, seed: int) -> list[str]:
     return [texts[i] for i in rng.sample(range(len(texts)), min(size, len(texts)))]
 
 
-def embed_seconds(texts: list[str]) -> float:
-    """Time to embed `texts` in batches of BATCH, as `govsearch embed` does."""
-    started = time.perf_counter()
-    for start in range(0, len(texts), BATCH):
-        embed_texts(texts[start : start + BATCH])
-    return time.perf_counter() - started
+def split_evenly(texts: list[str], parts: int) -> list[list[str]]:
+    """`texts` in `parts` consecutive runs of nearly equal characters, in order."""
+    total, runs, current, done = sum(map(len, texts)), [], [], 0
+    for text in texts:
+        current.append(text)
+        done += len(text)
+        if len(runs) < parts - 1 and done >= total * (len(runs) + 1) / parts:
+            runs.append(current)
+            current = []
+    runs.append(current)
+    return runs + [[] for _ in range(parts - len(runs))]
+
+
+def _worker(threads: int, batch: int, texts: list[str], pipe: Connection) -> None:
+    """One process of a setting: embeds `texts` each time it is asked, reporting when it
+    started and finished and the vectors."""
+    # The engine's OpenMP runtime reads this when the engine is loaded, which is below.
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    from search.vectors.model import embed_texts
+
+    embed_texts(texts[:batch] or ["预热"])
+    pipe.send("ready")
+    while pipe.recv() == "round":
+        started = time.monotonic()
+        parts = [embed_texts(texts[i : i + batch]) for i in range(0, len(texts), batch)]
+        finished = time.monotonic()
+        vectors = np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
+        pipe.send((started, finished, vectors))
+
+
+class Runner:
+    """A setting's processes, started once and kept for every round."""
+
+    def __init__(self, setting: Setting, texts: list[str]) -> None:
+        self.setting = setting
+        self.texts = texts
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes = []
+        for part in split_evenly(texts, setting.processes):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=_worker, args=(setting.threads, setting.batch, part, theirs)
+            )
+            process.start()
+            self.pipes.append(ours)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            assert pipe.recv() == "ready"
+        self.seconds: list[float] = []
+        self.vectors = np.zeros(0, np.float32)
+
+    def round(self) -> None:
+        for pipe in self.pipes:
+            pipe.send("round")
+        replies = [pipe.recv() for pipe in self.pipes]
+        self.seconds.append(max(r[1] for r in replies) - min(r[0] for r in replies))
+        self.vectors = np.concatenate([r[2] for r in replies])
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send("stop")
+        for process in self.processes:
+            process.join()
+
+    def rate(self) -> float:
+        return len(self.texts) / statistics.median(self.seconds)
+
+
+def compare(reference: Runner, other: Runner) -> str:
+    """How `other`'s vectors differ from the reference's, section by section."""
+    if other.texts == reference.texts:
+        difference = float(np.abs(other.vectors - reference.vectors).max())
+        return f"same texts, largest difference {difference:.1e}"
+    cosines = np.sum(other.vectors * reference.vectors, axis=1)
+    return f"cosine with reference: mean {cosines.mean():.4f}, p5 {np.percentile(cosines, 5):.4f}"
 
 
 def duration(seconds: float) -> str:
@@ -67,29 +197,36 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=512, help="sections embedded per round")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        help="levers as chars=N,threads=N,processes=N,batch=N; the first is the reference "
+        f"(default: {' | '.join(s or 'today' for s in DEFAULT_SETTINGS)})",
+    )
     args = parser.parse_args()
-    texts = corpus_section_texts(shared_corpus())
-    distinct = len({text_key(t) for t in texts})
-    sample = seeded_sample(texts, args.sample, args.seed)
-    embed_texts(sample[:BATCH])  # loads the model
-    load_before = os.getloadavg()[0]
-    rounds = [embed_seconds(sample) for _ in range(args.rounds)]
-    rate = len(sample) / statistics.median(rounds)
-    threads = os.environ.get("OMP_NUM_THREADS", f"default: {os.cpu_count()} cores")
+    settings = [parse_setting(s) for s in (args.setting or DEFAULT_SETTINGS)]
+    full = corpus_section_texts(shared_corpus(), chars=sys.maxsize)
+    distinct = len({text_key(t[:TEXT_CHARS]) for t in full})
+    sample = seeded_sample(full, args.sample, args.seed)
     print(
-        f"shared corpus: {len(texts)} sections, {distinct} distinct texts to embed; "
-        f"sample of {len(sample)} (seed {args.seed}), mean {statistics.fmean(map(len, sample)):.0f}"
-        f" characters"
+        f"shared corpus: {len(full)} sections, {distinct} distinct texts to embed; "
+        f"sample of {len(sample)} (seed {args.seed}); load average {os.getloadavg()[0]:.1f}"
     )
-    print(
-        f"rounds: {', '.join(f'{s:.1f}' for s in rounds)} s; OpenMP threads {threads}; "
-        f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
-    )
-    print(
-        f"embedding speed (median of {args.rounds}): {rate:.1f} sections/s, "
-        f"{1000 / rate:.0f} ms a section"
-    )
-    print(f"the whole shared corpus ({distinct} texts): {duration(distinct / rate)}")
+    runners = [Runner(s, [t[: s.chars] for t in sample]) for s in settings]
+    for _ in range(args.rounds):
+        for runner in runners:
+            runner.round()
+    for runner in runners:
+        runner.close()
+        rate = runner.rate()
+        print(
+            f"{runner.setting.label()}: mean {statistics.fmean(map(len, runner.texts)):.0f} "
+            f"characters; rounds {', '.join(f'{s:.1f}' for s in runner.seconds)} s; "
+            f"{rate:.1f} sections/s ({1000 / rate:.1f} ms a section), "
+            f"{rate / runners[0].rate():.2f}x the reference; whole shared corpus "
+            f"{duration(distinct / rate)}; {compare(runners[0], runner)}"
+        )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-from bench.embed import corpus_section_texts, seeded_sample
+import numpy as np
+import pytest
+
+from bench.embed import (
+    Runner,
+    Setting,
+    compare,
+    corpus_section_texts,
+    parse_setting,
+    seeded_sample,
+    split_evenly,
+)
 from search.engine.columns import unsigned_column
+from search.index.embedding import BATCH
 from search.index.store import open_index
 from search.vectors.model import TEXT_CHARS, text_key
 
@@ -31,3 +45,47 @@ def test_section_texts_are_the_ones_the_index_keys_vectors_by(sample_index: Path
     finally:
         ix.close()
     assert {text_key(t) for t in texts} == keys
+
+
+def test_a_setting_names_only_the_levers_that_differ_from_today() -> None:
+    today = parse_setting("")
+    assert today == Setting(chars=TEXT_CHARS, threads=os.cpu_count() or 1, batch=BATCH)
+    assert today.processes == 1
+    two = parse_setting("threads=1, processes=2")
+    assert (two.threads, two.processes, two.chars, two.batch) == (1, 2, TEXT_CHARS, BATCH)
+    assert parse_setting(today.label()) == today
+    with pytest.raises(ValueError, match="unknown lever"):
+        parse_setting("cores=2")
+    with pytest.raises(ValueError, match="at least 1"):
+        parse_setting("chars=0")
+
+
+def test_processes_share_the_sample_in_order_by_characters() -> None:
+    texts = ["甲" * 10, "乙" * 30, "丙" * 20, "丁" * 40]
+    halves = split_evenly(texts, 2)
+    assert [t for part in halves for t in part] == texts
+    assert halves == [texts[:3], texts[3:]]
+    assert split_evenly(texts, 1) == [texts]
+    assert split_evenly(texts[:1], 3) == [texts[:1], [], []]
+
+
+def test_the_cut_opening_is_what_govsearch_embed_embeds_at_todays_length() -> None:
+    full = corpus_section_texts(CORPUS, chars=sys.maxsize)
+    assert [t[:TEXT_CHARS] for t in full] == corpus_section_texts(CORPUS)
+    assert all(len(t) <= 64 for t in corpus_section_texts(CORPUS, chars=64))
+
+
+def test_a_settings_processes_embed_the_sample_as_one_process_does() -> None:
+    texts = corpus_section_texts(CORPUS)[:6]
+    one = Runner(parse_setting("threads=2,batch=4"), texts)
+    two = Runner(parse_setting("threads=1,processes=2,batch=4"), texts)
+    try:
+        one.round()
+        two.round()
+    finally:
+        one.close()
+        two.close()
+    assert one.vectors.shape == (6, 384)
+    assert np.array_equal(one.vectors, two.vectors)
+    assert compare(one, two) == "same texts, largest difference 0.0e+00"
+    assert len(two.seconds) == 1 and two.rate() > 0

@@ -40,6 +40,7 @@ class KnownItem:
     doc_id: str
     text: str
     holders: int  # documents whose text contains the run (1 or 2)
+    holder_ids: tuple[str, ...] = ()  # those documents, the source among them
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def sample_known_items(docs_dir: Path, samples: int, seed: int) -> KnownItemSamp
     rng = random.Random(seed)
     paths = sorted(docs_dir.glob("*.txt"))
     reports = {p: read_document(p, docs_dir) for p in paths}
-    bodies = [r.body for r in reports.values()]
+    bodies = [(r.doc_id, r.body) for r in reports.values()]
     items: list[KnownItem] = []
     cut = attempts = 0
     while len(items) < samples and attempts < samples * 50:
@@ -72,9 +73,9 @@ def sample_known_items(docs_dir: Path, samples: int, seed: int) -> KnownItemSamp
         start = rng.randint(run.start(), run.end() - length)
         text = report.body[start : start + length]
         cut += 1
-        holders = sum(text in body for body in bodies)
-        if holders <= MAX_DOCS_WITH_RUN:
-            items.append(KnownItem(report.doc_id, text, holders))
+        holder_ids = tuple(doc_id for doc_id, body in bodies if text in body)
+        if len(holder_ids) <= MAX_DOCS_WITH_RUN:
+            items.append(KnownItem(report.doc_id, text, len(holder_ids), holder_ids))
     return KnownItemSample(items, cut, cut - len(items))
 
 
@@ -90,15 +91,26 @@ def document_ranks(
     index: SearchIndex, item: KnownItem, depth: int = 100
 ) -> tuple[int | None, int | None]:
     """The item's document's rank strictly, and counting another version of its law."""
+    return _ranks(index, item, depth)[:2]
+
+
+def _ranks(
+    index: SearchIndex, item: KnownItem, depth: int = 100
+) -> tuple[int | None, int | None, int | None]:
+    """The item's document's rank strictly, counting another version of its law, and the
+    rank of the first hit (or version) that is any document holding the run."""
     results = run_search(index, SearchRequest.create(item.text, size=depth))
-    strict = with_versions = None
+    strict = with_versions = any_holder = None
+    holders = set(item.holder_ids) or {item.doc_id}
     for rank, hit in enumerate(results.hits, 1):
         if hit.doc_id == item.doc_id:
             strict = rank
-        found = hit.doc_id == item.doc_id or any(v["doc_id"] == item.doc_id for v in hit.versions)
-        if found and with_versions is None:
+        shown = {hit.doc_id, *(v["doc_id"] for v in hit.versions)}
+        if item.doc_id in shown and with_versions is None:
             with_versions = rank
-    return strict, with_versions
+        if shown & holders and any_holder is None:
+            any_holder = rank
+    return strict, with_versions, any_holder
 
 
 @dataclass(frozen=True)
@@ -110,16 +122,19 @@ class KnownItemScores:
     # Counting the document found when the hit is another version of its law.
     versions_at1: float = 0.0
     versions_at10: float = 0.0
+    # Counting any document that holds the run (a run in two documents names neither alone).
+    any_holder_at1: float = 0.0
 
 
 def score_known_items(index: SearchIndex, items: list[KnownItem]) -> KnownItemScores:
-    ranks, version_ranks, latencies = [], [], []
+    ranks, version_ranks, holder_ranks, latencies = [], [], [], []
     for item in items:
         started = time.perf_counter()
-        strict, with_versions = document_ranks(index, item)
+        strict, with_versions, any_holder = _ranks(index, item)
         latencies.append((time.perf_counter() - started) * 1000)
         ranks.append(strict)
         version_ranks.append(with_versions)
+        holder_ranks.append(any_holder)
     groups: dict[int, list[int | None]] = {}
     for rank, item in zip(ranks, items, strict=True):
         groups.setdefault(item.holders, []).append(rank)
@@ -130,6 +145,7 @@ def score_known_items(index: SearchIndex, items: list[KnownItem]) -> KnownItemSc
         latencies_ms=latencies,
         versions_at1=_share(version_ranks, 1),
         versions_at10=_share(version_ranks, 10),
+        any_holder_at1=_share(holder_ranks, 1),
     )
 
 
@@ -152,6 +168,7 @@ def print_known_items(scores: KnownItemScores, sample: KnownItemSample, seed: in
         f"  with versions (the hit another version of the document's law): "
         f"@1 {scores.versions_at1:.1%}  @10 {scores.versions_at10:.1%}"
     )
+    print(f"  a document holding the run (or a version of one) first: {scores.any_holder_at1:.1%}")
     for holders, (count, at1, at10) in scores.by_holders.items():
         label = "in one document" if holders == 1 else f"in {holders} documents"
         print(f"    runs {label:<17} {count:>4}: @1 {at1:.1%}  @10 {at10:.1%}")

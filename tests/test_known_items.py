@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from bench.known_items import (
+    KnownItem,
     KnownItemScores,
     document_rank,
     print_known_items,
     sample_known_items,
+    score_known_items,
 )
 from search.index.build import full_build
 from search.index.live import SearchIndex
@@ -58,3 +60,21 @@ def test_runs_found_in_three_documents_are_dropped_and_counted(
     printed = capsys.readouterr().out
     assert "kept only when found in at most 2 documents" in printed
     assert f"{sample.dropped} of {sample.cut} runs cut were dropped" in printed
+
+
+def test_a_run_in_two_documents_counts_either_holder_first(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shared_run = "鼓励居民家庭种植花草树木"
+    _write_report(corpus, "a.txt", "甲市城市绿化条例", f"第一条 {shared_run}，美化环境。")
+    _write_report(corpus, "b.txt", "乙市城市绿化条例", f"第一条 {shared_run}。")
+    _write_report(corpus, "c.txt", "丙县工作报告", "全面推进依法行政，建设法治政府。")
+    sample = sample_known_items(corpus, samples=40, seed=5)
+    assert {item.holder_ids for item in sample.items if shared_run in item.text} <= {("a", "b")}
+    both = [KnownItem(doc_id, shared_run, 2, ("a", "b")) for doc_id in ("a", "b")]
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as index:
+        scores = score_known_items(index, both)
+    # one of the two sources is necessarily second; either holder is first for both
+    assert scores.at1 == 0.5
+    assert scores.any_holder_at1 == 1.0

@@ -20,7 +20,7 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.engine.columns import Columns
-from search.engine.docsets import Matches
+from search.engine.docsets import Matches, member
 from search.engine.scoring import document_frequencies
 from search.facets import FACETS
 from search.index.live import SearchIndex
@@ -30,7 +30,7 @@ from search.query.request import SearchRequest
 from search.rank import knobs
 from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import fuse, meaning_by_section, nearest, rerank
+from search.rank.semantic import fuse, meaning_by_section, nearest, rerank, with_sections
 from search.vectors.store import VectorStore
 
 
@@ -173,10 +173,9 @@ class ShardSearch:
 
     def _nearest(self, skip: str | None = None) -> np.ndarray:
         """The sections nearest the question in meaning that every filter (but `skip`)
-        allows, ascending."""
+        allows."""
         assert self._similarity is not None
-        allowed = self.filters.everywhere(skip)
-        return np.sort(nearest(self._similarity, allowed, knobs.DENSE_DEPTH))
+        return nearest(self._similarity, self.filters.everywhere(skip), knobs.DENSE_DEPTH)
 
     def answer(self, relax: bool | None = None) -> ShardResult:
         """The partial result, relaxed or not as `relax` says (None: as this shard's own
@@ -256,9 +255,9 @@ class ShardSearch:
             if applied not in counted:  # without filters, the same for every facet
                 docs = filters.narrow(found, skip=facet.name)
                 if meaning is not None:
-                    docs = np.union1d(docs, meaning)
+                    docs = with_sections(docs, meaning)
                     if facet.name in filters.allowed:
-                        docs = np.union1d(docs, self._nearest(skip=facet.name))
+                        docs = with_sections(docs, self._nearest(skip=facet.name))
                 counted[applied] = values.one_per_document(docs) if request.collapse else docs
             facets[facet.name] = values.count(facet.field, counted[applied])
         return facets
@@ -280,7 +279,7 @@ def _how_found(page: np.ndarray, by_words: np.ndarray, meaning: np.ndarray | Non
     """For each hit of `page`: found by "words", by "meaning" alone, or by "both"."""
     if meaning is None:
         return ["words"] * len(page)
-    words, close = np.isin(page, by_words), np.isin(page, meaning)
+    words, close = member(page, by_words), member(page, meaning)
     return [
         "both" if w and c else "words" if w else "meaning"
         for w, c in zip(words.tolist(), close.tolist(), strict=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.engine.docsets import Matches
+from search.engine.docsets import Matches, member
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
 from search.vectors.model import question_vector
@@ -82,10 +82,21 @@ def meaning_by_section(
 def nearest(similarity: np.ndarray, allowed: np.ndarray | None, depth: int) -> np.ndarray:
     """The (at most) `depth` sections closest in meaning among those `allowed` (a mask by
     document number; None: all) that have a vector, closest first, ties by number."""
+    usable = np.isfinite(similarity)
     if allowed is not None:
-        similarity = np.where(allowed, similarity, -np.inf)
-    rows = best_first(similarity, depth)
-    return rows[np.isfinite(similarity[rows])]
+        usable &= allowed
+    # Chosen among the usable ones alone: a partition slows down on a long run of equal
+    # values (the -inf of sections without a vector).
+    docs = np.flatnonzero(usable)
+    return docs[best_first(similarity[docs], depth)]
+
+
+def with_sections(docs: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """`docs` (ascending, distinct) and those of `more` (distinct) not among them, ascending:
+    a few inserted into many, not both sorted again."""
+    extra = np.sort(more)
+    extra = extra[~member(extra, docs)]
+    return np.insert(docs, np.searchsorted(docs, extra), extra)
 
 
 def fuse(hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None) -> Matches:
@@ -99,10 +110,11 @@ def fuse(hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None) ->
     votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + np.arange(len(word_top)) + 1)
     votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + np.arange(len(meaning)) + 1)
     if ahead is not None:
-        votes += np.isin(candidates, ahead)
-    docs = np.union1d(hits.docs, meaning)
-    scores = np.zeros(len(docs))
-    scores[np.searchsorted(docs, hits.docs)] = hits.scores
+        votes += member(candidates, ahead)
+    extra = np.sort(meaning)
+    extra = extra[~member(extra, hits.docs)]
+    at = np.searchsorted(hits.docs, extra)
+    docs, scores = np.insert(hits.docs, at, extra), np.insert(hits.scores, at, 0.0)
     ceiling = float(hits.scores.max()) if len(hits) else 0.0
     scores[np.searchsorted(docs, candidates)] = ceiling + votes
     return Matches(docs, scores)

@@ -218,3 +218,21 @@ def test_pages_label_the_hits_found_by_meaning(client: FlaskClient) -> None:
         keywords = client.get(url, query_string={"q": KEYWORDS}).get_data(as_text=True)
         assert "按语义匹配" not in keywords
     assert 'hit.matched === "meaning"' in client.get("/embed.js").get_data(as_text=True)
+
+
+def test_sections_without_a_vector_wait_until_they_are_embedded(tmp_path: Path) -> None:
+    index_dir = _build(tmp_path)
+    with SearchIndex(index_dir, cache_size=0, semantic=True) as index:
+        with index.searcher() as searcher:
+            dust = next(
+                d
+                for d in range(searcher.doc_count_all())
+                if searcher.stored_fields(d)["doc_id"] == "dust"
+            )
+        embed_index(index_dir, [dust])
+        found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
+        assert found.get("dust:s-0") == "meaning" and ANSWER not in found
+
+        embed_index(index_dir)  # the open index sees the new vectors at its next search
+        found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
+        assert found.get(ANSWER) == "meaning"

@@ -107,7 +107,7 @@ def product_cost(rows: int, dimension: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("bench/.index"))
-    parser.add_argument("--questions", type=int, default=200, help="first N dev questions")
+    parser.add_argument("--questions", type=int, default=200, help="first N dev questions; 0: none")
     parser.add_argument(
         "--text-chars",
         type=int,
@@ -121,7 +121,8 @@ def main() -> None:
     embedding_model.TEXT_CHARS = args.text_chars
     stard = load_stard(shared_dir() / "bench" / "stard")
     questions = [text for qid, text in stard.questions.items() if qid in stard.relevant]
-    question_latency(args.index, questions[: args.questions])
+    if args.questions:
+        question_latency(args.index, questions[: args.questions])
     if args.rows:
         product_cost(args.rows, args.dimension, args.repeat)
 

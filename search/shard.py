@@ -156,18 +156,21 @@ class ShardSearch:
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self.result = self.answer(relax)
 
-    def _meaning_side(self) -> bool:
-        """Whether the question takes candidates by meaning, and then its similarity to
-        every section is ready (a question whose index has no vectors keeps the words)."""
-        generation, request = self.generation, self.request
-        if not (self.compiled.asks and request.sort == "relevance" and generation.semantic):
-            return False
+    def _by_meaning(self) -> bool:
+        """Whether meaning ranks too: a question, by relevance, with the semantic setting
+        on. Keyword queries, pasted text and date sorts keep the word ranking."""
+        request = self.request
+        return self.compiled.asks and request.sort == "relevance" and self.generation.semantic
+
+    def _similarity_ready(self) -> bool:
+        """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and
+        then the question's similarity to each is computed; False with no vectors at all."""
         if knobs.DENSE_DEPTH <= 0:
             return False
         if self._similarity is None:
-            columns = generation.columns
+            columns, generation = self.generation.columns, self.generation
             self._similarity = meaning_by_section(
-                request.text, columns.vector_keys, columns.live, generation.vectors
+                self.request.text, columns.vector_keys, columns.live, generation.vectors
             )
         return self._similarity is not None
 
@@ -197,12 +200,11 @@ class ShardSearch:
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relax else None
         meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
-        if self._meaning_side():
-            assert self._similarity is not None
-            closest = nearest(self._similarity, filters.everywhere(), knobs.DENSE_DEPTH)
+        if self._by_meaning() and self._similarity_ready():
+            closest = self._nearest()
             hits = fuse(hits, closest, ahead)
             meaning = np.sort(closest)
-        elif compiled.asks and request.sort == "relevance" and self.generation.semantic:
+        elif self._by_meaning():
             vectors = self.generation.vectors
             fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
             hits = Matches(hits.docs, fused)

@@ -7,16 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
+from search.engine.docsets import NOTHING, Matches
 from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
+from search.rank.semantic import fuse
 from search.results import SearchResults, run_search
 from web import create_app
 
@@ -236,3 +239,17 @@ def test_sections_without_a_vector_wait_until_they_are_embedded(tmp_path: Path) 
         embed_index(index_dir)  # the open index sees the new vectors at its next search
         found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
         assert found.get(ANSWER) == "meaning"
+
+
+def test_fusion_gives_a_one_sided_find_one_vote_and_keeps_full_matches_ahead() -> None:
+    hits = Matches(np.array([0, 1, 2]), np.array([9.0, 8.0, 7.0]))  # by words
+    meaning = np.array([5, 2, 0])  # closest first; 5 has none of the words
+    fused = fuse(hits, meaning)
+    assert fused.docs.tolist() == [0, 1, 2, 5]
+    order = fused.docs[np.argsort(-fused.scores, kind="stable")].tolist()
+    # 0: 1/11 + 1/13; 2: 1/13 + 1/12; 5: 1/11 by meaning alone; 1: 1/12 by words alone
+    assert order == [0, 2, 5, 1]
+    assert fused.scores.min() > hits.scores.max()  # the candidates lead the other hits
+    in_front = fuse(hits, meaning, ahead=np.array([1]))  # a relaxed search's full match
+    assert in_front.docs[np.argmax(in_front.scores)] == 1
+    assert fuse(NOTHING, meaning).docs.tolist() == [0, 2, 5]  # no word found: meaning alone

@@ -7,6 +7,7 @@ known-item success@1/@10.
 
     python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
                               [--skip-known-items] [--embed-candidates] [--split dev]
+                              [--modes words,rerank,hybrid] [--text-chars N]
 
 The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
 look at while changing the ranking or its data, and a checking half, which says whether a
@@ -18,11 +19,16 @@ same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.n
 queried with Whoosh's QueryParser, OR-grouped and with its default AND; its sections map to
 articles through govsearch's stored sections, like govsearch's own hits.
 
-Questions are re-ranked by meaning where the index has section vectors (`govsearch embed`;
-bench/embed.py measures how long the whole shared corpus takes).
---embed-candidates embeds just the sections the questions can reach first (the first 100
-of each, which is all the re-ranking looks at), so the figures are the same as with every
-section embedded. GOVSEARCH_SEMANTIC=off measures the word ranking alone.
+Questions are ranked by meaning too where the index has section vectors (`govsearch embed`;
+bench/embed.py measures how long the whole shared corpus takes). --modes runs several
+rankings side by side in one run, switched in process: `words` (the words alone), `rerank`
+(meaning re-orders the first RERANK_DEPTH by words) and `hybrid` (candidates by words and by
+meaning from every section, fused); without it, the ranking the settings give
+(GOVSEARCH_SEMANTIC=off: the words alone). --text-chars reads the vectors of a model that
+embedded that many characters (TEXT_CHARS).
+--embed-candidates embeds just the sections the questions can reach first by words (the
+first 100 of each): enough for `rerank`, which looks at nothing else, not for `hybrid`,
+which needs every section embedded; the share of sections without a vector is printed.
 
 The index must hold the shared corpus: bench/index.py leaves one in bench/.index
 (or `govsearch reindex --corpus $GOVSEARCH_SHARED/corpus/gov/docs --index bench/.index`).
@@ -58,14 +64,25 @@ from search.index.live import SearchIndex  # noqa: E402
 from search.index.sections import StoredSection  # noqa: E402
 from search.query.compile import compile_query  # noqa: E402
 from search.query.request import MAX_SIZE, SearchRequest  # noqa: E402
+from search.rank import knobs  # noqa: E402
 from search.rank.knobs import RERANK_DEPTH  # noqa: E402
 from search.rank.ranking import score_all  # noqa: E402
 from search.results import run_search  # noqa: E402
+from search.vectors import model as embedding_model  # noqa: E402
+from search.vectors.store import VectorStore  # noqa: E402
 
 ARTICLE = re.compile(r"第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")
 SPLIT_SEED = 20261130  # fixed, so that the two halves are the same questions in every run
 METRICS = ("MRR@10", "Recall@10", "Recall@100", "nDCG@10")
 NAIVE_PARSERS = ("OR", "AND")  # Whoosh QueryParser grouping: OrGroup, and its default AndGroup
+# The rankings --modes may compare, by name: how each is labelled.
+MODES = {
+    "words": "govsearch, words only",
+    "rerank": f"govsearch, meaning re-ranks {RERANK_DEPTH}",
+    "hybrid": "govsearch, hybrid",
+}
+SETTINGS = "settings"  # no --modes: the ranking the settings give
+HYBRID_DEPTH = knobs.DENSE_DEPTH
 
 
 @dataclass(frozen=True)
@@ -146,14 +163,37 @@ _SECTION_ARTICLES: dict[str, str | None] = {}
 
 def _index(index_dir: Path) -> SearchIndex:
     if index_dir not in _INDEXES:
-        _INDEXES[index_dir] = SearchIndex(index_dir)
+        # No result cache: the same question is asked again under another mode.
+        _INDEXES[index_dir] = SearchIndex(index_dir, cache_size=0)
     return _INDEXES[index_dir]
 
 
-def _answer(question: str, short_names: dict[str, str], index_dir: Path) -> tuple[list[str], float]:
+def set_mode(index: SearchIndex, mode: str) -> None:
+    """Rank as `mode` says (one of MODES) from now on, in this process."""
+    if mode == SETTINGS:
+        return
+    index.semantic = mode != "words"
+    knobs.DENSE_DEPTH = 0 if mode == "rerank" else HYBRID_DEPTH
+
+
+def _answer(
+    question: str, short_names: dict[str, str], index_dir: Path, mode: str = SETTINGS
+) -> tuple[list[str], float]:
+    index = _index(index_dir)
+    set_mode(index, mode)
     started = time.perf_counter()
-    ranked = ranked_articles(_index(index_dir), question, short_names)
+    ranked = ranked_articles(index, question, short_names)
     return ranked, (time.perf_counter() - started) * 1000
+
+
+def missing_vectors(index_dir: Path) -> tuple[int, int]:
+    """(live sections without a vector, live sections) of the index."""
+    with SearchIndex(index_dir, cache_size=0) as index, index.searcher():
+        columns = index.columns
+        keys = columns.vector_keys[columns.live]
+    store = VectorStore(index_dir)
+    store.refresh()
+    return int((~store.known(keys.tolist())).sum()) if len(keys) else 0, len(keys)
 
 
 def _naive_searcher(naive_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -232,8 +272,9 @@ def print_figures(
             system = ""
 
 
-def embed_candidates(index_dir: Path, questions: list[str]) -> None:
+def embed_candidates(index_dir: Path, questions: list[str], text_chars: int) -> None:
     """Vectors for the first RERANK_DEPTH sections of each question (by words)."""
+    embedding_model.TEXT_CHARS = text_chars  # a process of its own: it starts from the default
     docnums: set[int] = set()
     with SearchIndex(index_dir, cache_size=0) as index:
         for question in questions:
@@ -260,9 +301,30 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=0, help="print N missed questions")
     parser.add_argument("--skip-known-items", action="store_true")
     parser.add_argument("--procs", type=int, default=2, help="worker processes")
-    parser.add_argument("--embed-candidates", action="store_true")
+    parser.add_argument(
+        "--embed-candidates",
+        action="store_true",
+        help=f"embed the first {RERANK_DEPTH} sections of each question by words: enough for "
+        "rerank, not for hybrid, which needs every section embedded (govsearch embed)",
+    )
     parser.add_argument("--split", default="dev", help="queries_SPLIT.tsv, qrels_SPLIT.tsv")
+    parser.add_argument(
+        "--modes",
+        default="",
+        help=f"rankings side by side, comma-separated, of: {', '.join(MODES)} "
+        "(default: the one the settings give)",
+    )
+    parser.add_argument(
+        "--text-chars",
+        type=int,
+        default=embedding_model.TEXT_CHARS,
+        help="the vectors of the model that embedded this many characters of each section",
+    )
     args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
+    if unknown := [mode for mode in modes if mode not in MODES and mode != SETTINGS]:
+        parser.error(f"unknown mode {', '.join(unknown)}: choose from {', '.join(MODES)}")
+    embedding_model.TEXT_CHARS = args.text_chars  # inherited by the forked workers
     stard = load_stard(shared_dir() / "bench" / "stard", args.split)
     questions = [(qid, text) for qid, text in stard.questions.items() if qid in stard.relevant]
     tuning, checking = split_questions(qid for qid, _text in questions)
@@ -272,7 +334,8 @@ def main() -> None:
         # In a process of its own: the model's OpenMP threads do not survive the fork of the
         # question workers below (a forked child that embeds would wait for them forever).
         embedder = multiprocessing.get_context("spawn").Process(
-            target=embed_candidates, args=(args.index, [text for _qid, text in questions])
+            target=embed_candidates,
+            args=(args.index, [text for _qid, text in questions], args.text_chars),
         )
         embedder.start()
         embedder.join()
@@ -284,13 +347,23 @@ def main() -> None:
     }
     jobs = [(text, stard.short_names, args.index) for _qid, text in questions]
     with multiprocessing.get_context("fork").Pool(args.procs) as pool:
-        answers = pool.starmap(_answer, jobs, chunksize=4)
+        # (in a worker: the model, loaded to read the vectors' folder, must not be forked)
+        missing, sections = pool.apply(missing_vectors, (args.index,))
+        answers = {
+            mode: pool.starmap(_answer, [(*job, mode) for job in jobs], chunksize=4)
+            for mode in modes
+        }
         naive_answers = None
         if has_naive_index(args.naive):
             naive_jobs = [(*job, args.naive) for job in jobs]
             naive_answers = pool.starmap(_answer_naive, naive_jobs, chunksize=4)
     qids = [qid for qid, _text in questions]
-    systems = {"govsearch": {q: ranked for q, (ranked, _ms) in zip(qids, answers, strict=True)}}
+    systems = {
+        MODES.get(mode, "govsearch"): {
+            q: ranked for q, (ranked, _ms) in zip(qids, mode_answers, strict=True)
+        }
+        for mode, mode_answers in answers.items()
+    }
     for name in NAIVE_PARSERS if naive_answers else ():
         label = f"naive (ChineseAnalyzer), {name}"
         systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
@@ -300,12 +373,22 @@ def main() -> None:
     )
     if naive_answers is None:
         print(f"(no naive index in {args.naive}: bench/index.py builds it)")
+    if missing and {"hybrid", SETTINGS} & set(modes):
+        print(
+            f"warning: {missing} of {sections} sections ({missing / sections:.1%}) have no "
+            "vector: hybrid finds by meaning only among the others (govsearch embed)"
+        )
     print_figures(systems, stard.relevant, halves)
-    latencies = [took_ms for _ranked, took_ms in answers]
-    print(f"govsearch latency p50 {statistics.median(latencies):.0f} ms (100 sections)")
+    for mode, mode_answers in answers.items():
+        latencies = [took_ms for _ranked, took_ms in mode_answers]
+        print(
+            f"{MODES.get(mode, 'govsearch')}: latency p50 {statistics.median(latencies):.0f} ms "
+            f"(100 sections)"
+        )
     shown = 0
+    last = systems[MODES.get(modes[-1], "govsearch")]
     for qid, text in questions:
-        ranked = systems["govsearch"][qid]
+        ranked = last[qid]
         if shown < args.show and scores(ranked, stard.relevant[qid])["MRR@10"] == 0:
             print(f"  miss: {text}\n        wanted {sorted(stard.relevant[qid])}")
             print(f"        got    {ranked[:3]}")

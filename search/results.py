@@ -58,6 +58,9 @@ class SearchHit:
     score: float
     # The other versions of the document's law (same title), newest first.
     versions: list[dict[str, str | None]] = field(default_factory=list)
+    # How the hit was found: by the query's "words", by "meaning" alone (a question's
+    # answer in other words than the question's), or by "both".
+    matched: str = "words"
 
     def to_json(self) -> dict[str, Any]:
         """The hit in the API's envelope: its passages as HTML, without the score."""
@@ -116,6 +119,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     compiled: CompiledQuery,
     words: list[Span],
     more_sections: int,
+    matched: str = "words",
 ) -> SearchHit:
     section = StoredSection.read(searcher.stored_fields(docnum))
     spans = words + run_spans(section.body, compiled.runs)
@@ -133,6 +137,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
         passages=passages(section.body, spans),
         more_sections=more_sections,
         score=float(score),
+        matched=matched,
     )
 
 
@@ -329,5 +334,6 @@ def _page_hits(searches: Sequence[ShardSearch], picks: list[tuple[int, int]]) ->
         score = search.result.scores[row]
         more_sections = int(search.result.more_sections[row])
         searcher, compiled = search.generation.searcher, search.compiled
-        hits.append(_hit(searcher, docnum, score, compiled, marked[shard][docnum], more_sections))
+        words, matched = marked[shard][docnum], search.result.matched[row]
+        hits.append(_hit(searcher, docnum, score, compiled, words, more_sections, matched))
     return hits

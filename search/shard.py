@@ -5,8 +5,8 @@ a document are on one shard). Each shard compiles, filters, scores, relaxes, re-
 and counts on its own generation and answers with a `ShardResult`: plain values and
 arrays only, so it pickles. `search.results` merges the partial results of every shard and
 asks each hit's shard for its passages; the single index is one shard through the same
-merge. A question is re-ranked by meaning within each shard, over its own first
-RERANK_DEPTH sections.
+merge. A question's candidates by meaning are taken within each shard, among the sections
+of its own generation that the filters allow, and fused with its own word ranking.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.engine.columns import Columns
-from search.engine.docsets import Matches
+from search.engine.docsets import Matches, member
 from search.engine.scoring import document_frequencies
 from search.facets import FACETS
 from search.index.live import SearchIndex
 from search.index.versions import VersionTable
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
+from search.rank import knobs
 from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import rerank
+from search.rank.semantic import fuse, meaning_by_section, nearest, rerank, with_sections
 from search.vectors.store import VectorStore
 
 
@@ -72,6 +73,7 @@ class ShardResult:
     scores: np.ndarray  # the relevance sort's key, and the date sort's second key
     dates: list[str]  # the date sort's key ("" when none): comparable across shards
     more_sections: np.ndarray  # other matching sections of the hit's document (when collapsed)
+    matched: list[str]  # how each hit was found: "words", "meaning" or "both"
     total: int  # documents when collapsed, else sections
     total_sections: int
     full_matches: int  # sections that match the whole query
@@ -110,6 +112,12 @@ class _Filters:
                 keep &= allowed[docs]
         return keep
 
+    def everywhere(self, skip: str | None = None) -> np.ndarray | None:
+        """The sections every filter (but `skip`) allows, as a mask by document number
+        (None: no filter applies)."""
+        masks = [allowed for name, allowed in self.allowed.items() if name != skip]
+        return np.logical_and.reduce(masks) if masks else None
+
     def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
         if not any(name != skip for name in self.allowed):
             return docs
@@ -145,7 +153,32 @@ class ShardSearch:
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
         self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts
+        self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self.result = self.answer(relax)
+
+    def _by_meaning(self) -> bool:
+        """Whether meaning ranks too: a question, by relevance, with the semantic setting
+        on. Keyword queries, pasted text and date sorts keep the word ranking."""
+        request = self.request
+        return self.compiled.asks and request.sort == "relevance" and self.generation.semantic
+
+    def _similarity_ready(self) -> bool:
+        """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and
+        then the question's similarity to each is computed; False with no vectors at all."""
+        if knobs.DENSE_DEPTH <= 0:
+            return False
+        if self._similarity is None:
+            columns, generation = self.generation.columns, self.generation
+            self._similarity = meaning_by_section(
+                self.request.text, columns.vector_keys, columns.live, generation.vectors
+            )
+        return self._similarity is not None
+
+    def _nearest(self, skip: str | None = None) -> np.ndarray:
+        """The sections nearest the question in meaning that every filter (but `skip`)
+        allows."""
+        assert self._similarity is not None
+        return nearest(self._similarity, self.filters.everywhere(skip), knobs.DENSE_DEPTH)
 
     def answer(self, relax: bool | None = None) -> ShardResult:
         """The partial result, relaxed or not as `relax` says (None: as this shard's own
@@ -163,9 +196,15 @@ class ShardSearch:
             found = score_all(searcher, scored, segments)
         keep = filters.allows(found.docs)
         hits = Matches(found.docs[keep], found.scores[keep])
-        if compiled.asks and request.sort == "relevance" and self.generation.semantic:
-            # Sections that match every word stay ahead of partial matches.
-            ahead = full_matches if relax else None
+        by_words = hits.docs
+        # Sections that match every word stay ahead of partial matches.
+        ahead = full_matches if relax else None
+        meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
+        if self._by_meaning() and self._similarity_ready():
+            closest = self._nearest()
+            hits = fuse(hits, closest, ahead)
+            meaning = np.sort(closest)
+        elif self._by_meaning():
             vectors = self.generation.vectors
             fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
             hits = Matches(hits.docs, fused)
@@ -193,16 +232,23 @@ class ShardSearch:
             more_sections=sections_per_document[documents] - 1
             if request.collapse
             else np.zeros(len(page), dtype=np.int64),
+            matched=_how_found(page, by_words, meaning),
             total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
             total_sections=len(hits),
             full_matches=strict_count,
             relaxed=bool(relax and compiled.relaxed is not None),
-            facets=self._facet_counts(found.docs),
+            facets=self._facet_counts(found.docs, meaning),
             statistics=self._statistics(scored) if self.with_statistics else None,
         )
 
-    def _facet_counts(self, found: np.ndarray) -> dict[str, Counter[Any]]:
-        """Every value's count, per facet: disjunctive (each facet's own filter ignored)."""
+    def _facet_counts(
+        self, found: np.ndarray, meaning: np.ndarray | None
+    ) -> dict[str, Counter[Any]]:
+        """Every value's count, per facet: disjunctive (each facet's own filter ignored).
+
+        With candidates by meaning, a facet counts them too: those of the search, and
+        those nearest among what the other filters allow, so that another value's count
+        holds the sections its own search would find by meaning, as far as they are near."""
         values, request, filters = self.generation.columns, self.request, self.filters
         facets: dict[str, Counter[Any]] = {}
         counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
@@ -210,6 +256,10 @@ class ShardSearch:
             applied = tuple(other for other in filters.allowed if other != facet.name)
             if applied not in counted:  # without filters, the same for every facet
                 docs = filters.narrow(found, skip=facet.name)
+                if meaning is not None:
+                    docs = with_sections(docs, meaning)
+                    if facet.name in filters.allowed:
+                        docs = with_sections(docs, self._nearest(skip=facet.name))
                 counted[applied] = values.one_per_document(docs) if request.collapse else docs
             facets[facet.name] = values.count(facet.field, counted[applied])
         return facets
@@ -225,3 +275,14 @@ class ShardSearch:
             frequencies=frequencies,
             average_lengths={name: float(n) for name, n in lengths.items() if n is not None},
         )
+
+
+def _how_found(page: np.ndarray, by_words: np.ndarray, meaning: np.ndarray | None) -> list[str]:
+    """For each hit of `page`: found by "words", by "meaning" alone, or by "both"."""
+    if meaning is None:
+        return ["words"] * len(page)
+    words, close = member(page, by_words), member(page, meaning)
+    return [
+        "both" if w and c else "words" if w else "meaning"
+        for w, c in zip(words.tolist(), close.tolist(), strict=True)
+    ]

@@ -18,6 +18,7 @@ from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.request import SearchRequest
+from search.rank import knobs
 from search.rank.semantic import rerank
 from search.results import run_search
 from search.vectors import model as embedding_model
@@ -98,7 +99,7 @@ def test_an_interrupted_embed_keeps_its_shards_and_the_next_run_goes_on(
     assert not (folder / "000099.vecs.npy").exists()
 
 
-def test_only_questions_are_reordered_and_only_among_the_same_sections(
+def test_only_questions_take_meaning_and_re_ranking_alone_keeps_the_same_sections(
     index_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     words_only = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}
@@ -106,7 +107,12 @@ def test_only_questions_are_reordered_and_only_among_the_same_sections(
     with_meaning = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}
     assert with_meaning[KEYWORDS] == words_only[KEYWORDS]
     assert with_meaning[QUESTION] != words_only[QUESTION]
-    assert sorted(with_meaning[QUESTION]) == sorted(words_only[QUESTION])
+    assert set(words_only[QUESTION]) < set(with_meaning[QUESTION])  # meaning adds sections
+
+    monkeypatch.setattr(knobs, "DENSE_DEPTH", 0)  # re-ranking the word ranking's first ones
+    reranked = _ids(index_copy, QUESTION)
+    assert reranked != words_only[QUESTION]
+    assert sorted(reranked) == sorted(words_only[QUESTION])
 
     monkeypatch.setenv("GOVSEARCH_SEMANTIC", "off")
     assert _ids(index_copy, QUESTION) == words_only[QUESTION]

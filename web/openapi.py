@@ -61,6 +61,12 @@ SCHEMAS: dict[str, Any] = {
                     {"doc_id": _string(), "date": _string("ISO date.", nullable=True)}
                 ),
             },
+            "matched": {
+                "enum": ["words", "meaning", "both"],
+                "description": "How the hit was found: by the query's words; by meaning alone "
+                "(a question answered in other words than its own: the passages then show the "
+                "section's opening, with nothing marked); or by both.",
+            },
         }
     ),
     "FacetValue": _object(

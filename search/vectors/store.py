@@ -26,6 +26,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,15 @@ def _has_vectors(root: Path) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class DenseRows:
+    """The vectors one generation of an index uses, as one matrix to multiply at once: a
+    row per distinct text with a vector, and each section's row by document number."""
+
+    matrix: np.ndarray  # float32, C-contiguous: (rows, dimension)
+    row_of: np.ndarray  # int32 by document number; -1: no vector (or a deleted section)
+
+
 class VectorStore:
     """Read side: vectors of the current model by text key, memory-mapped (workers share the
     pages). The model is looked at only once there are vectors on disk."""
@@ -70,6 +80,9 @@ class VectorStore:
         self._keys = np.empty(0, np.uint64)
         self._where = np.empty((0, 2), np.int64)  # (shard, row) for each sorted key
         self._shards: list[np.ndarray] = []
+        # The last generation's DenseRows, with the columns it was made from: made again
+        # only for another generation, or when new shards appear.
+        self._dense: tuple[np.ndarray, np.ndarray, DenseRows] | None = None
 
     def refresh(self) -> bool:
         """Pick up shards written since the last look; True when there were any."""
@@ -107,6 +120,7 @@ class VectorStore:
             self._keys, self._where = np.empty(0, np.uint64), np.empty((0, 2), np.int64)
         self._shards = shards
         self._seen = listing if complete else None
+        self._dense = None
         return True
 
     def __len__(self) -> int:
@@ -131,6 +145,34 @@ class VectorStore:
         if not rows:
             return np.empty((0, 0), np.float32), mask
         return np.asarray(rows, dtype=np.float32), mask
+
+    def dense(self, vector_keys: np.ndarray, live: np.ndarray) -> DenseRows:
+        """The vectors of the live sections whose keys are `vector_keys` (by document
+        number), as DenseRows: kept for the next call with the same arrays (one generation's
+        columns), so a search multiplies, never gathers."""
+        kept = self._dense
+        if kept is not None and kept[0] is vector_keys and kept[1] is live:
+            return kept[2]
+        rows = self._dense_rows(vector_keys, live)
+        self._dense = (vector_keys, live, rows)
+        return rows
+
+    def _dense_rows(self, vector_keys: np.ndarray, live: np.ndarray) -> DenseRows:
+        used, section_text = np.unique(vector_keys[live], return_inverse=True)
+        at, known = self._locate(used)
+        where = self._where[at[known]]
+        dimension = self._shards[0].shape[1] if self._shards else 0
+        matrix = np.empty((len(where), dimension), dtype=np.float32)
+        for shard, vectors in enumerate(self._shards):
+            mine = np.flatnonzero(where[:, 0] == shard)
+            if len(mine):  # rows in ascending order: the shard's pages read once, in turn
+                order = mine[np.argsort(where[mine, 1])]
+                matrix[order] = vectors[where[order, 1]]
+        row_of_used = np.full(len(used), -1, dtype=np.int32)
+        row_of_used[known] = np.arange(len(where), dtype=np.int32)
+        row_of = np.full(len(vector_keys), -1, dtype=np.int32)
+        row_of[live] = row_of_used[section_text.reshape(-1)]
+        return DenseRows(matrix, row_of)
 
 
 @contextmanager

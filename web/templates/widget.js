@@ -193,7 +193,9 @@
       var heading = el("h3");
       heading.appendChild(el("a", { href: hit.url, target: "_top" }, hit.title));
       item.appendChild(heading);
-      item.appendChild(el("p", { "class": "meta" }, [hit.agency, hit.date || hit.year, hit.topic, hit.kind].filter(Boolean).join(" · ")));
+      var meta = [hit.agency, hit.date || hit.year, hit.topic, hit.kind].filter(Boolean);
+      if (hit.matched === "meaning") meta.push("按语义匹配"); // found by meaning, not by the words
+      item.appendChild(el("p", { "class": "meta" }, meta.join(" · ")));
       hit.passages.forEach(function (passage) {
         var p = el("p", { "class": "passage" });
         p.innerHTML = passage; // escaped by the service; only <mark> is markup

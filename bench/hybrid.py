@@ -1,0 +1,141 @@
+"""Question latency with candidates by meaning from every section, against re-ranking the
+first sections by words, in one run; and what the exact product costs at a larger size.
+
+    python bench/hybrid.py [--index DIR] [--questions N] [--text-chars N]
+                           [--rows 1500000] [--dimension 384] [--repeat N]
+
+Asks the first N STARD dev questions through `run_search` (the portal's page: 10 hits, one
+per document) in this process, each under every mode in turn (`rerank`: meaning re-orders
+the first RERANK_DEPTH by words; `hybrid`: the DENSE_DEPTH nearest in meaning from every
+section join them), and prints p50/p95 of embedding the question (once per question), of
+each mode's search with the question embedded, and of both together; and how long the
+generation's matrix of vectors takes to make (once per worker and generation). The index
+needs a vector for every section (`govsearch embed`); the share without one is printed.
+Then multiplies a question by --rows random float32 rows of --dimension and takes the
+DENSE_DEPTH best, as a search does, to tell whether the exact product stays within a
+question's budget at that size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.relevance import load_stard, missing_vectors, set_mode  # noqa: E402
+from bench.shared import shared_dir  # noqa: E402
+from search.index.live import SearchIndex  # noqa: E402
+from search.query.request import SearchRequest  # noqa: E402
+from search.rank import knobs  # noqa: E402
+from search.rank.semantic import nearest  # noqa: E402
+from search.results import run_search  # noqa: E402
+from search.vectors import model as embedding_model  # noqa: E402
+
+MODES = ("rerank", "hybrid")
+BUDGET_MS = 100.0  # a question's p95 on the shared corpus
+
+
+def percentiles(timings: list[float]) -> str:
+    cuts = statistics.quantiles(timings, n=20, method="inclusive")
+    return f"p50 {statistics.median(timings):6.1f} ms   p95 {cuts[18]:6.1f} ms"
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def question_latency(index_dir: Path, questions: list[str]) -> None:
+    missing, sections = missing_vectors(index_dir)
+    print(f"{sections} sections, {missing} ({missing / max(sections, 1):.1%}) without a vector")
+    if missing:
+        print("warning: hybrid needs every section embedded (govsearch embed)")
+    embedding: list[float] = []
+    searching: dict[str, list[float]] = {mode: [] for mode in MODES}
+    with SearchIndex(index_dir, cache_size=0, semantic=True) as index:
+        run_search(index, SearchRequest.create("营商环境"))  # columns and versions read
+        started = time.perf_counter()
+        embedding_model.question_vector(questions[0])
+        loaded = _ms(started)
+        started = time.perf_counter()
+        with index.searcher():
+            rows = index.vectors.dense(index.columns.vector_keys, index.columns.live).matrix
+        print(
+            f"model loaded and first question embedded: {loaded:.0f} ms; the generation's "
+            f"matrix made: {_ms(started):.0f} ms ({len(rows)} rows, "
+            f"{rows.nbytes / 2**20:.0f} MiB float32, kept per worker)"
+        )
+        for question in questions:
+            embedding_model.QUESTION_VECTORS.clear()
+            started = time.perf_counter()
+            embedding_model.question_vector(question)
+            embedding.append(_ms(started))
+            for mode in MODES:  # interleaved: both meet the same load on the machine
+                set_mode(index, mode)
+                started = time.perf_counter()
+                run_search(index, SearchRequest.create(question))
+                searching[mode].append(_ms(started))
+    print(f"{len(questions)} questions; the portal's page: 10 hits, one per document")
+    print(f"  {'embedding the question':<40}{percentiles(embedding)}")
+    for mode in MODES:
+        print(f"  {'search, question embedded: ' + mode:<40}{percentiles(searching[mode])}")
+    for mode in MODES:
+        whole = [e + s for e, s in zip(embedding, searching[mode], strict=True)]
+        print(f"  {'question end to end: ' + mode:<40}{percentiles(whole)}")
+
+
+def product_cost(rows: int, dimension: int, repeat: int) -> None:
+    generator = np.random.default_rng(7)
+    started = time.perf_counter()
+    matrix = generator.standard_normal((rows, dimension), dtype=np.float32)
+    made = time.perf_counter() - started
+    size = matrix.nbytes / 2**30
+    print(f"{rows} random rows × {dimension} float32 ({size:.2f} GiB, made in {made:.0f} s)")
+    product, best = [], []
+    out = np.empty(rows, dtype=np.float32)
+    for _ in range(repeat):
+        question = generator.standard_normal(dimension, dtype=np.float32)
+        started = time.perf_counter()
+        np.matmul(matrix, question, out=out)
+        between = time.perf_counter()
+        nearest(out, None, knobs.DENSE_DEPTH)
+        ended = time.perf_counter()
+        product.append((between - started) * 1000)
+        best.append((ended - between) * 1000)
+    total = [p + b for p, b in zip(product, best, strict=True)]
+    print(f"  {'product (one matvec)':<34}{percentiles(product)}")
+    print(f"  {f'best {knobs.DENSE_DEPTH}':<34}{percentiles(best)}")
+    verdict = "within" if statistics.quantiles(total, n=20)[18] <= BUDGET_MS else "over"
+    print(f"  {'together':<34}{percentiles(total)}   ({verdict} {BUDGET_MS:.0f} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=Path("bench/.index"))
+    parser.add_argument("--questions", type=int, default=200, help="first N dev questions; 0: none")
+    parser.add_argument(
+        "--text-chars",
+        type=int,
+        default=embedding_model.TEXT_CHARS,
+        help="the vectors of the model that embedded this many characters of each section",
+    )
+    parser.add_argument("--rows", type=int, default=1_500_000, help="0: no synthetic product")
+    parser.add_argument("--dimension", type=int, default=384)
+    parser.add_argument("--repeat", type=int, default=50, help="synthetic products timed")
+    args = parser.parse_args()
+    embedding_model.TEXT_CHARS = args.text_chars
+    stard = load_stard(shared_dir() / "bench" / "stard")
+    questions = [text for qid, text in stard.questions.items() if qid in stard.relevant]
+    if args.questions:
+        question_latency(args.index, questions[: args.questions])
+    if args.rows:
+        product_cost(args.rows, args.dimension, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

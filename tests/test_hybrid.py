@@ -1,0 +1,255 @@
+"""A question's candidates by meaning over every section: a section that answers it in other
+words than its own is found, filtered, counted, collapsed and paged like a word match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+
+from search.engine.docsets import NOTHING, Matches
+from search.index.build import full_build
+from search.index.embedding import embed_index
+from search.index.live import SearchIndex
+from search.query.compile import compile_query
+from search.query.request import SearchRequest
+from search.rank.semantic import fuse
+from search.results import SearchResults, run_search
+from web import create_app
+
+QUESTION = "房东把房子卖了，租客还能继续住吗？"
+KEYWORDS = "房东 房子 租客 继续"  # the question's words, as a keyword search
+ANSWER = "lease:s-0"  # says it in the law's words: not one word of the question
+# name -> (title, 发布机构, 发布日期, body)
+DOCUMENTS = {
+    "lease": (
+        "临川县民法典合同编学习读本",
+        "临川县司法局",
+        "2020年05月28日",
+        "第七百二十五条 租赁物在承租人按照租赁合同占有期限内发生所有权变动的，"
+        "不影响租赁合同的效力。",
+    ),
+    "renting": (
+        "临川县房屋租赁管理办法",
+        "临川县住房和城乡建设局",
+        "2022年03月01日",
+        "第五条 房东出租房子，应当与租客签订书面合同。",
+    ),
+    "dust": (
+        "临川县扬尘污染防治办法",
+        "临川县生态环境局",
+        "2019年07月01日",
+        "第三条 扬尘污染防治坚持政府主导、部门监管、企业负责、公众参与的原则。",
+    ),
+    "trademark": (
+        "临川县商标管理规定",
+        "临川县市场监督管理局",
+        "2018年09月10日",
+        "第四十四条 已经注册的商标，违反本规定的，由商标局宣告该注册商标无效。",
+    ),
+}
+
+
+def _write(folder: Path, name: str, title: str, agency: str, date: str, body: str) -> None:
+    header = (
+        "索 引 号: | | 主题分类: | 综合政务 |\n"
+        f"发布机构: | {agency} | 成文日期: | |\n"
+        f"标 题: | {title} | ||\n发文字号: | | 发布日期: | {date} |\n"
+    )
+    (folder / f"{name}.txt").write_text(header + body + "\n", "utf-8")
+
+
+def _build(base: Path) -> Path:
+    corpus, index_dir = base / "corpus", base / "index"
+    corpus.mkdir(parents=True)
+    for name, document in DOCUMENTS.items():
+        _write(corpus, name, *document)
+    assert not full_build(corpus, index_dir, procs=1).failed
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def plain_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documents' index, without vectors."""
+    return _build(tmp_path_factory.mktemp("plain"))
+
+
+@pytest.fixture(scope="module")
+def embedded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same index, every section embedded."""
+    index_dir = _build(tmp_path_factory.mktemp("embedded"))
+    embed_index(index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def index(embedded_index: Path) -> Iterator[SearchIndex]:
+    with SearchIndex(embedded_index, cache_size=0, semantic=True) as opened:
+        yield opened
+
+
+def _search(index: SearchIndex, text: str, **params: Any) -> SearchResults:
+    params = {"size": 100, "collapse": False, **params}
+    return run_search(index, SearchRequest.create(text, **params))
+
+
+def _app(index_dir: Path, tmp_path: Path, semantic: str = "on") -> Flask:
+    log = str(tmp_path / "querylog.sqlite3")
+    config = {"TESTING": True, "INDEX_DIR": str(index_dir), "RESULT_CACHE": 0}
+    return create_app({**config, "SEMANTIC": semantic, "QUERY_LOG": log})
+
+
+@pytest.fixture
+def client(embedded_index: Path, tmp_path: Path) -> FlaskClient:
+    return _app(embedded_index, tmp_path).test_client()
+
+
+def _api(client: FlaskClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/search", query_string={"size": 100, **params})
+    assert response.status_code == 200
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def test_a_question_finds_the_section_that_answers_it_in_other_words(
+    index: SearchIndex, plain_index: Path
+) -> None:
+    assert compile_query(QUESTION).asks and not compile_query(KEYWORDS).asks
+    found = {hit.id: hit for hit in _search(index, QUESTION).hits}
+    assert found[ANSWER].matched == "meaning"
+    assert found["renting:s-0"].matched in ("words", "both")
+    order = list(found)  # the closest in meaning comes before the unrelated ones
+    assert order.index(ANSWER) < min(order.index("dust:s-0"), order.index("trademark:s-0"))
+
+    keywords = _search(index, KEYWORDS)
+    assert ANSWER not in {hit.id for hit in keywords.hits}
+    assert {hit.matched for hit in keywords.hits} == {"words"}
+    with SearchIndex(plain_index, cache_size=0, semantic=True) as without_vectors:
+        expected = [hit.id for hit in _search(without_vectors, QUESTION).hits]
+    assert ANSWER not in expected
+
+    # Switched off, or sorted by date, a question keeps the word ranking.
+    with SearchIndex(index.index_dir, cache_size=0, semantic=False) as switched_off:
+        assert [hit.id for hit in _search(switched_off, QUESTION).hits] == expected
+    by_date = _search(index, QUESTION, sort="date")
+    assert [hit.id for hit in by_date.hits] == expected
+
+
+@pytest.mark.parametrize(
+    ("allowing", "excluding"),
+    [
+        ({"agency": "临川县司法局"}, {"agency": "临川县住房和城乡建设局"}),
+        ({"year": "2020"}, {"year": "2021-2023"}),
+        ({"date_from": "2020-01-01", "date_to": "2020-12-31"}, {"date_from": "2021-01-01"}),
+        ({"doc_id": "lease"}, {"doc_id": "renting"}),
+    ],
+)
+def test_filters_decide_the_candidates_by_meaning_exactly(
+    index: SearchIndex, allowing: dict[str, str], excluding: dict[str, str]
+) -> None:
+    allowed = _search(index, QUESTION, **allowing)
+    assert [hit.id for hit in allowed.hits] == [ANSWER]
+    assert allowed.total_sections == 1 and allowed.hits[0].matched == "meaning"
+    excluded = _search(index, QUESTION, **excluding)
+    assert excluded.hits and ANSWER not in {hit.id for hit in excluded.hits}
+    assert excluded.total_sections == len(excluded.hits)
+
+
+def test_the_kind_filter_decides_them_too(index: SearchIndex) -> None:
+    kinds = {hit.id: hit.kind for hit in _search(index, QUESTION).hits}
+    other = next(kind for kind in kinds.values() if kind != kinds[ANSWER])
+    assert ANSWER in {hit.id for hit in _search(index, QUESTION, kind=kinds[ANSWER]).hits}
+    excluded = _search(index, QUESTION, kind=other).hits
+    assert excluded and {hit.kind for hit in excluded} == {other}
+
+
+def test_totals_and_facets_count_the_sections_found_by_meaning(
+    client: FlaskClient, embedded_index: Path, tmp_path: Path
+) -> None:
+    body = _api(client, q=QUESTION, collapse="false")
+    words_only = _api(_app(embedded_index, tmp_path, "off").test_client(), q=QUESTION)
+    assert body["total_sections"] == len(body["hits"]) > words_only["total_sections"]
+    agencies = {value["value"]: value["count"] for value in body["facets"]["agency"]}
+    assert agencies["临川县司法局"] == 1
+    assert "临川县司法局" not in {value["value"] for value in words_only["facets"]["agency"]}
+    for name in ("agency", "kind", "year"):
+        assert sum(value["count"] for value in body["facets"][name]) == body["total_sections"]
+
+    # Another agency selected: its own facet still counts what the answer's agency would find.
+    narrowed = _api(client, q=QUESTION, collapse="false", agency="临川县住房和城乡建设局")
+    counts = {value["value"]: value["count"] for value in narrowed["facets"]["agency"]}
+    assert counts["临川县司法局"] == 1
+    assert counts["临川县住房和城乡建设局"] == narrowed["total_sections"]
+
+
+def test_collapsed_pages_show_each_document_once(index: SearchIndex) -> None:
+    first = _search(index, QUESTION, collapse=True, size=1)
+    assert first.total == len(DOCUMENTS)
+    shown = [
+        hit.doc_id
+        for page in range(1, first.total + 1)
+        for hit in _search(index, QUESTION, collapse=True, size=1, page=page).hits
+    ]
+    assert sorted(shown) == sorted(DOCUMENTS)
+    everything = _search(index, QUESTION, collapse=True, size=10).hits
+    assert [hit.doc_id for hit in everything] == shown
+
+
+def test_a_hit_by_meaning_in_the_api_shows_the_sections_opening(client: FlaskClient) -> None:
+    body = _api(client, q=QUESTION, collapse="false")
+    hit = next(hit for hit in body["hits"] if hit["id"] == ANSWER)
+    assert hit["matched"] == "meaning"
+    assert hit["passages"] and hit["passages"][0].startswith("第七百二十五条 租赁物")
+    assert "<mark>" not in hit["passages"][0]
+    assert {h["matched"] for h in _api(client, q=KEYWORDS)["hits"]} == {"words"}
+    spec = client.get("/api/openapi.json").get_json()
+    Draft202012Validator({**spec, "$ref": "#/components/schemas/SearchResponse"}).validate(body)
+
+
+def test_pages_label_the_hits_found_by_meaning(client: FlaskClient) -> None:
+    by_meaning = [h for h in _api(client, q=QUESTION)["hits"] if h["matched"] == "meaning"]
+    assert len(by_meaning) == len(DOCUMENTS) - 1  # all but the one that holds the words
+    for url in ("/search", "/embed"):
+        page = client.get(url, query_string={"q": QUESTION}).get_data(as_text=True)
+        assert page.count("按语义匹配") == len(by_meaning)
+        keywords = client.get(url, query_string={"q": KEYWORDS}).get_data(as_text=True)
+        assert "按语义匹配" not in keywords
+    assert 'hit.matched === "meaning"' in client.get("/embed.js").get_data(as_text=True)
+
+
+def test_sections_without_a_vector_wait_until_they_are_embedded(tmp_path: Path) -> None:
+    index_dir = _build(tmp_path)
+    with SearchIndex(index_dir, cache_size=0, semantic=True) as index:
+        with index.searcher() as searcher:
+            dust = next(
+                d
+                for d in range(searcher.doc_count_all())
+                if searcher.stored_fields(d)["doc_id"] == "dust"
+            )
+        embed_index(index_dir, [dust])
+        found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
+        assert found.get("dust:s-0") == "meaning" and ANSWER not in found
+
+        embed_index(index_dir)  # the open index sees the new vectors at its next search
+        found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
+        assert found.get(ANSWER) == "meaning"
+
+
+def test_fusion_gives_a_one_sided_find_one_vote_and_keeps_full_matches_ahead() -> None:
+    hits = Matches(np.array([0, 1, 2]), np.array([9.0, 8.0, 7.0]))  # by words
+    meaning = np.array([5, 2, 0])  # closest first; 5 has none of the words
+    fused = fuse(hits, meaning)
+    assert fused.docs.tolist() == [0, 1, 2, 5]
+    order = fused.docs[np.argsort(-fused.scores, kind="stable")].tolist()
+    # 0: 1/11 + 1/13; 2: 1/13 + 1/12; 5: 1/11 by meaning alone; 1: 1/12 by words alone
+    assert order == [0, 2, 5, 1]
+    assert fused.scores.min() > hits.scores.max()  # the candidates lead the other hits
+    in_front = fuse(hits, meaning, ahead=np.array([1]))  # a relaxed search's full match
+    assert in_front.docs[np.argmax(in_front.scores)] == 1
+    assert fuse(NOTHING, meaning).docs.tolist() == [0, 2, 5]  # no word found: meaning alone

@@ -91,7 +91,7 @@ class SearchIndex:
             self._searcher, self._values = fresh, None  # closed by close() if the rest fails
             self._versions = None
             self._values = Columns(fresh)
-            priors = section_priors(self._values.labels["topic"], self._values.codes["topic"])
+            priors = section_priors(self._values.labels["kind"], self._values.codes["kind"])
             fresh.weighting = PriorWeighting(priors, **BM25_OPTIONS)
             self.results.clear()
         return fresh

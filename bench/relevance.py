@@ -7,11 +7,15 @@ known-item success@1/@10.
 
     python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
                               [--skip-known-items] [--embed-candidates] [--split dev]
+                              [--without-definitions]
 
 The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
 look at while changing the ranking or its data, and a checking half, which says whether a
 change holds on questions it was not made for. Every figure is printed for both halves and
 for all.
+
+--without-definitions adds a row for govsearch with questions not looking for the laws'
+defined terms their words describe (search.text.definitions), from the same run.
 
 The naive setup runs beside govsearch on the same questions: a plain Whoosh index of the
 same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.naive),
@@ -139,20 +143,22 @@ def scores(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     }
 
 
-_INDEXES: dict[Path, SearchIndex] = {}  # one of each per worker process
+_INDEXES: dict[tuple[Path, bool], SearchIndex] = {}  # one of each per worker process
 _NAIVE: dict[Path, tuple[Any, dict[str, Any]]] = {}
 _SECTION_ARTICLES: dict[str, str | None] = {}
 
 
-def _index(index_dir: Path) -> SearchIndex:
-    if index_dir not in _INDEXES:
-        _INDEXES[index_dir] = SearchIndex(index_dir)
-    return _INDEXES[index_dir]
+def _index(index_dir: Path, definitions: bool = True) -> SearchIndex:
+    if (index_dir, definitions) not in _INDEXES:
+        _INDEXES[index_dir, definitions] = SearchIndex(index_dir, definitions=definitions)
+    return _INDEXES[index_dir, definitions]
 
 
-def _answer(question: str, short_names: dict[str, str], index_dir: Path) -> tuple[list[str], float]:
+def _answer(
+    question: str, short_names: dict[str, str], index_dir: Path, definitions: bool = True
+) -> tuple[list[str], float]:
     started = time.perf_counter()
-    ranked = ranked_articles(_index(index_dir), question, short_names)
+    ranked = ranked_articles(_index(index_dir, definitions), question, short_names)
     return ranked, (time.perf_counter() - started) * 1000
 
 
@@ -262,6 +268,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, help="worker processes")
     parser.add_argument("--embed-candidates", action="store_true")
     parser.add_argument("--split", default="dev", help="queries_SPLIT.tsv, qrels_SPLIT.tsv")
+    parser.add_argument("--without-definitions", action="store_true", help="a row without them")
     args = parser.parse_args()
     stard = load_stard(shared_dir() / "bench" / "stard", args.split)
     questions = [(qid, text) for qid, text in stard.questions.items() if qid in stard.relevant]
@@ -285,12 +292,20 @@ def main() -> None:
     jobs = [(text, stard.short_names, args.index) for _qid, text in questions]
     with multiprocessing.get_context("fork").Pool(args.procs) as pool:
         answers = pool.starmap(_answer, jobs, chunksize=4)
+        plain_answers = None
+        if args.without_definitions:
+            plain_jobs = [(*job, False) for job in jobs]
+            plain_answers = pool.starmap(_answer, plain_jobs, chunksize=4)
         naive_answers = None
         if has_naive_index(args.naive):
             naive_jobs = [(*job, args.naive) for job in jobs]
             naive_answers = pool.starmap(_answer_naive, naive_jobs, chunksize=4)
     qids = [qid for qid, _text in questions]
     systems = {"govsearch": {q: ranked for q, (ranked, _ms) in zip(qids, answers, strict=True)}}
+    if plain_answers is not None:
+        systems["govsearch without definitions"] = {
+            q: ranked for q, (ranked, _ms) in zip(qids, plain_answers, strict=True)
+        }
     for name in NAIVE_PARSERS if naive_answers else ():
         label = f"naive (ChineseAnalyzer), {name}"
         systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
@@ -303,6 +318,9 @@ def main() -> None:
     print_figures(systems, stard.relevant, halves)
     latencies = [took_ms for _ranked, took_ms in answers]
     print(f"govsearch latency p50 {statistics.median(latencies):.0f} ms (100 sections)")
+    if plain_answers is not None:
+        plain = statistics.median(took_ms for _ranked, took_ms in plain_answers)
+        print(f"govsearch without definitions latency p50 {plain:.0f} ms")
     shown = 0
     for qid, text in questions:
         ranked = systems["govsearch"][qid]

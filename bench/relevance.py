@@ -8,11 +8,15 @@ known-item success@1/@10.
     python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
                               [--skip-known-items] [--embed-candidates] [--split dev]
                               [--modes words,rerank,hybrid] [--text-chars N]
+                              [--without-definitions]
 
 The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
 look at while changing the ranking or its data, and a checking half, which says whether a
 change holds on questions it was not made for. Every figure is printed for both halves and
 for all.
+
+--without-definitions adds a row for govsearch with questions not looking for the laws'
+defined terms their words describe (search.text.definitions), from the same run.
 
 The naive setup runs beside govsearch on the same questions: a plain Whoosh index of the
 same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.naive),
@@ -156,16 +160,18 @@ def scores(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     }
 
 
-_INDEXES: dict[Path, SearchIndex] = {}  # one of each per worker process
+_INDEXES: dict[tuple[Path, bool], SearchIndex] = {}  # one of each per worker process
 _NAIVE: dict[Path, tuple[Any, dict[str, Any]]] = {}
 _SECTION_ARTICLES: dict[str, str | None] = {}
 
 
-def _index(index_dir: Path) -> SearchIndex:
-    if index_dir not in _INDEXES:
+def _index(index_dir: Path, definitions: bool = True) -> SearchIndex:
+    if (index_dir, definitions) not in _INDEXES:
         # No result cache: the same question is asked again under another mode.
-        _INDEXES[index_dir] = SearchIndex(index_dir, cache_size=0)
-    return _INDEXES[index_dir]
+        _INDEXES[index_dir, definitions] = SearchIndex(
+            index_dir, cache_size=0, definitions=definitions
+        )
+    return _INDEXES[index_dir, definitions]
 
 
 def set_mode(index: SearchIndex, mode: str) -> None:
@@ -177,9 +183,13 @@ def set_mode(index: SearchIndex, mode: str) -> None:
 
 
 def _answer(
-    question: str, short_names: dict[str, str], index_dir: Path, mode: str = SETTINGS
+    question: str,
+    short_names: dict[str, str],
+    index_dir: Path,
+    mode: str = SETTINGS,
+    definitions: bool = True,
 ) -> tuple[list[str], float]:
-    index = _index(index_dir)
+    index = _index(index_dir, definitions)
     set_mode(index, mode)
     started = time.perf_counter()
     ranked = ranked_articles(index, question, short_names)
@@ -320,6 +330,7 @@ def main() -> None:
         default=embedding_model.TEXT_CHARS,
         help="the vectors of the model that embedded this many characters of each section",
     )
+    parser.add_argument("--without-definitions", action="store_true", help="a row without them")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
     if unknown := [mode for mode in modes if mode not in MODES and mode != SETTINGS]:
@@ -353,6 +364,10 @@ def main() -> None:
             mode: pool.starmap(_answer, [(*job, mode) for job in jobs], chunksize=4)
             for mode in modes
         }
+        plain_answers = None
+        if args.without_definitions:
+            plain_jobs = [(*job, modes[-1], False) for job in jobs]
+            plain_answers = pool.starmap(_answer, plain_jobs, chunksize=4)
         naive_answers = None
         if has_naive_index(args.naive):
             naive_jobs = [(*job, args.naive) for job in jobs]
@@ -364,6 +379,10 @@ def main() -> None:
         }
         for mode, mode_answers in answers.items()
     }
+    if plain_answers is not None:
+        systems[f"{MODES.get(modes[-1], 'govsearch')} without definitions"] = {
+            q: ranked for q, (ranked, _ms) in zip(qids, plain_answers, strict=True)
+        }
     for name in NAIVE_PARSERS if naive_answers else ():
         label = f"naive (ChineseAnalyzer), {name}"
         systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
@@ -385,6 +404,9 @@ def main() -> None:
             f"{MODES.get(mode, 'govsearch')}: latency p50 {statistics.median(latencies):.0f} ms "
             f"(100 sections)"
         )
+    if plain_answers is not None:
+        plain = statistics.median(took_ms for _ranked, took_ms in plain_answers)
+        print(f"without definitions: latency p50 {plain:.0f} ms")
     shown = 0
     last = systems[MODES.get(modes[-1], "govsearch")]
     for qid, text in questions:

@@ -31,6 +31,7 @@ from search.rank import knobs
 from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import matching_docs, ranked, score_all, segments_of
 from search.rank.semantic import fuse, meaning_by_section, nearest, rerank, with_sections
+from search.text.definitions import DefinitionTable
 from search.vectors.store import VectorStore
 
 
@@ -44,11 +45,13 @@ class Generation:
     vectors: VectorStore
     semantic: bool  # questions re-ranked by meaning (the `semantic` setting)
     versions: VersionTable | None = None  # the versions of each law (None: none grouped)
+    definitions: DefinitionTable | None = None  # the laws' defined terms (None: no bridging)
 
     @classmethod
     def of(cls, index: SearchIndex, searcher: Searcher) -> Generation:
         """The generation `searcher` reads (from `index.searcher()`, still open)."""
-        return cls(searcher, index.columns, index.vectors, index.semantic, index.versions)
+        columns, versions, definitions = index.columns, index.versions, index.definitions
+        return cls(searcher, columns, index.vectors, index.semantic, versions, definitions)
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class ShardSearch:
         self.generation = generation
         self.request = request
         self.with_statistics = with_statistics
-        self.compiled = compile_query(request.text, request.scope)
+        self.compiled = compile_query(request.text, request.scope, generation.definitions)
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
         self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts

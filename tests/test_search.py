@@ -11,9 +11,10 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from search.highlight import passage_html
 from search.index.build import full_build
 from search.index.live import SearchIndex
+from search.ingest.kinds import KINDS
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
-from search.rank.authority import authority_factor
+from search.rank.authority import authority_factor, load_authority
 from search.results import SearchHit, SearchResults, run_search
 from search.suggest import close_words, one_edit_apart
 
@@ -288,25 +289,36 @@ def test_a_national_law_ranks_above_a_local_regulation_with_the_same_words(
         _document("地方性法规/山东", "山东省人民代表大会常务委员会", "山东省物业管理条例", article),
         encoding="utf-8",
     )
+    # the kind decides, not the portal's topic: a law filed under another topic is a law
     (corpus / "national.txt").write_text(
-        _document("法律", "全国人民代表大会常务委员会", "物业管理法", article), encoding="utf-8"
+        _document("城乡建设", "全国人民代表大会常务委员会", "物业管理法", article), encoding="utf-8"
     )
     (corpus / "report.txt").write_text(
-        _document("城乡建设", "某县住房和城乡建设局", "某县物业管理条例", article),
+        _document("城乡建设", "某县住房和城乡建设局", "某县物业管理工作报告", article),
         encoding="utf-8",
     )
     full_build(corpus, tmp_path / "ix", procs=1)
     with SearchIndex(tmp_path / "ix") as live:
         results = search(live, "业主不交物业费怎么办？")
-    ranked = doc_ids(results)
-    assert ranked.index("national") < ranked.index("local")
-    # an unlisted kind of document keeps its score: it ties with the national one
+    assert doc_ids(results) == ["national", "local", "report"]
+    assert [hit.kind for hit in results.hits] == ["法律", "地方性法规", "工作报告"]
+    # a report binds no one: it ranks as the lowest binding kind, below every regulation
     scores = {hit.doc_id: hit.score for hit in results.hits}
-    assert scores["report"] == pytest.approx(scores["national"])
-    assert scores["local"] == pytest.approx(
-        scores["national"] * authority_factor("地方性法规/山东")
-    )
-    assert authority_factor("地方性法规") < authority_factor("行政法规") < authority_factor("法律")
+    for doc_id, kind in (("local", "地方性法规"), ("report", "工作报告")):
+        assert scores[doc_id] == pytest.approx(scores["national"] * authority_factor(kind))
+    assert authority_factor("工作报告") == authority_factor("规范性文件")
+
+
+def test_every_kind_has_an_authority_factor(tmp_path: Path) -> None:
+    factors = load_authority()
+    assert set(factors) == set(KINDS)
+    hierarchy = ["法律", "行政法规", "部门规章", "地方性法规", "规范性文件"]
+    assert [factors[k] for k in hierarchy] == sorted((factors[k] for k in hierarchy), reverse=True)
+    assert authority_factor("") == factors["其他"]  # a section indexed without a kind
+    table = tmp_path / "authority.tsv"
+    table.write_text("法律\t1.0\n行政法规\t0.8\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="kinds without a factor"):
+        load_authority(table)
 
 
 def test_topic_filter_keeps_only_that_topic(index: SearchIndex) -> None:

@@ -82,14 +82,15 @@ def close_index(app: Flask) -> None:
 
 
 def warm_index(app: Flask) -> None:
-    """Open the index, read its columns, its table of law versions and its completion table,
-    gather its section vectors into one matrix and load the embedding model now, so that a
-    fresh worker's first requests do not wait for them. No index yet is fine: the pages say
-    so."""
+    """Open the index, read its columns, its table of law versions, its laws' definitions and
+    its completion table, gather its section vectors into one matrix and load the embedding
+    model now, so that a fresh worker's first requests do not wait for them. No index yet is
+    fine: the pages say so."""
     try:
         index = app_state(app).index()
         with index.searcher() as searcher:
             index.versions  # noqa: B018 - read once per generation, here rather than in a search
+            index.definitions  # noqa: B018 - likewise
             completer_of(index, searcher)  # made before anybody types
             if app_state(app).semantic and len(index.vectors):
                 index.vectors.dense(index.columns.vector_keys, index.columns.live)

@@ -25,10 +25,12 @@ from whoosh.searching import Searcher
 from search.cache import BoundedCache
 from search.engine.columns import Columns
 from search.errors import IndexMissing
+from search.index.definitions import read_definitions
 from search.index.store import DAMAGED_INDEX_ERRORS, live_build, open_index
 from search.index.versions import VersionTable
 from search.rank.authority import PriorWeighting, section_priors
-from search.rank.knobs import BM25_OPTIONS
+from search.rank.knobs import BM25_OPTIONS, DEFINITION_WEIGHT
+from search.text.definitions import DefinitionTable
 from search.vectors.model import semantic_on
 from search.vectors.store import VectorStore
 
@@ -42,11 +44,14 @@ class SearchIndex:
         index_dir: Path | str,
         cache_size: int = RESULT_CACHE_SIZE,
         semantic: bool | None = None,
+        definitions: bool = True,
     ) -> None:
         """The live index of `index_dir`. `semantic`: re-rank questions by meaning (default:
-        the `semantic` setting, read now and kept for the index's life)."""
+        the `semantic` setting, read now and kept for the index's life). `definitions`: a
+        question also looks for the defined terms its words describe (DEFINITION_WEIGHT)."""
         self.index_dir = Path(index_dir)
         self.semantic = semantic_on() if semantic is None else semantic
+        self.use_definitions = definitions and DEFINITION_WEIGHT > 0
         # Recent results by request, for the current generation: use inside `searcher()`,
         # which clears it whenever the index or its vectors change.
         self.results: BoundedCache[Hashable, object] = BoundedCache(cache_size)
@@ -56,6 +61,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._values: Columns | None = None
         self._versions: VersionTable | None = None  # read on first use, once per generation
+        self._definitions: DefinitionTable | None = None  # likewise
         # Whoosh searchers are not made for concurrent use; a server worker runs one search
         # at a time anyway (the GIL), so threads take turns.
         self._lock = threading.Lock()
@@ -89,9 +95,9 @@ class SearchIndex:
         fresh = self.ix.searcher() if self._searcher is None else self._refreshed(self._searcher)
         if fresh is not self._searcher or self._values is None:
             self._searcher, self._values = fresh, None  # closed by close() if the rest fails
-            self._versions = None
+            self._versions = self._definitions = None
             self._values = Columns(fresh)
-            priors = section_priors(self._values.labels["topic"], self._values.codes["topic"])
+            priors = section_priors(self._values.labels["kind"], self._values.codes["kind"])
             fresh.weighting = PriorWeighting(priors, **BM25_OPTIONS)
             self.results.clear()
         return fresh
@@ -124,12 +130,23 @@ class SearchIndex:
             self._versions = VersionTable.read(self._searcher, self.columns)
         return self._versions
 
+    @property
+    def definitions(self) -> DefinitionTable | None:
+        """The definitions of the current searcher's laws (inside `searcher()`); None when
+        questions do not look for defined terms."""
+        if not self.use_definitions:
+            return None
+        if self._definitions is None:
+            assert self._searcher is not None, "use inside `with index.searcher()`"
+            self._definitions = read_definitions(self._searcher)
+        return self._definitions
+
     def close(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
         self._values = None
-        self._versions = None
+        self._versions = self._definitions = None
         self.ix.close()
 
     def __enter__(self) -> SearchIndex:

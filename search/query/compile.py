@@ -29,6 +29,10 @@ from search.query.language import Clause, Term, parse
 from search.query.request import SearchRequest
 from search.rank.knobs import (
     BIGRAM_FIELD_BOOSTS,
+    DEFINITION_COVERAGE,
+    DEFINITION_SHARED_WORDS,
+    DEFINITION_TERMS,
+    DEFINITION_WEIGHT,
     FIELD_BOOSTS,
     MAX_RELAXED_BIGRAMS,
     MAX_RELAXED_WORDS,
@@ -39,7 +43,8 @@ from search.rank.knobs import (
     TITLE_FIELDS,
 )
 from search.text.analysis import CJK, bigram_tokens, query_stopwords, read_word_list, word_tokens
-from search.text.normalize import normalize_doc_number
+from search.text.definitions import DefinitionTable
+from search.text.normalize import normalize, normalize_doc_number
 from search.text.synonyms import synonyms_of
 
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
@@ -237,8 +242,11 @@ def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
     return Without(positive, q.Or(excluded))
 
 
-def compile_query(text: str, scope: str = "all") -> CompiledQuery:
-    """Strict and relaxed queries for `text`, looked for where `scope` says.
+def compile_query(
+    text: str, scope: str = "all", definitions: DefinitionTable | None = None
+) -> CompiledQuery:
+    """Strict and relaxed queries for `text`, looked for where `scope` says; a question's
+    relaxed query also looks for the terms of `definitions` its words describe.
 
     No text at all browses everything (the filters still apply); text with nothing to
     search for in it (only punctuation) finds nothing rather than everything. In the
@@ -262,11 +270,25 @@ def compile_query(text: str, scope: str = "all") -> CompiledQuery:
     clause_queries = {c: _clause_query(c) for c in positive}
     strict = normalized(q.And(list(clause_queries.values())))
     relaxed = None
+    asks = reads_as_question(text)
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
-        relaxed = _relaxed(strict, clause_queries, excluded)
-    return CompiledQuery(
-        _with_exclusions(strict, excluded), relaxed, words, runs, asks=reads_as_question(text)
+        defined = defined_terms(text, positive, definitions) if asks else []
+        relaxed = _relaxed(strict, clause_queries, excluded, defined)
+    return CompiledQuery(_with_exclusions(strict, excluded), relaxed, words, runs, asks=asks)
+
+
+def defined_terms(
+    text: str, clauses: list[Clause], definitions: DefinitionTable | None
+) -> list[str]:
+    """The defined terms whose definitions the clauses' words describe, not in `text`."""
+    if definitions is None or not DEFINITION_WEIGHT:
+        return []
+    asked = [w for c in clauses for t in c.terms if not t.exact for w in content_words(t.text)]
+    typed = normalize(text)
+    found = definitions.terms_for(
+        asked, DEFINITION_TERMS + len(asked), DEFINITION_SHARED_WORDS, DEFINITION_COVERAGE
     )
+    return [term for term in found if term not in typed][:DEFINITION_TERMS]
 
 
 def _in_titles(clause: Clause) -> Clause:
@@ -284,10 +306,14 @@ def reads_as_question(text: str) -> bool:
 
 
 def _relaxed(
-    strict: q.Query, clause_queries: dict[Clause, q.Query], excluded: list[q.Query]
+    strict: q.Query,
+    clause_queries: dict[Clause, q.Query],
+    excluded: list[q.Query],
+    defined: Sequence[str] = (),
 ) -> q.Query | None:
-    """Any content word of the plain terms, ranked, after the sections that match strictly;
-    exact and title terms are still required."""
+    """Any content word of the plain terms (or any `defined` term, at DEFINITION_WEIGHT),
+    ranked, after the sections that match strictly; exact and title terms are still
+    required."""
     required = [query for c, query in clause_queries.items() if _is_required(c)]
     optional = [c for c in clause_queries if not _is_required(c)]
     units: dict[str, None] = {}
@@ -306,6 +332,7 @@ def _relaxed(
     )
     ranked = q.Or(
         [word_query(w) for w in words]
+        + [text_query(term, weight=DEFINITION_WEIGHT) for term in defined]
         + [
             q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT)
             for b in list(bigrams)[:MAX_RELAXED_BIGRAMS]

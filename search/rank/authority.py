@@ -2,9 +2,10 @@
 
 Chinese legal databases rank a law above an administrative regulation above a local
 regulation that implements it, because the higher one binds everywhere. `data/authority.tsv`
-gives each kind of document (the 主题分类 topic, or its part before `/`) a factor that
-multiplies a section's score; kinds not listed (most portal documents: reports, notices)
-keep 1.0, so a portal that publishes no regulations ranks exactly as without it.
+gives every kind of document (the `kind` field, `search.ingest.kinds`) a factor that
+multiplies a section's score. A document that binds no one (a report, an explanation of a
+policy, a notice) ranks as the lowest binding one: the prior says how far a document binds,
+and a portal that publishes one level only ranks exactly as without it.
 """
 
 from __future__ import annotations
@@ -18,33 +19,40 @@ import numpy as np
 from whoosh import scoring
 
 from search import config
+from search.ingest.kinds import KINDS, OTHER
 
 AUTHORITY_FILE = config.DATA_DIR / "authority.tsv"
 
 
 @functools.cache
 def load_authority(path: Path = AUTHORITY_FILE) -> dict[str, float]:
+    """Factor by kind; ValueError when a kind has none or an unknown kind has one, so a kind
+    added to the rules cannot rank by accident."""
     factors = {}
     for line in path.read_text("utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             kind, factor = line.split()
             factors[kind] = float(factor)
+    if set(factors) != set(KINDS):
+        missing, unknown = set(KINDS) - set(factors), set(factors) - set(KINDS)
+        raise ValueError(
+            f"{path}: kinds without a factor {sorted(missing)}, unknown {sorted(unknown)}"
+        )
     return factors
 
 
-def authority_factor(topic: str) -> float:
-    """The factor for a topic such as `地方性法规/山东`: its own entry, else its kind's."""
+def authority_factor(kind: str) -> float:
+    """The factor for a kind of document (法律 … 其他); a section indexed without a kind
+    (an empty value) is one of 其他."""
     factors = load_authority()
-    if topic in factors:
-        return factors[topic]
-    return factors.get(topic.split("/", 1)[0], 1.0)
+    return factors.get(kind, factors[OTHER])
 
 
-def section_priors(topics: Sequence[str], topic_codes: np.ndarray) -> np.ndarray:
-    """Each section's prior, by document number, from its topic's code into `topics`."""
-    factors = [authority_factor(topic) for topic in topics]
-    return np.array(factors)[topic_codes] if factors else np.zeros(0)
+def section_priors(kinds: Sequence[str], kind_codes: np.ndarray) -> np.ndarray:
+    """Each section's prior, by document number, from its kind's code into `kinds`."""
+    factors = [authority_factor(kind) for kind in kinds]
+    return np.array(factors)[kind_codes] if factors else np.zeros(0)
 
 
 class PriorWeighting(scoring.BM25F):  # type: ignore[misc]

@@ -12,6 +12,18 @@ BIGRAM_FIELD_BOOSTS = {"body_bigram": 3.0, "title_bigram": 6.0, "breadcrumb_bigr
 TITLE_FIELDS = frozenset({"title", "title_bigram"})
 # A match through a synonym counts a little less than the word the user typed.
 SYNONYM_WEIGHT = 0.8
+# A question's words that describe a term the laws define (本法所称X，是指Y: the question
+# shares words with Y) also look for X, at this weight (0 turns the bridging off): people ask
+# in everyday words, the law answers in its defined terms. Below SYNONYM_WEIGHT, as X is a
+# guess from the question's words, not one of them.
+DEFINITION_WEIGHT = 0.5
+DEFINITION_TERMS = 3  # at most this many defined terms per question
+# A definition is described by a question when it shares at least this many of the question's
+# words, and those words carry at least this share of the question's weight (a word's weight
+# is how rare it is among definitions): a question matches a definition by what it describes,
+# not by a word or two in passing.
+DEFINITION_SHARED_WORDS = 2
+DEFINITION_COVERAGE = 0.5
 # A document or index number typed in full names one document: put it first.
 NUMBER_BOOST = 50.0
 # In a relaxed search, sections that match every term still come first.

@@ -87,6 +87,8 @@ MODES = {
 }
 SETTINGS = "settings"  # no --modes: the ranking the settings give
 HYBRID_DEPTH = knobs.DENSE_DEPTH
+SETTINGS_FLOOR = knobs.MEANING_FLOOR
+FLOORED = "hybrid@"  # `hybrid@0.85`: hybrid with that MEANING_FLOOR
 
 
 @dataclass(frozen=True)
@@ -174,12 +176,32 @@ def _index(index_dir: Path, definitions: bool = True) -> SearchIndex:
     return _INDEXES[index_dir, definitions]
 
 
+def mode_label(mode: str) -> str:
+    """How a mode's figures are labelled: MODES', or `hybrid@F`'s with its floor."""
+    if mode.startswith(FLOORED):
+        return f"{MODES['hybrid']}, floor {mode.removeprefix(FLOORED)}"
+    return MODES.get(mode, "govsearch")
+
+
+def known_mode(mode: str) -> bool:
+    if mode.startswith(FLOORED):
+        try:
+            float(mode.removeprefix(FLOORED))
+        except ValueError:
+            return False
+        return True
+    return mode in MODES or mode == SETTINGS
+
+
 def set_mode(index: SearchIndex, mode: str) -> None:
-    """Rank as `mode` says (one of MODES) from now on, in this process."""
+    """Rank as `mode` says (one of MODES, or `hybrid@F`: hybrid with MEANING_FLOOR F) from
+    now on, in this process."""
     if mode == SETTINGS:
         return
     index.semantic = mode != "words"
     knobs.DENSE_DEPTH = 0 if mode == "rerank" else HYBRID_DEPTH
+    floored = mode.startswith(FLOORED)
+    knobs.MEANING_FLOOR = float(mode.removeprefix(FLOORED)) if floored else SETTINGS_FLOOR
 
 
 def _answer(
@@ -321,7 +343,8 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="",
-        help=f"rankings side by side, comma-separated, of: {', '.join(MODES)} "
+        help=f"rankings side by side, comma-separated, of: {', '.join(MODES)}, "
+        f"{FLOORED}F (hybrid with the meaning floor F) "
         "(default: the one the settings give)",
     )
     parser.add_argument(
@@ -333,7 +356,7 @@ def main() -> None:
     parser.add_argument("--without-definitions", action="store_true", help="a row without them")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
-    if unknown := [mode for mode in modes if mode not in MODES and mode != SETTINGS]:
+    if unknown := [mode for mode in modes if not known_mode(mode)]:
         parser.error(f"unknown mode {', '.join(unknown)}: choose from {', '.join(MODES)}")
     embedding_model.TEXT_CHARS = args.text_chars  # inherited by the forked workers
     stard = load_stard(shared_dir() / "bench" / "stard", args.split)
@@ -374,13 +397,11 @@ def main() -> None:
             naive_answers = pool.starmap(_answer_naive, naive_jobs, chunksize=4)
     qids = [qid for qid, _text in questions]
     systems = {
-        MODES.get(mode, "govsearch"): {
-            q: ranked for q, (ranked, _ms) in zip(qids, mode_answers, strict=True)
-        }
+        mode_label(mode): {q: ranked for q, (ranked, _ms) in zip(qids, mode_answers, strict=True)}
         for mode, mode_answers in answers.items()
     }
     if plain_answers is not None:
-        systems[f"{MODES.get(modes[-1], 'govsearch')} without definitions"] = {
+        systems[f"{mode_label(modes[-1])} without definitions"] = {
             q: ranked for q, (ranked, _ms) in zip(qids, plain_answers, strict=True)
         }
     for name in NAIVE_PARSERS if naive_answers else ():
@@ -392,7 +413,7 @@ def main() -> None:
     )
     if naive_answers is None:
         print(f"(no naive index in {args.naive}: bench/index.py builds it)")
-    if missing and {"hybrid", SETTINGS} & set(modes):
+    if missing and any(mode.startswith("hybrid") or mode == SETTINGS for mode in modes):
         print(
             f"warning: {missing} of {sections} sections ({missing / sections:.1%}) have no "
             "vector: hybrid finds by meaning only among the others (govsearch embed)"
@@ -401,14 +422,13 @@ def main() -> None:
     for mode, mode_answers in answers.items():
         latencies = [took_ms for _ranked, took_ms in mode_answers]
         print(
-            f"{MODES.get(mode, 'govsearch')}: latency p50 {statistics.median(latencies):.0f} ms "
-            f"(100 sections)"
+            f"{mode_label(mode)}: latency p50 {statistics.median(latencies):.0f} ms (100 sections)"
         )
     if plain_answers is not None:
         plain = statistics.median(took_ms for _ranked, took_ms in plain_answers)
         print(f"without definitions: latency p50 {plain:.0f} ms")
     shown = 0
-    last = systems[MODES.get(modes[-1], "govsearch")]
+    last = systems[mode_label(modes[-1])]
     for qid, text in questions:
         ranked = last[qid]
         if shown < args.show and scores(ranked, stard.relevant[qid])["MRR@10"] == 0:

@@ -181,7 +181,8 @@ class ShardSearch:
         """The sections nearest the question in meaning that every filter (but `skip`)
         allows."""
         assert self._similarity is not None
-        return nearest(self._similarity, self.filters.everywhere(skip), knobs.DENSE_DEPTH)
+        allowed = self.filters.everywhere(skip)
+        return nearest(self._similarity, allowed, knobs.DENSE_DEPTH, knobs.MEANING_FLOOR)
 
     def answer(self, relax: bool | None = None) -> ShardResult:
         """The partial result, relaxed or not as `relax` says (None: as this shard's own

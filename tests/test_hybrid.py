@@ -19,7 +19,8 @@ from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
-from search.rank.semantic import fuse
+from search.rank import knobs
+from search.rank.semantic import fuse, meaning_by_section
 from search.results import SearchResults, run_search
 from web import create_app
 
@@ -253,3 +254,28 @@ def test_fusion_gives_a_one_sided_find_one_vote_and_keeps_full_matches_ahead() -
     in_front = fuse(hits, meaning, ahead=np.array([1]))  # a relaxed search's full match
     assert in_front.docs[np.argmax(in_front.scores)] == 1
     assert fuse(NOTHING, meaning).docs.tolist() == [0, 2, 5]  # no word found: meaning alone
+
+
+def test_a_meaning_floor_keeps_the_least_far_sections_out(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with index.searcher() as searcher:
+        columns = index.columns
+        similarity = meaning_by_section(QUESTION, columns.vector_keys, columns.live, index.vectors)
+        assert similarity is not None
+        similar = {
+            hit: float(similarity[next(searcher.document_numbers(id=hit))])
+            for hit in (f"{name}:s-0" for name in DOCUMENTS)
+        }
+    floorless = _search(index, QUESTION).hits
+    assert {"dust:s-0", "trademark:s-0"} <= {hit.id for hit in floorless}  # the least far join
+
+    floor = similar[ANSWER] - 1e-6
+    monkeypatch.setattr(knobs, "MEANING_FLOOR", floor)
+    found = _search(index, QUESTION).hits
+    assert ANSWER in [hit.id for hit in found]
+    assert all(similar[hit.id] >= floor for hit in found if hit.matched != "words")
+    assert len(found) < len(floorless)
+
+    monkeypatch.setattr(knobs, "MEANING_FLOOR", max(similar.values()) + 1e-6)
+    assert {hit.matched for hit in _search(index, QUESTION).hits} == {"words"}

@@ -79,10 +79,13 @@ def meaning_by_section(
     return similarity[rows.row_of]
 
 
-def nearest(similarity: np.ndarray, allowed: np.ndarray | None, depth: int) -> np.ndarray:
+def nearest(
+    similarity: np.ndarray, allowed: np.ndarray | None, depth: int, floor: float | None = None
+) -> np.ndarray:
     """The (at most) `depth` sections closest in meaning among those `allowed` (a mask by
-    document number; None: all) that have a vector, closest first, ties by number."""
-    usable = np.isfinite(similarity)
+    document number; None: all) that have a vector at least `floor` similar, closest first,
+    ties by number."""
+    usable = np.isfinite(similarity) if floor is None else similarity >= floor
     if allowed is not None:
         usable &= allowed
     # Chosen among the usable ones alone: a partition slows down on a long run of equal

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 
 from search.engine.columns import Columns
 from search.engine.docsets import Matches, member
-from search.engine.scoring import document_frequencies
+from search.engine.scoring import TermStatistics, term_statistics
 from search.facets import FACETS
 from search.index.live import SearchIndex
 from search.index.versions import VersionTable
@@ -54,14 +54,7 @@ class Generation:
         return cls(searcher, columns, index.vectors, index.semantic, versions, definitions)
 
 
-@dataclass(frozen=True)
-class TermStatistics:
-    """The statistics a shard's scores were computed with: its own, so far (BM25F's idf and
-    length norms read them from the shard's index)."""
-
-    documents: int  # sections, deleted ones included, as BM25F's idf counts them
-    frequencies: dict[tuple[str, str | bytes], int]  # (field, term) -> sections holding it
-    average_lengths: dict[str, float]  # field -> its average length, in tokens
+__all__ = ["Generation", "ShardResult", "ShardSearch", "TermStatistics", "search_shard"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +75,8 @@ class ShardResult:
     full_matches: int  # sections that match the whole query
     relaxed: bool
     facets: dict[str, Counter[Any]]  # every value's count, by facet
-    # None when not asked for: a single index has no statistics to make global.
+    # The statistics the scores were computed with (the collection's, when given); None when
+    # not asked for: a single index has no statistics to make global.
     statistics: TermStatistics | None
 
 
@@ -132,10 +126,23 @@ def search_shard(
     request: SearchRequest,
     relax: bool | None = None,
     with_statistics: bool = True,
+    collection: TermStatistics | None = None,
 ) -> ShardResult:
     """The partial result of `request` on one shard's generation; `relax` as decided over
-    every shard (None: on this shard's own full matches)."""
-    return ShardSearch(generation, request, relax, with_statistics).result
+    every shard (None: on this shard's own full matches); scored with the `collection`'s
+    statistics (None: the shard's own)."""
+    return ShardSearch(generation, request, relax, with_statistics, collection).result
+
+
+def shard_statistics(generation: Generation, request: SearchRequest) -> TermStatistics:
+    """The statistics round: the shard's own statistics for every term `request` may be
+    scored with (its strict and its relaxed query), without scoring anything. Their sum
+    over the shards (`TermStatistics.summed`) is what each shard then scores with."""
+    compiled = compile_query(request.text, request.scope, generation.definitions)
+    searcher = generation.searcher
+    segments = [segment for segment, _ in segments_of(searcher)]
+    queries = [compiled.strict] + ([compiled.relaxed] if compiled.relaxed is not None else [])
+    return TermStatistics.summed(term_statistics(searcher, query, segments) for query in queries)
 
 
 class ShardSearch:
@@ -148,14 +155,17 @@ class ShardSearch:
         request: SearchRequest,
         relax: bool | None = None,
         with_statistics: bool = True,
+        collection: TermStatistics | None = None,
     ) -> None:
         self.generation = generation
         self.request = request
         self.with_statistics = with_statistics
+        self.collection = collection  # the statistics to score with (None: the shard's own)
         self.compiled = compile_query(request.text, request.scope, generation.definitions)
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
-        self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts
+        # The strict and relaxed queries share their parts (and the statistics).
+        self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self.result = self.answer(relax)
 
@@ -268,16 +278,10 @@ class ShardSearch:
         return facets
 
     def _statistics(self, scored: q.Query) -> TermStatistics:
-        searcher = self.generation.searcher
-        frequencies = document_frequencies(scored, [segment for segment, _ in self.segments])
-        lengths = {
-            name: searcher.avg_field_length(name) for name in {name for name, _ in frequencies}
-        }
-        return TermStatistics(
-            documents=searcher.doc_count_all(),
-            frequencies=frequencies,
-            average_lengths={name: float(n) for name, n in lengths.items() if n is not None},
-        )
+        if self.collection is not None:
+            return self.collection
+        segments = [segment for segment, _ in self.segments]
+        return term_statistics(self.generation.searcher, scored, segments)
 
 
 def _how_found(page: np.ndarray, by_words: np.ndarray, meaning: np.ndarray | None) -> list[str]:

@@ -142,7 +142,7 @@ def shard_statistics(generation: Generation, request: SearchRequest) -> TermStat
     searcher = generation.searcher
     segments = [segment for segment, _ in segments_of(searcher)]
     queries = [compiled.strict] + ([compiled.relaxed] if compiled.relaxed is not None else [])
-    return TermStatistics.summed(term_statistics(searcher, query, segments) for query in queries)
+    return term_statistics(searcher, q.Or(queries), segments)  # each term once
 
 
 class ShardSearch:

@@ -32,11 +32,13 @@ from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
 from search.shard import (
+    Candidates,
     Generation,
     ShardResult,
     ShardSearch,
     TermStatistics,
     shard_statistics,
+    shared_ranks,
     should_relax,
 )
 from search.suggest import pinyin_term, suggest, worth_pinyin, worth_suggesting
@@ -233,6 +235,8 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     for search in searches:
         if search.result.relaxed != relax:
             search.result = search.answer(relax)
+    if several:
+        _fuse_over_shards(searches, relax)
     results, picks = merge(request, [search.result for search in searches], versions)
     results.hits = _page_hits(searches, picks)
     if versions is not None:
@@ -243,6 +247,18 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
         results.suggestion = suggest(places, request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
+
+
+def _fuse_over_shards(searches: Sequence[ShardSearch], relax: bool) -> None:
+    """A question ranked by meaning too: every shard answers again, fusing its candidates
+    with their ranks over every shard (`shared_ranks`), as one index fuses them. Left as
+    they are when a shard has no vectors (its sections are not candidates by meaning)."""
+    candidates = [search.candidates(relax) for search in searches]
+    if any(found is None for found in candidates):
+        return
+    ranks = shared_ranks(cast(list[Candidates], candidates))
+    for search, shard_ranks in zip(searches, ranks, strict=True):
+        search.result = search.answer(relax, shard_ranks)
 
 
 # The shards' tables joined, for the generations they were read from: joined again only

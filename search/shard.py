@@ -12,6 +12,7 @@ of its own generation that the filters allow, and fused with its own word rankin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,15 @@ from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank import knobs
 from search.rank.knobs import FEW_HITS, LONG_QUERY
-from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import fuse, meaning_by_section, nearest, rerank, with_sections
+from search.rank.ranking import best_first, matching_docs, ranked, score_all, segments_of
+from search.rank.semantic import (
+    Ranks,
+    fuse,
+    meaning_by_section,
+    nearest,
+    rerank,
+    with_sections,
+)
 from search.text.definitions import DefinitionTable
 from search.vectors.store import VectorStore
 
@@ -78,6 +86,69 @@ class ShardResult:
     # The statistics the scores were computed with (the collection's, when given); None when
     # not asked for: a single index has no statistics to make global.
     statistics: TermStatistics | None
+
+
+@dataclass(frozen=True)
+class _WordHits:
+    found: Matches  # every match of the scored query
+    hits: Matches  # those the filters allow
+    full_matches: np.ndarray  # the sections that match the whole query, filters allowing
+    relax: bool  # as asked or decided
+    relaxed: bool  # ranked by the relaxed query
+    scored: q.Query
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A shard's candidates for a question's fusion: its first sections by words and its
+    nearest in meaning, each list in the shard's order, with what orders them over shards."""
+
+    word_docs: np.ndarray
+    word_scores: np.ndarray
+    word_doc_ids: list[str]
+    meaning_docs: np.ndarray
+    similarities: np.ndarray
+    meaning_doc_ids: list[str]
+    ceiling: float | None  # the best word score (None: no word match)
+
+
+def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
+    """Each shard's candidates ranked over every shard: the first RERANK_DEPTH by words and
+    the DENSE_DEPTH nearest in meaning of the whole collection, ties by doc_id and then in
+    each shard's order (as one index of the whole collection orders them), with the best
+    word score of all. Each shard fuses with these, as one index would."""
+    words = _over_shards(
+        [(c.word_docs, c.word_scores, c.word_doc_ids) for c in candidates], knobs.RERANK_DEPTH
+    )
+    meaning = _over_shards(
+        [(c.meaning_docs, c.similarities, c.meaning_doc_ids) for c in candidates],
+        knobs.DENSE_DEPTH,
+    )
+    ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
+    return [
+        Ranks(words[n][0], words[n][1], meaning[n][0], meaning[n][1], ceiling)
+        for n in range(len(candidates))
+    ]
+
+
+def _over_shards(
+    lists: list[tuple[np.ndarray, np.ndarray, list[str]]], depth: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each shard, its sections among the first `depth` of every shard's by key
+    (highest first), with their ranks there, in the shard's own order."""
+    entries = [
+        (-float(key), doc_id, order, shard, int(doc))
+        for shard, (docs, keys, doc_ids) in enumerate(lists)
+        for order, (doc, key, doc_id) in enumerate(
+            zip(docs.tolist(), keys.tolist(), doc_ids, strict=True)
+        )
+    ]
+    entries.sort()
+    chosen: list[tuple[list[int], list[int]]] = [([], []) for _ in lists]
+    for rank, (_, _, _, shard, doc) in enumerate(entries[:depth]):
+        chosen[shard][0].append(doc)
+        chosen[shard][1].append(rank)
+    return [(np.array(docs, dtype=np.int64), np.array(ranks)) for docs, ranks in chosen]
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
@@ -167,6 +238,8 @@ class ShardSearch:
         # The strict and relaxed queries share their parts (and the statistics).
         self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
+        self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
+        self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
         self.result = self.answer(relax)
 
     def _by_meaning(self) -> bool:
@@ -193,29 +266,64 @@ class ShardSearch:
         assert self._similarity is not None
         return nearest(self._similarity, self.filters.everywhere(skip), knobs.DENSE_DEPTH)
 
-    def answer(self, relax: bool | None = None) -> ShardResult:
-        """The partial result, relaxed or not as `relax` says (None: as this shard's own
-        full matches call for)."""
-        searcher, values, request = self.generation.searcher, self.generation.columns, self.request
-        compiled, filters, segments = self.compiled, self.filters, self.segments
-        found = score_all(searcher, compiled.strict, segments)
-        full_matches = filters.narrow(found.docs)
-        strict_count = len(full_matches)
+    def _words(self, relax: bool | None) -> _WordHits:
+        """The sections the words find that the filters allow, strict or relaxed as `relax`
+        says (None: as this shard's own full matches call for); scored once each way."""
+        searcher, compiled, segments = self.generation.searcher, self.compiled, self.segments
+        if self._strict is None:
+            found = score_all(searcher, compiled.strict, segments)
+            self._strict = (found, self.filters.narrow(found.docs))
+        found, full_matches = self._strict
         if relax is None:
-            relax = should_relax(compiled, strict_count)
-        scored = compiled.strict
-        if relax and compiled.relaxed is not None:
-            scored = compiled.relaxed
-            found = score_all(searcher, scored, segments)
-        keep = filters.allows(found.docs)
-        hits = Matches(found.docs[keep], found.scores[keep])
+            relax = should_relax(compiled, len(full_matches))
+        relaxed = bool(relax and compiled.relaxed is not None)
+        if relaxed not in self._scored:
+            scored = (
+                compiled.relaxed if relaxed and compiled.relaxed is not None else compiled.strict
+            )
+            if relaxed:
+                found = score_all(searcher, scored, segments)
+            keep = self.filters.allows(found.docs)
+            hits = Matches(found.docs[keep], found.scores[keep])
+            self._scored[relaxed] = _WordHits(found, hits, full_matches, relax, relaxed, scored)
+        return self._scored[relaxed]
+
+    def candidates(self, relax: bool) -> Candidates | None:
+        """The shard's part of the fusion round: its first RERANK_DEPTH sections by words
+        and its DENSE_DEPTH nearest in meaning, with their scores and documents; None when
+        meaning does not rank this search."""
+        if not (self._by_meaning() and self._similarity_ready()):
+            return None
+        assert self._similarity is not None
+        hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
+        codes = self.generation.columns.codes["doc_id"]
+        rows = best_first(hits.scores, knobs.RERANK_DEPTH)
+        closest = self._nearest()
+        return Candidates(
+            word_docs=hits.docs[rows],
+            word_scores=hits.scores[rows],
+            word_doc_ids=[doc_labels[c] for c in codes[hits.docs[rows]].tolist()],
+            meaning_docs=closest,
+            similarities=self._similarity[closest],
+            meaning_doc_ids=[doc_labels[c] for c in codes[closest].tolist()],
+            ceiling=float(hits.scores.max()) if len(hits) else None,
+        )
+
+    def answer(self, relax: bool | None = None, ranks: Ranks | None = None) -> ShardResult:
+        """The partial result, relaxed or not as `relax` says (None: as this shard's own
+        full matches call for); a question's fusion with the `ranks` of its candidates
+        over every shard (None: this shard's own)."""
+        values, request, compiled = self.generation.columns, self.request, self.compiled
+        words = self._words(relax)
+        found, hits, full_matches, relax = words.found, words.hits, words.full_matches, words.relax
+        strict_count, scored = len(full_matches), words.scored
         by_words = hits.docs
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relax else None
         meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
         if self._by_meaning() and self._similarity_ready():
-            closest = self._nearest()
-            hits = fuse(hits, closest, ahead)
+            closest = self._nearest() if ranks is None else ranks.meaning_docs
+            hits = fuse(hits, closest, ahead, ranks)
             meaning = np.sort(closest)
         elif self._by_meaning():
             vectors = self.generation.vectors

@@ -5,8 +5,9 @@ a document are on one shard). Each shard compiles, filters, scores, relaxes, re-
 and counts on its own generation and answers with a `ShardResult`: plain values and
 arrays only, so it pickles. `search.results` merges the partial results of every shard and
 asks each hit's shard for its passages; the single index is one shard through the same
-merge. A question's candidates by meaning are taken within each shard, among the sections
-of its own generation that the filters allow, and fused with its own word ranking.
+merge. Over several shards, a search is scored with the collection's statistics, gathered
+from every shard first (`shard_statistics`); a question's candidates by words and by
+meaning are ranked over every shard (`shared_ranks`) before each shard fuses its own.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Candidates:
     similarities: np.ndarray
     meaning_doc_ids: list[str]
     ceiling: float | None  # the best word score (None: no word match)
+    # For each facet filtered, the nearest that the other filters allow (its facet counts).
+    facet_nearest: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
 
 
 def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
@@ -125,8 +128,19 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
         knobs.DENSE_DEPTH,
     )
     ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
+    facets: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
+        name: _over_shards([c.facet_nearest[name] for c in candidates], knobs.DENSE_DEPTH)
+        for name in candidates[0].facet_nearest
+    }
     return [
-        Ranks(words[n][0], words[n][1], meaning[n][0], meaning[n][1], ceiling)
+        Ranks(
+            words[n][0],
+            words[n][1],
+            meaning[n][0],
+            meaning[n][1],
+            ceiling,
+            {name: np.sort(found[n][0]) for name, found in facets.items()},
+        )
         for n in range(len(candidates))
     ]
 
@@ -299,6 +313,11 @@ class ShardSearch:
         codes = self.generation.columns.codes["doc_id"]
         rows = best_first(hits.scores, knobs.RERANK_DEPTH)
         closest = self._nearest()
+        facet_nearest = {}
+        for name in self.filters.allowed:
+            near = self._nearest(skip=name)
+            labels = [doc_labels[c] for c in codes[near].tolist()]
+            facet_nearest[name] = (near, self._similarity[near], labels)
         return Candidates(
             word_docs=hits.docs[rows],
             word_scores=hits.scores[rows],
@@ -307,6 +326,7 @@ class ShardSearch:
             similarities=self._similarity[closest],
             meaning_doc_ids=[doc_labels[c] for c in codes[closest].tolist()],
             ceiling=float(hits.scores.max()) if len(hits) else None,
+            facet_nearest=facet_nearest,
         )
 
     def answer(self, relax: bool | None = None, ranks: Ranks | None = None) -> ShardResult:
@@ -358,18 +378,19 @@ class ShardSearch:
             total_sections=len(hits),
             full_matches=strict_count,
             relaxed=bool(relax and compiled.relaxed is not None),
-            facets=self._facet_counts(found.docs, meaning),
+            facets=self._facet_counts(found.docs, meaning, ranks),
             statistics=self._statistics(scored) if self.with_statistics else None,
         )
 
     def _facet_counts(
-        self, found: np.ndarray, meaning: np.ndarray | None
+        self, found: np.ndarray, meaning: np.ndarray | None, ranks: Ranks | None = None
     ) -> dict[str, Counter[Any]]:
         """Every value's count, per facet: disjunctive (each facet's own filter ignored).
 
         With candidates by meaning, a facet counts them too: those of the search, and
         those nearest among what the other filters allow, so that another value's count
-        holds the sections its own search would find by meaning, as far as they are near."""
+        holds the sections its own search would find by meaning, as far as they are near
+        (with `ranks`, the nearest over every shard)."""
         values, request, filters = self.generation.columns, self.request, self.filters
         facets: dict[str, Counter[Any]] = {}
         counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
@@ -380,7 +401,10 @@ class ShardSearch:
                 if meaning is not None:
                     docs = with_sections(docs, meaning)
                     if facet.name in filters.allowed:
-                        docs = with_sections(docs, self._nearest(skip=facet.name))
+                        near = self._nearest(skip=facet.name)
+                        if ranks is not None:  # the nearest over every shard
+                            near = ranks.facet_nearest[facet.name]
+                        docs = with_sections(docs, near)
                 counted[applied] = values.one_per_document(docs) if request.collapse else docs
             facets[facet.name] = values.count(facet.field, counted[applied])
         return facets

@@ -30,6 +30,7 @@ from search.index.shards import (
 )
 from search.index.store import live_build, read_build_info
 from search.query.request import SearchRequest
+from search.rank import knobs
 from search.results import SearchResults, run_search
 from search.stats import index_stats
 from web import create_app
@@ -281,12 +282,16 @@ def test_a_single_index_directory_stays_one_index(tmp_path: Path, sample_index: 
     assert refused.exit_code == 3 and "holds a single index" in refused.output
 
 
+@pytest.mark.parametrize("depth", [100, 2])
 def test_embed_fills_every_shard_and_questions_fuse_meaning_as_one_index(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int
 ) -> None:
     """A question's candidates by words and by meaning are ranked over every shard before
     each shard fuses them: a section found by meaning alone on a shard where the words find
-    nothing still ranks where one index ranks it."""
+    nothing still ranks where one index ranks it. At a depth below the collection's size,
+    the shards' nearest together are the collection's nearest, for the search and for each
+    facet's counts."""
+    monkeypatch.setattr(knobs, "DENSE_DEPTH", depth)
     from test_hybrid import ANSWER, DOCUMENTS, QUESTION, _write
 
     corpus, sharded_dir, single_dir = tmp_path / "corpus", tmp_path / "sharded", tmp_path / "one"
@@ -305,6 +310,7 @@ def test_embed_fills_every_shard_and_questions_fuse_meaning_as_one_index(
         SearchRequest.create(QUESTION),
         SearchRequest.create(QUESTION, size=2, page=2),
         SearchRequest.create(QUESTION, year="2019-2022"),
+        SearchRequest.create(QUESTION, agencies=["临川县司法局", "临川县生态环境局"]),
     ]
     with (
         open_search_index(sharded_dir, cache_size=0, semantic=True) as sharded,

@@ -17,7 +17,7 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -112,6 +112,9 @@ class Ranks:
     meaning_docs: np.ndarray
     meaning_ranks: np.ndarray
     ceiling: float
+    # For each facet filtered, the shard's sections among the DENSE_DEPTH nearest that the
+    # other filters allow (ascending): what that facet's counts add by meaning.
+    facet_nearest: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def fuse(

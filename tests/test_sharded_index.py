@@ -259,6 +259,12 @@ def test_the_commands_reindex_search_and_report_shards(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["reindex", *common]).exit_code == 0
     refused = runner.invoke(cli, ["reindex", "--shards", "3", *common])
     assert refused.exit_code == 3 and "holds 2 shards, not 3" in refused.output
+    too_many = tmp_path / "too-many"
+    refused = runner.invoke(
+        cli, ["reindex", "--shards", "64", "--corpus", str(CORPUS), "--index", str(too_many)]
+    )
+    assert refused.exit_code == 3 and "of 64 shards: split it into fewer" in refused.output
+    assert not (too_many / MANIFEST).exists()
 
     stats = runner.invoke(cli, ["stats", "--index", str(index_dir), "--json"])
     figures = json.loads(stats.output)

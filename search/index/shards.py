@@ -26,11 +26,12 @@ from typing import Any
 from whoosh.searching import Searcher
 
 from search.cache import BoundedCache
-from search.errors import IndexMissing
+from search.errors import CorpusRefused, IndexMissing
 from search.index.build import Partition, Progress, ReindexSummary, full_build, update
 from search.index.live import RESULT_CACHE_SIZE, SearchIndex
 from search.index.shrink import ShrinkGuard
 from search.index.store import read_build_info, reindex_lock, write_json_atomically
+from search.ingest.read import find_documents, make_doc_id
 
 MANIFEST = "shards.json"
 # How a document's shard is chosen, as the manifest names it: the same in every process and
@@ -143,6 +144,7 @@ def reindex_shards(  # noqa: PLR0913 - one argument per option of the command
     manifest = Manifest(shards)
     with reindex_lock(index_dir):
         if Manifest.read(index_dir) is None:
+            _require_every_shard(corpus, shards)
             manifest.write(index_dir)
         build = full_build if full else update
         summaries = []
@@ -158,6 +160,20 @@ def reindex_shards(  # noqa: PLR0913 - one argument per option of the command
                 )
             )
     return _summed(summaries)
+
+
+def _require_every_shard(corpus: Path, shards: int) -> None:
+    """CorpusRefused (nothing written) when some shard would hold no document: an empty
+    shard is refused as an empty corpus is."""
+    found = {
+        shard_of(make_doc_id(path.relative_to(corpus)), shards) for path in find_documents(corpus)
+    }
+    empty = [f"{SHARD_PREFIX}{number:02d}" for number in range(shards) if number not in found]
+    if empty:
+        raise CorpusRefused(
+            f"no document of {corpus} goes to {', '.join(empty[:3])}"
+            f"{' …' if len(empty) > 3 else ''} of {shards} shards: split it into fewer"
+        )
 
 
 def _partition(number: int, shards: int) -> Partition:

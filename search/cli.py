@@ -21,6 +21,15 @@ from search.highlight import Passage
 from search.index.build import Progress, ReindexSummary, full_build, update
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.live import SearchIndex
+from search.index.shards import (
+    MAX_SHARDS,
+    ShardedIndex,
+    ShardsRefused,
+    index_directories,
+    open_search_index,
+    planned_shards,
+    reindex_shards,
+)
 from search.index.shrink import ShrinkGuard, parse_limit
 from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
@@ -142,6 +151,13 @@ def cli() -> None:
     help="Confirm a reindex that removes more documents than "
     f"GOVSEARCH_SHRINK_LIMIT allows [default {config.get('shrink_limit')}].",
 )
+@click.option(
+    "--shards",
+    type=click.IntRange(1, MAX_SHARDS),
+    default=None,
+    help="Split the documents into this many shards (DIR/shard-00, ...), by a stable hash "
+    "of doc_id [default: as the index's shards.json says; none: one index].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; failures still.")
 def reindex(  # noqa: PLR0913 - one argument per option
     corpus: Path | None,
@@ -149,9 +165,15 @@ def reindex(  # noqa: PLR0913 - one argument per option
     full: bool,
     procs: int | None,
     allow_shrink: bool,
+    shards: int | None,
     quiet: bool,
 ) -> None:
     """Index the corpus: only changed files, or everything with --full.
+
+    With --shards N, each document goes to one of N ordinary indexes in the directory
+    (all its sections together), each swapped in and updated on its own: an update
+    writes only the shards of the files that changed. Searches, the server and `embed`
+    read a sharded directory as one index. The number of shards of a directory is fixed.
 
     Exit status: 0 when every file went in, 1 when some failed (the rest are indexed),
     2 for usage errors, 3 when the reindex did not start or was refused with nothing
@@ -173,11 +195,18 @@ def reindex(  # noqa: PLR0913 - one argument per option
     except ValueError as error:
         raise click.UsageError(f"GOVSEARCH_SHRINK_LIMIT: {error}") from None
     guard = ShrinkGuard(limit, allowed=allow_shrink)
+    try:
+        split = planned_shards(index_dir, shards)
+    except (ShardsRefused, IndexMissing) as error:
+        raise NotRun(str(error)) from None
     progress = ReindexProgress(quiet)
     build = full_build if full else update
     try:
         with progress.bar:
-            summary = build(corpus, index_dir, procs, progress, guard)
+            if split is None:
+                summary = build(corpus, index_dir, procs, progress, guard)
+            else:
+                summary = reindex_shards(corpus, index_dir, split, full, procs, progress, guard)
     except (IndexBusy, CorpusRefused) as error:
         raise NotRun(str(error)) from None
     except OSError as error:
@@ -206,13 +235,20 @@ def embed(index_dir: Path | None, quiet: bool) -> None:
     when done. Exit status 3 when there is no index.
     """
     index_dir = config.get_path("index", index_dir)
-    # The total grows when a later pass finds sections a reindex added.
-    with ProgressBar("embedding", quiet=quiet) as bar:
-        try:
-            summary = embed_index(index_dir, on_progress=bar.show)
-        except IndexMissing as error:
-            raise NotRun(str(error)) from None
-    _print_embed_summary(summary, index_dir, bar)
+    try:
+        directories = index_directories(index_dir)
+    except IndexMissing as error:
+        raise NotRun(str(error)) from None
+    for directory in directories:  # a sharded index's shards, one after another
+        # The total grows when a later pass finds sections a reindex added.
+        with ProgressBar("embedding", quiet=quiet) as bar:
+            try:
+                summary = embed_index(directory, on_progress=bar.show)
+            except IndexMissing as error:
+                raise NotRun(str(error)) from None
+        if len(directories) > 1:
+            bar.echo(f"{directory.name}:")
+        _print_embed_summary(summary, directory, bar)
 
 
 def _print_embed_summary(summary: EmbedSummary, index_dir: Path, bar: ProgressBar) -> None:
@@ -233,9 +269,9 @@ def _print_embed_summary(summary: EmbedSummary, index_dir: Path, bar: ProgressBa
         bar.echo(f"removed {_count(shards, 'shard')} of another model ({folder})")
 
 
-def _open(index_dir: Path | None) -> SearchIndex:
+def _open(index_dir: Path | None) -> SearchIndex | ShardedIndex:
     try:
-        return SearchIndex(config.get_path("index", index_dir))
+        return open_search_index(config.get_path("index", index_dir))
     except IndexMissing as error:
         raise NotRun(str(error)) from None
 
@@ -356,8 +392,18 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=1))
         return
+    shards = figures.pop("shards", [])
     for key, value in figures.items():
         click.echo(f"{key:>14}: {value}")
+    for number, shard in enumerate(shards):
+        click.echo(
+            f"\n{'shard':>14}: {number} ({shard['location']})\n"
+            f"{'documents':>14}: {shard['documents']}\n"
+            f"{'sections':>14}: {shard['sections']}\n"
+            f"{'vectors':>14}: {shard['vectors']}\n"
+            f"{'index_size_mb':>14}: {shard['index_size_mb']}\n"
+            f"{'updated_at':>14}: {shard['updated_at']}"
+        )
 
 
 @cli.command()

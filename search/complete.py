@@ -31,7 +31,7 @@ import weakref
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from search.index.completions import (
     read_entries,
 )
 from search.index.live import SearchIndex
+from search.index.shards import ShardedIndex
 from search.text.normalize import normalize
 from search.text.pinyin import chinese_syllables, has_chinese, spellings, typed_pinyin
 from search.text.segmenter import fast_segmenter
@@ -374,12 +375,40 @@ def _stamp(build: Path) -> int:
 
 
 def complete(
-    index: SearchIndex,
+    index: SearchIndex | ShardedIndex,
     text: str,
     limit: int = DEFAULT_LIMIT,
     past: Sequence[tuple[str, int]] = (),
 ) -> list[Completion]:
     """Completions of `text` from the live index and the popular past queries `past`."""
+    if isinstance(index, ShardedIndex):
+        with index.searchers() as shards:
+            table = _joined_completer(shards)
+        return table.complete(text, limit, past)
     with index.searcher() as searcher:
         table = completer_of(index, searcher)
     return table.complete(text, limit, past)
+
+
+# The table of every shard's entries, for the generations and entries it was made from.
+_JOINED: dict[tuple[tuple[int, int], ...], Completer] = {}
+
+
+def _joined_completer(shards: Sequence[tuple[SearchIndex, Searcher]]) -> Completer:
+    """One table of every shard's entries, their counts summed (a title or a term may be on
+    several shards), as one index of the whole collection would hold them."""
+    key = tuple((id(searcher), _stamp(shard.build)) for shard, searcher in shards)
+    with _MAKING:
+        table = _JOINED.get(key)
+        if table is None:
+            summed: dict[tuple[str, str], Entry] = {}
+            for shard, searcher in shards:
+                entries = load_completions(shard.build)
+                for entry in read_entries(searcher) if entries is None else entries:
+                    known = summed.get((entry.text, entry.kind))
+                    count = entry.count + (known.count if known else 0)
+                    summed[(entry.text, entry.kind)] = replace(entry, count=count)
+            table = Completer(summed.values())
+            _JOINED.clear()  # the previous generations' table goes
+            _JOINED[key] = table
+        return table

@@ -14,6 +14,7 @@ from typing import Any
 from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
+from search.index.shards import ShardedIndex
 from search.ingest.headings import parse_heading
 from search.query.compile import compile_query
 
@@ -110,9 +111,13 @@ def anchor_of(section_id: str) -> str:
     return section_id.rsplit(":", 1)[-1]
 
 
-def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentView | None:
+def load_document(
+    index: SearchIndex | ShardedIndex, doc_id: str, query: str = ""
+) -> DocumentView | None:
     """The document's metadata and sections in reading order, the matches of `query` marked;
     None when no document has that id."""
+    if isinstance(index, ShardedIndex):
+        index = index.owner(doc_id)
     with index.searcher() as searcher:
         found = [
             (docnum, StoredSection.read(searcher.stored_fields(docnum)))
@@ -138,8 +143,10 @@ def load_document(index: SearchIndex, doc_id: str, query: str = "") -> DocumentV
     return _document(found[0][1], sections)
 
 
-def load_section(index: SearchIndex, section_id: str) -> DocumentView | None:
+def load_section(index: SearchIndex | ShardedIndex, section_id: str) -> DocumentView | None:
     """The one section with that id, inside its document's metadata; None when unknown."""
+    if isinstance(index, ShardedIndex):  # `<doc_id>:s-12`: on its document's shard
+        index = index.owner(section_id.rsplit(":", 1)[0])
     with index.searcher() as searcher:
         stored = searcher.document(id=section_id)
     if stored is None:

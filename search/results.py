@@ -26,12 +26,23 @@ from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
+from search.index.shards import ShardedIndex
 from search.index.versions import VersionTable, shown_version
 from search.query.compile import CompiledQuery
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
-from search.shard import Generation, ShardResult, ShardSearch, should_relax
+from search.shard import (
+    Candidates,
+    Generation,
+    ShardResult,
+    ShardSearch,
+    TermStatistics,
+    shard_statistics,
+    shared_ranks,
+    should_relax,
+)
 from search.suggest import pinyin_term, suggest, worth_pinyin, worth_suggesting
+from search.text.definitions import DefinitionTable
 from search.text.pinyin import typed_pinyin
 
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
@@ -141,9 +152,11 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     )
 
 
-def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
+def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
+    if isinstance(index, ShardedIndex):
+        return _run_on_shards(index, request, started)
     with index.searcher() as searcher:
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
@@ -151,6 +164,22 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResults:
         # The completion table knows the terms pinyin spells; only letters need it.
         spelling = [completer_of(index, searcher)] if typed_pinyin(request.text) else []
         results = search_shards([Generation.of(index, searcher)], request, spelling)
+        if request.size <= CACHED_PAGE_SIZE:
+            index.results.put(request, results)
+    results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def _run_on_shards(index: ShardedIndex, request: SearchRequest, started: float) -> SearchResults:
+    with index.searchers() as shards:
+        cached = index.results.get(request)
+        if isinstance(cached, SearchResults):
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        spelling = []
+        if typed_pinyin(request.text):
+            spelling = [completer_of(shard, searcher) for shard, searcher in shards]
+        generations = [Generation.of(shard, searcher) for shard, searcher in shards]
+        results = search_shards(generations, request, spelling)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -182,20 +211,32 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     shard's partial result, merged, with the page's passages from the shards that own its
     hits. A single index is one shard; there is at least one.
 
-    Whether to relax is decided on the full matches of every shard together, so that all
-    shards rank the same way; a shard that decided otherwise on its own count answers again.
+    Several shards score with the collection's statistics, gathered from every shard first
+    (BM25F's document count, the terms' document frequencies, the fields' lengths), and
+    bridge a question with the definitions of every shard's laws, so that a section scores
+    as in one index. Whether to relax is decided on the full matches of every shard together,
+    so that all shards rank the same way; a shard that decided otherwise on its own count
+    answers again.
     """
     started = time.perf_counter()
-    several = len(generations) > 1  # only then are the term statistics worth gathering
+    several = len(generations) > 1
     versions = _version_table(generations)
+    collection: TermStatistics | None = None
+    if several:
+        generations = _with_every_definition(generations)
+        collection = TermStatistics.summed(shard_statistics(g, request) for g in generations)
     # Versions of one law share a hit: shards answer deeper so that a page stays full.
     grouped = versions is not None and request.collapse
     deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
-    searches = [ShardSearch(generation, deeper, None, several) for generation in generations]
+    searches = [
+        ShardSearch(generation, deeper, None, several, collection) for generation in generations
+    ]
     relax = should_relax(searches[0].compiled, sum(s.result.full_matches for s in searches))
     for search in searches:
         if search.result.relaxed != relax:
             search.result = search.answer(relax)
+    if several:
+        _fuse_over_shards(searches, relax)
     results, picks = merge(request, [search.result for search in searches], versions)
     results.hits = _page_hits(searches, picks)
     if versions is not None:
@@ -206,6 +247,18 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
         results.suggestion = suggest(places, request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
+
+
+def _fuse_over_shards(searches: Sequence[ShardSearch], relax: bool) -> None:
+    """A question ranked by meaning too: every shard answers again, fusing its candidates
+    with their ranks over every shard (`shared_ranks`), as one index fuses them. Left as
+    they are when a shard has no vectors (its sections are not candidates by meaning)."""
+    candidates = [search.candidates(relax) for search in searches]
+    if any(found is None for found in candidates):
+        return
+    ranks = shared_ranks(cast(list[Candidates], candidates))
+    for search, shard_ranks in zip(searches, ranks, strict=True):
+        search.result = search.answer(relax, shard_ranks)
 
 
 # The shards' tables joined, for the generations they were read from: joined again only
@@ -226,6 +279,25 @@ def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
         _joined.clear()  # the previous generations' tables go with their searchers
         _joined[shards] = joined
     return joined
+
+
+# Likewise the shards' definitions.
+_every_definition: dict[tuple[DefinitionTable, ...], DefinitionTable] = {}
+
+
+def _with_every_definition(generations: Sequence[Generation]) -> list[Generation]:
+    """The generations, each with the definitions of every shard's laws: a question is
+    compiled the same on every shard."""
+    tables = tuple(generation.definitions for generation in generations)
+    if not all(isinstance(table, DefinitionTable) for table in tables):
+        return list(generations)
+    shards = cast(tuple[DefinitionTable, ...], tables)
+    joined = _every_definition.get(shards)
+    if joined is None:
+        joined = DefinitionTable(d for table in shards for d in table.definitions)
+        _every_definition.clear()  # the previous generations' go with their searchers
+        _every_definition[shards] = joined
+    return [replace(generation, definitions=joined) for generation in generations]
 
 
 def _with_versions(hit: SearchHit, table: VersionTable) -> SearchHit:
@@ -290,16 +362,20 @@ def _ordered_picks(
     request: SearchRequest, partials: Sequence[ShardResult]
 ) -> list[tuple[int, int]]:
     """The hits among the shards' first page × size, in the order of the results: by score,
-    or newest first then by score (dates compare across shards); ties in the order of the
-    shards, then in each shard's own order (by section number)."""
+    or newest first then by score (dates compare across shards); ties by doc_id, the order
+    of a full build's sections in one index, then in each shard's own order (a document's
+    sections are on one shard, in their order there)."""
     if len(partials) == 1:  # its hits are in that order already
         return [(0, row) for row in range(len(partials[0].docnums))]
     scores = [partial.scores.tolist() for partial in partials]
-    picks = [
-        (shard, row)
-        for shard, partial in enumerate(partials)
-        for row in range(len(partial.docnums))
-    ]
+    picks = sorted(
+        (
+            (shard, row)
+            for shard, partial in enumerate(partials)
+            for row in range(len(partial.docnums))
+        ),
+        key=lambda pick: partials[pick[0]].doc_ids[pick[1]],
+    )
     if request.sort == "date":
         picks.sort(
             key=lambda pick: (partials[pick[0]].dates[pick[1]], scores[pick[0]][pick[1]]),
@@ -315,7 +391,7 @@ def _ordered_picks(
         )
     else:
         picks.sort(key=lambda pick: scores[pick[0]][pick[1]], reverse=True)
-    # (sorting is stable, reversed too: ties keep the shards' order)
+    # (sorting is stable, reversed too: ties keep the order by doc_id)
     return picks
 
 

@@ -5,13 +5,15 @@ a document are on one shard). Each shard compiles, filters, scores, relaxes, re-
 and counts on its own generation and answers with a `ShardResult`: plain values and
 arrays only, so it pickles. `search.results` merges the partial results of every shard and
 asks each hit's shard for its passages; the single index is one shard through the same
-merge. A question's candidates by meaning are taken within each shard, among the sections
-of its own generation that the filters allow, and fused with its own word ranking.
+merge. Over several shards, a search is scored with the collection's statistics, gathered
+from every shard first (`shard_statistics`); a question's candidates by words and by
+meaning are ranked over every shard (`shared_ranks`) before each shard fuses its own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from whoosh.searching import Searcher
 
 from search.engine.columns import Columns
 from search.engine.docsets import Matches, member
-from search.engine.scoring import document_frequencies
+from search.engine.scoring import TermStatistics, term_statistics
 from search.facets import FACETS
 from search.index.live import SearchIndex
 from search.index.versions import VersionTable
@@ -29,8 +31,15 @@ from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank import knobs
 from search.rank.knobs import FEW_HITS, LONG_QUERY
-from search.rank.ranking import matching_docs, ranked, score_all, segments_of
-from search.rank.semantic import fuse, meaning_by_section, nearest, rerank, with_sections
+from search.rank.ranking import best_first, matching_docs, ranked, score_all, segments_of
+from search.rank.semantic import (
+    Ranks,
+    fuse,
+    meaning_by_section,
+    nearest,
+    rerank,
+    with_sections,
+)
 from search.text.definitions import DefinitionTable
 from search.vectors.store import VectorStore
 
@@ -54,14 +63,7 @@ class Generation:
         return cls(searcher, columns, index.vectors, index.semantic, versions, definitions)
 
 
-@dataclass(frozen=True)
-class TermStatistics:
-    """The statistics a shard's scores were computed with: its own, so far (BM25F's idf and
-    length norms read them from the shard's index)."""
-
-    documents: int  # sections, deleted ones included, as BM25F's idf counts them
-    frequencies: dict[tuple[str, str | bytes], int]  # (field, term) -> sections holding it
-    average_lengths: dict[str, float]  # field -> its average length, in tokens
+__all__ = ["Generation", "ShardResult", "ShardSearch", "TermStatistics", "search_shard"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +84,85 @@ class ShardResult:
     full_matches: int  # sections that match the whole query
     relaxed: bool
     facets: dict[str, Counter[Any]]  # every value's count, by facet
-    # None when not asked for: a single index has no statistics to make global.
+    # The statistics the scores were computed with (the collection's, when given); None when
+    # not asked for: a single index has no statistics to make global.
     statistics: TermStatistics | None
+
+
+@dataclass(frozen=True)
+class _WordHits:
+    found: Matches  # every match of the scored query
+    hits: Matches  # those the filters allow
+    full_matches: np.ndarray  # the sections that match the whole query, filters allowing
+    relax: bool  # as asked or decided
+    relaxed: bool  # ranked by the relaxed query
+    scored: q.Query
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A shard's candidates for a question's fusion: its first sections by words and its
+    nearest in meaning, each list in the shard's order, with what orders them over shards."""
+
+    word_docs: np.ndarray
+    word_scores: np.ndarray
+    word_doc_ids: list[str]
+    meaning_docs: np.ndarray
+    similarities: np.ndarray
+    meaning_doc_ids: list[str]
+    ceiling: float | None  # the best word score (None: no word match)
+    # For each facet filtered, the nearest that the other filters allow (its facet counts).
+    facet_nearest: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+
+
+def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
+    """Each shard's candidates ranked over every shard: the first RERANK_DEPTH by words and
+    the DENSE_DEPTH nearest in meaning of the whole collection, ties by doc_id and then in
+    each shard's order (as one index of the whole collection orders them), with the best
+    word score of all. Each shard fuses with these, as one index would."""
+    words = _over_shards(
+        [(c.word_docs, c.word_scores, c.word_doc_ids) for c in candidates], knobs.RERANK_DEPTH
+    )
+    meaning = _over_shards(
+        [(c.meaning_docs, c.similarities, c.meaning_doc_ids) for c in candidates],
+        knobs.DENSE_DEPTH,
+    )
+    ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
+    facets: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
+        name: _over_shards([c.facet_nearest[name] for c in candidates], knobs.DENSE_DEPTH)
+        for name in candidates[0].facet_nearest
+    }
+    return [
+        Ranks(
+            words[n][0],
+            words[n][1],
+            meaning[n][0],
+            meaning[n][1],
+            ceiling,
+            {name: np.sort(found[n][0]) for name, found in facets.items()},
+        )
+        for n in range(len(candidates))
+    ]
+
+
+def _over_shards(
+    lists: list[tuple[np.ndarray, np.ndarray, list[str]]], depth: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each shard, its sections among the first `depth` of every shard's by key
+    (highest first), with their ranks there, in the shard's own order."""
+    entries = [
+        (-float(key), doc_id, order, shard, int(doc))
+        for shard, (docs, keys, doc_ids) in enumerate(lists)
+        for order, (doc, key, doc_id) in enumerate(
+            zip(docs.tolist(), keys.tolist(), doc_ids, strict=True)
+        )
+    ]
+    entries.sort()
+    chosen: list[tuple[list[int], list[int]]] = [([], []) for _ in lists]
+    for rank, (_, _, _, shard, doc) in enumerate(entries[:depth]):
+        chosen[shard][0].append(doc)
+        chosen[shard][1].append(rank)
+    return [(np.array(docs, dtype=np.int64), np.array(ranks)) for docs, ranks in chosen]
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
@@ -132,10 +211,23 @@ def search_shard(
     request: SearchRequest,
     relax: bool | None = None,
     with_statistics: bool = True,
+    collection: TermStatistics | None = None,
 ) -> ShardResult:
     """The partial result of `request` on one shard's generation; `relax` as decided over
-    every shard (None: on this shard's own full matches)."""
-    return ShardSearch(generation, request, relax, with_statistics).result
+    every shard (None: on this shard's own full matches); scored with the `collection`'s
+    statistics (None: the shard's own)."""
+    return ShardSearch(generation, request, relax, with_statistics, collection).result
+
+
+def shard_statistics(generation: Generation, request: SearchRequest) -> TermStatistics:
+    """The statistics round: the shard's own statistics for every term `request` may be
+    scored with (its strict and its relaxed query), without scoring anything. Their sum
+    over the shards (`TermStatistics.summed`) is what each shard then scores with."""
+    compiled = compile_query(request.text, request.scope, generation.definitions)
+    searcher = generation.searcher
+    segments = [segment for segment, _ in segments_of(searcher)]
+    queries = [compiled.strict] + ([compiled.relaxed] if compiled.relaxed is not None else [])
+    return term_statistics(searcher, q.Or(queries), segments)  # each term once
 
 
 class ShardSearch:
@@ -148,15 +240,20 @@ class ShardSearch:
         request: SearchRequest,
         relax: bool | None = None,
         with_statistics: bool = True,
+        collection: TermStatistics | None = None,
     ) -> None:
         self.generation = generation
         self.request = request
         self.with_statistics = with_statistics
+        self.collection = collection  # the statistics to score with (None: the shard's own)
         self.compiled = compile_query(request.text, request.scope, generation.definitions)
         searcher = generation.searcher
         self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
-        self.segments = segments_of(searcher)  # the strict and relaxed queries share their parts
+        # The strict and relaxed queries share their parts (and the statistics).
+        self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
+        self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
+        self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
         self.result = self.answer(relax)
 
     def _by_meaning(self) -> bool:
@@ -184,29 +281,70 @@ class ShardSearch:
         allowed = self.filters.everywhere(skip)
         return nearest(self._similarity, allowed, knobs.DENSE_DEPTH, knobs.MEANING_FLOOR)
 
-    def answer(self, relax: bool | None = None) -> ShardResult:
-        """The partial result, relaxed or not as `relax` says (None: as this shard's own
-        full matches call for)."""
-        searcher, values, request = self.generation.searcher, self.generation.columns, self.request
-        compiled, filters, segments = self.compiled, self.filters, self.segments
-        found = score_all(searcher, compiled.strict, segments)
-        full_matches = filters.narrow(found.docs)
-        strict_count = len(full_matches)
+    def _words(self, relax: bool | None) -> _WordHits:
+        """The sections the words find that the filters allow, strict or relaxed as `relax`
+        says (None: as this shard's own full matches call for); scored once each way."""
+        searcher, compiled, segments = self.generation.searcher, self.compiled, self.segments
+        if self._strict is None:
+            found = score_all(searcher, compiled.strict, segments)
+            self._strict = (found, self.filters.narrow(found.docs))
+        found, full_matches = self._strict
         if relax is None:
-            relax = should_relax(compiled, strict_count)
-        scored = compiled.strict
-        if relax and compiled.relaxed is not None:
-            scored = compiled.relaxed
-            found = score_all(searcher, scored, segments)
-        keep = filters.allows(found.docs)
-        hits = Matches(found.docs[keep], found.scores[keep])
+            relax = should_relax(compiled, len(full_matches))
+        relaxed = bool(relax and compiled.relaxed is not None)
+        if relaxed not in self._scored:
+            scored = (
+                compiled.relaxed if relaxed and compiled.relaxed is not None else compiled.strict
+            )
+            if relaxed:
+                found = score_all(searcher, scored, segments)
+            keep = self.filters.allows(found.docs)
+            hits = Matches(found.docs[keep], found.scores[keep])
+            self._scored[relaxed] = _WordHits(found, hits, full_matches, relax, relaxed, scored)
+        return self._scored[relaxed]
+
+    def candidates(self, relax: bool) -> Candidates | None:
+        """The shard's part of the fusion round: its first RERANK_DEPTH sections by words
+        and its DENSE_DEPTH nearest in meaning, with their scores and documents; None when
+        meaning does not rank this search."""
+        if not (self._by_meaning() and self._similarity_ready()):
+            return None
+        assert self._similarity is not None
+        hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
+        codes = self.generation.columns.codes["doc_id"]
+        rows = best_first(hits.scores, knobs.RERANK_DEPTH)
+        closest = self._nearest()
+        facet_nearest = {}
+        for name in self.filters.allowed:
+            near = self._nearest(skip=name)
+            labels = [doc_labels[c] for c in codes[near].tolist()]
+            facet_nearest[name] = (near, self._similarity[near], labels)
+        return Candidates(
+            word_docs=hits.docs[rows],
+            word_scores=hits.scores[rows],
+            word_doc_ids=[doc_labels[c] for c in codes[hits.docs[rows]].tolist()],
+            meaning_docs=closest,
+            similarities=self._similarity[closest],
+            meaning_doc_ids=[doc_labels[c] for c in codes[closest].tolist()],
+            ceiling=float(hits.scores.max()) if len(hits) else None,
+            facet_nearest=facet_nearest,
+        )
+
+    def answer(self, relax: bool | None = None, ranks: Ranks | None = None) -> ShardResult:
+        """The partial result, relaxed or not as `relax` says (None: as this shard's own
+        full matches call for); a question's fusion with the `ranks` of its candidates
+        over every shard (None: this shard's own)."""
+        values, request, compiled = self.generation.columns, self.request, self.compiled
+        words = self._words(relax)
+        found, hits, full_matches, relax = words.found, words.hits, words.full_matches, words.relax
+        strict_count, scored = len(full_matches), words.scored
         by_words = hits.docs
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relax else None
         meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
         if self._by_meaning() and self._similarity_ready():
-            closest = self._nearest()
-            hits = fuse(hits, closest, ahead)
+            closest = self._nearest() if ranks is None else ranks.meaning_docs
+            hits = fuse(hits, closest, ahead, ranks)
             meaning = np.sort(closest)
         elif self._by_meaning():
             vectors = self.generation.vectors
@@ -241,18 +379,19 @@ class ShardSearch:
             total_sections=len(hits),
             full_matches=strict_count,
             relaxed=bool(relax and compiled.relaxed is not None),
-            facets=self._facet_counts(found.docs, meaning),
+            facets=self._facet_counts(found.docs, meaning, ranks),
             statistics=self._statistics(scored) if self.with_statistics else None,
         )
 
     def _facet_counts(
-        self, found: np.ndarray, meaning: np.ndarray | None
+        self, found: np.ndarray, meaning: np.ndarray | None, ranks: Ranks | None = None
     ) -> dict[str, Counter[Any]]:
         """Every value's count, per facet: disjunctive (each facet's own filter ignored).
 
         With candidates by meaning, a facet counts them too: those of the search, and
         those nearest among what the other filters allow, so that another value's count
-        holds the sections its own search would find by meaning, as far as they are near."""
+        holds the sections its own search would find by meaning, as far as they are near
+        (with `ranks`, the nearest over every shard)."""
         values, request, filters = self.generation.columns, self.request, self.filters
         facets: dict[str, Counter[Any]] = {}
         counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied
@@ -263,22 +402,19 @@ class ShardSearch:
                 if meaning is not None:
                     docs = with_sections(docs, meaning)
                     if facet.name in filters.allowed:
-                        docs = with_sections(docs, self._nearest(skip=facet.name))
+                        near = self._nearest(skip=facet.name)
+                        if ranks is not None:  # the nearest over every shard
+                            near = ranks.facet_nearest[facet.name]
+                        docs = with_sections(docs, near)
                 counted[applied] = values.one_per_document(docs) if request.collapse else docs
             facets[facet.name] = values.count(facet.field, counted[applied])
         return facets
 
     def _statistics(self, scored: q.Query) -> TermStatistics:
-        searcher = self.generation.searcher
-        frequencies = document_frequencies(scored, [segment for segment, _ in self.segments])
-        lengths = {
-            name: searcher.avg_field_length(name) for name in {name for name, _ in frequencies}
-        }
-        return TermStatistics(
-            documents=searcher.doc_count_all(),
-            frequencies=frequencies,
-            average_lengths={name: float(n) for name, n in lengths.items() if n is not None},
-        )
+        if self.collection is not None:
+            return self.collection
+        segments = [segment for segment, _ in self.segments]
+        return term_statistics(self.generation.searcher, scored, segments)
 
 
 def _how_found(page: np.ndarray, by_words: np.ndarray, meaning: np.ndarray | None) -> list[str]:

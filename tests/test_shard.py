@@ -1,10 +1,10 @@
 """The corpus split into three real indexes by a stable hash of doc_id, searched shard by
 shard and merged, against one index of the whole corpus.
 
-Each shard scores with its own statistics today (BM25F's idf and average lengths), so
-scores, and the order of hits by relevance, may differ from the whole index's: the
-comparisons below hold what does not depend on them (totals, facet counts, which sections
-match, the order by date), and the order by relevance only for one shard.
+The comparisons below hold what does not depend on the statistics a shard scores with
+(totals, facet counts, which sections match, the order by date); tests/test_sharded_index.py
+compares the scores and the order by relevance, the shards scoring with the collection's
+statistics.
 """
 
 from __future__ import annotations

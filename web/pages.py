@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from search.documents import load_document
 from search.errors import IndexMissing, QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE
+from search.index.shards import ShardedIndex
 from search.query.language import compose
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
@@ -242,11 +243,12 @@ def _advanced_form(args: MultiDict[str, str]) -> dict[str, object]:
     terms = [facet for facet in FACETS if facet.filter_by == "terms"]
     try:
         index = search_index()
-        with index.searcher():
-            values = {
-                f.name: sorted(map(str, index.columns.live_values(f.field)), key=_by_pinyin)
-                for f in terms
-            }
+        found: dict[str, set[str]] = {f.name: set() for f in terms}
+        for shard in index.shards if isinstance(index, ShardedIndex) else [index]:
+            with shard.searcher():
+                for f in terms:
+                    found[f.name].update(map(str, shard.columns.live_values(f.field)))
+        values = {name: sorted(texts, key=_by_pinyin) for name, texts in found.items()}
     except IndexMissing:
         values = {}
     selects = [(facet, values.get(facet.name, [])) for facet in terms]

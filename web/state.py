@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from search.complete import completer_of
 from search.errors import IndexMissing
 from search.index.live import SearchIndex
+from search.index.shards import ShardedIndex, open_search_index
 from search.vectors.model import model, semantic_on
 
 EXTENSION = "govsearch"
@@ -28,18 +29,20 @@ class AppState:
         self.index_dir = index_dir
         self.result_cache = result_cache
         self.semantic = semantic
-        self._index: SearchIndex | None = None
+        self._index: SearchIndex | ShardedIndex | None = None
         self._opened_by = 0  # the process that opened it
         self._lock = threading.Lock()
 
-    def index(self) -> SearchIndex:
-        """The live index; raises IndexMissing when there is none yet (tried again next time)."""
+    def index(self) -> SearchIndex | ShardedIndex:
+        """The live index (a sharded directory's shards, searched together); raises
+        IndexMissing when there is none yet, or its shards do not analyse text alike (tried
+        again next time)."""
         with self._lock:
             if self._index is not None and self._opened_by != os.getpid():
                 self._index.close()  # the parent's: this closes only this process's handles
                 self._index = None
             if self._index is None:
-                self._index = SearchIndex(
+                self._index = open_search_index(
                     self.index_dir, cache_size=self.result_cache, semantic=self.semantic
                 )
                 self._opened_by = os.getpid()
@@ -67,7 +70,7 @@ def app_state(app: Flask) -> AppState:
     return state
 
 
-def search_index() -> SearchIndex:
+def search_index() -> SearchIndex | ShardedIndex:
     """The live index of the current app; it follows reindex swaps without a restart.
 
     Raises IndexMissing when there is no index yet.
@@ -88,12 +91,14 @@ def warm_index(app: Flask) -> None:
     fine: the pages say so."""
     try:
         index = app_state(app).index()
-        with index.searcher() as searcher:
-            index.versions  # noqa: B018 - read once per generation, here rather than in a search
-            index.definitions  # noqa: B018 - likewise
-            completer_of(index, searcher)  # made before anybody types
-            if app_state(app).semantic and len(index.vectors):
-                index.vectors.dense(index.columns.vector_keys, index.columns.live)
+        shards = index.shards if isinstance(index, ShardedIndex) else [index]
+        for shard in shards:
+            with shard.searcher() as searcher:
+                shard.versions  # noqa: B018 - read once per generation, not in a search
+                shard.definitions  # noqa: B018 - likewise
+                completer_of(shard, searcher)  # made before anybody types
+                if app_state(app).semantic and len(shard.vectors):
+                    shard.vectors.dense(shard.columns.vector_keys, shard.columns.live)
     except IndexMissing:
         return
     if app_state(app).semantic:

@@ -17,9 +17,10 @@ Whoosh is pinned to that exact version.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from math import log
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,54 @@ def _gather_terms(query: q.Query, found: dict[tuple[str, str | bytes], None]) ->
 
 
 @dataclass(frozen=True)
+class TermStatistics:
+    """What BM25F reads of a collection for a query's terms: its documents, the terms'
+    document frequencies and the fields' lengths. A shard's own, or the sums of every
+    shard's, so that a section scores on its shard as in one index of the whole collection."""
+
+    documents: int  # sections, deleted ones included, as BM25F's idf counts them
+    frequencies: dict[tuple[str, str | bytes], int]  # (field, term) -> sections holding it
+    field_lengths: dict[str, int]  # field -> its length in tokens, over every section
+
+    @classmethod
+    def summed(cls, parts: Iterable[TermStatistics]) -> TermStatistics:
+        """The statistics of the collection the `parts` partition."""
+        documents = 0
+        frequencies: dict[tuple[str, str | bytes], int] = {}
+        lengths: dict[str, int] = {}
+        for part in parts:
+            documents += part.documents
+            for term, count in part.frequencies.items():
+                frequencies[term] = frequencies.get(term, 0) + count
+            for name, length in part.field_lengths.items():
+                lengths[name] = lengths.get(name, 0) + length
+        return cls(documents, frequencies, lengths)
+
+    def average_length(self, fieldname: str) -> float:
+        """The field's average length, as Whoosh's searcher computes it."""
+        return self.field_lengths[fieldname] / (self.documents or 1)
+
+    @property
+    def average_lengths(self) -> dict[str, float]:
+        return {name: self.average_length(name) for name in self.field_lengths}
+
+    def idf(self, fieldname: str, text: str | bytes) -> float | None:
+        """Whoosh's idf of the term over the collection; None for a term not gathered."""
+        frequency = self.frequencies.get((fieldname, text))
+        if frequency is None:
+            return None
+        return log(self.documents / (frequency + 1)) + 1
+
+
+def term_statistics(searcher: Searcher, query: q.Query, segments: list[Segment]) -> TermStatistics:
+    """The statistics of `searcher`'s own index for the terms `query` looks up."""
+    frequencies = document_frequencies(query, segments)
+    fields = {name for name, _ in frequencies}
+    lengths = {name: int(searcher.field_length(name)) for name in fields}
+    return TermStatistics(searcher.doc_count_all(), frequencies, lengths)
+
+
+@dataclass(frozen=True)
 class _FieldScoring:
     """What BM25F needs of a field, the same for each of its terms in a segment."""
 
@@ -93,9 +142,13 @@ class Segment:
     """What scoring needs of one segment: its flat arrays (each run read once per query),
     field lengths and deletions."""
 
-    def __init__(self, leaf: Searcher, context: Any) -> None:
+    def __init__(
+        self, leaf: Searcher, context: Any, statistics: TermStatistics | None = None
+    ) -> None:
         self.leaf = leaf
         self.context = context
+        # The collection's statistics to score with (None: the segment's own index's).
+        self.statistics = statistics
         self.reader = leaf.reader()
         self.arrays: SegmentArrays | None = segment_arrays(self.reader)
         self.size = self.reader.doc_count_all()
@@ -190,8 +243,11 @@ class Segment:
                 return None
             field = self.leaf.schema[fieldname]
             # BM25F's own statistics, as its scorer reads them: the average length from the
-            # whole index.
-            average = self.leaf.get_parent().avg_field_length(fieldname) or 1
+            # whole index (or the whole collection).
+            if self.statistics is not None and fieldname in self.statistics.field_lengths:
+                average = self.statistics.average_length(fieldname) or 1
+            else:
+                average = self.leaf.get_parent().avg_field_length(fieldname) or 1
             k1, b = weighting.K1, weighting._field_B.get(fieldname, weighting.B)
             found = self._scoring[fieldname] = _FieldScoring(
                 boost=field.format.field_boost if stores_positions(field.format) else 1.0,
@@ -201,6 +257,15 @@ class Segment:
                 lengths=self.lengths(fieldname),
             )
         return found
+
+    def idf(self, fieldname: str, text: str | bytes) -> float:
+        """The term's idf: from the collection's statistics when given, else from the whole
+        index (the parent searcher caches it per term)."""
+        if self.statistics is not None:
+            found = self.statistics.idf(fieldname, text)
+            if found is not None:
+                return found
+        return float(self.leaf.get_parent().idf(fieldname, text))
 
     def combined(
         self, query: q.Query, within: np.ndarray | None, combine: Callable[[], Matches]
@@ -430,10 +495,9 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     if not field.scorable:  # Whoosh's WeightScorer
         scores = weights * term.boost
     else:
-        # The idf from the whole index (the parent searcher caches it per term), without
-        # the per-segment term lookup Whoosh's scorer also makes, for a quality bound not
-        # used here.
-        idf = segment.leaf.get_parent().idf(term.fieldname, term.text)
+        # The idf of the whole index or collection, without the per-segment term lookup
+        # Whoosh's scorer also makes, for a quality bound not used here.
+        idf = segment.idf(term.fieldname, term.text)
         # BM25: idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)); a field
         # without lengths reads as byte 0, which Whoosh's scorer takes as length 1, as here.
         scale = term.boost * idf * (field.k1 + 1)

@@ -24,7 +24,7 @@ from search.engine.writing import abandon, commit_segments, commit_synced, segme
 from search.errors import IndexMissing, IngestError, SearchError
 from search.index.completions import write_completions
 from search.index.parallel import build_segments
-from search.index.schema import SCHEMA_VERSION, build_schema
+from search.index.schema import SCHEMA_VERSION, analysis_fingerprint, build_schema
 from search.index.sections import SOURCE_SEPARATOR, section_fields
 from search.index.shrink import ShrinkGuard
 from search.index.store import (
@@ -41,10 +41,12 @@ from search.index.store import (
     write_json_atomically,
 )
 from search.ingest.document import Document
-from search.ingest.read import find_documents, read_document
+from search.ingest.read import find_documents, make_doc_id, read_document
 
 # Receives (kind, payload) for each file a build reads; see index_files.
 FileEvents = Callable[[str, Any], None]
+# Whether a document (by its doc_id) belongs in the index: one shard's part of the corpus.
+Partition = Callable[[str], bool]
 
 
 @dataclass
@@ -194,15 +196,26 @@ def full_build(
     procs: int = 1,
     progress: Progress | None = None,
     guard: ShrinkGuard | None = None,
+    partition: Partition | None = None,
 ) -> ReindexSummary:
-    """Index every document of `corpus` into a new build and swap it in.
+    """Index every document of `corpus` (those `partition` keeps) into a new build and
+    swap it in.
 
     Raises CorpusRefused (nothing changed) when the corpus has no readable document, or
     when the new build would drop more of the live index's documents than `guard` allows.
     """
     progress = progress or Progress()
     with reindex_lock(index_dir):
-        return _full_build_locked(corpus, index_dir, procs, progress, guard or ShrinkGuard())
+        guard = guard or ShrinkGuard()
+        return _full_build_locked(corpus, index_dir, procs, progress, guard, partition)
+
+
+def _documents(corpus: Path, partition: Partition | None) -> list[Path]:
+    """The corpus's document files, or those of `partition`'s documents."""
+    paths = find_documents(corpus)
+    if partition is None:
+        return paths
+    return [path for path in paths if partition(make_doc_id(path.relative_to(corpus)))]
 
 
 def _live_files(index_dir: Path) -> dict[str, str]:
@@ -217,13 +230,18 @@ def _live_files(index_dir: Path) -> dict[str, str]:
         ix.close()
 
 
-def _full_build_locked(
-    corpus: Path, index_dir: Path, procs: int, progress: Progress, guard: ShrinkGuard
+def _full_build_locked(  # noqa: PLR0913 - the build's parts
+    corpus: Path,
+    index_dir: Path,
+    procs: int,
+    progress: Progress,
+    guard: ShrinkGuard,
+    partition: Partition | None = None,
 ) -> ReindexSummary:
     started = time.monotonic()
     summary = ReindexSummary(full=True)
     live_files = _live_files(index_dir)
-    paths = find_documents(corpus)
+    paths = _documents(corpus, partition)
     guard.require_documents(index_dir, corpus, len(paths))
     found = {path.relative_to(corpus).as_posix() for path in paths}
     guard.check_removal(index_dir, corpus, len(live_files), len(live_files.keys() - found), True)
@@ -274,6 +292,7 @@ def _commit_durably(writer: IndexWriter, build: Path) -> None:
 def _build_info(corpus: Path, summary: ReindexSummary) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
+        "analysis": analysis_fingerprint(),
         "corpus": str(corpus.resolve()),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(summary.seconds, 3),
@@ -309,8 +328,10 @@ def update(
     procs: int = 1,
     progress: Progress | None = None,
     guard: ShrinkGuard | None = None,
+    partition: Partition | None = None,
 ) -> ReindexSummary:
-    """Re-index only files whose content changed; remove deleted ones.
+    """Re-index only files whose content changed (of the documents `partition` keeps);
+    remove deleted ones.
 
     Falls back to a full build when there is no index yet or it was built by another schema
     version. A changed file that no longer parses keeps its previous sections (and is
@@ -324,20 +345,25 @@ def update(
         try:
             ix = open_index(index_dir)
         except IndexMissing:
-            return _full_build_locked(corpus, index_dir, procs, progress, guard)
+            return _full_build_locked(corpus, index_dir, procs, progress, guard, partition)
         try:
-            return _update_locked(ix, corpus, index_dir, progress, guard)
+            return _update_locked(ix, corpus, index_dir, progress, guard, partition)
         finally:
             ix.close()
 
 
-def _update_locked(
-    ix: whoosh_index.Index, corpus: Path, index_dir: Path, progress: Progress, guard: ShrinkGuard
+def _update_locked(  # noqa: PLR0913 - the update's parts
+    ix: whoosh_index.Index,
+    corpus: Path,
+    index_dir: Path,
+    progress: Progress,
+    guard: ShrinkGuard,
+    partition: Partition | None = None,
 ) -> ReindexSummary:
     started = time.monotonic()
     summary = ReindexSummary(full=False)
     known = indexed_files(ix)
-    paths = find_documents(corpus)
+    paths = _documents(corpus, partition)
     guard.require_documents(index_dir, corpus, len(paths))
     current = {path.relative_to(corpus).as_posix(): path for path in paths}
     deleted = known.keys() - current.keys()

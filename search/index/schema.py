@@ -9,6 +9,8 @@ is still found. Changing anything here, or in how the engine writes postings, me
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -18,12 +20,31 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Characters, Format, Positions
 
 from search.engine.postings import ArrayCharacters, ArrayPositions
-from search.text.analysis import bigram_analyzer, word_analyzer
+from search.text.analysis import bigram_analyzer, load_stopwords, word_analyzer
+from search.text.segmenter import DOMAIN_DICTIONARY
+from search.text.synonyms import SYNONYMS_FILE
 
 # Recorded in each build's build.json; an index of another version is rebuilt, never read.
 # Whoosh pickles the schema, so an index names the modules of its field and analyzer
 # classes: moving them is a new version too.
 SCHEMA_VERSION = 9
+
+
+def analysis_fingerprint() -> dict[str, str | int]:
+    """What decides how text becomes terms, recorded in each build's build.json: indexes
+    whose sections are searched together (shards) must agree on every part, or one word
+    would be different terms on different shards."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "segmenter": f"rjieba {importlib.metadata.version('rjieba')}",
+        "dictionary": _digest(DOMAIN_DICTIONARY.read_bytes()),
+        "stopwords": _digest("\n".join(sorted(load_stopwords())).encode("utf-8")),
+        "synonyms": _digest(SYNONYMS_FILE.read_bytes()),
+    }
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 class AnalyzedText(TEXT):  # type: ignore[misc]

@@ -14,17 +14,20 @@ from whoosh.searching import Searcher
 
 from search.engine.columns import Columns, document_runs
 from search.engine.docsets import Matches
-from search.engine.scoring import QueryTerms, Segment
+from search.engine.scoring import QueryTerms, Segment, TermStatistics
 from search.rank.authority import PriorWeighting
 
 Segments = list[tuple[Segment, int]]  # each with its first document number
 
 
-def segments_of(searcher: Searcher) -> Segments:
+def segments_of(searcher: Searcher, statistics: TermStatistics | None = None) -> Segments:
     """The searcher's segments, to score several queries of one search with: what one
-    query found in them (its terms, postings, parts) serves the next."""
+    query found in them (its terms, postings, parts) serves the next. With `statistics`,
+    BM25F reads the collection's instead of the searcher's own (a shard's)."""
     context = searcher.context()
-    return [(Segment(leaf, context), offset) for leaf, offset in searcher.leaf_searchers()]
+    return [
+        (Segment(leaf, context, statistics), offset) for leaf, offset in searcher.leaf_searchers()
+    ]
 
 
 def _matches(searcher: Searcher, query: q.Query, segments: Segments | None = None) -> Matches:

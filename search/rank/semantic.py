@@ -17,6 +17,8 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from search.engine.docsets import Matches, member
@@ -102,22 +104,44 @@ def with_sections(docs: np.ndarray, more: np.ndarray) -> np.ndarray:
     return np.insert(docs, np.searchsorted(docs, extra), extra)
 
 
-def fuse(hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None) -> Matches:
+@dataclass(frozen=True)
+class Ranks:
+    """A shard's candidates for the fusion with their ranks over every shard (see
+    `search.shard.shared_ranks`): its sections among the first RERANK_DEPTH by words and
+    among the DENSE_DEPTH nearest in meaning, and the best word score of every shard."""
+
+    word_docs: np.ndarray
+    word_ranks: np.ndarray
+    meaning_docs: np.ndarray
+    meaning_ranks: np.ndarray
+    ceiling: float
+    # For each facet filtered, the shard's sections among the DENSE_DEPTH nearest that the
+    # other filters allow (ascending): what that facet's counts add by meaning.
+    facet_nearest: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def fuse(
+    hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None, ranks: Ranks | None = None
+) -> Matches:
     """The word matches `hits` with the sections of `meaning` (closest first) among them:
     the first RERANK_DEPTH by words and those of `meaning` ordered by reciprocal-rank fusion
     above every other hit (their score is the best word score plus the fused one), those in
-    `ahead` above the rest of them. A section only one ranking found has only its vote."""
-    word_top = hits.docs[best_first(hits.scores, RERANK_DEPTH)]
+    `ahead` above the rest of them. A section only one ranking found has only its vote.
+    With `ranks` (a shard's, over every shard), its candidates and their ranks are those."""
+    if ranks is None:
+        word_top = hits.docs[best_first(hits.scores, RERANK_DEPTH)]
+        ceiling = float(hits.scores.max()) if len(hits) else 0.0
+        ranks = Ranks(word_top, np.arange(len(word_top)), meaning, np.arange(len(meaning)), ceiling)
+    word_top, meaning = ranks.word_docs, ranks.meaning_docs
     candidates = np.union1d(word_top, meaning)
     votes = np.zeros(len(candidates))
-    votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + np.arange(len(word_top)) + 1)
-    votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + np.arange(len(meaning)) + 1)
+    votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + ranks.word_ranks + 1)
+    votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + ranks.meaning_ranks + 1)
     if ahead is not None:
         votes += member(candidates, ahead)
     extra = np.sort(meaning)
     extra = extra[~member(extra, hits.docs)]
     at = np.searchsorted(hits.docs, extra)
     docs, scores = np.insert(hits.docs, at, extra), np.insert(hits.scores, at, 0.0)
-    ceiling = float(hits.scores.max()) if len(hits) else 0.0
-    scores[np.searchsorted(docs, candidates)] = ceiling + votes
+    scores[np.searchsorted(docs, candidates)] = ranks.ceiling + votes
     return Matches(docs, scores)

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from threadpoolctl import threadpool_info
 
 from search.engine.docsets import NOTHING, Matches
 from search.index.build import full_build
@@ -279,3 +280,11 @@ def test_a_meaning_floor_keeps_the_least_far_sections_out(
 
     monkeypatch.setattr(knobs, "MEANING_FLOOR", max(similar.values()) + 1e-6)
     assert {hit.matched for hit in _search(index, QUESTION).hits} == {"words"}
+
+
+def test_the_product_leaves_no_blas_thread_spinning(index: SearchIndex) -> None:
+    """numpy's idle BLAS threads spin for a tenth of a second after each product, on the cores
+    the embedding model needs for the next question: a question multiplies on one thread."""
+    assert _search(index, QUESTION).hits
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

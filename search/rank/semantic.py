@@ -17,9 +17,11 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from search.engine.docsets import Matches, member
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
@@ -65,6 +67,15 @@ def rerank(
     return fused
 
 
+@functools.cache
+def _one_blas_thread() -> None:
+    """Multiply on one thread, from now on in this process. After each product numpy's
+    BLAS keeps its idle threads spinning for about a tenth of a second, on the cores that
+    the embedding model's threads (the next question) and the other workers need; the
+    product itself reads memory more than it computes, so a second thread gains little."""
+    threadpool_limits(1, user_api="blas")
+
+
 def meaning_by_section(
     question: str, vector_keys: np.ndarray, live: np.ndarray, store: VectorStore
 ) -> np.ndarray | None:
@@ -75,6 +86,7 @@ def meaning_by_section(
     rows = store.dense(vector_keys, live)
     if not len(rows.matrix):
         return None
+    _one_blas_thread()
     similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
     np.matmul(rows.matrix, question_vector(question), out=similarity[:-1])
     similarity[-1] = -np.inf  # the row of sections without a vector (-1)

@@ -25,6 +25,7 @@ from search.rank.semantic import fuse, meaning_by_section
 from search.results import SearchResults, run_search
 from web import create_app
 
+DEFAULT_FLOOR = knobs.MEANING_FLOOR
 QUESTION = "房东把房子卖了，租客还能继续住吗？"
 KEYWORDS = "房东 房子 租客 继续"  # the question's words, as a keyword search
 ANSWER = "lease:s-0"  # says it in the law's words: not one word of the question
@@ -74,6 +75,13 @@ def _build(base: Path) -> Path:
         _write(corpus, name, *document)
     assert not full_build(corpus, index_dir, procs=1).failed
     return index_dir
+
+
+@pytest.fixture(autouse=True)
+def no_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every nearest section may join, however far: the unrelated sections of these four
+    documents then show how candidates by meaning are filtered, counted and paged."""
+    monkeypatch.setattr(knobs, "MEANING_FLOOR", None)
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +296,15 @@ def test_the_product_leaves_no_blas_thread_spinning(index: SearchIndex) -> None:
     assert _search(index, QUESTION).hits
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_by_default_sections_far_in_meaning_stay_out(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question with nothing near in the index is not answered by whatever is least far."""
+    monkeypatch.setattr(knobs, "MEANING_FLOOR", DEFAULT_FLOOR)
+    found = {hit.id: hit.matched for hit in _search(index, QUESTION).hits}
+    assert found[ANSWER] == "meaning"
+    assert "dust:s-0" not in found and "trademark:s-0" not in found
+    unrelated = "企业在哪里缴纳社会保险费？"
+    assert "meaning" not in {hit.matched for hit in _search(index, unrelated).hits}

@@ -102,6 +102,7 @@ def test_an_interrupted_embed_keeps_its_shards_and_the_next_run_goes_on(
 def test_only_questions_take_meaning_and_re_ranking_alone_keeps_the_same_sections(
     index_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(knobs, "MEANING_FLOOR", None)  # every nearest section may join
     words_only = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}
     embed_index(index_copy)
     with_meaning = {text: _ids(index_copy, text) for text in (QUESTION, KEYWORDS)}

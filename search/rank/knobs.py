@@ -47,11 +47,12 @@ RERANK_DEPTH = 100
 # word ranking's first sections alone. Each one joins the hits, so it is also how many
 # sections without the question's words a question may add to its totals.
 DENSE_DEPTH = 100
-# A section nearer the question than this (cosine) may join a question's candidates by
+# A section at least this similar to the question (cosine) may join its candidates by
 # meaning; below it the meaning side proposes nothing. The model's similarities are
-# compressed (unrelated text still scores about 0.8), so without a floor a question with no
-# answer in the index is answered by whatever is least far. None: no floor.
-MEANING_FLOOR: float | None = None
+# compressed: unrelated text still scores about 0.8 and an answer about 0.88, so without a
+# floor a question with nothing near in the index is answered by whatever is least far.
+# STARD's questions, which all have answers, rank the same with it. None: no floor.
+MEANING_FLOOR: float | None = 0.85
 FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}

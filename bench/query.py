@@ -18,7 +18,9 @@ and the mix is run --rounds times (no question embedding kept from one round to 
 percentiles are over every round's times. The last line takes each query's median over the
 rounds first: a moment when the shared machine was busy then counts once, not as the
 query's time, and it weighs on a fast setup far more than on a slow one.
-Also printed: how long the index's columns take to read (facet values, dates, documents),
+First printed: the environment that decides the figures (bench/environment.py: processor
+and flags, Python, numpy and its BLAS, thread settings, load, the index's share in the page
+cache). Also printed: how long the index's columns take to read (facet values, dates, documents),
 which the first search after each reindex waits for.
 The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the same
 sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
@@ -51,6 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.environment import describe  # noqa: E402
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
 from bench.same_results import checkout_env  # noqa: E402
@@ -233,6 +236,8 @@ def main() -> None:
         sys.exit(f"no index in {args.index}: run bench/index.py first")
     if args.baseline_checkout and not (args.baseline_index / "current").exists():
         sys.exit("--baseline-checkout needs --baseline-index: an index built by that checkout")
+    # Before anything reads the index: how much of it the run starts with in the page cache.
+    print("\n".join(describe(args.index)))
     on_round: list[Callable[[], None]] = []
     with ExitStack() as stack:
         index = stack.enter_context(SearchIndex(args.index, cache_size=0))  # computed afresh

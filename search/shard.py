@@ -344,7 +344,7 @@ class ShardSearch:
         meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
         if self._by_meaning() and self._similarity_ready():
             closest = self._nearest() if ranks is None else ranks.meaning_docs
-            hits = fuse(hits, closest, ahead, ranks)
+            hits = fuse(hits, closest, ranks)
             meaning = np.sort(closest)
         elif self._by_meaning():
             vectors = self.generation.vectors

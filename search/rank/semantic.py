@@ -132,13 +132,13 @@ class Ranks:
     facet_nearest: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def fuse(
-    hits: Matches, meaning: np.ndarray, ahead: np.ndarray | None = None, ranks: Ranks | None = None
-) -> Matches:
+def fuse(hits: Matches, meaning: np.ndarray, ranks: Ranks | None = None) -> Matches:
     """The word matches `hits` with the sections of `meaning` (closest first) among them:
     the first RERANK_DEPTH by words and those of `meaning` ordered by reciprocal-rank fusion
-    above every other hit (their score is the best word score plus the fused one), those in
-    `ahead` above the rest of them. A section only one ranking found has only its vote.
+    above every other hit (their score is the best word score plus the fused one). A section
+    only one ranking found has only its vote; a relaxed search's full matches get theirs from
+    their word ranks, where they lead, and no more: a question's words include words said in
+    passing, and a section that has them all is not for that nearer in meaning.
     With `ranks` (a shard's, over every shard), its candidates and their ranks are those."""
     if ranks is None:
         word_top = hits.docs[best_first(hits.scores, RERANK_DEPTH)]
@@ -149,8 +149,6 @@ def fuse(
     votes = np.zeros(len(candidates))
     votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + ranks.word_ranks + 1)
     votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + ranks.meaning_ranks + 1)
-    if ahead is not None:
-        votes += member(candidates, ahead)
     extra = np.sort(meaning)
     extra = extra[~member(extra, hits.docs)]
     at = np.searchsorted(hits.docs, extra)

@@ -23,6 +23,7 @@ from whoosh.searching import Searcher
 
 from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
+from search.errors import ShardMissing
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
@@ -102,6 +103,8 @@ class SearchResults:
     suggestion: str | None = None
     took_ms: float = 0.0
     pinyin: PinyinSearch | None = None  # set when the query was searched as a Chinese term
+    # Shards of a cluster that did not answer: the results are those of the others.
+    missing_shards: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The API's success envelope."""
@@ -122,7 +125,13 @@ class SearchResults:
             },
             "suggestion": self.suggestion,
             "pinyin": asdict(self.pinyin) if self.pinyin else None,
-        }
+        } | self._partial()
+
+    def _partial(self) -> dict[str, Any]:
+        """Named only in a partial answer: a complete one is the same as one index's."""
+        if not self.missing_shards:
+            return {}
+        return {"partial": True, "missing_shards": self.missing_shards}
 
 
 def _hit(  # noqa: PLR0913 - one hit's parts
@@ -159,8 +168,9 @@ class ShardsElsewhere(Protocol):
     """A sharded index whose shards answer in other processes (a cluster's): its searches
     run through its ShardGroup, its documents and completions are read as ShardedIndex's."""
 
-    def shard_group(self) -> ShardGroup:
-        """The shards of one search."""
+    def shard_group(self, missing: Sequence[str] = ()) -> ShardGroup:
+        """The shards of one search but the `missing` ones; ShardsUnavailable when the
+        search cannot be answered without them."""
         ...
 
 
@@ -168,9 +178,7 @@ def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> Sea
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
     if isinstance(index, ShardsElsewhere):
-        results = search_shards(index.shard_group(), request)
-        results.took_ms = (time.perf_counter() - started) * 1000
-        return results
+        return _run_elsewhere(index, request, started)
     if isinstance(index, ShardedIndex):
         return _run_on_shards(index, request, started)
     with index.searcher() as searcher:
@@ -182,6 +190,21 @@ def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> Sea
         results = search_shards([Generation.of(index, searcher)], request, spelling)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
+    results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def _run_elsewhere(index: ShardsElsewhere, request: SearchRequest, started: float) -> SearchResults:
+    """Run a search on shards elsewhere, again without any shard that did not answer: the
+    answer is then partial and names them."""
+    missing: list[str] = []
+    while True:
+        try:
+            results = search_shards(index.shard_group(missing), request)
+            break
+        except ShardMissing as error:
+            missing.append(error.shard)
+    results.missing_shards = sorted(missing)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
@@ -407,10 +430,14 @@ _joined: dict[tuple[VersionTable, ...], VersionTable] = {}
 
 
 def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
-    tables = tuple(generation.versions for generation in generations)
+    return joined_versions([generation.versions for generation in generations])
+
+
+def joined_versions(tables: Sequence[VersionTable | None]) -> VersionTable | None:
+    """The shards' tables of law versions as one (None: some shard groups none)."""
     if not all(isinstance(table, VersionTable) for table in tables):
         return None
-    shards = cast(tuple[VersionTable, ...], tables)
+    shards = cast(tuple[VersionTable, ...], tuple(tables))
     if len(shards) == 1:
         return shards[0]
     joined = _joined.get(shards)
@@ -428,16 +455,23 @@ _every_definition: dict[tuple[DefinitionTable, ...], DefinitionTable] = {}
 def _with_every_definition(generations: Sequence[Generation]) -> list[Generation]:
     """The generations, each with the definitions of every shard's laws: a question is
     compiled the same on every shard."""
-    tables = tuple(generation.definitions for generation in generations)
-    if not all(isinstance(table, DefinitionTable) for table in tables):
+    joined = joined_definitions([generation.definitions for generation in generations])
+    if joined is None:
         return list(generations)
-    shards = cast(tuple[DefinitionTable, ...], tables)
+    return [replace(generation, definitions=joined) for generation in generations]
+
+
+def joined_definitions(tables: Sequence[DefinitionTable | None]) -> DefinitionTable | None:
+    """The definitions of every shard's laws as one table (None: some shard has none)."""
+    if not all(isinstance(table, DefinitionTable) for table in tables):
+        return None
+    shards = cast(tuple[DefinitionTable, ...], tuple(tables))
     joined = _every_definition.get(shards)
     if joined is None:
         joined = DefinitionTable(d for table in shards for d in table.definitions)
         _every_definition.clear()  # the previous generations' go with their searchers
         _every_definition[shards] = joined
-    return [replace(generation, definitions=joined) for generation in generations]
+    return joined
 
 
 def _with_versions(hit: SearchHit, table: VersionTable) -> SearchHit:

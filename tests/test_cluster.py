@@ -188,8 +188,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     first += ["--temp-dir", str(temp_dirs[0]), "--shard-timeout", "5"]
     head = _start(first, work / "start-2.log", environment)
     node = joined = None
+    ray_heads: set[int] = set()  # the Ray head's session, for the last resort below
     try:
         _wait_for(work / "start-2.log", "govsearch: Ray head at", head)
+        ray_heads.add(json.loads(state_file(ports[2]).read_text("utf-8"))["head"])
         join = ["cluster", "join", "--address", address, "--node-ip", NODE]
         node = _start([*join, "--temp-dir", str(temp_dirs[1])], work / "join.log", environment)
         _wait_for(work / "start-2.log", "govsearch: open", head)
@@ -205,9 +207,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         for port in (ports[3], ports[2]):  # the head's last
             if state_file(port).exists():
                 subprocess.run([GOVSEARCH, "cluster", "stop", "--port", str(port)], env=environment)
-        for process in (head, joined, node):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+        # Whatever a failed test left of what this fixture started: killed by id.
+        sessions = {process.pid for process in (head, joined, node) if process is not None}
+        for pid in _processes_in(sessions | ray_heads):
+            os.kill(pid, signal.SIGKILL)
         for directory in temp_dirs:
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -145,8 +145,12 @@ def _undeploy(shards: int, name: str, address: str, node_ip: str) -> None:
     from search.cluster.serving import app_name, connect
 
     connect(address, node_ip or None)
-    for number in range(shards):
-        serve.delete(app_name(name, number))
+    names = {app_name(name, number) for number in range(shards)}
+    for app in names:  # all at once: each takes seconds
+        serve.delete(app, _blocking=False)
+    deadline = time.monotonic() + STOP_SECONDS
+    while names & set(serve.status().applications) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def in_fresh_process(target: Any, *args: Any) -> None:
@@ -217,10 +221,11 @@ def start_command(  # noqa: PLR0913 - one argument per option
     if address is None:
         head = start_head(node_ip, ray_port, temp_dir)
         address = f"{node_ip or '127.0.0.1'}:{ray_port}"
-        click.echo(f"govsearch: Ray head at {address}: govsearch cluster join --address {address}")
-        sys.stdout.flush()
     record, owner, name = state_file(port), os.getpid(), f"govsearch-{port}"
     record.write_text(json.dumps({"pid": owner, "head": head and head.pid}), "utf-8")
+    if head is not None:
+        click.echo(f"govsearch: Ray head at {address}: govsearch cluster join --address {address}")
+        sys.stdout.flush()
     try:
         shards = (str(index), replicas, semantic_on(), name, nodes)
         in_fresh_process(_deploy, *shards, address, node_ip or "")

@@ -64,12 +64,17 @@ def node_options(node_ip: str | None, temp_dir: Path | None, head: bool) -> list
     return options
 
 
+def head_log(ray_port: int) -> Path:
+    """What the Ray head `start` runs on `ray_port` prints (kept when it fails to start)."""
+    return Path(tempfile.gettempdir()) / f"govsearch-ray-head-{os.getuid()}-{ray_port}.log"
+
+
 def start_head(
     node_ip: str | None, ray_port: int, temp_dir: Path | None
 ) -> subprocess.Popen[bytes]:
     """A Ray head in its own process group, blocking until stopped (SIGTERM stops every
     process it started); returns once it runs."""
-    log = Path(tempfile.mkstemp(prefix="govsearch-ray-head-", suffix=".log")[1])
+    log = head_log(ray_port)
     command = [ray_command(), "start", "--head", "--block", "--port", str(ray_port)]
     with log.open("wb") as output:
         head = subprocess.Popen(
@@ -241,6 +246,8 @@ def start_command(  # noqa: PLR0913 - one argument per option
         # gunicorn's workers are forks of this process: they leave through here too.
         if os.getpid() == owner:
             _stop_cluster(head, (manifest.shards, name), address, node_ip, record)
+            if head is not None:
+                head_log(ray_port).unlink(missing_ok=True)
 
 
 def _stop_cluster(

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("search.complete",),
     ("search.shard", "search.suggest", "search.documents", "search.stats"),
     ("search.results",),
+    ("search.cluster",),
     ("search.cli",),
     ("web",),
 )

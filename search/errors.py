@@ -71,3 +71,19 @@ class IngestError(SearchError):
         self.reason = reason
         where = f"{self.path}:{line}" if line else str(self.path)
         super().__init__(f"{where}: {reason}")
+
+
+class ShardsUnavailable(IndexMissing):
+    """A search of a cluster whose shards do not answer (503, as when there is no index)."""
+
+    def __init__(self, index_dir: Path | str, why: str) -> None:
+        self.index_dir = Path(index_dir)
+        SearchError.__init__(self, f"the shards of {self.index_dir} do not answer ({why})")
+
+
+class ShardMissing(SearchError):
+    """No replica of a shard answered one step of a search in time."""
+
+    def __init__(self, shard: str) -> None:
+        self.shard = shard
+        super().__init__(f"no replica of {shard} answers")

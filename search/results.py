@@ -13,24 +13,27 @@ The CLI, the pages and the JSON API all render this one object.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from whoosh.searching import Searcher
 
 from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
+from search.errors import ShardMissing
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
 from search.index.versions import VersionTable, shown_version
-from search.query.compile import CompiledQuery
+from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
+from search.rank.semantic import Ranks
 from search.shard import (
     Candidates,
     Generation,
@@ -100,6 +103,8 @@ class SearchResults:
     suggestion: str | None = None
     took_ms: float = 0.0
     pinyin: PinyinSearch | None = None  # set when the query was searched as a Chinese term
+    # Shards of a cluster that did not answer: the results are those of the others.
+    missing_shards: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The API's success envelope."""
@@ -120,7 +125,13 @@ class SearchResults:
             },
             "suggestion": self.suggestion,
             "pinyin": asdict(self.pinyin) if self.pinyin else None,
-        }
+        } | self._partial()
+
+    def _partial(self) -> dict[str, Any]:
+        """Named only in a partial answer: a complete one is the same as one index's."""
+        if not self.missing_shards:
+            return {}
+        return {"partial": True, "missing_shards": self.missing_shards}
 
 
 def _hit(  # noqa: PLR0913 - one hit's parts
@@ -152,9 +163,22 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     )
 
 
+@runtime_checkable
+class ShardsElsewhere(Protocol):
+    """A sharded index whose shards answer in other processes (a cluster's): its searches
+    run through its ShardGroup, its documents and completions are read as ShardedIndex's."""
+
+    def shard_group(self, missing: Sequence[str] = ()) -> ShardGroup:
+        """The shards of one search but the `missing` ones; ShardsUnavailable when the
+        search cannot be answered without them."""
+        ...
+
+
 def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> SearchResults:
     """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
     started = time.perf_counter()
+    if isinstance(index, ShardsElsewhere):
+        return _run_elsewhere(index, request, started)
     if isinstance(index, ShardedIndex):
         return _run_on_shards(index, request, started)
     with index.searcher() as searcher:
@@ -166,6 +190,21 @@ def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> Sea
         results = search_shards([Generation.of(index, searcher)], request, spelling)
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
+    results.took_ms = (time.perf_counter() - started) * 1000
+    return results
+
+
+def _run_elsewhere(index: ShardsElsewhere, request: SearchRequest, started: float) -> SearchResults:
+    """Run a search on shards elsewhere, again without any shard that did not answer: the
+    answer is then partial and names them."""
+    missing: list[str] = []
+    while True:
+        try:
+            results = search_shards(index.shard_group(missing), request)
+            break
+        except ShardMissing as error:
+            missing.append(error.shard)
+    results.missing_shards = sorted(missing)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
@@ -187,18 +226,21 @@ def _run_on_shards(index: ShardedIndex, request: SearchRequest, started: float) 
 
 
 def search_shards(
-    generations: Sequence[Generation],
+    shards: Sequence[Generation] | ShardGroup,
     request: SearchRequest,
     completers: Sequence[Completer] = (),
 ) -> SearchResults:
-    """Run one search over the shards as typed, or as the Chinese term it spells in pinyin
-    when it is Latin letters alone, spells a term of the shards' `completers` and the term
-    finds far more (`search.suggest.worth_pinyin`)."""
-    results = _search_shards(generations, request)
-    term = pinyin_term(completers, request.text) if results.full_matches < FEW_HITS else None
+    """Run one search over the shards (generations in this process, with their
+    `completers`, or a ShardGroup) as typed, or as the Chinese term it spells in pinyin
+    when it is Latin letters alone, spells a term of the shards and the term finds far
+    more (`search.suggest.worth_pinyin`)."""
+    if not isinstance(shards, ShardGroup):
+        shards = LocalShards(shards, completers)
+    results = _search_shards(shards, request)
+    term = shards.pinyin_term(request.text) if results.full_matches < FEW_HITS else None
     if term is None:
         return results
-    in_chinese = _search_shards(generations, replace(request, text=term))
+    in_chinese = _search_shards(shards, replace(request, text=term))
     if not worth_pinyin(results.total_sections, in_chinese.total_sections):
         return results
     in_chinese.request = request  # its links keep what was typed
@@ -206,10 +248,131 @@ def search_shards(
     return in_chinese
 
 
-def _search_shards(generations: Sequence[Generation], request: SearchRequest) -> SearchResults:
-    """Run one search over an index split into shards, one generation of each: every
-    shard's partial result, merged, with the page's passages from the shards that own its
-    hits. A single index is one shard; there is at least one.
+class ShardGroup(ABC):
+    """The shards of one search, each answering its steps of the search: in this process
+    (`LocalShards`) or on other machines. The steps are asked of every shard at once, so
+    that shards elsewhere answer in parallel; every decision between them and the merge are
+    made in `_search_shards`, the same wherever the shards are. `answer` and `hits` follow
+    the shards' latest answers; results are in the order of the shards."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many shards."""
+
+    @abstractmethod
+    def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
+        """The versions of the laws of every shard, joined, and the definitions the shards
+        compile a question with (those of every shard's laws)."""
+
+    @abstractmethod
+    def compiled(self, request: SearchRequest) -> CompiledQuery:
+        """`request`'s query as every shard compiles it."""
+
+    @abstractmethod
+    def statistics(self, request: SearchRequest) -> list[TermStatistics]:
+        """Each shard's own statistics for the terms `request` may be scored with."""
+
+    @abstractmethod
+    def search(
+        self, request: SearchRequest, several: bool, collection: TermStatistics | None
+    ) -> list[ShardResult]:
+        """Each shard's partial result, relaxed as its own full matches call for, scored with
+        the `collection`'s statistics (None: its own)."""
+
+    @abstractmethod
+    def answer(
+        self, shards: Sequence[int], relax: bool, ranks: Sequence[Ranks | None]
+    ) -> list[ShardResult]:
+        """The partial results of `shards` again, relaxed as `relax` says, fused with their
+        `ranks` (None: their own)."""
+
+    @abstractmethod
+    def candidates(self, relax: bool) -> list[Candidates | None]:
+        """Each shard's candidates for a question's fusion (ShardSearch.candidates)."""
+
+    @abstractmethod
+    def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
+        """The picked rows of the shards' latest results as hits with their stored fields
+        and passages, each read from the shard that found it."""
+
+    @abstractmethod
+    def suggestion(self, text: str, found: int) -> str | None:
+        """A close query that finds clearly more than `found` sections (search.suggest)."""
+
+    @abstractmethod
+    def pinyin_term(self, text: str) -> str | None:
+        """The Chinese text that `text` spells over every shard (search.suggest)."""
+
+
+class LocalShards(ShardGroup):
+    """Shards in this process: one generation of each, read from its searcher."""
+
+    def __init__(
+        self, generations: Sequence[Generation], completers: Sequence[Completer] = ()
+    ) -> None:
+        self.generations = list(generations)
+        self.completers = completers
+        self.searches: list[ShardSearch] = []
+
+    def __len__(self) -> int:
+        return len(self.generations)
+
+    def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
+        versions = _version_table(self.generations)
+        if len(self.generations) > 1:
+            self.generations = _with_every_definition(self.generations)
+        return versions, self.generations[0].definitions
+
+    def compiled(self, request: SearchRequest) -> CompiledQuery:
+        if self.searches and self.searches[0].request == request:
+            return self.searches[0].compiled
+        return compile_query(request.text, request.scope, self.generations[0].definitions)
+
+    def statistics(self, request: SearchRequest) -> list[TermStatistics]:
+        return [shard_statistics(generation, request) for generation in self.generations]
+
+    def search(
+        self, request: SearchRequest, several: bool, collection: TermStatistics | None
+    ) -> list[ShardResult]:
+        self.searches = [
+            ShardSearch(generation, request, None, several, collection)
+            for generation in self.generations
+        ]
+        return [search.result for search in self.searches]
+
+    def answer(
+        self, shards: Sequence[int], relax: bool, ranks: Sequence[Ranks | None]
+    ) -> list[ShardResult]:
+        for number, shard_ranks in zip(shards, ranks, strict=True):
+            search = self.searches[number]
+            search.result = search.answer(relax, shard_ranks)
+        return [self.searches[number].result for number in shards]
+
+    def candidates(self, relax: bool) -> list[Candidates | None]:
+        return [search.candidates(relax) for search in self.searches]
+
+    def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
+        found: dict[tuple[int, int], SearchHit] = {}
+        for shard in sorted({shard for shard, _ in picks}):
+            search = self.searches[shard]
+            rows = [row for picked, row in picks if picked == shard]
+            searcher, compiled = search.generation.searcher, search.compiled
+            hits = shard_hits(searcher, compiled, search.result, rows)
+            found.update(((shard, row), hit) for row, hit in zip(rows, hits, strict=True))
+        return [found[pick] for pick in picks]
+
+    def suggestion(self, text: str, found: int) -> str | None:
+        places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in self.searches]
+        return suggest(places, text, found)
+
+    def pinyin_term(self, text: str) -> str | None:
+        return pinyin_term(self.completers, text)
+
+
+def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
+    """Run one search over an index split into shards: every shard's partial result,
+    merged, with the page's passages from the shards that own its hits. A single index is
+    one shard; there is at least one.
 
     Several shards score with the collection's statistics, gathered from every shard first
     (BM25F's document count, the terms' document frequencies, the fields' lengths), and
@@ -219,46 +382,46 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     answers again.
     """
     started = time.perf_counter()
-    several = len(generations) > 1
-    versions = _version_table(generations)
+    versions, _ = shards.tables()
+    several = len(shards) > 1
     collection: TermStatistics | None = None
     if several:
-        generations = _with_every_definition(generations)
-        collection = TermStatistics.summed(shard_statistics(g, request) for g in generations)
+        collection = TermStatistics.summed(shards.statistics(request))
     # Versions of one law share a hit: shards answer deeper so that a page stays full.
     grouped = versions is not None and request.collapse
     deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
-    searches = [
-        ShardSearch(generation, deeper, None, several, collection) for generation in generations
-    ]
-    relax = should_relax(searches[0].compiled, sum(s.result.full_matches for s in searches))
-    for search in searches:
-        if search.result.relaxed != relax:
-            search.result = search.answer(relax)
+    partials = shards.search(deeper, several, collection)
+    compiled = shards.compiled(deeper)
+    relax = should_relax(compiled, sum(partial.full_matches for partial in partials))
+    again = [n for n, partial in enumerate(partials) if partial.relaxed != relax]
+    if again:
+        answered = shards.answer(again, relax, [None] * len(again))
+        for number, partial in zip(again, answered, strict=True):
+            partials[number] = partial
     if several:
-        _fuse_over_shards(searches, relax)
-    results, picks = merge(request, [search.result for search in searches], versions)
-    results.hits = _page_hits(searches, picks)
+        partials = _fuse_over_shards(shards, partials, relax)
+    results, picks = merge(request, partials, versions)
+    results.hits = shards.hits(picks)
     if versions is not None:
         results.hits = [_with_versions(hit, versions) for hit in results.hits]
-    compiled, strict_count = searches[0].compiled, results.full_matches
+    strict_count = results.full_matches
     if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
-        places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in searches]
-        results.suggestion = suggest(places, request.text, strict_count)
+        results.suggestion = shards.suggestion(request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
 
-def _fuse_over_shards(searches: Sequence[ShardSearch], relax: bool) -> None:
+def _fuse_over_shards(
+    shards: ShardGroup, partials: list[ShardResult], relax: bool
+) -> list[ShardResult]:
     """A question ranked by meaning too: every shard answers again, fusing its candidates
     with their ranks over every shard (`shared_ranks`), as one index fuses them. Left as
     they are when a shard has no vectors (its sections are not candidates by meaning)."""
-    candidates = [search.candidates(relax) for search in searches]
+    candidates = shards.candidates(relax)
     if any(found is None for found in candidates):
-        return
+        return partials
     ranks = shared_ranks(cast(list[Candidates], candidates))
-    for search, shard_ranks in zip(searches, ranks, strict=True):
-        search.result = search.answer(relax, shard_ranks)
+    return shards.answer(range(len(partials)), relax, ranks)
 
 
 # The shards' tables joined, for the generations they were read from: joined again only
@@ -267,10 +430,14 @@ _joined: dict[tuple[VersionTable, ...], VersionTable] = {}
 
 
 def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
-    tables = tuple(generation.versions for generation in generations)
+    return joined_versions([generation.versions for generation in generations])
+
+
+def joined_versions(tables: Sequence[VersionTable | None]) -> VersionTable | None:
+    """The shards' tables of law versions as one (None: some shard groups none)."""
     if not all(isinstance(table, VersionTable) for table in tables):
         return None
-    shards = cast(tuple[VersionTable, ...], tables)
+    shards = cast(tuple[VersionTable, ...], tuple(tables))
     if len(shards) == 1:
         return shards[0]
     joined = _joined.get(shards)
@@ -288,16 +455,23 @@ _every_definition: dict[tuple[DefinitionTable, ...], DefinitionTable] = {}
 def _with_every_definition(generations: Sequence[Generation]) -> list[Generation]:
     """The generations, each with the definitions of every shard's laws: a question is
     compiled the same on every shard."""
-    tables = tuple(generation.definitions for generation in generations)
-    if not all(isinstance(table, DefinitionTable) for table in tables):
+    joined = joined_definitions([generation.definitions for generation in generations])
+    if joined is None:
         return list(generations)
-    shards = cast(tuple[DefinitionTable, ...], tables)
+    return [replace(generation, definitions=joined) for generation in generations]
+
+
+def joined_definitions(tables: Sequence[DefinitionTable | None]) -> DefinitionTable | None:
+    """The definitions of every shard's laws as one table (None: some shard has none)."""
+    if not all(isinstance(table, DefinitionTable) for table in tables):
+        return None
+    shards = cast(tuple[DefinitionTable, ...], tuple(tables))
     joined = _every_definition.get(shards)
     if joined is None:
         joined = DefinitionTable(d for table in shards for d in table.definitions)
         _every_definition.clear()  # the previous generations' go with their searchers
         _every_definition[shards] = joined
-    return [replace(generation, definitions=joined) for generation in generations]
+    return joined
 
 
 def _with_versions(hit: SearchHit, table: VersionTable) -> SearchHit:
@@ -395,21 +569,21 @@ def _ordered_picks(
     return picks
 
 
-def _page_hits(searches: Sequence[ShardSearch], picks: list[tuple[int, int]]) -> list[SearchHit]:
-    """The picked hits with their stored fields and passages, each from its own shard."""
-    marked: dict[int, dict[int, list[Span]]] = {}
-    for shard in sorted({shard for shard, _ in picks}):
-        search = searches[shard]
-        docnums = [int(search.result.docnums[row]) for picked, row in picks if picked == shard]
-        searcher = search.generation.searcher
-        marked[shard] = word_spans_of(searcher, "body", docnums, search.compiled.words)
-    hits = []
-    for shard, row in picks:
-        search = searches[shard]
-        docnum = int(search.result.docnums[row])
-        score = search.result.scores[row]
-        more_sections = int(search.result.more_sections[row])
-        searcher, compiled = search.generation.searcher, search.compiled
-        words, matched = marked[shard][docnum], search.result.matched[row]
-        hits.append(_hit(searcher, docnum, score, compiled, words, more_sections, matched))
-    return hits
+def shard_hits(
+    searcher: Searcher, compiled: CompiledQuery, result: ShardResult, rows: Sequence[int]
+) -> list[SearchHit]:
+    """Rows of one shard's result as hits, read from the generation that found them."""
+    docnums = [int(result.docnums[row]) for row in rows]
+    marked = word_spans_of(searcher, "body", docnums, compiled.words)
+    return [
+        _hit(
+            searcher,
+            docnum,
+            result.scores[row],
+            compiled,
+            marked[docnum],
+            int(result.more_sections[row]),
+            result.matched[row],
+        )
+        for row, docnum in zip(rows, docnums, strict=True)
+    ]

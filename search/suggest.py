@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from whoosh.searching import Searcher
 
 from search.cache import BoundedCache
-from search.complete import Completer
+from search.complete import Completer, Spelled
 from search.query.compile import CompiledQuery, compile_query, content_words
 from search.query.language import parse
 from search.rank.knobs import FEW_HITS
@@ -67,8 +68,8 @@ def _passage(text: str) -> bool:
     return len(run) >= PASSAGE_CHARS and not any(c.isspace() for c in run)
 
 
-def _candidates(searchers: Sequence[Searcher], text: str) -> list[str]:
-    """Queries to try, from the words of every shard's searcher (their counts summed)."""
+def _words_to_try(text: str) -> list[str]:
+    """The words of `text` a suggestion may replace, in the query's order."""
     folded = normalize(text)
     words: dict[str, None] = {}
     for clause in parse(text):
@@ -77,22 +78,54 @@ def _candidates(searchers: Sequence[Searcher], text: str) -> list[str]:
         for term in clause.terms:
             if not term.exact:
                 words.update(dict.fromkeys((term.text, *content_words(term.text))))
-    tried = [
-        w
-        for w in words
-        if 2 <= len(w) <= 12
-        and w in folded
-        and sum(searcher.doc_frequency("body", w) for searcher in searchers) < COMMON
-    ]
+    return [w for w in words if 2 <= len(w) <= 12 and w in folded]
+
+
+@dataclass(frozen=True)
+class SuggestionCounts:
+    """One shard's part of a suggestion: for the words a suggestion may replace, how many
+    sections hold each and, for those rare there, the body words one edit away with their
+    frequencies; or, once the candidates are known, how many sections each finds there."""
+
+    sections: dict[str, int] = field(default_factory=dict)
+    close: dict[str, dict[str, float]] = field(default_factory=dict)
+    found: list[int] = field(default_factory=list)
+
+
+def suggestion_counts(place: Place, text: str, candidates: list[str] | None) -> SuggestionCounts:
+    """A shard's words for `text`'s suggestion (`candidates` None), or the sections each of
+    the `candidates` finds on it under the search's filters."""
+    searcher, narrow, segments = place
+    if candidates is not None:
+        found = [
+            len(narrow(matching_docs(searcher, compile_query(c).strict, segments)))
+            for c in candidates
+        ]
+        return SuggestionCounts(found=found)
+    sections = {w: searcher.doc_frequency("body", w) for w in _words_to_try(text)}
+    # A word common on one shard is common in the collection: never replaced.
+    close = {w: _frequencies([searcher], w) for w, n in sections.items() if n < COMMON}
+    return SuggestionCounts(sections=sections, close=close)
+
+
+def _candidates(parts: Sequence[SuggestionCounts], text: str) -> list[str]:
+    """Queries to try, from the words of every shard (their counts summed)."""
+    folded = normalize(text)
+    tried = [w for w in _words_to_try(text) if sum(p.sections[w] for p in parts) < COMMON]
     # Each candidate costs a search: those whose new word is the most frequent go first.
     # A single character is not what somebody meant by two or more (对主, a run cut
     # mid-word, is not 对).
-    scored = [
-        (frequency, folded.replace(word, better))
-        for word in tried[:MAX_WORDS_TRIED]
-        for better, frequency in _close_words(searchers, word)
-        if len(better) > 1
-    ]
+    scored: list[tuple[float, str]] = []
+    for word in tried[:MAX_WORDS_TRIED]:
+        frequency: dict[str, float] = {}
+        for part in parts:
+            for other, weight in part.close[word].items():
+                frequency[other] = frequency.get(other, 0.0) + weight
+        scored.extend(
+            (count, folded.replace(word, better))
+            for better, count in _most_frequent(frequency)
+            if len(better) > 1
+        )
     scored.sort(key=lambda item: -item[0])
     return list(dict.fromkeys(candidate for _, candidate in scored))[:MAX_CANDIDATES]
 
@@ -106,12 +139,23 @@ def close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
 
 def _close_words(searchers: Sequence[Searcher], word: str) -> list[tuple[str, float]]:
     """close_words over the segments of every shard's searcher."""
+    return _most_frequent(_frequencies(searchers, word))
+
+
+def _frequencies(searchers: Sequence[Searcher], word: str) -> dict[str, float]:
+    """Body words one edit from `word` with its first character, with their frequencies
+    summed over the segments of every searcher."""
     frequency: dict[str, float] = {}
     for searcher in searchers:
         for reader, _offset in searcher.reader().leaf_readers():
             for other, weight in _words_starting(reader, word[0]):
                 if one_edit_apart(other, word):
                     frequency[other] = frequency.get(other, 0.0) + weight
+    return frequency
+
+
+def _most_frequent(frequency: dict[str, float]) -> list[tuple[str, float]]:
+    """The SUGGESTIONS_PER_WORD most frequent words, the most frequent first."""
     found = {w: f or 1 for w, f in frequency.items()}
     # Whoosh's choice among equally frequent words: the last in text order
     best = heapq.nlargest(SUGGESTIONS_PER_WORD, found, key=lambda w: (found[w], w))
@@ -156,17 +200,29 @@ def suggest(places: Sequence[Place], text: str, found: int) -> str | None:
     """The candidate that finds the most sections (under the same filters), if it finds
     clearly more than `found`. The words of every shard make the candidates, and each is
     counted on every shard (one index is one place)."""
-    counted = []
-    for candidate in _candidates([searcher for searcher, _, _ in places], text):
-        strict = compile_query(candidate).strict
-        count = sum(
-            len(narrow(matching_docs(searcher, strict, segments)))
-            for searcher, narrow, segments in places
-        )
-        counted.append((count, candidate))
-    if not counted:
+    candidates = _candidates([suggestion_counts(place, text, None) for place in places], text)
+    counted = [suggestion_counts(place, text, candidates) for place in places]
+    return best_suggestion(candidates, counted, found)
+
+
+def suggestion_candidates(parts: Sequence[SuggestionCounts], text: str) -> list[str]:
+    """The queries to try, from every shard's words (`suggestion_counts` without
+    candidates)."""
+    return _candidates(parts, text)
+
+
+def best_suggestion(
+    candidates: Sequence[str], counted: Sequence[SuggestionCounts], found: int
+) -> str | None:
+    """The candidate that finds the most sections over every shard's counts, if it finds
+    clearly more than `found`."""
+    totals = [
+        (sum(part.found[number] for part in counted), candidate)
+        for number, candidate in enumerate(candidates)
+    ]
+    if not totals:
         return None
-    count, best = max(counted, key=lambda item: item[0])  # the first of equals
+    count, best = max(totals, key=lambda item: item[0])  # the first of equals
     return best if count >= max(found * GAIN, 1) else None
 
 
@@ -174,8 +230,13 @@ def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:
     """The Chinese text that `text`, Latin letters alone, spells in full pinyin or initials
     (`Completer.text_spelled`: the surest, then the most frequent over every shard), or
     None."""
-    spelled = [found for completer in completers if (found := completer.text_spelled(text))]
-    best = max(spelled, key=lambda found: (found.certainty, found.count), default=None)
+    return best_spelled([completer.text_spelled(text) for completer in completers])
+
+
+def best_spelled(spelled: Sequence[Spelled | None]) -> str | None:
+    """Of what each shard's completions spell, the surest, then the most frequent."""
+    found = [one for one in spelled if one]
+    best = max(found, key=lambda one: (one.certainty, one.count), default=None)
     return best.text if best else None
 
 

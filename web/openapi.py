@@ -100,7 +100,19 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Set when the query, typed in pinyin or initials, was searched "
                 "as the Chinese term it spells; quote it to search it as typed.",
             },
-        }
+            "partial": {
+                "const": True,
+                "description": "Served on a cluster (`govsearch cluster start`): some shards "
+                "did not answer, and the results are those of the others. Absent when every "
+                "shard answered.",
+            },
+            "missing_shards": {
+                "type": "array",
+                "items": _string("A shard's directory name (shard-01)."),
+                "description": "With partial: the shards that did not answer.",
+            },
+        },
+        optional=("partial", "missing_shards"),
     ),
     "PinyinSearch": _object(
         {

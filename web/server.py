@@ -105,9 +105,12 @@ def http_message(response: WSGIResponse) -> bytes:
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], index_dir: Path) -> None:
+    def __init__(
+        self, options: dict[str, Any], index_dir: Path, app_config: dict[str, Any] | None = None
+    ) -> None:
         self.options = options
         self.index_dir = index_dir
+        self.app_config = app_config or {}
         super().__init__()
 
     def load_config(self) -> None:
@@ -122,7 +125,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         from search.text.analysis import warm_up
 
         warm_up()
-        app = create_app({"INDEX_DIR": str(self.index_dir)})
+        app = create_app({"INDEX_DIR": str(self.index_dir), **self.app_config})
         warm_index(app)
         querylog.warm(app)
         return app
@@ -146,7 +149,9 @@ def announce(server: Any) -> None:
     sys.stdout.flush()
 
 
-def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
+def serve(
+    host: str, port: int, workers: int, index_dir: Path, app_config: dict[str, Any] | None = None
+) -> None:
     # The embedding model computes with OpenMP threads; several workers each running as
     # many threads as there are cores make them wait on one another, so the cores are
     # shared out among the workers.
@@ -163,7 +168,7 @@ def serve(host: str, port: int, workers: int, index_dir: Path) -> None:
         "worker_class": f"{Worker.__module__}.{Worker.__qualname__}",
         "when_ready": announce,
     }
-    _Server(options, index_dir).run()
+    _Server(options, index_dir, app_config).run()
 
 
 @click.command("serve")

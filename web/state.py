@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -25,10 +26,17 @@ class AppState:
     index opened before the fork (its files, its searcher's lock) is not the worker's own.
     """
 
-    def __init__(self, index_dir: str, result_cache: int, semantic: bool) -> None:
+    def __init__(
+        self,
+        index_dir: str,
+        result_cache: int,
+        semantic: bool,
+        cluster: dict[str, Any] | None = None,
+    ) -> None:
         self.index_dir = index_dir
         self.result_cache = result_cache
         self.semantic = semantic
+        self.cluster = cluster  # ClusterIndex's settings: its shards answer on a Ray cluster
         self._index: SearchIndex | ShardedIndex | None = None
         self._opened_by = 0  # the process that opened it
         self._lock = threading.Lock()
@@ -42,11 +50,19 @@ class AppState:
                 self._index.close()  # the parent's: this closes only this process's handles
                 self._index = None
             if self._index is None:
-                self._index = open_search_index(
-                    self.index_dir, cache_size=self.result_cache, semantic=self.semantic
-                )
+                self._index = self._open()
                 self._opened_by = os.getpid()
             return self._index
+
+    def _open(self) -> SearchIndex | ShardedIndex:
+        if self.cluster is None:
+            return open_search_index(
+                self.index_dir, cache_size=self.result_cache, semantic=self.semantic
+            )
+        # Only a cluster's server imports Ray.
+        from search.cluster.serving import ClusterIndex
+
+        return ClusterIndex(self.index_dir, semantic=self.semantic, **self.cluster)
 
     def close(self) -> None:
         with self._lock:
@@ -62,6 +78,7 @@ def install(app: Flask) -> None:
         index_dir=app.config["INDEX_DIR"],
         result_cache=int(app.config["RESULT_CACHE"]),
         semantic=semantic_on(app.config["SEMANTIC"]),
+        cluster=app.config.get("CLUSTER"),
     )
 
 

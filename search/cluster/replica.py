@@ -1,0 +1,131 @@
+"""One replica of one shard: a generation of the shard's index, held for the replica's life,
+answering the steps of a search (`search.results.ShardGroup`) as the coordinator asks them.
+
+Every call carries what any replica of the shard needs to answer it (`Step`), so that a
+call retried on another replica, or a replica restarted between two steps of one search,
+answers as the first would have; a replica keeps its recent searches only to skip work.
+Plain Python: Ray Serve runs it (`search.cluster.serving`), and nothing here imports Ray.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from search.cache import BoundedCache
+from search.complete import Spelled, completer_of
+from search.index.live import SearchIndex
+from search.index.versions import VersionTable
+from search.query.compile import compile_query
+from search.query.request import SearchRequest
+from search.rank.semantic import Ranks
+from search.results import SearchHit, shard_hits
+from search.shard import (
+    Candidates,
+    Generation,
+    ShardResult,
+    ShardSearch,
+    TermStatistics,
+    shard_statistics,
+)
+from search.suggest import SuggestionCounts, suggestion_counts
+from search.text.definitions import DefinitionTable
+
+# Searches a replica keeps between the steps of each (a search takes a few steps).
+RECENT_SEARCHES = 16
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """What a step of one search needs on any replica: the request, whether several shards
+    answer it (each then reports its statistics), the collection's statistics to score with
+    and the definitions of every shard's laws."""
+
+    key: str  # the search's, the same for each of its steps
+    request: SearchRequest
+    several: bool
+    collection: TermStatistics | None
+    definitions: DefinitionTable | None
+
+
+@dataclass(frozen=True)
+class ShardTables:
+    """A shard's generation, named by its build, with its tables of law versions and of
+    definitions (read once: the generation does not change)."""
+
+    build: str
+    versions: VersionTable | None
+    definitions: DefinitionTable | None
+
+
+class ShardReplica:
+    """The generation of the shard at `directory` that is live when the replica starts."""
+
+    def __init__(self, directory: Path | str, semantic: bool) -> None:
+        self.index = SearchIndex(directory, cache_size=0, semantic=semantic)
+        with self.index.searcher() as searcher:
+            # Held, never refreshed: every docnum this replica hands out stays valid.
+            self.generation = Generation.of(self.index, searcher)
+            self.completer = completer_of(self.index, searcher)
+            self.tables = ShardTables(
+                self.index.build.name, self.index.versions, self.index.definitions
+            )
+            if semantic and len(self.index.vectors):
+                self.index.vectors.dense(self.index.columns.vector_keys, self.index.columns.live)
+        self._recent: BoundedCache[tuple[str, SearchRequest], ShardSearch] = BoundedCache(
+            RECENT_SEARCHES
+        )
+        # Whoosh searchers are not made for concurrent use.
+        self._lock = threading.Lock()
+
+    def _generation(self, definitions: DefinitionTable | None) -> Generation:
+        if definitions is None:
+            return self.generation
+        return replace(self.generation, definitions=definitions)
+
+    def _search(self, step: Step) -> ShardSearch:
+        def start() -> ShardSearch:
+            generation = self._generation(step.definitions)
+            return ShardSearch(generation, step.request, None, step.several, step.collection)
+
+        return self._recent.get_or_compute((step.key, step.request), start)
+
+    def statistics(
+        self, request: SearchRequest, definitions: DefinitionTable | None
+    ) -> TermStatistics:
+        with self._lock:
+            return shard_statistics(self._generation(definitions), request)
+
+    def search(self, step: Step) -> ShardResult:
+        with self._lock:
+            return self._search(step).result
+
+    def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardResult:
+        with self._lock:
+            search = self._search(step)
+            search.result = search.answer(relax, ranks)
+            return search.result
+
+    def candidates(self, step: Step, relax: bool) -> Candidates | None:
+        with self._lock:
+            return self._search(step).candidates(relax)
+
+    def hits(self, step: Step, result: ShardResult, rows: list[int]) -> list[SearchHit]:
+        with self._lock:
+            request = step.request
+            compiled = compile_query(request.text, request.scope, step.definitions)
+            return shard_hits(self.generation.searcher, compiled, result, rows)
+
+    def suggestion_counts(self, step: Step, candidates: list[str] | None) -> SuggestionCounts:
+        with self._lock:
+            search = self._search(step)
+            place = (search.generation.searcher, search.filters.narrow, search.segments)
+            return suggestion_counts(place, step.request.text, candidates)
+
+    def spelled(self, text: str) -> Spelled | None:
+        with self._lock:
+            return self.completer.text_spelled(text)
+
+    def close(self) -> None:
+        self.index.close()

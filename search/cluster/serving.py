@@ -1,0 +1,288 @@
+"""Shards served by Ray Serve: each shard a deployment of R replicas (`ShardReplica`), and
+the index a coordinator searches them through (`ClusterIndex`).
+
+A search's steps go to every shard at once and are merged by `search.results`, as in one
+process. A call that fails because its replica died or stopped answering is sent again
+(Serve routes it to another replica of the shard) until SHARD_TIMEOUT seconds have passed
+since the step began; a shard that still does not answer is missing: the search runs again
+without it (`search.results.run_search` marks the answer partial), or is refused with a
+503, as the index was started (`partial`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import serve
+from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
+from ray.serve.exceptions import (
+    DeploymentUnavailableError,
+    RayServeException,
+    ReplicaUnavailableError,
+)
+
+from search.cluster.replica import ShardReplica, ShardTables, Step
+from search.errors import ShardMissing, ShardsUnavailable
+from search.index.live import RESULT_CACHE_SIZE
+from search.index.shards import SHARD_PREFIX, Manifest, ShardedIndex
+from search.index.versions import VersionTable
+from search.query.compile import CompiledQuery, compile_query
+from search.query.request import SearchRequest
+from search.rank.semantic import Ranks
+from search.results import (
+    SearchHit,
+    ShardGroup,
+    joined_definitions,
+    joined_versions,
+)
+from search.shard import Candidates, ShardResult, TermStatistics
+from search.suggest import best_spelled, best_suggestion, suggestion_candidates
+from search.text.definitions import DefinitionTable
+
+NAMESPACE = "govsearch"
+# Seconds a step waits for a shard, its calls retried, before the shard counts as missing.
+SHARD_TIMEOUT = 10.0
+RETRY_PAUSE = 0.2  # seconds between two tries of one call
+# What a call that may succeed on another replica fails with.
+RETRIED: tuple[type[Exception], ...] = (
+    RayActorError,
+    ActorUnavailableError,
+    ReplicaUnavailableError,
+    DeploymentUnavailableError,
+    GetTimeoutError,
+    TimeoutError,
+    RayServeException,
+)
+
+
+def app_name(name: str, number: int) -> str:
+    """The Serve application of shard `number` of the index served as `name`."""
+    return f"{name}-{SHARD_PREFIX}{number:02d}"
+
+
+def wait_for_nodes(nodes: int, seconds: float) -> int:
+    """Wait until the cluster has `nodes` live nodes (or `seconds` have passed): replicas
+    are placed when deployed. Returns how many there are."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = sum(1 for node in ray.nodes() if node.get("Alive"))
+        if alive >= nodes or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
+
+
+def deploy_shards(  # noqa: PLR0913 - the deployment's settings
+    index_dir: Path, replicas: int, semantic: bool, name: str, nodes: int = 1
+) -> int:
+    """Deploy each shard of `index_dir` as a Serve application of `replicas` replicas (on
+    the Ray cluster this process is connected to), named after `name`; returns how many
+    shards. A shard's replicas spread over the `nodes` nodes, as evenly as they go, so that
+    a node lost leaves the others; each reads the shard's directory on its own node."""
+    per_node = -(-replicas // nodes)
+    manifest = Manifest.read(index_dir)
+    if manifest is None:
+        raise ShardsUnavailable(index_dir, "not a sharded index: `govsearch reindex --shards N`")
+    shard: Any = serve.deployment(ShardDeployment)
+    for number, directory in enumerate(manifest.directories(index_dir)):
+        options = shard.options(
+            name="shard",
+            num_replicas=replicas,
+            max_replicas_per_node=per_node,
+            ray_actor_options={"num_cpus": 0},
+            health_check_period_s=1,
+            health_check_timeout_s=5,
+        )
+        serve.run(
+            options.bind(str(directory.resolve()), semantic),
+            name=app_name(name, number),
+            route_prefix=None,
+        )
+    return manifest.shards
+
+
+class ShardDeployment(ShardReplica):
+    """A replica as Serve calls it: its tables by a method."""
+
+    def shard_tables(self) -> ShardTables:
+        return self.tables
+
+    def check_health(self) -> None:
+        """Serve's health check: the generation's searcher still reads."""
+        with self._lock:
+            self.generation.searcher.doc_count()
+
+
+def connect(address: str, node_ip: str | None) -> None:
+    """Connect this process to the Ray cluster at `address` (once)."""
+    if not ray.is_initialized():
+        options: dict[str, Any] = {"address": address, "namespace": NAMESPACE}
+        if node_ip:
+            options["_node_ip_address"] = node_ip
+        ray.init(logging_level=logging.WARNING, log_to_driver=False, **options)
+
+
+class ClusterIndex(ShardedIndex):
+    """A sharded index whose searches run on the shards' Serve deployments; its documents,
+    completions and statistics are read from `index_dir` as a ShardedIndex's are.
+
+    `partial`: a search whose shard does not answer is answered without it, named in
+    the answer (else refused: ShardsUnavailable, a 503)."""
+
+    def __init__(  # noqa: PLR0913 - the cluster's settings
+        self,
+        index_dir: Path | str,
+        address: str,
+        name: str,
+        node_ip: str | None = None,
+        partial: bool = True,
+        timeout: float = SHARD_TIMEOUT,
+        cache_size: int = RESULT_CACHE_SIZE,
+        semantic: bool | None = None,
+    ) -> None:
+        super().__init__(index_dir, cache_size, semantic)
+        connect(address, node_ip)
+        self.partial = partial
+        self.timeout = timeout
+        self.name = name
+        self.handles: dict[int, Any] = {}
+        self._tables: dict[tuple[int, ...], tuple[Any, Any]] = {}
+
+    def handle(self, number: int) -> Any:
+        """Shard `number`'s Serve handle (RayServeException while it is not deployed)."""
+        if number not in self.handles:
+            self.handles[number] = serve.get_app_handle(app_name(self.name, number))
+        return self.handles[number]
+
+    def shard_group(self, missing: Sequence[str] = ()) -> ShardGroup:
+        names = [f"{SHARD_PREFIX}{n:02d}" for n in range(self.manifest.shards)]
+        if missing and not self.partial:
+            raise ShardsUnavailable(self.index_dir, f"no replica of {', '.join(missing)} answers")
+        live = [number for number, name in enumerate(names) if name not in missing]
+        if not live:
+            raise ShardsUnavailable(self.index_dir, "no shard answers")
+        return RemoteShards(self, live)
+
+    def tables_of(self, group: RemoteShards) -> tuple[VersionTable | None, Any]:
+        """The joined tables of the live shards (read once: their generations are fixed)."""
+        key = tuple(group.numbers)
+        if key not in self._tables:
+            found: list[ShardTables] = group.each("shard_tables", [() for _ in group.numbers])
+            versions = joined_versions([tables.versions for tables in found])
+            definitions = joined_definitions([tables.definitions for tables in found])
+            self._tables[key] = (versions, definitions)
+        return self._tables[key]
+
+
+class RemoteShards(ShardGroup):
+    """The live shards of a ClusterIndex for one search, asked through their handles."""
+
+    def __init__(self, index: ClusterIndex, numbers: list[int]) -> None:
+        self.index = index
+        self.numbers = numbers
+        self.key = uuid.uuid4().hex
+        self.definitions: DefinitionTable | None = None
+        self.steps: dict[SearchRequest, Step] = {}
+        self.latest: list[ShardResult] = []
+        self.step: Step | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def each(self, method: str, arguments: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """`method` called on every shard with its arguments, in parallel; a call that
+        fails on a replica is sent again until the step's time is up (ShardMissing)."""
+        return self.some(range(len(self.numbers)), method, arguments)
+
+    def some(
+        self, shards: Sequence[int], method: str, arguments: Sequence[tuple[Any, ...]]
+    ) -> list[Any]:
+        deadline = time.monotonic() + self.index.timeout
+        sent = [
+            self._send(shard, method, args) for shard, args in zip(shards, arguments, strict=True)
+        ]
+        return [
+            self._received(shard, method, args, response, deadline)
+            for shard, args, response in zip(shards, arguments, sent, strict=True)
+        ]
+
+    def _send(self, shard: int, method: str, args: tuple[Any, ...]) -> Any:
+        """The call's response; None when it could not be sent (retried like a failure)."""
+        try:
+            handle = self.index.handle(self.numbers[shard])
+            return handle.options(method_name=method).remote(*args)
+        except RETRIED:
+            return None
+
+    def _received(
+        self, shard: int, method: str, args: tuple[Any, ...], response: Any, deadline: float
+    ) -> Any:
+        while True:
+            if response is not None:
+                try:
+                    return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
+                except RETRIED:
+                    pass
+            if time.monotonic() >= deadline:
+                raise ShardMissing(f"{SHARD_PREFIX}{self.numbers[shard]:02d}")
+            time.sleep(RETRY_PAUSE)
+            response = self._send(shard, method, args)
+
+    def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
+        versions, self.definitions = self.index.tables_of(self)
+        return versions, self.definitions
+
+    def compiled(self, request: SearchRequest) -> CompiledQuery:
+        return compile_query(request.text, request.scope, self.definitions)
+
+    def statistics(self, request: SearchRequest) -> list[TermStatistics]:
+        return self.each("statistics", [(request, self.definitions)] * len(self))
+
+    def search(
+        self, request: SearchRequest, several: bool, collection: TermStatistics | None
+    ) -> list[ShardResult]:
+        self.step = Step(self.key, request, several, collection, self.definitions)
+        self.latest = self.each("search", [(self.step,)] * len(self))
+        return list(self.latest)
+
+    def answer(
+        self, shards: Sequence[int], relax: bool, ranks: Sequence[Ranks | None]
+    ) -> list[ShardResult]:
+        arguments = [(self.step, relax, shard_ranks) for shard_ranks in ranks]
+        answered = self.some(list(shards), "answer", arguments)
+        for shard, result in zip(shards, answered, strict=True):
+            self.latest[shard] = result
+        return answered
+
+    def candidates(self, relax: bool) -> list[Candidates | None]:
+        return self.each("candidates", [(self.step, relax)] * len(self))
+
+    def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
+        shards = sorted({shard for shard, _ in picks})
+        rows = [[row for picked, row in picks if picked == shard] for shard in shards]
+        # Only what the hits need of the result travels back.
+        arguments = [
+            (self.step, replace(self.latest[shard], facets={}, statistics=None), wanted)
+            for shard, wanted in zip(shards, rows, strict=True)
+        ]
+        found: dict[tuple[int, int], SearchHit] = {}
+        for shard, wanted, hits in zip(
+            shards, rows, self.some(shards, "hits", arguments), strict=True
+        ):
+            found.update(((shard, row), hit) for row, hit in zip(wanted, hits, strict=True))
+        return [found[pick] for pick in picks]
+
+    def suggestion(self, text: str, found: int) -> str | None:
+        words = self.each("suggestion_counts", [(self.step, None)] * len(self))
+        candidates = suggestion_candidates(words, text)
+        counted = self.each("suggestion_counts", [(self.step, candidates)] * len(self))
+        return best_suggestion(candidates, counted, found)
+
+    def pinyin_term(self, text: str) -> str | None:
+        return best_spelled(self.each("spelled", [(text,)] * len(self)))

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from whoosh.searching import Searcher
 
+from search import timing
 from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
 from search.facets import FACETS
@@ -195,7 +196,8 @@ def search_shards(
     when it is Latin letters alone, spells a term of the shards' `completers` and the term
     finds far more (`search.suggest.worth_pinyin`)."""
     results = _search_shards(generations, request)
-    term = pinyin_term(completers, request.text) if results.full_matches < FEW_HITS else None
+    with timing.stage(timing.SUGGESTIONS):
+        term = pinyin_term(completers, request.text) if results.full_matches < FEW_HITS else None
     if term is None:
         return results
     in_chinese = _search_shards(generations, replace(request, text=term))
@@ -224,7 +226,8 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     collection: TermStatistics | None = None
     if several:
         generations = _with_every_definition(generations)
-        collection = TermStatistics.summed(shard_statistics(g, request) for g in generations)
+        with timing.stage(timing.SCORING):
+            collection = TermStatistics.summed(shard_statistics(g, request) for g in generations)
     # Versions of one law share a hit: shards answer deeper so that a page stays full.
     grouped = versions is not None and request.collapse
     deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
@@ -238,13 +241,15 @@ def _search_shards(generations: Sequence[Generation], request: SearchRequest) ->
     if several:
         _fuse_over_shards(searches, relax)
     results, picks = merge(request, [search.result for search in searches], versions)
-    results.hits = _page_hits(searches, picks)
+    with timing.stage(timing.PASSAGES):
+        results.hits = _page_hits(searches, picks)
     if versions is not None:
         results.hits = [_with_versions(hit, versions) for hit in results.hits]
     compiled, strict_count = searches[0].compiled, results.full_matches
     if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
         places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in searches]
-        results.suggestion = suggest(places, request.text, strict_count)
+        with timing.stage(timing.SUGGESTIONS):
+            results.suggestion = suggest(places, request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
@@ -253,7 +258,8 @@ def _fuse_over_shards(searches: Sequence[ShardSearch], relax: bool) -> None:
     """A question ranked by meaning too: every shard answers again, fusing its candidates
     with their ranks over every shard (`shared_ranks`), as one index fuses them. Left as
     they are when a shard has no vectors (its sections are not candidates by meaning)."""
-    candidates = [search.candidates(relax) for search in searches]
+    with timing.stage(timing.MEANING):
+        candidates = [search.candidates(relax) for search in searches]
     if any(found is None for found in candidates):
         return
     ranks = shared_ranks(cast(list[Candidates], candidates))
@@ -324,15 +330,16 @@ def merge(
         relaxed=any(partial.relaxed for partial in partials),
         full_matches=sum(partial.full_matches for partial in partials),
     )
-    for facet in FACETS:
-        counts = partials[0].facets[facet.name]
-        if len(partials) > 1:
-            counts = Counter()
-            for partial in partials:
-                counts.update(partial.facets[facet.name])
-        selection = request.selection(facet.name)
-        selected = facet.selected(selection, counts) if selection else []
-        results.facets[facet.name] = facet_values(facet, counts, selected)
+    with timing.stage(timing.FACETS):
+        for facet in FACETS:
+            counts = partials[0].facets[facet.name]
+            if len(partials) > 1:
+                counts = Counter()
+                for partial in partials:
+                    counts.update(partial.facets[facet.name])
+            selection = request.selection(facet.name)
+            selected = facet.selected(selection, counts) if selection else []
+            results.facets[facet.name] = facet_values(facet, counts, selected)
     picks = _ordered_picks(request, partials)
     if versions is not None and request.collapse:
         picks = _one_per_law(request, partials, picks, versions)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from search import config
+from search import config, timing
 from search.cache import BoundedCache
 
 _model: Any = None
@@ -53,7 +53,8 @@ def question_vector(question: str) -> np.ndarray:
 
 
 def _embed_question(question: str) -> np.ndarray:
-    vector = np.asarray(model().query(question), dtype=np.float32)
+    with timing.stage(timing.EMBEDDING):
+        vector = np.asarray(model().query(question), dtype=np.float32)
     vector.flags.writeable = False
     return vector
 

@@ -204,6 +204,13 @@ def print_costs(costs: dict[str, list[Costs]], timings: Timings) -> None:
         for name in COST_COLUMNS:
             line += f"{statistics.fmean(c.get(name, 0.0) for c in measured):>9.2f}"
         print(line)
+    print("the searching thread's cpu, and the wall time less its wait for a core (ms):")
+    print(f"{'kind':<10}{'cpu p50':>9}{'cpu p95':>9}{'own p50':>9}{'own p95':>9}")
+    for kind in KINDS:
+        measured = costs[kind][-len(timings[kind]) :]
+        cpu = percentiles([c["cpu"] for c in measured])
+        own = percentiles([t - c["waiting"] for t, c in zip(timings[kind], measured, strict=True)])
+        print(f"{kind:<10}{cpu[0]:>9.1f}{cpu[1]:>9.1f}{own[0]:>9.1f}{own[1]:>9.1f}")
 
 
 class CheckoutRunner:

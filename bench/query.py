@@ -26,9 +26,13 @@ time goes (the mean of its searches, in ms; `search.timing`): compiling the quer
 filters, scoring, embedding a question, meaning (its similarity to every section, the nearest,
 the fusion), collapsing (order, one hit per document, the page), facets, passages,
 suggestions (did-you-mean, pinyin), the rest; then the CPU time of the searching thread, its
-wait for a core (the kernel's run-queue delay: a busy machine), and the CPU time that the
-process's other threads took meanwhile (idle threads of the model or of the BLAS that spin,
-competing for the cores).
+wait for a core (the kernel's run-queue delay: a busy machine), the CPU time that the
+process's other threads took meanwhile (the model's threads embedding a question, or idle
+threads that spin, competing for the cores) and the pages read from disk; then each kind's
+p50 and p95 of the CPU time and of the wall time less the wait for a core. Whether questions
+are ranked by meaning (an index that `govsearch embed` has filled) is printed first, and how
+the machine's cores were spent while measuring (busy with anyone's work, idle, waiting for
+the disk, stolen by the hypervisor) at the end.
 The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the same
 sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
 questions, the top 10 (or the deep page) without facets or passages; it has no agency or

@@ -31,6 +31,7 @@ THREAD_SETTINGS = (
     "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS",
     "OMP_WAIT_POLICY",
+    "GOMP_SPINCOUNT",
     "MKL_NUM_THREADS",
 )
 
@@ -83,6 +84,33 @@ def page_cache(folder: Path) -> str:
     if not size:
         return "unknown (fincore read nothing)"
     return f"{resident / 2**20:.0f} of {size / 2**20:.0f} MB ({resident / size:.0%})"
+
+
+# The columns of /proc/stat's "cpu" line, in order.
+CPU_STATES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def cpu_ticks() -> dict[str, int]:
+    """The machine's CPU time so far, by state, in clock ticks (empty where unknown)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return {}
+    return dict(zip(CPU_STATES, (int(field) for field in fields), strict=False))
+
+
+def machine_use(before: dict[str, int], after: dict[str, int]) -> str:
+    """How the machine's cores spent the time between two `cpu_ticks`: busy (with anyone's
+    work), idle, waiting for the disk, and stolen by the hypervisor for other machines."""
+    spent = {state: after.get(state, 0) - before.get(state, 0) for state in CPU_STATES}
+    total = sum(spent.values())
+    if not total:
+        return "unknown"
+    busy = total - spent["idle"] - spent["iowait"] - spent["steal"]
+    shares = (busy, spent["idle"], spent["iowait"], spent["steal"])
+    return "busy {:.0%}, idle {:.0%}, waiting for the disk {:.0%}, stolen {:.0%}".format(
+        *(share / total for share in shares)
+    )
 
 
 def describe(index_dir: Path | None = None) -> list[str]:

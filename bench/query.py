@@ -21,7 +21,18 @@ query's time, and it weighs on a fast setup far more than on a slow one.
 First printed: the environment that decides the figures (bench/environment.py: processor
 and flags, Python, numpy and its BLAS, thread settings, load, the index's share in the page
 cache). Also printed: how long the index's columns take to read (facet values, dates, documents),
-which the first search after each reindex waits for.
+which the first search after each reindex waits for; and, per kind, where a govsearch search's
+time goes (the mean of its searches, in ms; `search.timing`): compiling the query, the
+filters, scoring, embedding a question, meaning (its similarity to every section, the nearest,
+the fusion), collapsing (order, one hit per document, the page), facets, passages,
+suggestions (did-you-mean, pinyin), the rest; then the CPU time of the searching thread, its
+wait for a core (the kernel's run-queue delay: a busy machine), the CPU time that the
+process's other threads took meanwhile (the model's threads embedding a question, or idle
+threads that spin, competing for the cores) and the pages read from disk; then each kind's
+p50 and p95 of the CPU time and of the wall time less the wait for a core. Whether questions
+are ranked by meaning (an index that `govsearch embed` has filled) is printed first, and how
+the machine's cores were spent while measuring (busy with anyone's work, idle, waiting for
+the disk, stolen by the hypervisor) at the end.
 The naive setup is jieba's ChineseAnalyzer with Whoosh's default parser over the same
 sections (bench/index.py leaves it in bench/.naive): AND for words and pasted runs, OR for
 questions, the top 10 (or the deep page) without facets or passages; it has no agency or
@@ -41,7 +52,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,7 +66,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.environment import describe  # noqa: E402
+from bench.environment import cpu_ticks, describe, machine_use  # noqa: E402
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
 from bench.same_results import checkout_env  # noqa: E402
@@ -63,6 +76,7 @@ from search.index.live import SearchIndex  # noqa: E402
 from search.query.compile import precise_words  # noqa: E402
 from search.query.request import SearchRequest  # noqa: E402
 from search.results import run_search  # noqa: E402
+from search.timing import STAGES, recording  # noqa: E402
 from search.vectors import model as embedding_model  # noqa: E402
 
 KINDS = ("keyword", "pasted", "question", "filtered", "date", "deep")
@@ -115,6 +129,92 @@ def govsearch_runner(index: SearchIndex) -> Callable[[str, Query], float]:
         return timed(lambda: run_search(index, request))
 
     return run
+
+
+def questions_by(index: SearchIndex) -> str:
+    """Whether questions are ranked by meaning too, on how many sections' vectors."""
+    with index.searcher():  # the vectors of the current generation
+        vectors = len(index.vectors)
+    if not index.semantic:
+        return "questions: ranked by words alone (the semantic setting is off)"
+    if not vectors:
+        return "questions: ranked by words alone (no vectors: `govsearch embed` computes them)"
+    return f"questions: ranked by words and by meaning ({vectors:,} vectors)"
+
+
+def _run_queue_wait() -> float:
+    """Seconds this thread has waited for a core so far (0 where the kernel does not say)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+Costs = dict[str, float]  # ms by stage, and "cpu", "waiting", "threads"; "faults"
+
+
+def _major_faults() -> int:
+    """Pages this thread has had to wait for the disk for (not in the page cache)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_majflt
+
+
+class CostedRunner:
+    """`run_search` in this process, each search's stages and clocks kept by kind."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self.costs: dict[str, list[Costs]] = {kind: [] for kind in KINDS}
+
+    def __call__(self, kind: str, query: Query) -> float:
+        request = SearchRequest.create(query[0], **query[1])  # type: ignore[arg-type]
+        with recording() as stages:
+            faults, thread, process = _major_faults(), time.thread_time(), time.process_time()
+            waited, started = _run_queue_wait(), time.perf_counter()
+            run_search(self.index, request)
+            took = (time.perf_counter() - started) * 1000
+            waited = _run_queue_wait() - waited
+        thread = time.thread_time() - thread
+        costs = {name: seconds * 1000 for name, seconds in stages.seconds.items()}
+        costs["rest"] = took - sum(costs.values())
+        costs["cpu"] = thread * 1000
+        costs["waiting"] = waited * 1000
+        costs["threads"] = (time.process_time() - process - thread) * 1000
+        costs["faults"] = _major_faults() - faults
+        self.costs[kind].append(costs)
+        return took
+
+
+COST_COLUMNS = (*STAGES, "rest", "cpu", "waiting", "threads", "faults")
+SHORT = {
+    "compiling": "compile",
+    "embedding": "embed",
+    "collapsing": "collapse",
+    "suggestions": "suggest",
+}
+
+
+def print_costs(costs: dict[str, list[Costs]], timings: Timings) -> None:
+    """Per kind, the mean of each stage and clock over the measured searches (the warm-up's
+    come first and are left out)."""
+    print(
+        "where a search's time goes, mean ms (cpu, waiting for a core, other threads' cpu;"
+        " faults: pages read from disk)"
+    )
+    labels = [SHORT.get(name, name)[:8] for name in COST_COLUMNS]
+    print(f"{'kind':<10}{'wall':>7}" + "".join(f"{label:>9}" for label in labels))
+    for kind in KINDS:
+        measured = costs[kind][-len(timings[kind]) :]
+        line = f"{kind:<10}{statistics.fmean(timings[kind]):>7.1f}"
+        for name in COST_COLUMNS:
+            line += f"{statistics.fmean(c.get(name, 0.0) for c in measured):>9.2f}"
+        print(line)
+    print("the searching thread's cpu, and the wall time less its wait for a core (ms):")
+    print(f"{'kind':<10}{'cpu p50':>9}{'cpu p95':>9}{'own p50':>9}{'own p95':>9}")
+    for kind in KINDS:
+        measured = costs[kind][-len(timings[kind]) :]
+        cpu = percentiles([c["cpu"] for c in measured])
+        own = percentiles([t - c["waiting"] for t, c in zip(timings[kind], measured, strict=True)])
+        print(f"{kind:<10}{cpu[0]:>9.1f}{cpu[1]:>9.1f}{own[0]:>9.1f}{own[1]:>9.1f}")
 
 
 class CheckoutRunner:
@@ -244,7 +344,9 @@ def main() -> None:
         mix = sample_mix(index, args.per_kind, args.seed)
         with index.searcher() as searcher:  # what the first search of a new index pays
             opening = statistics.median(timed(lambda: Columns(searcher)) for _ in range(5))
-        runners = {"govsearch": govsearch_runner(index)}
+        print(questions_by(index))
+        costed = CostedRunner(index)
+        runners: dict[str, Runner] = {"govsearch": costed}
         if args.baseline_checkout:
             # This checkout's engine runs in a process of its own too: a process that also
             # holds the mix and the runners searches measurably slower than one that does not.
@@ -263,7 +365,9 @@ def main() -> None:
             runners["naive"] = naive_runner(args.naive)
         else:
             print(f"(no naive index in {args.naive}: bench/index.py --keep-naive builds it)")
+        ticks = cpu_ticks()
         timings = measure(runners, mix, args.rounds, on_round)
+        use = machine_use(ticks, cpu_ticks())
     ours, naive = timings["govsearch"], timings.get("naive")
     if "baseline" in timings:
         print_beside(timings["baseline"], ours, args.rounds)
@@ -273,6 +377,10 @@ def main() -> None:
             cached_run("keyword", query)
         repeated = [cached_run("keyword", query) for query in mix["keyword"]]
     print(f"columns of the index read for facets and sorting in {opening:.0f} ms")
+    if all(costed.costs.values()):  # searched in this process
+        print_costs(costed.costs, ours)
+    print(f"the machine's cores while measuring: {use}")
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"{'kind':<10}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", end="")
     print(f"{'naive p50':>11}{'naive p95':>11}{'p95 ratio':>11}" if naive else "")
     for kind in KINDS:

@@ -21,6 +21,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from whoosh.searching import Searcher
 
+from search import timing
 from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
 from search.errors import ShardMissing
@@ -237,7 +238,8 @@ def search_shards(
     if not isinstance(shards, ShardGroup):
         shards = LocalShards(shards, completers)
     results = _search_shards(shards, request)
-    term = shards.pinyin_term(request.text) if results.full_matches < FEW_HITS else None
+    with timing.stage(timing.SUGGESTIONS):
+        term = shards.pinyin_term(request.text) if results.full_matches < FEW_HITS else None
     if term is None:
         return results
     in_chinese = _search_shards(shards, replace(request, text=term))
@@ -386,7 +388,8 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     several = len(shards) > 1
     collection: TermStatistics | None = None
     if several:
-        collection = TermStatistics.summed(shards.statistics(request))
+        with timing.stage(timing.SCORING):
+            collection = TermStatistics.summed(shards.statistics(request))
     # Versions of one law share a hit: shards answer deeper so that a page stays full.
     grouped = versions is not None and request.collapse
     deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
@@ -401,12 +404,14 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     if several:
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
-    results.hits = shards.hits(picks)
+    with timing.stage(timing.PASSAGES):
+        results.hits = shards.hits(picks)
     if versions is not None:
         results.hits = [_with_versions(hit, versions) for hit in results.hits]
     strict_count = results.full_matches
     if worth_suggesting(compiled, request.text, strict_count, results.total_sections):
-        results.suggestion = shards.suggestion(request.text, strict_count)
+        with timing.stage(timing.SUGGESTIONS):
+            results.suggestion = shards.suggestion(request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
 
@@ -417,7 +422,8 @@ def _fuse_over_shards(
     """A question ranked by meaning too: every shard answers again, fusing its candidates
     with their ranks over every shard (`shared_ranks`), as one index fuses them. Left as
     they are when a shard has no vectors (its sections are not candidates by meaning)."""
-    candidates = shards.candidates(relax)
+    with timing.stage(timing.MEANING):
+        candidates = shards.candidates(relax)
     if any(found is None for found in candidates):
         return partials
     ranks = shared_ranks(cast(list[Candidates], candidates))
@@ -498,15 +504,16 @@ def merge(
         relaxed=any(partial.relaxed for partial in partials),
         full_matches=sum(partial.full_matches for partial in partials),
     )
-    for facet in FACETS:
-        counts = partials[0].facets[facet.name]
-        if len(partials) > 1:
-            counts = Counter()
-            for partial in partials:
-                counts.update(partial.facets[facet.name])
-        selection = request.selection(facet.name)
-        selected = facet.selected(selection, counts) if selection else []
-        results.facets[facet.name] = facet_values(facet, counts, selected)
+    with timing.stage(timing.FACETS):
+        for facet in FACETS:
+            counts = partials[0].facets[facet.name]
+            if len(partials) > 1:
+                counts = Counter()
+                for partial in partials:
+                    counts.update(partial.facets[facet.name])
+            selection = request.selection(facet.name)
+            selected = facet.selected(selection, counts) if selection else []
+            results.facets[facet.name] = facet_values(facet, counts, selected)
     picks = _ordered_picks(request, partials)
     if versions is not None and request.collapse:
         picks = _one_per_law(request, partials, picks, versions)

@@ -21,6 +21,7 @@ import numpy as np
 from whoosh import query as q
 from whoosh.searching import Searcher
 
+from search import timing
 from search.engine.columns import Columns
 from search.engine.docsets import Matches, member
 from search.engine.scoring import TermStatistics, term_statistics
@@ -246,11 +247,14 @@ class ShardSearch:
         self.request = request
         self.with_statistics = with_statistics
         self.collection = collection  # the statistics to score with (None: the shard's own)
-        self.compiled = compile_query(request.text, request.scope, generation.definitions)
+        with timing.stage(timing.COMPILING):
+            self.compiled = compile_query(request.text, request.scope, generation.definitions)
         searcher = generation.searcher
-        self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
-        # The strict and relaxed queries share their parts (and the statistics).
-        self.segments = segments_of(searcher, collection)
+        with timing.stage(timing.FILTERS):
+            self.filters = _Filters(searcher, generation.columns.size, build_filter(request))
+        with timing.stage(timing.SCORING):
+            # The strict and relaxed queries share their parts (and the statistics).
+            self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
@@ -335,35 +339,36 @@ class ShardSearch:
         full matches call for); a question's fusion with the `ranks` of its candidates
         over every shard (None: this shard's own)."""
         values, request, compiled = self.generation.columns, self.request, self.compiled
-        words = self._words(relax)
+        with timing.stage(timing.SCORING):
+            words = self._words(relax)
         found, hits, full_matches, relax = words.found, words.hits, words.full_matches, words.relax
         strict_count, scored = len(full_matches), words.scored
         by_words = hits.docs
         # Sections that match every word stay ahead of partial matches.
         ahead = full_matches if relax else None
         meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
-        if self._by_meaning() and self._similarity_ready():
-            closest = self._nearest() if ranks is None else ranks.meaning_docs
-            hits = fuse(hits, closest, ranks)
-            meaning = np.sort(closest)
-        elif self._by_meaning():
-            vectors = self.generation.vectors
-            fused = rerank(hits.docs, hits.scores, request.text, values.vector_keys, vectors, ahead)
-            hits = Matches(hits.docs, fused)
-        sections_per_document = np.bincount(
-            values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
-        )
-        page = np.array(
-            ranked(
-                hits,
-                values,
-                request.page * request.size,
-                by_date=request.sort in ("date", "date_asc"),
-                collapse=request.collapse,
-                oldest_first=request.sort == "date_asc",
-            ),
-            dtype=np.int64,
-        )
+        if self._by_meaning():
+            with timing.stage(timing.MEANING):
+                hits, meaning = self._with_meaning(hits, ahead, ranks)
+        with timing.stage(timing.COLLAPSING):
+            sections_per_document = np.bincount(
+                values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
+            )
+            page = np.array(
+                ranked(
+                    hits,
+                    values,
+                    request.page * request.size,
+                    by_date=request.sort in ("date", "date_asc"),
+                    collapse=request.collapse,
+                    oldest_first=request.sort == "date_asc",
+                ),
+                dtype=np.int64,
+            )
+        with timing.stage(timing.FACETS):
+            facets = self._facet_counts(found.docs, meaning, ranks)
+        with timing.stage(timing.SCORING):
+            statistics = self._statistics(scored) if self.with_statistics else None
         documents = values.codes["doc_id"][page]
         doc_labels, date_labels = values.labels["doc_id"], values.labels["date"]
         return ShardResult(
@@ -379,9 +384,22 @@ class ShardSearch:
             total_sections=len(hits),
             full_matches=strict_count,
             relaxed=bool(relax and compiled.relaxed is not None),
-            facets=self._facet_counts(found.docs, meaning, ranks),
-            statistics=self._statistics(scored) if self.with_statistics else None,
+            facets=facets,
+            statistics=statistics,
         )
+
+    def _with_meaning(
+        self, hits: Matches, ahead: np.ndarray | None, ranks: Ranks | None
+    ) -> tuple[Matches, np.ndarray | None]:
+        """The word matches with the candidates by meaning fused in (and those candidates,
+        ascending), or, with no candidates by meaning, the word ranking's first re-ranked."""
+        if self._similarity_ready():
+            closest = self._nearest() if ranks is None else ranks.meaning_docs
+            return fuse(hits, closest, ranks), np.sort(closest)
+        columns, vectors = self.generation.columns, self.generation.vectors
+        question = self.request.text
+        fused = rerank(hits.docs, hits.scores, question, columns.vector_keys, vectors, ahead)
+        return Matches(hits.docs, fused), None
 
     def _facet_counts(
         self, found: np.ndarray, meaning: np.ndarray | None, ranks: Ranks | None = None

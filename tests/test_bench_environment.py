@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.environment import THREAD_SETTINGS, describe, page_cache
+from bench.environment import (
+    CPU_STATES,
+    THREAD_SETTINGS,
+    cpu_ticks,
+    describe,
+    machine_use,
+    page_cache,
+)
 
 
 def test_the_environment_names_processor_python_blas_and_settings(
@@ -41,3 +48,13 @@ def test_the_page_cache_share_is_read_from_the_files(tmp_path: Path) -> None:
     written.parent.mkdir()
     written.write_bytes(b"x" * 3 * 2**20)  # just written: in the page cache
     assert re.fullmatch(r"\d+ of 3 MB \(\d+%\)", page_cache(tmp_path))
+
+
+def test_the_machines_use_between_two_readings_splits_busy_idle_disk_and_stolen() -> None:
+    before = cpu_ticks()
+    assert set(before) == set(CPU_STATES)
+    after = dict(before)
+    for state, ticks in (("user", 50), ("system", 10), ("idle", 30), ("iowait", 5), ("steal", 5)):
+        after[state] += ticks
+    assert machine_use(before, after) == ("busy 60%, idle 30%, waiting for the disk 5%, stolen 5%")
+    assert machine_use(before, before) == "unknown"

@@ -4,7 +4,10 @@ with the real bundled model."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +168,39 @@ def test_the_model_prefers_the_article_that_answers_the_question() -> None:
     ]
     similarity = embed_texts(articles) @ np.asarray(embedding_model.model().query(question))
     assert int(np.argmax(similarity)) == 0
+
+
+# A process that embeds questions, then measures the CPU time its threads take while its
+# own thread sleeps.
+IDLE_CPU_AFTER_A_QUESTION = """
+import statistics, time
+from search.vectors.model import model
+questions = ["房东把房子卖了，租客还能继续住吗？", "政府怎么保障公众参与重大行政决策？"]
+idle = []
+for number in range(12):
+    model().query(questions[number % 2] + str(number))
+    cpu = time.process_time()
+    time.sleep(0.05)
+    idle.append(time.process_time() - cpu)
+print(statistics.median(idle))
+"""
+
+
+def test_the_models_threads_take_no_core_once_a_question_is_embedded() -> None:
+    """Spinning idle threads would take a core from the search that goes on and from the
+    next one: they sleep, on a machine where nothing says how they should wait."""
+    settings = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")
+    env = {name: value for name, value in os.environ.items() if name not in settings}
+    root = Path(__file__).resolve().parent.parent
+    shown = subprocess.run(
+        [sys.executable, "-c", IDLE_CPU_AFTER_A_QUESTION],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=True,
+    )
+    assert float(shown.stdout) < 0.002  # seconds of CPU in 50 ms of idleness
 
 
 def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Path) -> None:

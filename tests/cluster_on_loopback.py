@@ -1,0 +1,419 @@
+"""The cluster's checks, run by tests/test_cluster.py inside a network namespace whose only
+interface is loopback (never collected on their own: the file name is not a test module's).
+
+`govsearch cluster`: the sample corpus split into 2 and 3 shards, served by a real
+two-node Ray cluster on loopback (the head on 127.0.0.2, a node joined from 127.0.0.3),
+against one index of the whole corpus: the same hits in the same order, scores, totals,
+facets and passages; a replica killed under load loses no request; a shard without
+replicas gives a partial answer (or a 503); `cluster stop` leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from search.index.shards import reindex_shards, shard_of
+from search.query.request import SearchRequest
+from search.results import SearchResults, run_search
+from web import create_app
+from web.cluster import running, state_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+IN_NAMESPACE = os.environ.get("GOVSEARCH_LOOPBACK_ONLY") == "1"
+HEAD, NODE = "127.0.0.2", "127.0.0.3"
+READY_SECONDS = 180
+GOVSEARCH = str(Path(sys.executable).with_name("govsearch"))
+
+
+if not IN_NAMESPACE:  # Ray would listen on every interface of this machine
+    pytest.skip("run by tests/test_cluster.py in its namespace", allow_module_level=True)
+
+REQUESTS: list[dict[str, Any]] = [
+    {"text": "管理"},  # a keyword on every shard
+    {"text": "管理", "collapse": "false"},
+    {"text": '"政府信息公开"'},  # a phrase
+    {"text": "管理", "agencies": ["县科学技术局", "阳城县财政局"], "year": "2017-2021"},
+    {"text": "工作", "topic": "科技创新"},
+    {"text": "管理", "sort": "date"},  # by date
+    {"text": "工作", "sort": "date_asc", "collapse": "false"},
+    {"text": "管理", "page": 2, "size": 5},  # deep pages
+    {"text": "", "sort": "date", "page": 3, "size": 3},
+    {"text": "如何申请政府信息公开"},  # questions
+    {"text": "企业开办需要多长时间办完", "collapse": "false"},
+    {"text": "扬尘 施工"},  # every word in one document: other shards must not relax
+    {"text": "行攻"},  # a suggestion
+    {"text": "yshj"},  # pinyin initials
+]
+# The same searches through the HTTP API (those its query string says plainly).
+API_QUERIES: list[dict[str, Any]] = [
+    {"q": "管理"},
+    {"q": "管理", "collapse": "false"},
+    {"q": '"政府信息公开"'},
+    {"q": "管理", "sort": "date"},
+    {"q": "管理", "page": 2, "size": 5},
+    {"q": "如何申请政府信息公开"},
+    {"q": "行攻"},
+]
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Served:
+    """One `cluster start`: its index, port, Serve applications' name and process."""
+
+    index_dir: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def name(self) -> str:
+        return f"govsearch-{self.port}"
+
+    def get(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        query = urllib.parse.urlencode(params)
+        url = f"http://127.0.0.1:{self.port}{path}?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+
+@dataclass
+class Cluster:
+    address: str
+    temp_dirs: list[Path]
+    node: subprocess.Popen[bytes]
+    served: dict[int, Served] = field(default_factory=dict)  # by shards
+
+
+def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while text not in log.read_text("utf-8", errors="replace"):
+        assert process.poll() is None, log.read_text("utf-8", errors="replace")[-5000:]
+        assert time.monotonic() < deadline, log.read_text("utf-8", errors="replace")[-5000:]
+        time.sleep(0.5)
+
+
+def _start(arguments: list[str], log: Path, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [GOVSEARCH, *arguments],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
+        )
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The head with the 2-shard index's server (it waits for the node to join before
+    placing 2 replicas of each shard), the node, then the 3-shard index's server joined to
+    the same cluster."""
+    work = tmp_path_factory.mktemp("cluster")
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("GOVSEARCH_")
+    } | {"GOVSEARCH_CACHE_DIR": str(work / "cache"), "GOVSEARCH_QUERY_LOG": "off"}
+    indexes = {}
+    for shards in (2, 3):
+        indexes[shards] = work / f"index-{shards}"
+        reindex_shards(CORPUS, indexes[shards], shards, full=True)
+    # Short paths: Ray's sockets live under its temp dir.
+    temp_dirs = [Path(tempfile.mkdtemp(prefix="gsray-")) for _ in range(2)]
+    ray_port = free_port(HEAD)
+    address = f"{HEAD}:{ray_port}"
+    ports = {2: free_port("127.0.0.1"), 3: free_port("127.0.0.1")}
+    first = ["cluster", "start", "--index", str(indexes[2]), "--replicas", "2", "--nodes", "2"]
+    first += ["--port", str(ports[2]), "--node-ip", HEAD, "--ray-port", str(ray_port)]
+    first += ["--temp-dir", str(temp_dirs[0]), "--shard-timeout", "5"]
+    head = _start(first, work / "start-2.log", environment)
+    node = joined = None
+    ray_heads: set[int] = set()  # the Ray head's session, for the last resort below
+    try:
+        _wait_for(work / "start-2.log", "govsearch: Ray head at", head)
+        ray_heads.add(json.loads(state_file(ports[2]).read_text("utf-8"))["head"])
+        join = ["cluster", "join", "--address", address, "--node-ip", NODE]
+        node = _start([*join, "--temp-dir", str(temp_dirs[1])], work / "join.log", environment)
+        _wait_for(work / "start-2.log", "govsearch: open", head)
+        second = ["cluster", "start", "--index", str(indexes[3]), "--address", address]
+        second += ["--port", str(ports[3]), "--node-ip", HEAD, "--shard-timeout", "5"]
+        joined = _start(second, work / "start-3.log", environment)
+        _wait_for(work / "start-3.log", "govsearch: open", joined)
+        found = Cluster(address, temp_dirs, node)
+        found.served[2] = Served(indexes[2], ports[2], head, work / "start-2.log")
+        found.served[3] = Served(indexes[3], ports[3], joined, work / "start-3.log")
+        yield found
+    finally:
+        for port in (ports[3], ports[2]):  # the head's last
+            if state_file(port).exists():
+                subprocess.run([GOVSEARCH, "cluster", "stop", "--port", str(port)], env=environment)
+        # Whatever a failed test left of what this fixture started: killed by id.
+        sessions = {process.pid for process in (head, joined, node) if process is not None}
+        for pid in _processes_in(sessions | ray_heads):
+            os.kill(pid, signal.SIGKILL)
+        for directory in temp_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def whole(sample_index: Path) -> Iterator[Any]:
+    from search.index.live import SearchIndex
+
+    with SearchIndex(sample_index, cache_size=0) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def on_cluster(cluster: Cluster) -> Iterator[dict[int, Any]]:
+    """Each index as a ClusterIndex in this process: its searches run on the cluster's
+    replicas through Ray, as the server's do."""
+    from search.cluster.serving import ClusterIndex
+
+    opened = {
+        shards: ClusterIndex(
+            served.index_dir, cluster.address, served.name, node_ip=HEAD, timeout=5, cache_size=0
+        )
+        for shards, served in cluster.served.items()
+    }
+    yield opened
+    for index in opened.values():
+        index.close()
+
+
+def answer(results: SearchResults) -> dict[str, Any]:
+    return results.to_json() | {"took_ms": 0}
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_the_cluster_answers_as_one_index(
+    on_cluster: dict[int, Any], whole: Any, shards: int
+) -> None:
+    for options in REQUESTS:
+        request = SearchRequest.create(**options)
+        served, alone = run_search(on_cluster[shards], request), run_search(whole, request)
+        assert alone.total or alone.suggestion, options
+        assert answer(served) == answer(alone), options
+        assert [hit.score for hit in served.hits] == pytest.approx(
+            [hit.score for hit in alone.hits], abs=1e-6
+        ), options
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_the_cluster_serves_the_same_http_api(
+    cluster: Cluster, sample_index: Path, shards: int
+) -> None:
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "QUERY_LOG": "off"})
+    client = app.test_client()
+    for params in API_QUERIES:
+        status, body = cluster.served[shards].get("/api/search", params)
+        alone = client.get("/api/search", query_string=params)
+        assert status == alone.status_code == 200
+        expected = alone.get_json() | {"took_ms": 0}
+        for hit in expected["hits"]:  # the links name the server they came from
+            hit.pop("url")
+        for hit in body["hits"]:
+            hit.pop("url")
+        assert body | {"took_ms": 0} == expected, params
+    status, _ = cluster.served[shards].get("/healthz", {})
+    assert status == 200
+
+
+def _replicas(name: str) -> list[int]:
+    """The processes of the Serve replicas of the applications named after `name`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if f"ServeReplica:{name}" in title:
+                found.append(int(entry.name))
+    return found
+
+
+def _node_of(pid: int) -> str:
+    """The address of the Ray node a worker process runs on (its raylet's)."""
+    parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    arguments = Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0")
+    for argument in arguments:
+        if argument.startswith(b"--node_ip_address="):
+            return argument.split(b"=", 1)[1].decode()
+    return ""
+
+
+def test_replicas_spread_over_both_nodes_and_listen_on_loopback_alone(cluster: Cluster) -> None:
+    name = f"{cluster.served[2].name}-shard-00"
+    replicas = _replicas(name)
+    assert len(replicas) == 2
+    assert {_node_of(pid) for pid in replicas} == {HEAD, NODE}
+    interfaces = [line.split(":")[0].strip() for line in _lines("/proc/net/dev")[2:]]
+    assert interfaces == ["lo"]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in _lines(table)[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A":  # listening
+                assert _loopback_or_any(local.split(":")[0]), line
+
+
+def _lines(path: str) -> list[str]:
+    return Path(path).read_text().splitlines()
+
+
+def _loopback_or_any(hexadecimal: str) -> bool:
+    """Whether an address of /proc/net/tcp{,6} (32-bit words, little-endian) is loopback,
+    or every address (in this namespace: loopback alone)."""
+    raw = b"".join(
+        bytes.fromhex(hexadecimal[start : start + 8])[::-1]
+        for start in range(0, len(hexadecimal), 8)
+    )
+    address = ipaddress.ip_address(raw)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def test_a_replica_killed_under_load_loses_no_request(cluster: Cluster) -> None:
+    served = cluster.served[2]
+    expected = served.get("/api/search", {"q": "管理", "size": 5})[1] | {"took_ms": 0}
+    answers: list[tuple[int, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def load() -> None:
+        for _ in range(12):
+            found = served.get("/api/search", {"q": "管理", "size": 5})
+            with lock:
+                answers.append(found)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(answers) < 6:
+        time.sleep(0.05)
+    victim = _replicas(f"{served.name}-shard-00")[0]
+    os.kill(victim, signal.SIGKILL)
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 48
+    assert [status for status, _ in answers] == [200] * 48
+    assert all(body | {"took_ms": 0} == expected for _, body in answers)
+
+
+def test_a_shard_without_replicas_gives_a_partial_answer_or_503(
+    cluster: Cluster, on_cluster: dict[int, Any], sample_index: Path
+) -> None:
+    from ray import serve
+
+    served = cluster.served[3]
+    complete = served.get("/api/search", {"q": "管理", "collapse": "false"})[1]
+    serve.delete(f"{served.name}-shard-01")
+    status, body = served.get("/api/search", {"q": "管理", "collapse": "false"})
+    assert status == 200
+    assert body["partial"] is True and body["missing_shards"] == ["shard-01"]
+    assert 0 < body["total"] < complete["total"]
+    assert all(shard_of(hit["doc_id"], 3) != 1 for hit in body["hits"])
+    _, spec = served.get("/api/openapi.json", {})
+    Draft202012Validator({**spec, "$ref": "#/components/schemas/SearchResponse"}).validate(body)
+    app = create_app(
+        {
+            "TESTING": True,
+            "INDEX_DIR": str(served.index_dir),
+            "QUERY_LOG": "off",
+            "CLUSTER": {
+                "address": cluster.address,
+                "name": served.name,
+                "node_ip": HEAD,
+                "partial": False,
+                "timeout": 2,
+            },
+        }
+    )
+    refused = app.test_client().get("/api/search", query_string={"q": "管理"})
+    assert refused.status_code == 503 and refused.get_json()["ok"] is False
+
+
+def _processes_in(sessions: set[int]) -> list[int]:
+    """The running processes of these sessions."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) in sessions and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def test_cluster_stop_leaves_no_process_behind(cluster: Cluster) -> None:
+    import ray
+
+    ray.shutdown()  # a process still connected when the head stops is ended by Ray
+    sessions = set()
+    for served in cluster.served.values():
+        started = json.loads(state_file(served.port).read_text("utf-8"))
+        sessions |= {started["pid"], *([started["head"]] if started["head"] else [])}
+    replicas = [pid for served in cluster.served.values() for pid in _replicas(served.name)]
+    assert _processes_in(sessions) and replicas
+    for shards in (3, 2):  # the head's last
+        served = cluster.served[shards]
+        stopped = subprocess.run(
+            [GOVSEARCH, "cluster", "stop", "--port", str(served.port)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert served.process.wait(timeout=60) == 0
+        assert not state_file(served.port).exists()
+    assert _described(_processes_in(sessions)) == []
+    # The node this test joined stops when told, with every process it started (and a
+    # node whose head is gone stops by itself within a minute).
+    cluster.node.terminate()
+    assert cluster.node.wait(timeout=60) is not None
+    deadline = time.monotonic() + 60  # its workers see their node go, and go
+    while _processes_in({cluster.node.pid}) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _described(_processes_in({cluster.node.pid})) == []
+    assert _described([pid for pid in replicas if running(pid)]) == []
+
+
+def _described(pids: list[int]) -> list[str]:
+    """What each process runs (for a failure's message)."""
+    found = []
+    for pid in pids:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found.append(f"{pid} {command[:200]!r}")
+    return found

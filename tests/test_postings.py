@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ from search.engine.postings import (
 from search.engine.writing import segment_writer
 from search.index.build import add_document, full_build, update
 from search.index.live import SearchIndex
-from search.index.store import open_index
+from search.index.store import live_build, open_index
 from search.ingest.read import read_document
 from search.query.compile import compile_query
 
@@ -290,3 +291,21 @@ def test_every_posting_file_reads_back_what_was_written(
                 ]
     finally:
         arrays.close()
+
+
+def test_the_posting_files_take_under_half_of_flat_arrays(sample_index: Path) -> None:
+    """Document numbers, weights, positions and offsets in under half the bytes that
+    4-byte values (8 for an offset pair) would take."""
+    build = live_build(sample_index)
+    for terms in build.glob("*.gsterms.npy"):
+        segment = terms.name.removesuffix(".gsterms.npy")
+        rows = np.load(terms).astype(np.int64)
+        postings = int(rows[:, 1].max())
+        sizes = {
+            path.name[len(segment) :]: path.stat().st_size for path in build.glob(f"{segment}.gs*")
+        }
+        positions = int(rows[:, 2].max()) + 1  # at least the last term's first position
+        characters = int(rows[:, 3].max()) + 1
+        flat = 4 * postings + 4 * postings + 4 * positions + 8 * characters
+        packed = sum(size for name, size in sizes.items() if not name.endswith(".npy"))
+        assert packed < flat / 2

@@ -117,7 +117,15 @@ class PackedReader:
         if len(head) < HEADER.size or head[:4] != MAGIC:
             raise OSError(f"{path} is not a packed posting file")
         _, self.bits, index_bytes, self.count, found = HEADER.unpack(head)
+        if self.bits not in WIDTHS or index_bytes not in (4, 8):
+            raise OSError(f"{path} is damaged: its header names no known width")
         self.index_bytes = index_bytes
+        if self.bits == 4:
+            # Both values of every byte at once, in the reader's dtype.
+            byte = np.arange(256)
+            self._nibbles = np.column_stack([byte & 0xF, byte >> 4]).astype(self.dtype)
+        else:
+            self._low = np.dtype(f"<u{self.bits // 8}")
         at = HEADER.size + packed_size(self.count, self.bits)
         index_dtype = f"<u{index_bytes}"
         raw = os.pread(self.fd, found * (index_bytes + EXCEPTION_VALUE_BYTES), at)
@@ -136,22 +144,21 @@ class PackedReader:
         count = end - start
         if count <= 0:
             return np.empty(0, dtype=self.dtype)
-        bits = self.bits
-        if bits == 4:
+        if self.bits == 4:
             first = start // 2
             data = os.pread(self.fd, (end + 1) // 2 - first, HEADER.size + first)
             pairs = np.frombuffer(data, dtype=np.uint8)
-            both = np.empty(2 * len(pairs), dtype=np.uint8)
-            both[0::2] = pairs & 0xF
-            both[1::2] = pairs >> 4
-            values = both[start % 2 : start % 2 + count].astype(self.dtype)
+            values = self._nibbles[pairs].reshape(-1)[start % 2 : start % 2 + count]
         else:
-            size = bits // 8
+            size = self._low.itemsize
             data = os.pread(self.fd, count * size, HEADER.size + start * size)
-            values = np.frombuffer(data, dtype=f"<u{size}").astype(self.dtype)
+            values = np.frombuffer(data, dtype=self._low).astype(self.dtype)
         if len(values) != count:
             raise OSError(f"a packed posting file is cut short (values {start} to {end})")
-        low, high = np.searchsorted(self.indexes, [start, end])
-        if high > low:
-            values[self.indexes[low:high] - start] = self.exceptions[low:high]
+        indexes = self.indexes
+        if len(indexes):
+            low = int(indexes.searchsorted(start))
+            if low < len(indexes) and indexes[low] < end:
+                high = int(indexes.searchsorted(end))
+                values[indexes[low:high] - start] = self.exceptions[low:high]
         return values

@@ -50,7 +50,9 @@ FILES = (KEYS, TERMS, ORDER, DOCS, WEIGHTS, POSITIONS, CHARS, LENGTHS)
 # Each posting file's values as written, before packing.
 POSTING_FILES = {DOCS: "<u4", WEIGHTS: "<f4", POSITIONS: "<u4", CHARS: "<u4", LENGTHS: "<u4"}
 UNPACKED = ".unpacked"
-AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: look them up in Whoosh's table
+AMBIGUOUS = (-1, -1, -1)
+# Offsets read in one piece for the documents of a page, when they lie this close together.
+ONE_READ = 2_048  # two terms of a segment share a key: look them up in Whoosh's table
 
 
 class ArrayPositions(Positions):  # type: ignore[misc]
@@ -313,7 +315,10 @@ class SegmentArrays:
     def characters(self, start: int, end: int) -> np.ndarray:
         """Rows start to end of the (start, end) character offsets (uint32)."""
         starts = self._files[CHARS].read(start, end)
-        return np.column_stack([starts, starts + self._files[LENGTHS].read(start, end)])
+        pairs = np.empty((len(starts), 2), dtype=np.uint32)
+        pairs[:, 0] = starts
+        np.add(starts, self._files[LENGTHS].read(start, end), out=pairs[:, 1])
+        return pairs
 
     def character_spans(
         self, fieldname: str, btext: bytes, docs: np.ndarray
@@ -335,11 +340,23 @@ class SegmentArrays:
         # Only the counts before the last wanted posting are needed to find its positions.
         counts = self.weights(start, start + int(rows[-1]) + 1).astype(np.int64)
         firsts = first_character + np.cumsum(counts) - counts
-        found = []
-        for row in rows.tolist():
-            offsets = self.characters(int(firsts[row]), int(firsts[row] + counts[row]))
-            found.append((int(postings[row]), [(start, end) for start, end in offsets.tolist()]))
-        return found
+        low, high = int(firsts[rows[0]]), int(firsts[rows[-1]] + counts[rows[-1]])
+        if high - low <= ONE_READ:  # the wanted documents' offsets lie close together
+            stretch = self.characters(low, high)
+            at = (firsts[rows] - low).tolist()
+            spans = [
+                stretch[first : first + count].tolist()
+                for first, count in zip(at, counts[rows].tolist(), strict=True)
+            ]
+        else:
+            spans = [
+                self.characters(int(firsts[row]), int(firsts[row] + counts[row])).tolist()
+                for row in rows
+            ]
+        return [
+            (int(postings[row]), [(a, b) for a, b in offsets])
+            for row, offsets in zip(rows.tolist(), spans, strict=True)
+        ]
 
 
 def _mapped(path: str) -> np.ndarray:

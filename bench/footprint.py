@@ -173,10 +173,14 @@ def _stretch_bytes(path: Path, ext: str, start: int, end: int | None) -> int:
 def report(found: Footprint) -> list[str]:
     mb = 1024 * 1024
     per = max(found.sections, 1)
-    lines = [f"sections: {found.sections:,}", "", "file kind | bytes | MB | bytes/section"]
+    lines = [
+        f"sections: {found.sections:,}; total {found.total:,} bytes",
+        "",
+        "file kind | bytes | MiB | bytes/section",
+    ]
     for kind, size in found.kinds.most_common():
         lines.append(f"{kind} | {size:,} | {size / mb:.1f} | {size / per:.1f}")
-    lines += ["", "part | MB | bytes/section | share"]
+    lines += ["", "part | MiB | bytes/section | share"]
     for part, size in found.parts.most_common():
         share = size / max(found.total, 1)
         lines.append(f"{part} | {size / mb:.1f} | {size / per:.1f} | {share:.1%}")
@@ -185,7 +189,7 @@ def report(found: Footprint) -> list[str]:
         f"section vectors (apart) | {found.vectors / mb:.1f} | {found.vectors / per:.1f} |"
     )
     streams = sorted({part for part, _ in STREAMS.values()})
-    lines += ["", "field | " + " | ".join(f"{s[10:]} MB" for s in streams) + " | bytes/section"]
+    lines += ["", "field | " + " | ".join(f"{s[10:]} MiB" for s in streams) + " | bytes/section"]
     for fieldname, sizes in sorted(found.fields.items(), key=lambda kv: -sum(kv[1].values())):
         cells = " | ".join(f"{sizes[s] / mb:.1f}" for s in streams)
         lines.append(f"{fieldname} | {cells} | {sum(sizes.values()) / per:.1f}")

@@ -1,11 +1,12 @@
-"""Patched fixed-width arrays: a stream of small numbers stored in 4, 8, 16 or 32 bits each,
+"""Patched fixed-width arrays: a stream of small numbers stored in 8, 16 or 32 bits each,
 with the few values that do not fit kept apart as exceptions.
 
 Most of what a posting file holds is small: gaps between the document numbers of a term,
 the number of times a word occurs in a section, positions and character offsets within a
 section. A fixed width keeps every value at a known byte, so any run of them is read without
 reading what comes before it, and decoding a run is a few numpy operations, however long.
-The width of each stream is the one that makes it smallest, counting its exceptions.
+The width of each stream is the one that makes it smallest, counting its exceptions. Widths
+are whole bytes: numpy widens them in one pass, where half bytes would need several.
 
 A packed file: a header (`HEADER`: magic, bits per value, bytes per exception index,
 number of values, number of exceptions), the values' low bits, the exceptions' indexes
@@ -22,7 +23,7 @@ import numpy as np
 
 MAGIC = b"GSP1"
 HEADER = struct.Struct("<4sBBxxQQ")
-WIDTHS = (4, 8, 16, 32)
+WIDTHS = (8, 16, 32)
 CHUNK = 1 << 22  # values encoded at a time, so that memory stays bounded
 EXCEPTION_VALUE_BYTES = 4
 
@@ -42,12 +43,7 @@ def fits(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def low_bits(values: np.ndarray, bits: int) -> bytes:
-    """The values' low bits, little-endian, two to a byte for 4 bits (an even count)."""
-    if bits == 4:
-        nibbles = values.astype(np.uint8) & 0xF
-        if len(nibbles) % 2:
-            nibbles = np.append(nibbles, np.uint8(0))
-        return (nibbles[0::2] | (nibbles[1::2] << 4)).tobytes()
+    """The values' low bits, little-endian."""
     return values.astype(f"<u{bits // 8}").tobytes()
 
 
@@ -73,7 +69,6 @@ def pack_file(source: Path, target: Path, dtype: str) -> None:
             exceptions.append(chunk[outside].astype(exception_dtype))
             stored = chunk.copy()
             stored[outside] = 0
-            # Chunks hold an even number of values, so nibbles never straddle two.
             out.write(low_bits(stored, bits))
         found = sum(len(part) for part in indexes)
         for part in indexes + exceptions:
@@ -120,12 +115,7 @@ class PackedReader:
         if self.bits not in WIDTHS or index_bytes not in (4, 8):
             raise OSError(f"{path} is damaged: its header names no known width")
         self.index_bytes = index_bytes
-        if self.bits == 4:
-            # Both values of every byte at once, in the reader's dtype.
-            byte = np.arange(256)
-            self._nibbles = np.column_stack([byte & 0xF, byte >> 4]).astype(self.dtype)
-        else:
-            self._low = np.dtype(f"<u{self.bits // 8}")
+        self._low = np.dtype(f"<u{self.bits // 8}")
         at = HEADER.size + packed_size(self.count, self.bits)
         index_dtype = f"<u{index_bytes}"
         raw = os.pread(self.fd, found * (index_bytes + EXCEPTION_VALUE_BYTES), at)
@@ -144,15 +134,9 @@ class PackedReader:
         count = end - start
         if count <= 0:
             return np.empty(0, dtype=self.dtype)
-        if self.bits == 4:
-            first = start // 2
-            data = os.pread(self.fd, (end + 1) // 2 - first, HEADER.size + first)
-            pairs = np.frombuffer(data, dtype=np.uint8)
-            values = self._nibbles[pairs].reshape(-1)[start % 2 : start % 2 + count]
-        else:
-            size = self._low.itemsize
-            data = os.pread(self.fd, count * size, HEADER.size + start * size)
-            values = np.frombuffer(data, dtype=self._low).astype(self.dtype)
+        size = self._low.itemsize
+        data = os.pread(self.fd, count * size, HEADER.size + start * size)
+        values = np.frombuffer(data, dtype=self._low).astype(self.dtype)
         if len(values) != count:
             raise OSError(f"a packed posting file is cut short (values {start} to {end})")
         indexes = self.indexes

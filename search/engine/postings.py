@@ -19,8 +19,8 @@ empty; its term table keeps each term's statistics and the number of its row bel
   .gslens       and how many characters long it is
 
 Each of the last five is a packed array (`search.engine.packing`): every value in the same
-small width, the few that do not fit apart, so that any run is read without what precedes
-it. Gaps rather than document numbers keep a common term's numbers within a byte.
+width of 1, 2 or 4 bytes, the few that do not fit apart, so that any run is read without
+what precedes it. Gaps rather than document numbers keep a common term's numbers small.
 
 Positions come from the value encodings below, plain arrays rather than Whoosh's pickles, so
 they are copied, not decoded. The files share the segment's name, so Whoosh deletes them
@@ -304,7 +304,8 @@ class SegmentArrays:
     def docs(self, start: int, end: int) -> np.ndarray:
         """A term's document numbers (uint32): `start` is the term's first posting, where
         its gaps begin."""
-        return np.cumsum(self._files[DOCS].read(start, end), dtype=np.uint32)
+        gaps = self._files[DOCS].read(start, end)
+        return np.cumsum(gaps, out=gaps)
 
     def weights(self, start: int, end: int) -> np.ndarray:
         return self._files[WEIGHTS].read(start, end)

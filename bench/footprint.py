@@ -163,8 +163,8 @@ def _stretch_bytes(path: Path, ext: str, start: int, end: int | None) -> int:
     reader = PackedReader(str(path), "<u4")
     try:
         stop = reader.count if end is None else end
-        low, high = np.searchsorted(reader.indexes, [start, stop])
-        exceptions = int(high - low) * (reader.index_bytes + EXCEPTION_VALUE_BYTES)
+        exceptions = reader.exceptions_between(start, stop)
+        exceptions *= reader.index_bytes + EXCEPTION_VALUE_BYTES
         return ((stop - start) * reader.bits + 7) // 8 + exceptions
     finally:
         reader.close()

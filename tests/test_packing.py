@@ -104,3 +104,21 @@ def test_a_packed_file_cut_short_is_refused(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-3])
     with pytest.raises(OSError, match="damaged"):
         PackedReader(str(path), "<u4")
+
+
+def test_exceptions_are_found_across_blocks_of_the_index_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(packing, "SKIP", 3)
+    values = np.arange(60, dtype=np.uint32) % 7
+    values[[0, 5, 6, 7, 20, 33, 34, 59]] = 70_000  # kept apart, in three blocks of three
+    reader = packed(tmp_path, values, "<u4")
+    try:
+        for start in range(len(values) + 1):
+            for end in range(start, len(values) + 1):
+                assert reader.read(start, end).tolist() == values[start:end].tolist()
+                expected = int((values[start:end] >= 256).sum())
+                assert reader.exceptions_between(start, end) == expected
+        assert reader.bits == 8
+    finally:
+        reader.close()

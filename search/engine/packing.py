@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ HEADER = struct.Struct("<4sBBxxQQ")
 WIDTHS = (8, 16, 32)
 CHUNK = 1 << 22  # values encoded at a time, so that memory stays bounded
 EXCEPTION_VALUE_BYTES = 4
+SKIP = 128  # exceptions per index kept in memory
 
 
 def packed_size(count: int, bits: int) -> int:
@@ -95,8 +97,9 @@ def _width_over_chunks(values: np.ndarray) -> int:
 
 
 class PackedReader:
-    """A packed file open for reading: runs of values are read with pread (so they stay in
-    the page cache, shared by every worker); the exceptions are read once, on opening."""
+    """A packed file open for reading. Runs of values, and the exceptions among them, are
+    read with pread (so they stay in the page cache, shared by every worker); in memory is
+    only every SKIP-th exception's index, to find which exceptions a run holds."""
 
     def __init__(self, path: str, dtype: str) -> None:
         self.dtype = np.dtype(dtype)
@@ -115,16 +118,22 @@ class PackedReader:
         if self.bits not in WIDTHS or index_bytes not in (4, 8):
             raise OSError(f"{path} is damaged: its header names no known width")
         self.index_bytes = index_bytes
+        self.exception_count = found
         self._low = np.dtype(f"<u{self.bits // 8}")
-        at = HEADER.size + packed_size(self.count, self.bits)
-        index_dtype = f"<u{index_bytes}"
-        raw = os.pread(self.fd, found * (index_bytes + EXCEPTION_VALUE_BYTES), at)
-        if len(raw) != found * (index_bytes + EXCEPTION_VALUE_BYTES):
-            raise OSError(f"{path} is damaged: its exceptions are cut short")
-        split = found * index_bytes
-        self.indexes = np.frombuffer(raw[:split], dtype=index_dtype).astype(np.int64)
-        exception_dtype = "<f4" if self.dtype.kind == "f" else "<u4"
-        self.exceptions = np.frombuffer(raw[split:], dtype=exception_dtype)
+        self._index_dtype = np.dtype(f"<u{index_bytes}")
+        self._exception_dtype = np.dtype("<f4" if self.dtype.kind == "f" else "<u4")
+        self._indexes_at = HEADER.size + packed_size(self.count, self.bits)
+        self._values_at = self._indexes_at + found * index_bytes
+        if os.fstat(self.fd).st_size != self._values_at + found * EXCEPTION_VALUE_BYTES:
+            raise OSError(f"{path} is damaged: its length does not match its header")
+        indexes = self._pread(self._indexes_at, found, self._index_dtype)
+        self._every = indexes[::SKIP].astype(np.int64)
+
+    def _pread(self, at: int, count: int, dtype: np.dtype[Any]) -> np.ndarray:
+        data = os.pread(self.fd, count * dtype.itemsize, at)
+        if len(data) != count * dtype.itemsize:
+            raise OSError(f"a packed posting file is cut short (at byte {at})")
+        return np.frombuffer(data, dtype=dtype)
 
     def close(self) -> None:
         os.close(self.fd)
@@ -135,14 +144,33 @@ class PackedReader:
         if count <= 0:
             return np.empty(0, dtype=self.dtype)
         size = self._low.itemsize
-        data = os.pread(self.fd, count * size, HEADER.size + start * size)
-        values = np.frombuffer(data, dtype=self._low).astype(self.dtype)
-        if len(values) != count:
-            raise OSError(f"a packed posting file is cut short (values {start} to {end})")
-        indexes = self.indexes
-        if len(indexes):
-            low = int(indexes.searchsorted(start))
-            if low < len(indexes) and indexes[low] < end:
-                high = int(indexes.searchsorted(end))
-                values[indexes[low:high] - start] = self.exceptions[low:high]
+        values = self._pread(HEADER.size + start * size, count, self._low).astype(self.dtype)
+        found = self._exceptions(start, end)
+        if found is not None:
+            indexes, exceptions = found
+            values[indexes - start] = exceptions
         return values
+
+    def exceptions_between(self, start: int, end: int) -> int:
+        """How many of values start to end are exceptions."""
+        found = self._exceptions(start, end)
+        return 0 if found is None else len(found[0])
+
+    def _exceptions(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The indexes and values of the exceptions among values start to end."""
+        every = self._every
+        # Blocks of SKIP exceptions: from the one holding the first index at or after
+        # start, to the last one that begins before end.
+        first_block = max(int(every.searchsorted(start, "right")) - 1, 0)
+        end_block = int(every.searchsorted(end))
+        if end_block <= first_block:
+            return None
+        first = first_block * SKIP
+        last = min(end_block * SKIP, self.exception_count)
+        at = self._indexes_at + first * self.index_bytes
+        indexes = self._pread(at, last - first, self._index_dtype).astype(np.int64)
+        low, high = indexes.searchsorted([start, end]).tolist()
+        if high <= low:
+            return None
+        at = self._values_at + (first + low) * EXCEPTION_VALUE_BYTES
+        return indexes[low:high], self._pread(at, high - low, self._exception_dtype)

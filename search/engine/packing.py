@@ -28,6 +28,7 @@ WIDTHS = (8, 16, 32)
 CHUNK = 1 << 22  # values encoded at a time, so that memory stays bounded
 EXCEPTION_VALUE_BYTES = 4
 SKIP = 128  # exceptions per index kept in memory
+KEPT_WHOLE = 32  # exceptions' indexes kept whole when they take a 32nd of the values' bytes
 
 
 def packed_size(count: int, bits: int) -> int:
@@ -99,7 +100,8 @@ def _width_over_chunks(values: np.ndarray) -> int:
 class PackedReader:
     """A packed file open for reading. Runs of values, and the exceptions among them, are
     read with pread (so they stay in the page cache, shared by every worker); in memory is
-    only every SKIP-th exception's index, to find which exceptions a run holds."""
+    only every SKIP-th exception's index, to find which exceptions a run holds, or every
+    index when they are few."""
 
     def __init__(self, path: str, dtype: str) -> None:
         self.dtype = np.dtype(dtype)
@@ -128,6 +130,10 @@ class PackedReader:
             raise OSError(f"{path} is damaged: its length does not match its header")
         indexes = self._pread(self._indexes_at, found, self._index_dtype)
         self._every = indexes[::SKIP].astype(np.int64)
+        # Few exceptions (a file's document numbers, mostly) are kept whole: each term's
+        # read then looks them up without a read of its own.
+        few = found * index_bytes * KEPT_WHOLE <= packed_size(self.count, self.bits)
+        self._all = indexes.copy() if few else None
 
     def _pread(self, at: int, count: int, dtype: np.dtype[Any]) -> np.ndarray:
         data = os.pread(self.fd, count * dtype.itemsize, at)
@@ -158,6 +164,16 @@ class PackedReader:
 
     def _exceptions(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The indexes and values of the exceptions among values start to end."""
+        if self._all is not None:
+            # Searched for in the array's own type: a Python int would copy it to int64.
+            key = self._index_dtype.type
+            low = int(self._all.searchsorted(key(start)))
+            if low == len(self._all) or self._all[low] >= end:
+                return None
+            high = int(self._all.searchsorted(key(end)))
+            at = self._values_at + low * EXCEPTION_VALUE_BYTES
+            indexes = self._all[low:high].astype(np.int64)
+            return indexes, self._pread(at, high - low, self._exception_dtype)
         every = self._every
         # Blocks of SKIP exceptions: from the one holding the first index at or after
         # start, to the last one that begins before end.

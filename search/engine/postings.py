@@ -305,7 +305,7 @@ class SegmentArrays:
         """A term's document numbers (uint32): `start` is the term's first posting, where
         its gaps begin."""
         gaps = self._files[DOCS].read(start, end)
-        return np.cumsum(gaps, out=gaps)
+        return np.cumsum(gaps, out=gaps) if len(gaps) > 1 else gaps
 
     def weights(self, start: int, end: int) -> np.ndarray:
         return self._files[WEIGHTS].read(start, end)

@@ -357,6 +357,12 @@ PICKLED_MODULES = {
         "search.index.schema",
         "search.text.analysis",
     },
+    10: {
+        "search.engine.codec",
+        "search.engine.postings",
+        "search.index.schema",
+        "search.text.analysis",
+    },
 }
 
 

@@ -3,21 +3,34 @@ segment is written (a build, an update, a merge), and Whoosh's matchers read the
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_evaluate import QUERIES, _compare
+from whoosh.formats import Existence
 from whoosh.writing import SegmentWriter
 
 from search.engine import postings
 from search.engine.codec import GovCodec, TermPostingPool
-from search.engine.postings import AMBIGUOUS, ArrayCharacters, segment_arrays, term_keys
+from search.engine.postings import (
+    AMBIGUOUS,
+    ArrayCharacters,
+    ArrayPositions,
+    PostingArraysWriter,
+    SegmentArrays,
+    segment_arrays,
+    term_keys,
+)
 from search.engine.writing import segment_writer
 from search.index.build import add_document, full_build, update
 from search.index.live import SearchIndex
-from search.index.store import open_index
+from search.index.store import live_build, open_index
 from search.ingest.read import read_document
 from search.query.compile import compile_query
 
@@ -211,3 +224,88 @@ def test_a_writer_with_whooshs_own_pool_writes_them_too(corpus_copy: Path, tmp_p
     with SearchIndex(index_dir) as index, index.searcher() as searcher:
         assert len(searcher.leaf_searchers()) == 2
     assert _assert_postings_are_the_documents(index_dir) > 1000
+
+
+# A term's postings as the writer receives them: ascending documents, each with its
+# (position, start, end) triples.
+TERM_POSTINGS = st.dictionaries(
+    st.one_of(st.integers(0, 40), st.integers(0, 2**32 - 2)),
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 300), st.integers(0, 2**32 - 1)),
+            st.integers(0, 5_000),
+            st.integers(0, 5_000),  # an end before its start is kept as written
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(terms=st.lists(TERM_POSTINGS, min_size=1, max_size=6))
+def test_every_posting_file_reads_back_what_was_written(
+    tmp_path_factory: pytest.TempPathFactory, terms: list[dict[int, list[tuple[int, int, int]]]]
+) -> None:
+    """Document numbers (as gaps), weights, positions and character offsets (as starts and
+    lengths) read back exactly, in fields with offsets, with positions only, and without."""
+    folder = tmp_path_factory.mktemp("arrays")
+    writer = PostingArraysWriter(folder, "segment")
+    formats = {"body": ArrayCharacters(), "body_bigram": ArrayPositions(), "kind": Existence()}
+    rows = {}
+    for fieldname, fmt in formats.items():
+        writer.start_field(fieldname, fmt)
+        for number, postings_of in enumerate(terms):
+            docs = sorted(postings_of)
+            triples = [postings_of[doc] for doc in docs]
+            if fieldname == "kind":
+                values, weights = [b""] * len(docs), [1.5 + len(t) for t in triples]
+            else:
+                values = [
+                    fmt.encode(t if fieldname == "body" else [p for p, _, _ in t]) for t in triples
+                ]
+                weights = [float(len(t)) for t in triples]
+            sizes = array("I", [len(v) for v in values])
+            row = writer.add_term(
+                f"{number}".encode(), array("I", docs), array("f", weights), b"".join(values), sizes
+            )
+            rows[(fieldname, number)] = (docs, weights, triples, row)
+    writer.close()
+    arrays = SegmentArrays(str(folder / "segment"))
+    try:
+        for (fieldname, _), (docs, weights, triples, row) in rows.items():
+            start, end, position, character = arrays.row_at(row)
+            assert arrays.docs(start, end).tolist() == docs
+            assert arrays.weights(start, end).tolist() == weights
+            if fieldname == "kind":
+                continue
+            count = sum(len(t) for t in triples)
+            assert arrays.positions(position, position + count).tolist() == [
+                p for t in triples for p, _, _ in t
+            ]
+            if fieldname == "body":
+                assert arrays.characters(character, character + count).tolist() == [
+                    [a, b] for t in triples for _, a, b in t
+                ]
+    finally:
+        arrays.close()
+
+
+def test_the_posting_files_take_under_half_of_flat_arrays(sample_index: Path) -> None:
+    """Document numbers, weights, positions and offsets in under half the bytes that
+    4-byte values (8 for an offset pair) would take."""
+    build = live_build(sample_index)
+    for terms in build.glob("*.gsterms.npy"):
+        segment = terms.name.removesuffix(".gsterms.npy")
+        rows = np.load(terms).astype(np.int64)
+        postings = int(rows[:, 1].max())
+        sizes = {
+            path.name[len(segment) :]: path.stat().st_size for path in build.glob(f"{segment}.gs*")
+        }
+        positions = int(rows[:, 2].max()) + 1  # at least the last term's first position
+        characters = int(rows[:, 3].max()) + 1
+        flat = 4 * postings + 4 * postings + 4 * positions + 8 * characters
+        packed = sum(size for name, size in sizes.items() if not name.endswith(".npy"))
+        assert packed < flat / 2

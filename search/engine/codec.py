@@ -7,6 +7,9 @@ there, and Whoosh's matchers (the few query shapes scored by Whoosh, and segment
 read the postings back from those arrays. Whoosh's own pickled, compressed posting blocks,
 the dearest part of writing a segment, are not written at all.
 
+Stored fields are compressed against a dictionary of the segment's sections
+(`search.engine.stored`).
+
 Whoosh 2.7.4 looks up a document's field length once per posting, both while writing a
 segment and while scoring, each time through a column read (and, for fields without
 lengths, a file-exists check). Reading each length column once into memory removes that
@@ -35,6 +38,7 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
+    W3PerDocWriter,
     W3TermInfo,
     W3TermsReader,
     _lenfield,
@@ -51,6 +55,9 @@ from search.engine.postings import (
     open_arrays,
     values_per_position,
 )
+from search.engine.stored import STORED_FIELDS
+
+STORED = "_stored"  # Whoosh's column name for the stored fields
 
 RUN_BLOCK = 2_000  # terms per block of a spilled run
 BLOCK_SIZE = struct.Struct("<Q")  # each block's length, before it
@@ -97,11 +104,24 @@ class CachedLengthsReader(W3PerDocReader):  # type: ignore[misc]
             opened[0].close()
         return lengths
 
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        """The document's stored fields ({} when it has none)."""
+        fields: dict[str, Any] = self._cached_reader(STORED, STORED_FIELDS)[docnum]
+        return fields
+
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
         lengths = self.field_lengths(fieldname)
         if lengths is None or docnum >= len(lengths):
             return default
         return BYTE_LENGTHS[lengths[docnum]] or default
+
+
+class DictionaryStoredWriter(W3PerDocWriter):  # type: ignore[misc]
+    """Whoosh's per-document writer, with stored fields compressed against a dictionary
+    (`search.engine.stored`)."""
+
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        super()._create_column(fieldname, STORED_FIELDS if fieldname == STORED else column)
 
 
 class ArraysFieldWriter(W3FieldWriter):  # type: ignore[misc]
@@ -263,6 +283,9 @@ def read_postings(
 class GovCodec(W3Codec):  # type: ignore[misc]
     def field_writer(self, storage: Any, segment: Any) -> ArraysFieldWriter:
         return ArraysFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage: Any, segment: Any) -> DictionaryStoredWriter:
+        return DictionaryStoredWriter(self, storage, segment)
 
     def per_document_reader(self, storage: Any, segment: Any) -> CachedLengthsReader:
         return CachedLengthsReader(storage, segment)

@@ -5,16 +5,22 @@ decoded block by block in Python when a query reads them. Here a segment's posti
 term after term, into flat little-endian files instead (Whoosh's own posting file stays
 empty; its term table keeps each term's statistics and the number of its row below):
 
-  .gsterms.npy  uint64 row of each term, in Whoosh's term order: first posting, end, first
-                position, first character offset pair
+  .gsterms.npy  row of each term, in Whoosh's term order: first posting, end, first
+                position, first character offset pair (uint32, or uint64 when a segment
+                holds more than 2**32 of something)
   .gskeys.npy   uint64 key of each term (a hash of field and text), ascending
   .gsorder.npy  uint32 row number of each key, so a term is found without Whoosh's table
-  .gsdocs       uint32 document numbers, each term's ascending
-  .gsweights    float32 weight of each posting; in fields that store positions, the number
-                of positions (the posting's weight is that times the field's boost)
-  .gspos        uint32 positions of each posting in turn, for fields that store positions
-  .gschars      uint32 (start, end) character offsets of each of those positions, for
-                fields that store them (the passages mark the words with them)
+  .gsdocs       document numbers, each term's ascending: its first, then the gaps
+  .gsweights    weight of each posting; in fields that store positions, the number of
+                positions (the posting's weight is that times the field's boost)
+  .gspos        positions of each posting in turn, for fields that store positions
+  .gschars      where each of those positions starts, in characters, for fields that store
+                character offsets (the passages mark the words with them)
+  .gslens       and how many characters long it is
+
+Each of the last five is a packed array (`search.engine.packing`): every value in the same
+width of 1, 2 or 4 bytes, the few that do not fit apart, so that any run is read without
+what precedes it. Gaps rather than document numbers keep a common term's numbers small.
 
 Positions come from the value encodings below, plain arrays rather than Whoosh's pickles, so
 they are copied, not decoded. The files share the segment's name, so Whoosh deletes them
@@ -25,7 +31,6 @@ so a process holds no file of a segment, or of a replaced build, that no reader 
 from __future__ import annotations
 
 import hashlib
-import os
 import weakref
 from array import array
 from collections.abc import Sequence
@@ -36,11 +41,18 @@ from typing import Any, BinaryIO
 import numpy as np
 from whoosh.formats import Characters, Format, Positions
 
+from search.engine.packing import PackedReader, pack_file
+
 KEYS, TERMS, ORDER = ".gskeys.npy", ".gsterms.npy", ".gsorder.npy"
-DOCS, WEIGHTS, POSITIONS, CHARS = ".gsdocs", ".gsweights", ".gspos", ".gschars"
-FILES = (KEYS, TERMS, ORDER, DOCS, WEIGHTS, POSITIONS, CHARS)
-POSTING_FILES = (DOCS, WEIGHTS, POSITIONS, CHARS)
-AMBIGUOUS = (-1, -1, -1)  # two terms of a segment share a key: look them up in Whoosh's table
+DOCS, WEIGHTS, POSITIONS = ".gsdocs", ".gsweights", ".gspos"
+CHARS, LENGTHS = ".gschars", ".gslens"
+FILES = (KEYS, TERMS, ORDER, DOCS, WEIGHTS, POSITIONS, CHARS, LENGTHS)
+# Each posting file's values as written, before packing.
+POSTING_FILES = {DOCS: "<u4", WEIGHTS: "<f4", POSITIONS: "<u4", CHARS: "<u4", LENGTHS: "<u4"}
+UNPACKED = ".unpacked"
+AMBIGUOUS = (-1, -1, -1)
+# Offsets read in one piece for the documents of a page, when they lie this close together.
+ONE_READ = 2_048  # two terms of a segment share a key: look them up in Whoosh's table
 
 
 class ArrayPositions(Positions):  # type: ignore[misc]
@@ -111,7 +123,7 @@ class PostingArraysWriter:
     def __init__(self, folder: Path, segment_id: str) -> None:
         self._paths = {ext: folder / f"{segment_id}{ext}" for ext in FILES}
         self._files: dict[str, BinaryIO] = {
-            ext: open(self._paths[ext], "wb")  # noqa: SIM115 - closed in close()/abort()
+            ext: open(self._unpacked(ext), "wb")  # noqa: SIM115 - closed in close()/abort()
             for ext in POSTING_FILES
         }
         self._keys: array[int] = array("Q")
@@ -168,7 +180,7 @@ class PostingArraysWriter:
             (self._postings, self._postings + count, self._positions, self._characters)
         )
         self._postings += count
-        docs.tofile(self._files[DOCS])
+        _gaps(docs).tofile(self._files[DOCS])
         if not self._stride:
             weights.tofile(self._files[WEIGHTS])
             return len(self._keys) - 1
@@ -182,27 +194,49 @@ class PostingArraysWriter:
         else:  # (position, start, end) triples
             triples = np.frombuffer(values, dtype="<u4").reshape(-1, 3)
             triples[:, 0].tofile(self._files[POSITIONS])
-            triples[:, 1:].tofile(self._files[CHARS])
+            triples[:, 1].tofile(self._files[CHARS])
+            # An end before its start wraps around in uint32, and back again when read.
+            (triples[:, 2] - triples[:, 1]).tofile(self._files[LENGTHS])
             self._characters += len(triples)
         self._positions += len(values) // size
         return len(self._keys) - 1
 
+    def _unpacked(self, ext: str) -> Path:
+        return self._paths[ext].with_name(self._paths[ext].name + UNPACKED)
+
     def close(self) -> None:
         for opened in self._files.values():
             opened.close()
+        for ext, dtype in POSTING_FILES.items():
+            pack_file(self._unpacked(ext), self._paths[ext], dtype)
         keys = np.frombuffer(self._keys, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
         np.save(self._paths[KEYS], keys[order])
         np.save(self._paths[ORDER], order.astype(np.uint32))
-        np.save(self._paths[TERMS], np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 4))
+        rows = np.frombuffer(self._rows, dtype=np.uint64).reshape(-1, 4)
+        if not len(rows) or int(rows.max()) < (1 << 32):
+            rows = rows.astype(np.uint32)
+        np.save(self._paths[TERMS], rows)
 
     def abort(self) -> None:
-        """Close whatever is open after a failure (the caller removes the files)."""
-        for opened in self._files.values():
+        """Close whatever is open after a failure and remove the unpacked files (the caller
+        removes the segment's)."""
+        for ext, opened in self._files.items():
             try:
                 opened.close()
+                self._unpacked(ext).unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+def _gaps(docs: array[int]) -> np.ndarray | array[int]:
+    """A term's first document number, then the gap to each next one."""
+    if len(docs) == 1:  # most terms
+        return docs
+    numbers = np.asarray(docs, dtype=np.uint32)
+    gaps = numbers.copy()
+    gaps[1:] -= numbers[:-1]
+    return gaps
 
 
 class SegmentArrays:
@@ -217,12 +251,12 @@ class SegmentArrays:
         self.keys = _mapped(f"{base}{KEYS}")
         self.order = _mapped(f"{base}{ORDER}")
         self.rows = _mapped(f"{base}{TERMS}")
-        self._files: dict[str, int] = {}
+        self._files: dict[str, PackedReader] = {}
         # Also closed if the object is dropped unclosed (or a file is missing: those already
         # open are not left behind).
         self._closer = weakref.finalize(self, _close_all, self._files)
-        for ext in POSTING_FILES:
-            self._files[ext] = os.open(f"{base}{ext}", os.O_RDONLY)
+        for ext, dtype in POSTING_FILES.items():
+            self._files[ext] = PackedReader(f"{base}{ext}", dtype)
 
     def close(self) -> None:
         """Close the posting files and let go of the mapped term table (unmapped once no
@@ -267,23 +301,25 @@ class SegmentArrays:
         character offset pair)."""
         return tuple(self.rows[number].tolist())
 
-    def _read(self, ext: str, dtype: str, start: int, end: int) -> np.ndarray:
-        data = os.pread(self._files[ext], (end - start) * 4, start * 4)
-        return np.frombuffer(data, dtype=dtype)
-
     def docs(self, start: int, end: int) -> np.ndarray:
-        return self._read(DOCS, "<u4", start, end)
+        """A term's document numbers (uint32): `start` is the term's first posting, where
+        its gaps begin."""
+        gaps = self._files[DOCS].read(start, end)
+        return np.cumsum(gaps, out=gaps) if len(gaps) > 1 else gaps
 
     def weights(self, start: int, end: int) -> np.ndarray:
-        return self._read(WEIGHTS, "<f4", start, end)
+        return self._files[WEIGHTS].read(start, end)
 
     def positions(self, start: int, end: int) -> np.ndarray:
-        return self._read(POSITIONS, "<u4", start, end)
+        return self._files[POSITIONS].read(start, end)
 
     def characters(self, start: int, end: int) -> np.ndarray:
-        """Rows start to end of the (start, end) character offsets."""
-        data = os.pread(self._files[CHARS], (end - start) * 8, start * 8)
-        return np.frombuffer(data, dtype="<u4").reshape(-1, 2)
+        """Rows start to end of the (start, end) character offsets (uint32)."""
+        starts = self._files[CHARS].read(start, end)
+        pairs = np.empty((len(starts), 2), dtype=np.uint32)
+        pairs[:, 0] = starts
+        np.add(starts, self._files[LENGTHS].read(start, end), out=pairs[:, 1])
+        return pairs
 
     def character_spans(
         self, fieldname: str, btext: bytes, docs: np.ndarray
@@ -305,11 +341,23 @@ class SegmentArrays:
         # Only the counts before the last wanted posting are needed to find its positions.
         counts = self.weights(start, start + int(rows[-1]) + 1).astype(np.int64)
         firsts = first_character + np.cumsum(counts) - counts
-        found = []
-        for row in rows.tolist():
-            offsets = self.characters(int(firsts[row]), int(firsts[row] + counts[row]))
-            found.append((int(postings[row]), [(start, end) for start, end in offsets.tolist()]))
-        return found
+        low, high = int(firsts[rows[0]]), int(firsts[rows[-1]] + counts[rows[-1]])
+        if high - low <= ONE_READ:  # the wanted documents' offsets lie close together
+            stretch = self.characters(low, high)
+            at = (firsts[rows] - low).tolist()
+            spans = [
+                stretch[first : first + count].tolist()
+                for first, count in zip(at, counts[rows].tolist(), strict=True)
+            ]
+        else:
+            spans = [
+                self.characters(int(firsts[row]), int(firsts[row] + counts[row])).tolist()
+                for row in rows
+            ]
+        return [
+            (int(postings[row]), [(a, b) for a, b in offsets])
+            for row, offsets in zip(rows.tolist(), spans, strict=True)
+        ]
 
 
 def _mapped(path: str) -> np.ndarray:
@@ -328,10 +376,10 @@ def _mapped(path: str) -> np.ndarray:
     raise OSError(f"{path} is damaged: {reason}")
 
 
-def _close_all(descriptors: dict[str, int]) -> None:
+def _close_all(readers: dict[str, PackedReader]) -> None:
     # Emptied, so that a read after closing fails instead of reading a reused descriptor.
-    while descriptors:
-        os.close(descriptors.popitem()[1])
+    while readers:
+        readers.popitem()[1].close()
 
 
 def open_arrays(folder: str | None, segment_id: str) -> SegmentArrays | None:

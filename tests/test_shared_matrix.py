@@ -17,21 +17,14 @@ from search.index.live import SearchIndex
 from search.vectors.store import DenseRows, VectorStore, model_folder
 
 SAMPLES = Path(__file__).resolve().parent.parent / "corpus" / "samples"
-FIRST = ("2021_yangcheng_business_environment.txt", "2017_yangcheng_keji_summary.txt")
 ADDED = "2023_yangcheng_rural_revitalization.txt"
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> tuple[Path, Path]:
+def embedded(small_index: tuple[Path, Path]) -> tuple[Path, Path]:
     """(corpus, index) of two sample documents, every section embedded."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in FIRST:
-        shutil.copy(SAMPLES / name, corpus / name)
-    index_dir = tmp_path / "ix"
-    assert not full_build(corpus, index_dir, procs=1).failed
-    embed_index(index_dir)
-    return corpus, index_dir
+    embed_index(small_index[1])
+    return small_index
 
 
 def _dense(index_dir: Path) -> DenseRows:

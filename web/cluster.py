@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,18 +116,22 @@ def stop_process_group(leader: int) -> None:
             time.sleep(0.2)
 
 
-def group_running(leader: int) -> bool:
-    """Whether a process of the group `leader` started runs (not merely waits to be
-    waited for)."""
+def running_processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/PID/stat after its name) of each process that runs (not
+    merely waits to be waited for): fields[2] is its group, fields[3] its session."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+            except OSError:  # ended meanwhile
                 continue
-            if int(fields[2]) == leader and fields[0] not in ("Z", "X"):
-                return True
-    return False
+            if fields[0] not in ("Z", "X"):
+                yield int(entry.name), fields
+
+
+def group_running(leader: int) -> bool:
+    """Whether a process of the group `leader` started runs."""
+    return any(int(fields[2]) == leader for _pid, fields in running_processes())
 
 
 def _deploy(  # noqa: PLR0913 - in a process of its own: plain arguments

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,12 +102,17 @@ def search_until_every_worker_opened(
     base: str, workers: list[int], index_dir: Path, build: str, queries: tuple[str, ...]
 ) -> None:
     """Search until each worker has files of `build` open (which worker takes a request is
-    up to the kernel); RuntimeError when a search fails or 200 searches were not enough."""
-    for attempt in range(200):
-        query = urllib.parse.urlencode({"q": queries[attempt % len(queries)]})
-        if status_of(f"{base}/search?{query}") != 200:
-            raise RuntimeError(f"a search for {query} failed")
-        held = [open_index_files(pid, index_dir) for pid in workers]
-        if all(any(name.startswith(build) for name in names) for names in held):
-            return
-    raise RuntimeError(f"not every worker searched {build} after 200 searches")
+    up to the kernel: the searches go in bursts, as many at once as there are workers, so
+    that an idle worker cannot take them all one after another); RuntimeError when a search
+    fails or 200 bursts were not enough."""
+    urls = [f"{base}/search?{urllib.parse.urlencode({'q': query})}" for query in queries]
+    with ThreadPoolExecutor(max_workers=len(workers)) as pool:
+        for attempt in range(200):
+            burst = [urls[(attempt + n) % len(urls)] for n in range(len(workers))]
+            for url, status in zip(burst, pool.map(status_of, burst), strict=True):
+                if status != 200:
+                    raise RuntimeError(f"the search {url} failed")
+            held = [open_index_files(pid, index_dir) for pid in workers]
+            if all(any(name.startswith(build) for name in names) for names in held):
+                return
+    raise RuntimeError(f"not every worker searched {build} after 200 bursts")

@@ -52,6 +52,7 @@ def rerank(
     vectors, known = store.get(vector_keys[top])
     if not known.any():
         return scores
+    _one_blas_thread()
     similarity = vectors @ question_vector(question)
     with_vectors = [d for d, has in zip(top, known, strict=True) if has]
     order = np.argsort(-similarity, kind="stable")

@@ -18,6 +18,7 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,12 +69,37 @@ def rerank(
     return fused
 
 
+# Rows from which a question's product is shared with a second thread: below, handing the
+# half over costs more than it saves.
+SPLIT_PRODUCT_ROWS = 20_000
+
+
+@functools.cache
+def _product_helper() -> ThreadPoolExecutor:
+    """The thread that multiplies the second half of a large product (one per process,
+    made after a server forks its workers)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="govsearch-product")
+
+
+def _product(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray) -> None:
+    """`matrix @ vector` into `out`, a large matrix's halves on two threads at once. Each
+    half runs on one BLAS thread: numpy releases the interpreter while it multiplies, and
+    a pool's idle thread sleeps, where BLAS's own threads would spin after every product."""
+    half = len(matrix) // 2
+    if half < SPLIT_PRODUCT_ROWS:
+        np.matmul(matrix, vector, out=out)
+        return
+    second = _product_helper().submit(np.matmul, matrix[half:], vector, out=out[half:])
+    np.matmul(matrix[:half], vector, out=out[:half])
+    second.result()
+
+
 @functools.cache
 def _one_blas_thread() -> None:
-    """Multiply on one thread, from now on in this process. After each product numpy's
-    BLAS keeps its idle threads spinning for about a tenth of a second, on the cores that
-    the embedding model's threads (the next question) and the other workers need; the
-    product itself reads memory more than it computes, so a second thread gains little."""
+    """Multiply on one BLAS thread, from now on in this process. After each product
+    numpy's BLAS keeps its idle threads spinning for about a tenth of a second, on the cores
+    that the embedding model's threads (the next question) and the other workers need; a
+    large product is shared out by `_product` instead."""
     threadpool_limits(1, user_api="blas")
 
 
@@ -89,7 +115,7 @@ def meaning_by_section(
         return None
     _one_blas_thread()
     similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
-    np.matmul(rows.matrix, question_vector(question), out=similarity[:-1])
+    _product(rows.matrix, question_vector(question), similarity[:-1])
     similarity[-1] = -np.inf  # the row of sections without a vector (-1)
     return similarity[rows.row_of]
 

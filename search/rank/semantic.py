@@ -18,7 +18,6 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from search.engine.docsets import Matches, member
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
+from search.threads import helper_thread
 from search.vectors.model import question_vector
 from search.vectors.store import VectorStore
 
@@ -74,13 +74,6 @@ def rerank(
 SPLIT_PRODUCT_ROWS = 20_000
 
 
-@functools.cache
-def _product_helper() -> ThreadPoolExecutor:
-    """The thread that multiplies the second half of a large product (one per process,
-    made after a server forks its workers)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="govsearch-product")
-
-
 def _product(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray) -> None:
     """`matrix @ vector` into `out`, a large matrix's halves on two threads at once. Each
     half runs on one BLAS thread: numpy releases the interpreter while it multiplies, and
@@ -89,7 +82,7 @@ def _product(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray) -> None:
     if half < SPLIT_PRODUCT_ROWS:
         np.matmul(matrix, vector, out=out)
         return
-    second = _product_helper().submit(np.matmul, matrix[half:], vector, out=out[half:])
+    second = helper_thread("product").submit(np.matmul, matrix[half:], vector, out=out[half:])
     np.matmul(matrix[:half], vector, out=out[:half])
     second.result()
 

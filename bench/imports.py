@@ -24,7 +24,14 @@ PACKAGES = ("search", "web")
 # Each group may import the groups listed before it, and modules of its own package (a
 # package's modules among themselves, without a cycle). A new module needs a place here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("search.config", "search.errors", "search.cache", "search.progress", "search.timing"),
+    (
+        "search.config",
+        "search.errors",
+        "search.cache",
+        "search.progress",
+        "search.timing",
+        "search.threads",
+    ),
     ("search.text",),
     ("search.querylog",),
     ("search.facets", "search.ingest", "search.vectors"),

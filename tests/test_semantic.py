@@ -21,7 +21,7 @@ from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.request import SearchRequest
-from search.rank import knobs
+from search.rank import knobs, semantic
 from search.rank.semantic import rerank
 from search.results import run_search
 from search.vectors import model as embedding_model
@@ -201,6 +201,50 @@ def test_the_models_threads_take_no_core_once_a_question_is_embedded() -> None:
         check=True,
     )
     assert float(shown.stdout) < 0.002  # seconds of CPU in 50 ms of idleness
+
+
+THREAD_SETTINGS_ONCE_LOADED = """
+import json, os
+from search.vectors.model import model
+model()
+print(json.dumps({name: os.environ.get(name) for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected"),
+    [
+        ({}, {"OMP_WAIT_POLICY": "passive", "GOMP_SPINCOUNT": embedding_model.IDLE_SPINS}),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": None}),
+        ({"GOMP_SPINCOUNT": "0"}, {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "0"}),
+    ],
+)
+def test_the_models_threads_spin_briefly_unless_the_operator_chose(
+    operator: dict[str, str], expected: dict[str, str | None]
+) -> None:
+    """Threads that sleep at once make every step of an embedding wait for them to wake;
+    a short spin bridges the steps of one question and ends soon after it."""
+    settings = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    env = {name: value for name, value in os.environ.items() if name not in settings}
+    shown = subprocess.run(
+        [sys.executable, "-c", THREAD_SETTINGS_ONCE_LOADED],
+        capture_output=True,
+        text=True,
+        env=env | operator,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    assert json.loads(shown.stdout) == expected
+
+
+@pytest.mark.parametrize("rows", [1_000, 2 * semantic.SPLIT_PRODUCT_ROWS + 3])
+def test_a_large_product_shared_by_two_threads_equals_one_product(rows: int) -> None:
+    generator = np.random.default_rng(7)
+    matrix = generator.standard_normal((rows, 384), dtype=np.float32)
+    vector = generator.standard_normal(384, dtype=np.float32)
+    out = np.full(rows, np.nan, dtype=np.float32)
+    semantic._product(matrix, vector, out)
+    np.testing.assert_allclose(out, matrix @ vector, rtol=1e-5, atol=1e-5)
 
 
 def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Path) -> None:

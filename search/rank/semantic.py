@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from search.engine.docsets import Matches, member
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
+from search.threads import helper_thread
 from search.vectors.model import question_vector
 from search.vectors.store import VectorStore
 
@@ -68,12 +69,30 @@ def rerank(
     return fused
 
 
+# Rows from which a question's product is shared with a second thread: below, handing the
+# half over costs more than it saves.
+SPLIT_PRODUCT_ROWS = 20_000
+
+
+def _product(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray) -> None:
+    """`matrix @ vector` into `out`, a large matrix's halves on two threads at once. Each
+    half runs on one BLAS thread: numpy releases the interpreter while it multiplies, and
+    a pool's idle thread sleeps, where BLAS's own threads would spin after every product."""
+    half = len(matrix) // 2
+    if half < SPLIT_PRODUCT_ROWS:
+        np.matmul(matrix, vector, out=out)
+        return
+    second = helper_thread("product").submit(np.matmul, matrix[half:], vector, out=out[half:])
+    np.matmul(matrix[:half], vector, out=out[:half])
+    second.result()
+
+
 @functools.cache
 def _one_blas_thread() -> None:
-    """Multiply on one thread, from now on in this process. After each product numpy's
-    BLAS keeps its idle threads spinning for about a tenth of a second, on the cores that
-    the embedding model's threads (the next question) and the other workers need; the
-    product itself reads memory more than it computes, so a second thread gains little."""
+    """Multiply on one BLAS thread, from now on in this process. After each product
+    numpy's BLAS keeps its idle threads spinning for about a tenth of a second, on the cores
+    that the embedding model's threads (the next question) and the other workers need; a
+    large product is shared out by `_product` instead."""
     threadpool_limits(1, user_api="blas")
 
 
@@ -89,7 +108,7 @@ def meaning_by_section(
         return None
     _one_blas_thread()
     similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
-    np.matmul(rows.matrix, question_vector(question), out=similarity[:-1])
+    _product(rows.matrix, question_vector(question), similarity[:-1])
     similarity[-1] = -np.inf  # the row of sections without a vector (-1)
     return similarity[rows.row_of]
 

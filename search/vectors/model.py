@@ -44,13 +44,23 @@ def model() -> Any:
         return _model
 
 
+# How long an idle OpenMP thread of the model spins before it sleeps (libgomp counts in
+# turns of its wait loop): microseconds, across the gap between two steps of one embedding.
+IDLE_SPINS = "1000"
+
+
 def _idle_threads_sleep() -> None:
-    """Let the model's OpenMP threads sleep as soon as they are idle, unless the operator
-    chose otherwise. By default they spin for milliseconds after every question, on the
+    """Let the model's OpenMP threads sleep soon after they are idle, unless the operator
+    chose how they wait. By default they spin for milliseconds after every question, on the
     cores that the search itself, the next search and the other workers need, and while one
-    thread of the model waits for another that a busy machine has descheduled. Read once,
-    when the engine's OpenMP library loads with the model."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    thread of the model waits for another that a busy machine has descheduled. Sleeping at
+    once is no better: each step of an embedding would then wait for its threads to wake,
+    and a question takes twice as long. Read once, when the engine's OpenMP library loads
+    with the model."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    os.environ["OMP_WAIT_POLICY"] = "passive"
+    os.environ["GOMP_SPINCOUNT"] = IDLE_SPINS
 
 
 # Questions' embeddings, kept for the next page of the same question (or the same question

@@ -4,7 +4,10 @@ answering the steps of a search (`search.results.ShardGroup`) as the coordinator
 Every call carries what any replica of the shard needs to answer it (`Step`), so that a
 call retried on another replica, or a replica restarted between two steps of one search,
 answers as the first would have; a replica keeps its recent searches only to skip work.
-Plain Python: Ray Serve runs it (`search.cluster.serving`), and nothing here imports Ray.
+The definitions of every shard's laws are large and the same for every search: a step
+names them, and carries them only to a replica that does not have them yet
+(`DefinitionsWanted`). Plain Python: Ray Serve runs it (`search.cluster.serving`), and
+nothing here imports Ray.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from search.cache import BoundedCache
 from search.complete import Spelled, completer_of
 from search.index.live import SearchIndex
 from search.index.versions import VersionTable
-from search.query.compile import compile_query
+from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.semantic import Ranks
 from search.results import SearchHit, shard_hits
@@ -34,6 +37,34 @@ from search.text.definitions import DefinitionTable
 
 # Searches a replica keeps between the steps of each (a search takes a few steps).
 RECENT_SEARCHES = 16
+# Tables of definitions a replica keeps: one for each set of live shards it was asked with.
+KEPT_DEFINITIONS = 4
+
+
+@dataclass(frozen=True)
+class SharedDefinitions:
+    """The definitions of every live shard's laws, by `name` (the same table for as long as
+    those shards' generations are served), with the `table` itself when the replica asked
+    for it."""
+
+    name: str
+    table: DefinitionTable | None = None
+
+    def named(self) -> SharedDefinitions:
+        """The same definitions by name alone: what a step usually carries."""
+        return SharedDefinitions(self.name)
+
+
+class DefinitionsWanted(Exception):
+    """A step names definitions this replica does not have: send the step again with the
+    table (`SharedDefinitions.table`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)  # its only argument: it pickles back as it was
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"send the definitions {self.name} with the step"
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +77,7 @@ class Step:
     request: SearchRequest
     several: bool
     collection: TermStatistics | None
-    definitions: DefinitionTable | None
+    definitions: SharedDefinitions | None
 
 
 @dataclass(frozen=True)
@@ -76,13 +107,23 @@ class ShardReplica:
         self._recent: BoundedCache[tuple[str, SearchRequest], ShardSearch] = BoundedCache(
             RECENT_SEARCHES
         )
+        self._definitions: BoundedCache[str, DefinitionTable] = BoundedCache(KEPT_DEFINITIONS)
         # Whoosh searchers are not made for concurrent use.
         self._lock = threading.Lock()
 
-    def _generation(self, definitions: DefinitionTable | None) -> Generation:
+    def _generation(self, definitions: SharedDefinitions | None) -> Generation:
+        """The generation with the definitions the step names; DefinitionsWanted when this
+        replica has not been sent them (it started after they were, say)."""
         if definitions is None:
             return self.generation
-        return replace(self.generation, definitions=definitions)
+        table = definitions.table
+        if table is None:
+            table = self._definitions.get(definitions.name)
+            if table is None:
+                raise DefinitionsWanted(definitions.name)
+        else:
+            self._definitions.put(definitions.name, table)
+        return replace(self.generation, definitions=table)
 
     def _search(self, step: Step) -> ShardSearch:
         def start() -> ShardSearch:
@@ -91,11 +132,9 @@ class ShardReplica:
 
         return self._recent.get_or_compute((step.key, step.request), start)
 
-    def statistics(
-        self, request: SearchRequest, definitions: DefinitionTable | None
-    ) -> TermStatistics:
+    def statistics(self, step: Step) -> TermStatistics:
         with self._lock:
-            return shard_statistics(self._generation(definitions), request)
+            return shard_statistics(self._generation(step.definitions), step.request)
 
     def search(self, step: Step) -> ShardResult:
         with self._lock:
@@ -113,9 +152,16 @@ class ShardReplica:
 
     def hits(self, step: Step, result: ShardResult, rows: list[int]) -> list[SearchHit]:
         with self._lock:
-            request = step.request
-            compiled = compile_query(request.text, request.scope, step.definitions)
-            return shard_hits(self.generation.searcher, compiled, result, rows)
+            return shard_hits(self.generation.searcher, self._compiled(step), result, rows)
+
+    def _compiled(self, step: Step) -> CompiledQuery:
+        """The step's query as its search compiled it, or compiled again when this replica
+        no longer holds the search."""
+        search = self._recent.get((step.key, step.request))
+        if search is not None:
+            return search.compiled
+        request, generation = step.request, self._generation(step.definitions)
+        return compile_query(request.text, request.scope, generation.definitions)
 
     def suggestion_counts(self, step: Step, candidates: list[str] | None) -> SuggestionCounts:
         with self._lock:

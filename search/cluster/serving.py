@@ -6,7 +6,8 @@ process. A call that fails because its replica died or stopped answering is sent
 (Serve routes it to another replica of the shard) until SHARD_TIMEOUT seconds have passed
 since the step began; a shard that still does not answer is missing: the search runs again
 without it (`search.results.run_search` marks the answer partial), or is refused with a
-503, as the index was started (`partial`).
+503, as the index was started (`partial`). A call whose replica has not yet been sent the
+definitions its step names is sent again at once with them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from ray.serve.exceptions import (
     ReplicaUnavailableError,
 )
 
-from search.cluster.replica import ShardReplica, ShardTables, Step
+from search.cluster.replica import (
+    DefinitionsWanted,
+    ShardReplica,
+    ShardTables,
+    SharedDefinitions,
+    Step,
+)
 from search.errors import ShardMissing, ShardsUnavailable
 from search.index.live import RESULT_CACHE_SIZE
 from search.index.shards import SHARD_PREFIX, Manifest, ShardedIndex
@@ -152,7 +159,8 @@ class ClusterIndex(ShardedIndex):
         self.timeout = timeout
         self.name = name
         self.handles: dict[int, Any] = {}
-        self._tables: dict[tuple[int, ...], tuple[Any, Any]] = {}
+        self._tables: dict[tuple[int, ...], tuple[VersionTable | None, SharedDefinitions | None]]
+        self._tables = {}
 
     def handle(self, number: int) -> Any:
         """Shard `number`'s Serve handle (RayServeException while it is not deployed)."""
@@ -169,14 +177,19 @@ class ClusterIndex(ShardedIndex):
             raise ShardsUnavailable(self.index_dir, "no shard answers")
         return RemoteShards(self, live)
 
-    def tables_of(self, group: RemoteShards) -> tuple[VersionTable | None, Any]:
-        """The joined tables of the live shards (read once: their generations are fixed)."""
+    def tables_of(
+        self, group: RemoteShards
+    ) -> tuple[VersionTable | None, SharedDefinitions | None]:
+        """The joined tables of the live shards (read once: their generations are fixed),
+        the definitions named after the shards' builds."""
         key = tuple(group.numbers)
         if key not in self._tables:
             found: list[ShardTables] = group.each("shard_tables", [() for _ in group.numbers])
             versions = joined_versions([tables.versions for tables in found])
             definitions = joined_definitions([tables.definitions for tables in found])
-            self._tables[key] = (versions, definitions)
+            builds = ",".join(f"{n}:{t.build}" for n, t in zip(key, found, strict=True))
+            shared = SharedDefinitions(builds, definitions) if definitions is not None else None
+            self._tables[key] = (versions, shared)
         return self._tables[key]
 
 
@@ -188,6 +201,7 @@ class RemoteShards(ShardGroup):
         self.numbers = numbers
         self.key = uuid.uuid4().hex
         self.definitions: DefinitionTable | None = None
+        self.shared: SharedDefinitions | None = None  # with the table, for who wants it
         self.steps: dict[SearchRequest, Step] = {}
         self.latest: list[ShardResult] = []
         self.step: Step | None = None
@@ -227,27 +241,46 @@ class RemoteShards(ShardGroup):
             if response is not None:
                 try:
                     return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
-                except RETRIED:
-                    pass
+                except Exception as error:
+                    if _wants_definitions(error):
+                        args = self._with_definitions(args)
+                        response = self._send(shard, method, args)
+                        continue
+                    if not isinstance(error, RETRIED):
+                        raise
             if time.monotonic() >= deadline:
                 raise ShardMissing(f"{SHARD_PREFIX}{self.numbers[shard]:02d}")
             time.sleep(RETRY_PAUSE)
             response = self._send(shard, method, args)
 
+    def _with_definitions(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The call's arguments, its step carrying the definitions' table."""
+        return tuple(
+            replace(arg, definitions=self.shared) if isinstance(arg, Step) else arg for arg in args
+        )
+
+    def _step(
+        self, request: SearchRequest, several: bool, collection: TermStatistics | None
+    ) -> Step:
+        """A step of this search, naming the definitions without carrying them."""
+        named = self.shared.named() if self.shared is not None else None
+        return Step(self.key, request, several, collection, named)
+
     def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
-        versions, self.definitions = self.index.tables_of(self)
+        versions, self.shared = self.index.tables_of(self)
+        self.definitions = self.shared.table if self.shared is not None else None
         return versions, self.definitions
 
     def compiled(self, request: SearchRequest) -> CompiledQuery:
         return compile_query(request.text, request.scope, self.definitions)
 
     def statistics(self, request: SearchRequest) -> list[TermStatistics]:
-        return self.each("statistics", [(request, self.definitions)] * len(self))
+        return self.each("statistics", [(self._step(request, True, None),)] * len(self))
 
     def search(
         self, request: SearchRequest, several: bool, collection: TermStatistics | None
     ) -> list[ShardResult]:
-        self.step = Step(self.key, request, several, collection, self.definitions)
+        self.step = self._step(request, several, collection)
         self.latest = self.each("search", [(self.step,)] * len(self))
         return list(self.latest)
 
@@ -286,3 +319,11 @@ class RemoteShards(ShardGroup):
 
     def pinyin_term(self, text: str) -> str | None:
         return best_spelled(self.each("spelled", [(text,)] * len(self)))
+
+
+def _wants_definitions(error: Exception) -> bool:
+    """Whether a call failed because its replica wants the definitions its step names (Ray
+    hands back the replica's exception as its cause)."""
+    return isinstance(error, DefinitionsWanted) or isinstance(
+        getattr(error, "cause", None), DefinitionsWanted
+    )

@@ -52,6 +52,7 @@ from search.results import (
 from search.shard import Candidates, ShardResult, TermStatistics
 from search.suggest import best_spelled, best_suggestion, suggestion_candidates
 from search.text.definitions import DefinitionTable
+from search.text.pinyin import typed_pinyin
 
 NAMESPACE = "govsearch"
 # Seconds a step waits for a shard, its calls retried, before the shard counts as missing.
@@ -318,6 +319,8 @@ class RemoteShards(ShardGroup):
         return best_suggestion(candidates, counted, found)
 
     def pinyin_term(self, text: str) -> str | None:
+        if not typed_pinyin(text):  # spells nothing: no shard need be asked
+            return None
         return best_spelled(self.each("spelled", [(text,)] * len(self)))
 
 

@@ -283,6 +283,21 @@ def test_a_search_asks_for_pinyin_only_when_typed_in_latin_letters(cluster: Clus
         index.close()
 
 
+def test_a_first_page_needs_no_call_for_its_passages(cluster: Cluster) -> None:
+    index = counting_index(cluster.served[2], cluster.address)
+    try:
+        run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
+        index.rounds.clear()
+        assert run_search(index, SearchRequest.create(text="管理")).hits
+        assert index.rounds == Counter({"statistics": 1, "search": 1})
+        # A later page's hits depend on every shard's: asked once they are known.
+        index.rounds.clear()
+        assert run_search(index, SearchRequest.create(text="管理", page=2, size=5)).hits
+        assert index.rounds == Counter({"statistics": 1, "search": 1, "hits": 1})
+    finally:
+        index.close()
+
+
 def _replicas(name: str) -> list[int]:
     """The processes of the Serve replicas of the applications named after `name`."""
     found = []

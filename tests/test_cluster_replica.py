@@ -80,10 +80,10 @@ def test_a_replica_asks_once_for_definitions_it_was_not_sent(
         with pytest.raises(DefinitionsWanted) as wanted:
             replica.statistics(_step(shared.named()))
         assert wanted.value.name == shared.name
-        with_table = replica.search(_step(shared))
+        with_table = replica.search(_step(shared)).result
         # Sent once, kept: later steps, of this search or another, need the name alone.
         assert replica.statistics(_step(shared.named(), "another")).documents
-        assert _same(replica.search(_step(shared.named(), "another")), with_table)
+        assert _same(replica.search(_step(shared.named(), "another")).result, with_table)
 
 
 def test_a_restarted_replica_answers_a_search_as_the_first_did(
@@ -91,17 +91,30 @@ def test_a_restarted_replica_answers_a_search_as_the_first_did(
 ) -> None:
     first = replicas[0]
     first.search(_step(shared))
-    answered = first.search(_step(shared.named(), "again"))
+    answered = first.search(_step(shared.named(), "again")).result
     hits = first.hits(_step(shared.named(), "again"), answered, [0, 1])
     with new_replica(sharded_dir, 0) as restarted:
         step = _step(shared.named(), "again")
         with pytest.raises(DefinitionsWanted):
             restarted.hits(step, answered, [0, 1])
         assert restarted.hits(replace(step, definitions=shared), answered, [0, 1]) == hits
-        assert _same(restarted.search(step), answered)
+        assert _same(restarted.search(step).result, answered)
+
+
+def test_a_result_comes_with_the_hits_of_the_rows_the_page_will_likely_show(
+    replicas: list[ShardReplica], shared: SharedDefinitions
+) -> None:
+    replica = replicas[0]
+    replica.search(_step(shared))
+    step = replace(_step(shared.named(), "page"), page_rows=range(1, 4))
+    page = replica.search(step)
+    rows = [row for row in (1, 2, 3) if row < len(page.result.docnums)]
+    assert rows and list(page.hits) == rows
+    assert list(page.hits.values()) == replica.hits(step, page.result, rows)
+    assert replica.search(replace(step, key="none", page_rows=range(0))).hits == {}
 
 
 def test_a_step_without_definitions_is_answered_with_the_shards_own(
     replicas: list[ShardReplica],
 ) -> None:
-    assert replicas[1].search(_step(None, "own")).total
+    assert replicas[1].search(_step(None, "own")).result.total

@@ -78,6 +78,17 @@ class Step:
     several: bool
     collection: TermStatistics | None
     definitions: SharedDefinitions | None
+    # The rows of the shard's result likely on the page: their hits come with the result.
+    page_rows: range = range(0)
+
+
+@dataclass(frozen=True)
+class ShardPage:
+    """A shard's result with the hits of the step's page rows (those it has), so that a
+    page's passages usually need no call of their own."""
+
+    result: ShardResult
+    hits: dict[int, SearchHit]
 
 
 @dataclass(frozen=True)
@@ -136,15 +147,20 @@ class ShardReplica:
         with self._lock:
             return shard_statistics(self._generation(step.definitions), step.request)
 
-    def search(self, step: Step) -> ShardResult:
+    def search(self, step: Step) -> ShardPage:
         with self._lock:
-            return self._search(step).result
+            return self._page(step, self._search(step).result)
 
-    def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardResult:
+    def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardPage:
         with self._lock:
             search = self._search(step)
             search.result = search.answer(relax, ranks)
-            return search.result
+            return self._page(step, search.result)
+
+    def _page(self, step: Step, result: ShardResult) -> ShardPage:
+        rows = [row for row in step.page_rows if row < len(result.docnums)]
+        hits = shard_hits(self.generation.searcher, self._compiled(step), result, rows)
+        return ShardPage(result, dict(zip(rows, hits, strict=True)))
 
     def candidates(self, step: Step, relax: bool) -> Candidates | None:
         with self._lock:

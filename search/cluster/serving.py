@@ -31,6 +31,7 @@ from ray.serve.exceptions import (
 
 from search.cluster.replica import (
     DefinitionsWanted,
+    ShardPage,
     ShardReplica,
     ShardTables,
     SharedDefinitions,
@@ -206,6 +207,8 @@ class RemoteShards(ShardGroup):
         self.steps: dict[SearchRequest, Step] = {}
         self.latest: list[ShardResult] = []
         self.step: Step | None = None
+        self.page_rows = range(0)
+        self.shown: list[dict[int, SearchHit]] = []  # the hits sent with each latest result
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -265,7 +268,16 @@ class RemoteShards(ShardGroup):
     ) -> Step:
         """A step of this search, naming the definitions without carrying them."""
         named = self.shared.named() if self.shared is not None else None
-        return Step(self.key, request, several, collection, named)
+        return Step(self.key, request, several, collection, named, self.page_rows)
+
+    def expect(self, request: SearchRequest) -> None:
+        """The rows of each shard's result the page's hits will likely be: the page's own
+        rows on one shard; over several, the first page's first rows of each shard."""
+        first = (request.page - 1) * request.size
+        if len(self) == 1:
+            self.page_rows = range(first, first + request.size)
+        else:  # a later page's rows depend on every shard's hits
+            self.page_rows = range(request.size if first == 0 else 0)
 
     def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
         versions, self.shared = self.index.tables_of(self)
@@ -282,22 +294,34 @@ class RemoteShards(ShardGroup):
         self, request: SearchRequest, several: bool, collection: TermStatistics | None
     ) -> list[ShardResult]:
         self.step = self._step(request, several, collection)
-        self.latest = self.each("search", [(self.step,)] * len(self))
+        pages: list[ShardPage] = self.each("search", [(self.step,)] * len(self))
+        self.latest = [page.result for page in pages]
+        self.shown = [page.hits for page in pages]
         return list(self.latest)
 
     def answer(
         self, shards: Sequence[int], relax: bool, ranks: Sequence[Ranks | None]
     ) -> list[ShardResult]:
         arguments = [(self.step, relax, shard_ranks) for shard_ranks in ranks]
-        answered = self.some(list(shards), "answer", arguments)
-        for shard, result in zip(shards, answered, strict=True):
-            self.latest[shard] = result
-        return answered
+        answered: list[ShardPage] = self.some(list(shards), "answer", arguments)
+        for shard, page in zip(shards, answered, strict=True):
+            self.latest[shard], self.shown[shard] = page.result, page.hits
+        return [page.result for page in answered]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
         return self.each("candidates", [(self.step, relax)] * len(self))
 
     def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
+        found = {
+            (shard, row): self.shown[shard][row] for shard, row in picks if row in self.shown[shard]
+        }
+        missing = [pick for pick in picks if pick not in found]
+        if missing:
+            found.update(self._asked_hits(missing))
+        return [found[pick] for pick in picks]
+
+    def _asked_hits(self, picks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], SearchHit]:
+        """The picks' hits, asked of their shards."""
         shards = sorted({shard for shard, _ in picks})
         rows = [[row for picked, row in picks if picked == shard] for shard in shards]
         # Only what the hits need of the result travels back.
@@ -310,7 +334,7 @@ class RemoteShards(ShardGroup):
             shards, rows, self.some(shards, "hits", arguments), strict=True
         ):
             found.update(((shard, row), hit) for row, hit in zip(wanted, hits, strict=True))
-        return [found[pick] for pick in picks]
+        return found
 
     def suggestion(self, text: str, found: int) -> str | None:
         words = self.each("suggestion_counts", [(self.step, None)] * len(self))

@@ -155,7 +155,11 @@ def deploy(index_dir: Path) -> list[Any]:
     shard: Any = serve.deployment(timed_replica_class())
     for number, directory in enumerate(manifest.directories(index_dir)):
         options = shard.options(name="shard", num_replicas=1, ray_actor_options={"num_cpus": 0})
-        serve.run(options.bind(str(directory.resolve()), True), name=app_name(NAME, number))
+        serve.run(
+            options.bind(str(directory.resolve()), True),
+            name=app_name(NAME, number),
+            route_prefix=None,
+        )
     return [serve.get_app_handle(app_name(NAME, n)) for n in range(manifest.shards)]
 
 
@@ -248,6 +252,9 @@ def run(args: argparse.Namespace) -> None:
     from search.results import run_search
 
     temp = tempfile.mkdtemp(prefix="gsray-")  # short: Ray's sockets live there
+    # A new local cluster would otherwise write a token to ~/.ray/auth_token, which every
+    # later `ray start` of this user then demands of its clients.
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     ray.init(include_dashboard=False, logging_level="WARNING", log_to_driver=False, _temp_dir=temp)
     try:
         serve.start(proxy_location="Disabled")

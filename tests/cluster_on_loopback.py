@@ -298,6 +298,21 @@ def test_a_first_page_needs_no_call_for_its_passages(cluster: Cluster) -> None:
         index.close()
 
 
+def test_no_shard_is_asked_for_candidates_by_meaning_that_meaning_would_not_rank(
+    cluster: Cluster,
+) -> None:
+    index = counting_index(cluster.served[2], cluster.address)
+    try:
+        run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
+        # A keyword search, and a question on shards whose sections have no vectors.
+        for text in ("管理", "如何申请政府信息公开"):
+            index.rounds.clear()
+            run_search(index, SearchRequest.create(text=text))
+            assert index.rounds["candidates"] == 0, (text, index.rounds)
+    finally:
+        index.close()
+
+
 def _replicas(name: str) -> list[int]:
     """The processes of the Serve replicas of the applications named after `name`."""
     found = []

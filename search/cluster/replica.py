@@ -94,11 +94,13 @@ class ShardPage:
 @dataclass(frozen=True)
 class ShardTables:
     """A shard's generation, named by its build, with its tables of law versions and of
-    definitions (read once: the generation does not change)."""
+    definitions (read once: the generation does not change), and whether meaning ranks
+    its questions (the `semantic` setting on, and sections with vectors)."""
 
     build: str
     versions: VersionTable | None
     definitions: DefinitionTable | None
+    by_meaning: bool = False
 
 
 class ShardReplica:
@@ -110,11 +112,15 @@ class ShardReplica:
             # Held, never refreshed: every docnum this replica hands out stays valid.
             self.generation = Generation.of(self.index, searcher)
             self.completer = completer_of(self.index, searcher)
-            self.tables = ShardTables(
-                self.index.build.name, self.index.versions, self.index.definitions
-            )
+            by_meaning = False
             if semantic and len(self.index.vectors):
-                self.index.vectors.dense(self.index.columns.vector_keys, self.index.columns.live)
+                columns = self.index.columns
+                by_meaning = (
+                    len(self.index.vectors.dense(columns.vector_keys, columns.live).matrix) > 0
+                )
+            self.tables = ShardTables(
+                self.index.build.name, self.index.versions, self.index.definitions, by_meaning
+            )
         self._recent: BoundedCache[tuple[str, SearchRequest], ShardSearch] = BoundedCache(
             RECENT_SEARCHES
         )

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,15 @@ def connect(address: str, node_ip: str | None) -> None:
         ray.init(logging_level=logging.WARNING, log_to_driver=False, **options)
 
 
+@dataclass(frozen=True)
+class LiveTables:
+    """The live shards' tables joined, and whether meaning ranks questions on every one."""
+
+    versions: VersionTable | None
+    definitions: SharedDefinitions | None
+    by_meaning: bool
+
+
 class ClusterIndex(ShardedIndex):
     """A sharded index whose searches run on the shards' Serve deployments; its documents,
     completions and statistics are read from `index_dir` as a ShardedIndex's are.
@@ -161,8 +170,7 @@ class ClusterIndex(ShardedIndex):
         self.timeout = timeout
         self.name = name
         self.handles: dict[int, Any] = {}
-        self._tables: dict[tuple[int, ...], tuple[VersionTable | None, SharedDefinitions | None]]
-        self._tables = {}
+        self._tables: dict[tuple[int, ...], LiveTables] = {}
 
     def handle(self, number: int) -> Any:
         """Shard `number`'s Serve handle (RayServeException while it is not deployed)."""
@@ -179,9 +187,7 @@ class ClusterIndex(ShardedIndex):
             raise ShardsUnavailable(self.index_dir, "no shard answers")
         return RemoteShards(self, live)
 
-    def tables_of(
-        self, group: RemoteShards
-    ) -> tuple[VersionTable | None, SharedDefinitions | None]:
+    def tables_of(self, group: RemoteShards) -> LiveTables:
         """The joined tables of the live shards (read once: their generations are fixed),
         the definitions named after the shards' builds."""
         key = tuple(group.numbers)
@@ -191,7 +197,8 @@ class ClusterIndex(ShardedIndex):
             definitions = joined_definitions([tables.definitions for tables in found])
             builds = ",".join(f"{n}:{t.build}" for n, t in zip(key, found, strict=True))
             shared = SharedDefinitions(builds, definitions) if definitions is not None else None
-            self._tables[key] = (versions, shared)
+            by_meaning = all(tables.by_meaning for tables in found)
+            self._tables[key] = LiveTables(versions, shared, by_meaning)
         return self._tables[key]
 
 
@@ -208,7 +215,9 @@ class RemoteShards(ShardGroup):
         self.latest: list[ShardResult] = []
         self.step: Step | None = None
         self.page_rows = range(0)
+        self.by_meaning = False
         self.shown: list[dict[int, SearchHit]] = []  # the hits sent with each latest result
+        self._compiled: tuple[SearchRequest, CompiledQuery] | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -280,12 +289,15 @@ class RemoteShards(ShardGroup):
             self.page_rows = range(request.size if first == 0 else 0)
 
     def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
-        versions, self.shared = self.index.tables_of(self)
+        tables = self.index.tables_of(self)
+        self.shared, self.by_meaning = tables.definitions, tables.by_meaning
         self.definitions = self.shared.table if self.shared is not None else None
-        return versions, self.definitions
+        return tables.versions, self.definitions
 
     def compiled(self, request: SearchRequest) -> CompiledQuery:
-        return compile_query(request.text, request.scope, self.definitions)
+        if self._compiled is None or self._compiled[0] != request:
+            self._compiled = (request, compile_query(request.text, request.scope, self.definitions))
+        return self._compiled[1]
 
     def statistics(self, request: SearchRequest) -> list[TermStatistics]:
         return self.each("statistics", [(self._step(request, True, None),)] * len(self))
@@ -309,6 +321,12 @@ class RemoteShards(ShardGroup):
         return [page.result for page in answered]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
+        assert self.step is not None
+        request = self.step.request
+        # As a shard decides (ShardSearch.candidates): no shard need be asked when one of
+        # them would answer that meaning does not rank this search.
+        if not (self.by_meaning and request.sort == "relevance" and self.compiled(request).asks):
+            return [None] * len(self)
         return self.each("candidates", [(self.step, relax)] * len(self))
 
     def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:

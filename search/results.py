@@ -274,6 +274,10 @@ class ShardGroup(ABC):
     def statistics(self, request: SearchRequest) -> list[TermStatistics]:
         """Each shard's own statistics for the terms `request` may be scored with."""
 
+    def expect(self, request: SearchRequest) -> None:  # noqa: B027 - most groups need not know
+        """The page `request` shows, told before the shards search: shards elsewhere may
+        then send the page's likely hits with their results, sparing a call."""
+
     @abstractmethod
     def search(
         self, request: SearchRequest, several: bool, collection: TermStatistics | None
@@ -385,6 +389,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     """
     started = time.perf_counter()
     versions, _ = shards.tables()
+    shards.expect(request)
     several = len(shards) > 1
     collection: TermStatistics | None = None
     if several:

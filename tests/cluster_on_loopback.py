@@ -24,7 +24,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from jsonschema import Draft202012Validator
 
 from search.index.shards import reindex_shards, shard_of
 from search.query.request import SearchRequest
+from search.rank.knobs import FEW_HITS
 from search.results import SearchResults, run_search
 from web import create_app
 from web.cluster import running, running_processes, state_file
@@ -244,6 +246,71 @@ def test_the_cluster_serves_the_same_http_api(
         assert body | {"took_ms": 0} == expected, params
     status, _ = cluster.served[shards].get("/healthz", {})
     assert status == 200
+
+
+def counting_index(served: Served, address: str) -> Any:
+    """A ClusterIndex of `served` whose `rounds` count, by method, the calls to every shard
+    its searches make (the searches themselves run as the server's do)."""
+    from search.cluster.serving import ClusterIndex, RemoteShards
+
+    class CountingShards(RemoteShards):
+        def some(self, shards: Any, method: str, arguments: Any) -> list[Any]:
+            self.index.rounds[method] += 1
+            return super().some(shards, method, arguments)
+
+    class CountingIndex(ClusterIndex):
+        rounds: Counter[str]
+
+        def shard_group(self, missing: Sequence[str] = ()) -> RemoteShards:
+            return CountingShards(self, super().shard_group(missing).numbers)
+
+    index = CountingIndex(served.index_dir, address, served.name, node_ip=HEAD, cache_size=0)
+    index.rounds = Counter()
+    return index
+
+
+def test_a_search_asks_for_pinyin_only_when_typed_in_latin_letters(cluster: Cluster) -> None:
+    index = counting_index(cluster.served[2], cluster.address)
+    try:
+        run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
+        # Few full matches: whether the text spells a term more often found is asked.
+        assert run_search(index, SearchRequest.create(text="行攻")).full_matches < FEW_HITS
+        for text, spelled in (("行攻", 0), ("yshj", 1)):
+            index.rounds.clear()
+            run_search(index, SearchRequest.create(text=text))
+            assert index.rounds["spelled"] == spelled, (text, index.rounds)
+    finally:
+        index.close()
+
+
+def test_a_first_page_needs_no_call_for_its_passages(cluster: Cluster) -> None:
+    index = counting_index(cluster.served[2], cluster.address)
+    try:
+        run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
+        index.rounds.clear()
+        assert run_search(index, SearchRequest.create(text="管理")).hits
+        assert index.rounds == Counter({"statistics": 1, "search": 1})
+        # A later page's hits depend on every shard's: asked once they are known.
+        index.rounds.clear()
+        assert run_search(index, SearchRequest.create(text="管理", page=2, size=5)).hits
+        assert index.rounds == Counter({"statistics": 1, "search": 1, "hits": 1})
+    finally:
+        index.close()
+
+
+def test_no_shard_is_asked_for_candidates_by_meaning_that_meaning_would_not_rank(
+    cluster: Cluster,
+) -> None:
+    index = counting_index(cluster.served[2], cluster.address)
+    try:
+        run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
+        # A keyword search, and a question on shards whose sections have no vectors.
+        for text in ("管理", "如何申请政府信息公开"):
+            index.rounds.clear()
+            run_search(index, SearchRequest.create(text=text))
+            assert index.rounds["candidates"] == 0, (text, index.rounds)
+    finally:
+        index.close()
 
 
 def _replicas(name: str) -> list[int]:

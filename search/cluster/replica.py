@@ -4,7 +4,10 @@ answering the steps of a search (`search.results.ShardGroup`) as the coordinator
 Every call carries what any replica of the shard needs to answer it (`Step`), so that a
 call retried on another replica, or a replica restarted between two steps of one search,
 answers as the first would have; a replica keeps its recent searches only to skip work.
-Plain Python: Ray Serve runs it (`search.cluster.serving`), and nothing here imports Ray.
+The definitions of every shard's laws are large and the same for every search: a step
+names them, and carries them only to a replica that does not have them yet
+(`DefinitionsWanted`). Plain Python: Ray Serve runs it (`search.cluster.serving`), and
+nothing here imports Ray.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from search.cache import BoundedCache
 from search.complete import Spelled, completer_of
 from search.index.live import SearchIndex
 from search.index.versions import VersionTable
-from search.query.compile import compile_query
+from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.semantic import Ranks
 from search.results import SearchHit, shard_hits
@@ -34,6 +37,34 @@ from search.text.definitions import DefinitionTable
 
 # Searches a replica keeps between the steps of each (a search takes a few steps).
 RECENT_SEARCHES = 16
+# Tables of definitions a replica keeps: one for each set of live shards it was asked with.
+KEPT_DEFINITIONS = 4
+
+
+@dataclass(frozen=True)
+class SharedDefinitions:
+    """The definitions of every live shard's laws, by `name` (the same table for as long as
+    those shards' generations are served), with the `table` itself when the replica asked
+    for it."""
+
+    name: str
+    table: DefinitionTable | None = None
+
+    def named(self) -> SharedDefinitions:
+        """The same definitions by name alone: what a step usually carries."""
+        return SharedDefinitions(self.name)
+
+
+class DefinitionsWanted(Exception):
+    """A step names definitions this replica does not have: send the step again with the
+    table (`SharedDefinitions.table`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)  # its only argument: it pickles back as it was
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"send the definitions {self.name} with the step"
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,17 +77,30 @@ class Step:
     request: SearchRequest
     several: bool
     collection: TermStatistics | None
-    definitions: DefinitionTable | None
+    definitions: SharedDefinitions | None
+    # The rows of the shard's result likely on the page: their hits come with the result.
+    page_rows: range = range(0)
+
+
+@dataclass(frozen=True)
+class ShardPage:
+    """A shard's result with the hits of the step's page rows (those it has), so that a
+    page's passages usually need no call of their own."""
+
+    result: ShardResult
+    hits: dict[int, SearchHit]
 
 
 @dataclass(frozen=True)
 class ShardTables:
     """A shard's generation, named by its build, with its tables of law versions and of
-    definitions (read once: the generation does not change)."""
+    definitions (read once: the generation does not change), and whether meaning ranks
+    its questions (the `semantic` setting on, and sections with vectors)."""
 
     build: str
     versions: VersionTable | None
     definitions: DefinitionTable | None
+    by_meaning: bool = False
 
 
 class ShardReplica:
@@ -68,21 +112,35 @@ class ShardReplica:
             # Held, never refreshed: every docnum this replica hands out stays valid.
             self.generation = Generation.of(self.index, searcher)
             self.completer = completer_of(self.index, searcher)
-            self.tables = ShardTables(
-                self.index.build.name, self.index.versions, self.index.definitions
-            )
+            by_meaning = False
             if semantic and len(self.index.vectors):
-                self.index.vectors.dense(self.index.columns.vector_keys, self.index.columns.live)
+                columns = self.index.columns
+                by_meaning = (
+                    len(self.index.vectors.dense(columns.vector_keys, columns.live).matrix) > 0
+                )
+            self.tables = ShardTables(
+                self.index.build.name, self.index.versions, self.index.definitions, by_meaning
+            )
         self._recent: BoundedCache[tuple[str, SearchRequest], ShardSearch] = BoundedCache(
             RECENT_SEARCHES
         )
+        self._definitions: BoundedCache[str, DefinitionTable] = BoundedCache(KEPT_DEFINITIONS)
         # Whoosh searchers are not made for concurrent use.
         self._lock = threading.Lock()
 
-    def _generation(self, definitions: DefinitionTable | None) -> Generation:
+    def _generation(self, definitions: SharedDefinitions | None) -> Generation:
+        """The generation with the definitions the step names; DefinitionsWanted when this
+        replica has not been sent them (it started after they were, say)."""
         if definitions is None:
             return self.generation
-        return replace(self.generation, definitions=definitions)
+        table = definitions.table
+        if table is None:
+            table = self._definitions.get(definitions.name)
+            if table is None:
+                raise DefinitionsWanted(definitions.name)
+        else:
+            self._definitions.put(definitions.name, table)
+        return replace(self.generation, definitions=table)
 
     def _search(self, step: Step) -> ShardSearch:
         def start() -> ShardSearch:
@@ -91,21 +149,24 @@ class ShardReplica:
 
         return self._recent.get_or_compute((step.key, step.request), start)
 
-    def statistics(
-        self, request: SearchRequest, definitions: DefinitionTable | None
-    ) -> TermStatistics:
+    def statistics(self, step: Step) -> TermStatistics:
         with self._lock:
-            return shard_statistics(self._generation(definitions), request)
+            return shard_statistics(self._generation(step.definitions), step.request)
 
-    def search(self, step: Step) -> ShardResult:
+    def search(self, step: Step) -> ShardPage:
         with self._lock:
-            return self._search(step).result
+            return self._page(step, self._search(step).result)
 
-    def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardResult:
+    def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardPage:
         with self._lock:
             search = self._search(step)
             search.result = search.answer(relax, ranks)
-            return search.result
+            return self._page(step, search.result)
+
+    def _page(self, step: Step, result: ShardResult) -> ShardPage:
+        rows = [row for row in step.page_rows if row < len(result.docnums)]
+        hits = shard_hits(self.generation.searcher, self._compiled(step), result, rows)
+        return ShardPage(result, dict(zip(rows, hits, strict=True)))
 
     def candidates(self, step: Step, relax: bool) -> Candidates | None:
         with self._lock:
@@ -113,9 +174,16 @@ class ShardReplica:
 
     def hits(self, step: Step, result: ShardResult, rows: list[int]) -> list[SearchHit]:
         with self._lock:
-            request = step.request
-            compiled = compile_query(request.text, request.scope, step.definitions)
-            return shard_hits(self.generation.searcher, compiled, result, rows)
+            return shard_hits(self.generation.searcher, self._compiled(step), result, rows)
+
+    def _compiled(self, step: Step) -> CompiledQuery:
+        """The step's query as its search compiled it, or compiled again when this replica
+        no longer holds the search."""
+        search = self._recent.get((step.key, step.request))
+        if search is not None:
+            return search.compiled
+        request, generation = step.request, self._generation(step.definitions)
+        return compile_query(request.text, request.scope, generation.definitions)
 
     def suggestion_counts(self, step: Step, candidates: list[str] | None) -> SuggestionCounts:
         with self._lock:

@@ -6,7 +6,8 @@ process. A call that fails because its replica died or stopped answering is sent
 (Serve routes it to another replica of the shard) until SHARD_TIMEOUT seconds have passed
 since the step began; a shard that still does not answer is missing: the search runs again
 without it (`search.results.run_search` marks the answer partial), or is refused with a
-503, as the index was started (`partial`).
+503, as the index was started (`partial`). A call whose replica has not yet been sent the
+definitions its step names is sent again at once with them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ from ray.serve.exceptions import (
     ReplicaUnavailableError,
 )
 
-from search.cluster.replica import ShardReplica, ShardTables, Step
+from search.cluster.replica import (
+    DefinitionsWanted,
+    ShardPage,
+    ShardReplica,
+    ShardTables,
+    SharedDefinitions,
+    Step,
+)
 from search.errors import ShardMissing, ShardsUnavailable
 from search.index.live import RESULT_CACHE_SIZE
 from search.index.shards import SHARD_PREFIX, Manifest, ShardedIndex
@@ -45,6 +53,7 @@ from search.results import (
 from search.shard import Candidates, ShardResult, TermStatistics
 from search.suggest import best_spelled, best_suggestion, suggestion_candidates
 from search.text.definitions import DefinitionTable
+from search.text.pinyin import typed_pinyin
 
 NAMESPACE = "govsearch"
 # Seconds a step waits for a shard, its calls retried, before the shard counts as missing.
@@ -128,6 +137,15 @@ def connect(address: str, node_ip: str | None) -> None:
         ray.init(logging_level=logging.WARNING, log_to_driver=False, **options)
 
 
+@dataclass(frozen=True)
+class LiveTables:
+    """The live shards' tables joined, and whether meaning ranks questions on every one."""
+
+    versions: VersionTable | None
+    definitions: SharedDefinitions | None
+    by_meaning: bool
+
+
 class ClusterIndex(ShardedIndex):
     """A sharded index whose searches run on the shards' Serve deployments; its documents,
     completions and statistics are read from `index_dir` as a ShardedIndex's are.
@@ -152,7 +170,7 @@ class ClusterIndex(ShardedIndex):
         self.timeout = timeout
         self.name = name
         self.handles: dict[int, Any] = {}
-        self._tables: dict[tuple[int, ...], tuple[Any, Any]] = {}
+        self._tables: dict[tuple[int, ...], LiveTables] = {}
 
     def handle(self, number: int) -> Any:
         """Shard `number`'s Serve handle (RayServeException while it is not deployed)."""
@@ -169,14 +187,18 @@ class ClusterIndex(ShardedIndex):
             raise ShardsUnavailable(self.index_dir, "no shard answers")
         return RemoteShards(self, live)
 
-    def tables_of(self, group: RemoteShards) -> tuple[VersionTable | None, Any]:
-        """The joined tables of the live shards (read once: their generations are fixed)."""
+    def tables_of(self, group: RemoteShards) -> LiveTables:
+        """The joined tables of the live shards (read once: their generations are fixed),
+        the definitions named after the shards' builds."""
         key = tuple(group.numbers)
         if key not in self._tables:
             found: list[ShardTables] = group.each("shard_tables", [() for _ in group.numbers])
             versions = joined_versions([tables.versions for tables in found])
             definitions = joined_definitions([tables.definitions for tables in found])
-            self._tables[key] = (versions, definitions)
+            builds = ",".join(f"{n}:{t.build}" for n, t in zip(key, found, strict=True))
+            shared = SharedDefinitions(builds, definitions) if definitions is not None else None
+            by_meaning = all(tables.by_meaning for tables in found)
+            self._tables[key] = LiveTables(versions, shared, by_meaning)
         return self._tables[key]
 
 
@@ -188,9 +210,14 @@ class RemoteShards(ShardGroup):
         self.numbers = numbers
         self.key = uuid.uuid4().hex
         self.definitions: DefinitionTable | None = None
+        self.shared: SharedDefinitions | None = None  # with the table, for who wants it
         self.steps: dict[SearchRequest, Step] = {}
         self.latest: list[ShardResult] = []
         self.step: Step | None = None
+        self.page_rows = range(0)
+        self.by_meaning = False
+        self.shown: list[dict[int, SearchHit]] = []  # the hits sent with each latest result
+        self._compiled: tuple[SearchRequest, CompiledQuery] | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -227,43 +254,92 @@ class RemoteShards(ShardGroup):
             if response is not None:
                 try:
                     return response.result(timeout_s=max(deadline - time.monotonic(), 0.01))
-                except RETRIED:
-                    pass
+                except Exception as error:
+                    if _wants_definitions(error):
+                        args = self._with_definitions(args)
+                        response = self._send(shard, method, args)
+                        continue
+                    if not isinstance(error, RETRIED):
+                        raise
             if time.monotonic() >= deadline:
                 raise ShardMissing(f"{SHARD_PREFIX}{self.numbers[shard]:02d}")
             time.sleep(RETRY_PAUSE)
             response = self._send(shard, method, args)
 
+    def _with_definitions(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The call's arguments, its step carrying the definitions' table."""
+        return tuple(
+            replace(arg, definitions=self.shared) if isinstance(arg, Step) else arg for arg in args
+        )
+
+    def _step(
+        self, request: SearchRequest, several: bool, collection: TermStatistics | None
+    ) -> Step:
+        """A step of this search, naming the definitions without carrying them."""
+        named = self.shared.named() if self.shared is not None else None
+        return Step(self.key, request, several, collection, named, self.page_rows)
+
+    def expect(self, request: SearchRequest) -> None:
+        """The rows of each shard's result the page's hits will likely be: the page's own
+        rows on one shard; over several, the first page's first rows of each shard."""
+        first = (request.page - 1) * request.size
+        if len(self) == 1:
+            self.page_rows = range(first, first + request.size)
+        else:  # a later page's rows depend on every shard's hits
+            self.page_rows = range(request.size if first == 0 else 0)
+
     def tables(self) -> tuple[VersionTable | None, DefinitionTable | None]:
-        versions, self.definitions = self.index.tables_of(self)
-        return versions, self.definitions
+        tables = self.index.tables_of(self)
+        self.shared, self.by_meaning = tables.definitions, tables.by_meaning
+        self.definitions = self.shared.table if self.shared is not None else None
+        return tables.versions, self.definitions
 
     def compiled(self, request: SearchRequest) -> CompiledQuery:
-        return compile_query(request.text, request.scope, self.definitions)
+        if self._compiled is None or self._compiled[0] != request:
+            self._compiled = (request, compile_query(request.text, request.scope, self.definitions))
+        return self._compiled[1]
 
     def statistics(self, request: SearchRequest) -> list[TermStatistics]:
-        return self.each("statistics", [(request, self.definitions)] * len(self))
+        return self.each("statistics", [(self._step(request, True, None),)] * len(self))
 
     def search(
         self, request: SearchRequest, several: bool, collection: TermStatistics | None
     ) -> list[ShardResult]:
-        self.step = Step(self.key, request, several, collection, self.definitions)
-        self.latest = self.each("search", [(self.step,)] * len(self))
+        self.step = self._step(request, several, collection)
+        pages: list[ShardPage] = self.each("search", [(self.step,)] * len(self))
+        self.latest = [page.result for page in pages]
+        self.shown = [page.hits for page in pages]
         return list(self.latest)
 
     def answer(
         self, shards: Sequence[int], relax: bool, ranks: Sequence[Ranks | None]
     ) -> list[ShardResult]:
         arguments = [(self.step, relax, shard_ranks) for shard_ranks in ranks]
-        answered = self.some(list(shards), "answer", arguments)
-        for shard, result in zip(shards, answered, strict=True):
-            self.latest[shard] = result
-        return answered
+        answered: list[ShardPage] = self.some(list(shards), "answer", arguments)
+        for shard, page in zip(shards, answered, strict=True):
+            self.latest[shard], self.shown[shard] = page.result, page.hits
+        return [page.result for page in answered]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
+        assert self.step is not None
+        request = self.step.request
+        # As a shard decides (ShardSearch.candidates): no shard need be asked when one of
+        # them would answer that meaning does not rank this search.
+        if not (self.by_meaning and request.sort == "relevance" and self.compiled(request).asks):
+            return [None] * len(self)
         return self.each("candidates", [(self.step, relax)] * len(self))
 
     def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
+        found = {
+            (shard, row): self.shown[shard][row] for shard, row in picks if row in self.shown[shard]
+        }
+        missing = [pick for pick in picks if pick not in found]
+        if missing:
+            found.update(self._asked_hits(missing))
+        return [found[pick] for pick in picks]
+
+    def _asked_hits(self, picks: Sequence[tuple[int, int]]) -> dict[tuple[int, int], SearchHit]:
+        """The picks' hits, asked of their shards."""
         shards = sorted({shard for shard, _ in picks})
         rows = [[row for picked, row in picks if picked == shard] for shard in shards]
         # Only what the hits need of the result travels back.
@@ -276,7 +352,7 @@ class RemoteShards(ShardGroup):
             shards, rows, self.some(shards, "hits", arguments), strict=True
         ):
             found.update(((shard, row), hit) for row, hit in zip(wanted, hits, strict=True))
-        return [found[pick] for pick in picks]
+        return found
 
     def suggestion(self, text: str, found: int) -> str | None:
         words = self.each("suggestion_counts", [(self.step, None)] * len(self))
@@ -285,4 +361,14 @@ class RemoteShards(ShardGroup):
         return best_suggestion(candidates, counted, found)
 
     def pinyin_term(self, text: str) -> str | None:
+        if not typed_pinyin(text):  # spells nothing: no shard need be asked
+            return None
         return best_spelled(self.each("spelled", [(text,)] * len(self)))
+
+
+def _wants_definitions(error: Exception) -> bool:
+    """Whether a call failed because its replica wants the definitions its step names (Ray
+    hands back the replica's exception as its cause)."""
+    return isinstance(error, DefinitionsWanted) or isinstance(
+        getattr(error, "cause", None), DefinitionsWanted
+    )

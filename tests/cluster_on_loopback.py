@@ -5,7 +5,8 @@ interface is loopback (never collected on their own: the file name is not a test
 two-node Ray cluster on loopback (the head on 127.0.0.2, a node joined from 127.0.0.3),
 against one index of the whole corpus: the same hits in the same order, scores, totals,
 facets and passages; a replica killed under load loses no request; a shard without
-replicas gives a partial answer (or a 503); `cluster stop` leaves no process behind.
+replicas gives a partial answer (or a 503), said plainly on the pages; `cluster stop`
+leaves no process behind.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -97,13 +99,17 @@ class Served:
         return f"govsearch-{self.port}"
 
     def get(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, body = self.fetch(path, params)
+        return status, json.loads(body)
+
+    def fetch(self, path: str, params: dict[str, Any]) -> tuple[int, str]:
         query = urllib.parse.urlencode(params)
         url = f"http://127.0.0.1:{self.port}{path}?{query}"
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
-                return response.status, json.loads(response.read())
+                return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+            return error.code, error.read().decode("utf-8")
 
 
 @dataclass
@@ -342,6 +348,13 @@ def test_a_shard_without_replicas_gives_a_partial_answer_or_503(
     assert all(shard_of(hit["doc_id"], 3) != 1 for hit in body["hits"])
     _, spec = served.get("/api/openapi.json", {})
     Draft202012Validator({**spec, "$ref": "#/components/schemas/SearchResponse"}).validate(body)
+    for page in ("/search", "/embed"):  # the results page, the widget's page
+        status, html = served.fetch(page, {"q": "管理"})
+        assert status == 200
+        notice = re.search(r'<p class="partial-notice" role="status">(.*?)</p>', html)
+        assert notice, page
+        assert "部分分库暂未响应，结果可能不完整" in notice.group(1)
+        assert "<small>未响应的分库：shard-01</small>" in notice.group(1)
     app = create_app(
         {
             "TESTING": True,

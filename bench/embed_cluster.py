@@ -1,18 +1,19 @@
 """Embedding speed of `govsearch embed --cluster` on a two-node Ray cluster against plain
 `govsearch embed`, on the same sample of the shared corpus, in one run.
 
-    python bench/embed_cluster.py [--documents 20] [--seed 7] [--shards 2] [--work DIR]
+    python bench/embed_cluster.py [--documents 20] [--seed 7] [--shards 2] [--rounds 2]
+                                  [--work DIR]
 
 Draws `--documents` documents of the shared corpus with a seeded generator and builds them
-twice, each copy split into `--shards` shards (under `--work`, default bench/.index-embed-cluster).
-Then, in a network namespace whose only interface is loopback (Ray listens on every
-interface): plain `govsearch embed` of the first copy; a Ray head on 127.0.0.2 and a node
-joined from 127.0.0.3 (`govsearch cluster join`), both on this machine, and `govsearch embed
---cluster` of the second copy; the cluster stopped, plain `embed` of the first copy again
-(its vectors removed first), so that a change in the machine's load shows. Each time is the
-command's whole run on the clock: start, model, connection and actors included. Prints the
-sections each embedded, sections a second, the sections each node embedded, and whether the
-two copies' vectors are the same files with the same vectors.
+twice, each copy split into `--shards` shards (under `--work`, default
+bench/.index-embed-cluster). Then, in a network namespace whose only interface is loopback
+(Ray listens on every interface), starts a Ray head on 127.0.0.2 and a node joined from
+127.0.0.3 (`govsearch cluster join`), both on this machine, and in each round, both copies'
+vectors removed first: plain `govsearch embed` of the first copy, then `govsearch embed
+--cluster` of the second, so that a change in the machine's load falls on both alike. Each
+time is the command's whole run on the clock: start, model, connection and actors included.
+Prints the sections each run embedded, sections a second and their median, the sections
+each node embedded, and whether the two copies end with the same vector files and vectors.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,7 +81,7 @@ def timed_embed(index_dir: Path, *cluster: str) -> tuple[int, float, str]:
 
 
 def report(name: str, embedded: int, seconds: float) -> None:
-    print(f"{name:<24}{embedded:>9}{seconds:>10.1f}{embedded / seconds:>12.1f}", flush=True)
+    print(f"{name:<28}{embedded:>9}{seconds:>10.1f}{embedded / seconds:>12.1f}", flush=True)
 
 
 def same_vectors(first: Path, second: Path) -> str:
@@ -140,23 +142,27 @@ def stop_cluster(processes: list[subprocess.Popen[bytes]]) -> None:
 
 def run(args: argparse.Namespace) -> None:
     plain, on_cluster = build_copies(args.work, args.documents, args.seed, args.shards)
-    remove_vectors(plain)
-    remove_vectors(on_cluster)
     print(f"{args.documents} documents drawn with seed {args.seed}, {args.shards} shards")
-    print(f"{'':<24}{'sections':>9}{'seconds':>10}{'sections/s':>12}", flush=True)
-    report("embed", *timed_embed(plain)[:2])
+    print(f"{'':<28}{'sections':>9}{'seconds':>10}{'sections/s':>12}", flush=True)
+    rates: dict[str, list[float]] = {"embed": [], "embed --cluster": []}
     address, processes = start_cluster(args.work)
     try:
-        embedded, seconds, output = timed_embed(
-            on_cluster, "--cluster", "--address", address, "--node-ip", HEAD
-        )
+        for number in range(1, args.rounds + 1):
+            remove_vectors(plain)
+            remove_vectors(on_cluster)
+            embedded, seconds, _ = timed_embed(plain)
+            report(f"embed, round {number}", embedded, seconds)
+            rates["embed"].append(embedded / seconds)
+            cluster = ("--cluster", "--address", address, "--node-ip", HEAD)
+            embedded, seconds, output = timed_embed(on_cluster, *cluster)
+            report(f"embed --cluster, round {number}", embedded, seconds)
+            rates["embed --cluster"].append(embedded / seconds)
+            print("  " + "\n  ".join(ON_NODES.findall(output)), flush=True)
     finally:
         stop_cluster(processes)
-    report("embed --cluster, 2 nodes", embedded, seconds)
+    for name, each in rates.items():
+        print(f"{name}: {statistics.median(each):.1f} sections/s (median of {len(each)})")
     print(same_vectors(plain, on_cluster))
-    remove_vectors(plain)
-    report("embed, again", *timed_embed(plain)[:2])
-    print("\n".join(ON_NODES.findall(output)))
 
 
 def main() -> None:
@@ -164,6 +170,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".index-embed-cluster")
     args = parser.parse_args()
     if os.environ.get(IN_NAMESPACE) != "1":

@@ -6,14 +6,15 @@
 
 Draws `--documents` documents of the shared corpus with a seeded generator and builds them
 twice, each copy split into `--shards` shards (under `--work`, default
-bench/.index-embed-cluster). Then, in a network namespace whose only interface is loopback
-(Ray listens on every interface), starts a Ray head on 127.0.0.2 and a node joined from
-127.0.0.3 (`govsearch cluster join`), both on this machine, and in each round, both copies'
-vectors removed first: plain `govsearch embed` of the first copy, then `govsearch embed
---cluster` of the second, so that a change in the machine's load falls on both alike. Each
-time is the command's whole run on the clock: start, model, connection and actors included.
-Prints the sections each run embedded, sections a second and their median, the sections
-each node embedded, and whether the two copies end with the same vector files and vectors.
+bench/.index-embed-cluster, a folder per sample). Then, in a network namespace whose only
+interface is loopback (Ray listens on every interface), starts a Ray head on 127.0.0.2 and a
+node joined from 127.0.0.3 (`govsearch cluster join`), both on this machine, and in each
+round, both copies' vectors removed first: plain `govsearch embed` of the first copy, then
+`govsearch embed --cluster` of the second, so that a change in the machine's load falls on
+both alike. Each time is the command's whole run on the clock: start, model, connection and
+actors included. Prints the sections each run embedded, sections a second and their
+median, the sections each node embedded, and whether the two copies end with the same vector
+files and vectors.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def build_copies(work: Path, documents: int, seed: int, shards: int) -> tuple[Pa
     """Two copies of the same sample, built unless they are there."""
     from search.index.shards import reindex_shards
 
+    work = work / f"{documents}-documents-seed-{seed}-{shards}-shards"
     copies = (work / "plain", work / "cluster")
     if all((copy / "shards.json").exists() for copy in copies):
         return copies
@@ -99,23 +101,24 @@ def same_vectors(first: Path, second: Path) -> str:
     return f"same {len(names)} files, largest difference of a component {largest:g}"
 
 
-def start_cluster(work: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
-    """A Ray head on HEAD and a node joined from NODE; returns once both are up."""
+def start_cluster(work: Path) -> tuple[str, list[subprocess.Popen[bytes]], Path]:
+    """A Ray head on HEAD and a node joined from NODE, their files in one temporary folder
+    (a short path: Ray's sockets live there); returns once both are up."""
     from web.cluster import start_head
 
-    port = free_port(HEAD)
-    head = start_head(HEAD, port, Path(tempfile.mkdtemp(prefix="gsray-")))
+    port, ray_files = free_port(HEAD), Path(tempfile.mkdtemp(prefix="gsray-"))
+    head = start_head(HEAD, port, ray_files / "h")
     address = f"{HEAD}:{port}"
     join = [GOVSEARCH, "cluster", "join", "--address", address, "--node-ip", NODE]
-    join += ["--temp-dir", tempfile.mkdtemp(prefix="gsray-")]
+    join += ["--temp-dir", str(ray_files / "n")]
     with (work / "join.log").open("wb") as log:
         node = subprocess.Popen(join, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_nodes(address, 2)
     except BaseException:
-        stop_cluster([head, node])
+        stop_cluster([head, node], ray_files)
         raise
-    return address, [head, node]
+    return address, [head, node], ray_files
 
 
 def wait_for_nodes(address: str, nodes: int) -> None:
@@ -132,12 +135,16 @@ def wait_for_nodes(address: str, nodes: int) -> None:
         ray.shutdown()
 
 
-def stop_cluster(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop_cluster(processes: list[subprocess.Popen[bytes]], ray_files: Path) -> None:
     from web.cluster import stop_process_group
 
     for process in reversed(processes):  # the node, then the head
         stop_process_group(process.pid)
         process.wait()
+    shutil.rmtree(ray_files, ignore_errors=True)
+    for log in Path(tempfile.gettempdir()).glob(f"govsearch-ray-head-{os.getuid()}-*.log"):
+        if str(ray_files) in log.read_text("utf-8", errors="replace"):
+            log.unlink()
 
 
 def run(args: argparse.Namespace) -> None:
@@ -145,7 +152,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"{args.documents} documents drawn with seed {args.seed}, {args.shards} shards")
     print(f"{'':<28}{'sections':>9}{'seconds':>10}{'sections/s':>12}", flush=True)
     rates: dict[str, list[float]] = {"embed": [], "embed --cluster": []}
-    address, processes = start_cluster(args.work)
+    address, processes, ray_files = start_cluster(args.work)
     try:
         for number in range(1, args.rounds + 1):
             remove_vectors(plain)
@@ -159,7 +166,7 @@ def run(args: argparse.Namespace) -> None:
             rates["embed --cluster"].append(embedded / seconds)
             print("  " + "\n  ".join(ON_NODES.findall(output)), flush=True)
     finally:
-        stop_cluster(processes)
+        stop_cluster(processes, ray_files)
     for name, each in rates.items():
         print(f"{name}: {statistics.median(each):.1f} sections/s (median of {len(each)})")
     print(same_vectors(plain, on_cluster))

@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,7 +19,7 @@ from search.errors import CorpusRefused, IndexBusy, IndexMissing, QueryError, Se
 from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.highlight import Passage
 from search.index.build import Progress, ReindexSummary, full_build, update
-from search.index.embedding import EmbedSummary, embed_index
+from search.index.embedding import Embedder, EmbedSummary, embed_in_batches, embed_index
 from search.index.live import SearchIndex
 from search.index.shards import (
     MAX_SHARDS,
@@ -35,6 +35,9 @@ from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import SearchHit, run_search
 from search.stats import index_stats
+
+if TYPE_CHECKING:
+    from search.cluster.embedding import ClusterEmbedder
 
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
@@ -224,7 +227,19 @@ def reindex(  # noqa: PLR0913 - one argument per option
 @cli.command()
 @index_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def embed(index_dir: Path | None, quiet: bool) -> None:
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Compute the vectors on the nodes of a Ray cluster (pip install 'govsearch[cluster]').",
+)
+@click.option(
+    "--address",
+    help="With --cluster: the Ray head's HOST:PORT [default: the cluster this machine is in].",
+)
+@click.option("--node-ip", help="With --cluster: the address this machine advertises to Ray.")
+def embed(
+    index_dir: Path | None, quiet: bool, cluster: bool, address: str | None, node_ip: str | None
+) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
     Only sections without a vector cost time: the first run embeds every section, a long
@@ -232,23 +247,61 @@ def embed(index_dir: Path | None, quiet: bool) -> None:
     new and changed sections. Stop it at any point and run it again to go on. A reindex may
     run meanwhile: the sections it adds are embedded before this ends. Vectors are kept per
     embedding model; those of another model are computed again, and the old ones removed
-    when done. Exit status 3 when there is no index.
+    when done. With --cluster the nodes of a running Ray cluster (`govsearch cluster start`,
+    or `ray start --head`) compute them, and this process stores them as it would have.
+    Exit status 3 when there is no index.
     """
+    if not cluster and (address or node_ip):
+        raise click.UsageError("--address and --node-ip go with --cluster")
     index_dir = config.get_path("index", index_dir)
     try:
         directories = index_directories(index_dir)
     except IndexMissing as error:
         raise NotRun(str(error)) from None
+    if not cluster:
+        _embed_directories(directories, quiet, embed_in_batches)
+        return
+    on_cluster = _cluster_embedder(address or "auto", node_ip)
+    try:
+        _embed_directories(directories, quiet, on_cluster)
+    except on_cluster.failures as error:
+        raise click.ClickException(
+            f"embedding on the cluster stopped: {error}; the vectors computed so far are "
+            "kept: run the command again to go on"
+        ) from None
+    finally:
+        on_cluster.close()
+    if not quiet and on_cluster.by_node:
+        done = sorted(on_cluster.by_node.items())
+        nodes = ", ".join(f"{node} {_count(count, 'section')}" for node, count in done)
+        click.echo(f"embedded on {_count(len(done), 'node')}: {nodes}")
+
+
+def _embed_directories(directories: list[Path], quiet: bool, embedder: Embedder) -> None:
     for directory in directories:  # a sharded index's shards, one after another
         # The total grows when a later pass finds sections a reindex added.
         with ProgressBar("embedding", quiet=quiet) as bar:
             try:
-                summary = embed_index(directory, on_progress=bar.show)
+                summary = embed_index(directory, on_progress=bar.show, embed=embedder)
             except IndexMissing as error:
                 raise NotRun(str(error)) from None
         if len(directories) > 1:
             bar.echo(f"{directory.name}:")
         _print_embed_summary(summary, directory, bar)
+
+
+def _cluster_embedder(address: str, node_ip: str | None) -> ClusterEmbedder:
+    """A ClusterEmbedder connected to the cluster at `address` (Ray is imported only now)."""
+    try:
+        from search.cluster.embedding import ClusterEmbedder
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "ray":
+            raise
+        raise click.UsageError("Ray is not installed: pip install 'govsearch[cluster]'") from None
+    try:
+        return ClusterEmbedder(address, node_ip)
+    except ConnectionError as error:
+        raise NotRun(f"no Ray cluster to embed on: {error}") from None
 
 
 def _print_embed_summary(summary: EmbedSummary, index_dir: Path, bar: ProgressBar) -> None:

@@ -5,7 +5,9 @@ interface is loopback (never collected on their own: the file name is not a test
 two-node Ray cluster on loopback (the head on 127.0.0.2, a node joined from 127.0.0.3),
 against one index of the whole corpus: the same hits in the same order, scores, totals,
 facets and passages; a replica killed under load loses no request; a shard without
-replicas gives a partial answer (or a 503); `cluster stop` leaves no process behind.
+replicas gives a partial answer (or a 503), said plainly on the pages; `govsearch embed
+--cluster` computes on both nodes the vectors one machine computes; `cluster stop` leaves no
+process behind.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,9 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 
+from search.index.embedding import embed_index
 from search.index.shards import reindex_shards, shard_of
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
@@ -99,13 +104,17 @@ class Served:
         return f"govsearch-{self.port}"
 
     def get(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, body = self.fetch(path, params)
+        return status, json.loads(body)
+
+    def fetch(self, path: str, params: dict[str, Any]) -> tuple[int, str]:
         query = urllib.parse.urlencode(params)
         url = f"http://127.0.0.1:{self.port}{path}?{query}"
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
-                return response.status, json.loads(response.read())
+                return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+            return error.code, error.read().decode("utf-8")
 
 
 @dataclass
@@ -409,6 +418,13 @@ def test_a_shard_without_replicas_gives_a_partial_answer_or_503(
     assert all(shard_of(hit["doc_id"], 3) != 1 for hit in body["hits"])
     _, spec = served.get("/api/openapi.json", {})
     Draft202012Validator({**spec, "$ref": "#/components/schemas/SearchResponse"}).validate(body)
+    for page in ("/search", "/embed"):  # the results page, the widget's page
+        status, html = served.fetch(page, {"q": "管理"})
+        assert status == 200
+        notice = re.search(r'<p class="partial-notice" role="status">(.*?)</p>', html)
+        assert notice, page
+        assert "部分分库暂未响应，结果可能不完整" in notice.group(1)
+        assert "<small>未响应的分库：shard-01</small>" in notice.group(1)
     app = create_app(
         {
             "TESTING": True,
@@ -425,6 +441,63 @@ def test_a_shard_without_replicas_gives_a_partial_answer_or_503(
     )
     refused = app.test_client().get("/api/search", query_string={"q": "管理"})
     assert refused.status_code == 503 and refused.get_json()["ok"] is False
+
+
+# Four short documents, on both shards of two: each shard's sections spread over both nodes.
+FEW_DOCUMENTS = (
+    "2016_yangcheng_training_rules.txt",
+    "2017_yangcheng_keji_summary.txt",
+    "2020_yangcheng_budget_execution.txt",
+    "2021_yangcheng_business_environment.txt",
+)
+
+
+def _vector_files(index_dir: Path) -> dict[str, Any]:
+    """Each file of the vectors of every shard of `index_dir`, by its path in the index: an
+    array for the keys and vectors, the text of the others."""
+    found: dict[str, Any] = {}
+    for path in sorted(index_dir.glob("shard-*/vectors/*/*")):
+        name = str(path.relative_to(index_dir))
+        found[name] = np.load(path) if path.suffix == ".npy" else path.read_text("utf-8")
+    return found
+
+
+def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in FEW_DOCUMENTS:
+        shutil.copy(CORPUS / "samples" / name, corpus / name)
+    on_cluster, here = tmp_path / "on-cluster", tmp_path / "here"
+    for index_dir in (on_cluster, here):
+        reindex_shards(corpus, index_dir, 2, full=True)
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("GOVSEARCH_")
+    }
+    command = [GOVSEARCH, "embed", "--cluster", "--address", cluster.address]
+    command += ["--node-ip", HEAD, "--index", str(on_cluster)]
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Each node says which it is with the vectors it computed.
+    assert re.search(
+        rf"^embedded on 2 nodes: {re.escape(HEAD)} \d+ sections?, {re.escape(NODE)} \d+ sections?$",
+        done.stdout,
+        re.MULTILINE,
+    ), done.stdout
+    for directory in sorted(here.glob("shard-*")):
+        embed_index(directory)
+    expected, found = _vector_files(here), _vector_files(on_cluster)
+    assert sorted(found) == sorted(expected) and any(".vecs." in name for name in found)
+    for name, content in expected.items():
+        if ".vecs." in name:
+            assert np.allclose(found[name], content, atol=1e-3), name
+        elif ".keys." in name:
+            assert np.array_equal(found[name], content), name
+        else:
+            assert found[name] == content, name
+    again = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count(" 0 embedded now") == 2, again.stdout
+    assert "embedded on" not in again.stdout
 
 
 def _processes_in(sessions: set[int]) -> list[int]:

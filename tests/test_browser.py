@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import CORPUS, SEED_NAME
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from search.query.request import MAX_QUERY_CHARS
@@ -510,6 +510,28 @@ def test_the_embedded_widget_passes_axe(page: Page, portal: str, axe_source: str
     page.goto(portal + "/index.html")
     expect(page.locator("#widget li.hit").first).to_be_visible()
     # the widget only: the portal's own page (red on beige here) is the portal's business
+    assert severe_violations(page, axe_source, "#widget") == []
+
+
+def test_the_widget_says_plainly_when_a_shard_did_not_answer(
+    page: Page, portal: str, axe_source: str
+) -> None:
+    """The service's own answers, each marked partial as a cluster marks one whose shard-01
+    did not answer (tests/cluster_on_loopback.py: the cluster's pages say it too)."""
+
+    def without_shard_01(route: Route) -> None:
+        answer = route.fetch()
+        route.fulfill(
+            response=answer, json=answer.json() | {"partial": True, "missing_shards": ["shard-01"]}
+        )
+
+    page.route("**/api/search?*", without_shard_01)
+    page.goto(portal + "/index.html")
+    widget = page.locator("#widget")
+    expect(widget.locator("li.hit").first).to_be_visible()
+    notice = widget.locator(".partial-notice")
+    expect(notice).to_contain_text("部分分库暂未响应，结果可能不完整。")
+    expect(notice.locator("small")).to_have_text("未响应的分库：shard-01")
     assert severe_violations(page, axe_source, "#widget") == []
 
 

@@ -8,6 +8,10 @@ pass is done it looks at the live index again and embeds what a reindex added me
 to MAX_PASSES passes. It can be stopped at any point: what was written stays, and the next
 run goes on from there. Once every section has a vector of the current model, the vectors of
 other models are removed.
+
+The vectors are computed in this process (`embed_in_batches`) or by whatever `Embedder` the
+caller passes (`search.cluster.embedding`: the nodes of a Ray cluster); everything else,
+what to embed and how it is stored, is the same whoever computes them.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ SHARD_SECTIONS = 2048
 # A pass after the first only embeds what a reindex added during the one before; a reindex
 # running back to back with every pass is the only way to need more.
 MAX_PASSES = 5
+
+# Computes the vectors of some texts, in their order, calling `advance` with how many are
+# done as it goes (for the progress bar).
+Embedder = Callable[[list[str], Callable[[int], None]], np.ndarray]
 
 
 @dataclass
@@ -99,8 +107,17 @@ class _Counter:
         self.on_progress(self.done, self.todo)
 
 
+def embed_in_batches(texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
+    """The vectors of `texts`, computed in this process BATCH at a time."""
+    vectors = []
+    for i in range(0, len(texts), BATCH):
+        vectors.append(embed_texts(texts[i : i + BATCH]))
+        advance(len(vectors[-1]))
+    return np.concatenate(vectors)
+
+
 def _embed_texts(
-    index_dir: Path, store: VectorStore, texts: dict[int, str], counter: _Counter
+    index_dir: Path, store: VectorStore, texts: dict[int, str], counter: _Counter, embed: Embedder
 ) -> int:
     """Embed and add `texts` shard by shard; how many vectors were added."""
     keys, added = list(texts), 0
@@ -109,12 +126,9 @@ def _embed_texts(
         store.refresh()  # another embed may have done some of them since
         todo = [k for k, has in zip(shard, store.known(shard), strict=True) if not has]
         counter.advance(len(shard) - len(todo))
-        vectors = []
-        for i in range(0, len(todo), BATCH):
-            vectors.append(embed_texts([texts[k] for k in todo[i : i + BATCH]]))
-            counter.advance(len(vectors[-1]))
         if todo:
-            added += commit_shard(index_dir, todo, np.concatenate(vectors))
+            vectors = embed([texts[k] for k in todo], counter.advance)
+            added += commit_shard(index_dir, todo, vectors)
     return added
 
 
@@ -122,9 +136,11 @@ def embed_index(
     index_dir: Path,
     docnums: Iterable[int] | None = None,
     on_progress: Callable[[int, int], None] = lambda done, todo: None,
+    embed: Embedder = embed_in_batches,
 ) -> EmbedSummary:
     """Embed every section of the live index that has no vector (or only `docnums`, in one
-    pass over the generation it opens), including sections a reindex adds meanwhile."""
+    pass over the generation it opens), including sections a reindex adds meanwhile; `embed`
+    computes the vectors."""
     index_dir = Path(index_dir)
     open_index(index_dir).close()  # no index: nothing to tidy either
     summary = EmbedSummary(model=model_folder(index_dir).name)
@@ -145,7 +161,7 @@ def embed_index(
         if not found.texts:
             break
         counter.add_work(len(found.texts))
-        summary.embedded += _embed_texts(index_dir, store, found.texts, counter)
+        summary.embedded += _embed_texts(index_dir, store, found.texts, counter, embed)
     else:
         summary.missing = len(_unembedded(index_dir, store, docnums).texts)
     if docnums is None and not summary.missing:

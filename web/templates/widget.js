@@ -43,6 +43,8 @@
     "mark { background: #fff1a8; color: inherit; }",
     ".error { color: #b4232a; }",
     ".hint { color: #57606a; font-size: .85em; }",
+    ".partial-notice { margin: .2em 0; padding: .1em .5em; border-left: 3px solid #b4232a; }",
+    ".partial-notice small { display: block; color: #57606a; }",
     ".pager { display: flex; gap: 1em; }",
     ".combobox { position: relative; flex: 1; display: flex; min-width: 0; }",
     ".suggestions { position: absolute; top: 100%; left: 0; right: 0; z-index: 10; margin: 0; padding: .2em 0; list-style: none; background: #fff; border: 1px solid #8c959f; box-shadow: 0 4px 10px rgba(0,0,0,.12); }",
@@ -185,6 +187,7 @@
       return;
     }
     out.push(el("p", { "class": "summary" }, "找到 " + body.total + " 份文件"));
+    if (body.partial) out.push(this.partialNotice(body.missing_shards));
     if (body.pinyin) out.push(this.pinyinNotice(body.pinyin));
     out.push(this.facets(body.facets));
     var list = el("ol", { "class": "hits" });
@@ -211,6 +214,13 @@
     moreLine.appendChild(more);
     out.push(moreLine);
     this.output.replaceChildren.apply(this.output, out);
+  };
+
+  // Some shards of a cluster did not answer: said plainly, their names for the operator.
+  Widget.prototype.partialNotice = function (missing) {
+    var line = el("p", { "class": "partial-notice" }, "部分分库暂未响应，结果可能不完整。");
+    line.appendChild(el("small", {}, "未响应的分库：" + missing.join("、")));
+    return line;
   };
 
   // Letters searched as the Chinese term they spell, with a way to search them as typed.

@@ -1,0 +1,145 @@
+"""`govsearch embed --cluster`: the vectors of an index's sections computed on the nodes of a
+Ray cluster, written by the command's own process into the store `govsearch embed` writes.
+
+`ClusterEmbedder` is an `search.index.embedding.Embedder`: `embed_index` decides what to
+embed (distinct texts without a vector, a reindex's additions included) and stores the
+vectors shard by shard, so that a run stopped half-way goes on where it stopped, as a plain
+`govsearch embed` does. Each node with CPUs runs one `NodeEmbedder` actor holding every CPU
+the node gives Ray (the model's threads, one per CPU): it loads the model once, and is sent
+batches of texts as it finishes the ones it has. A text's vector does not depend on the batch
+it is computed in, so the vectors are those one machine computes.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import ray
+from ray.exceptions import GetTimeoutError, RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from search.cluster.serving import connect
+from search.index.embedding import BATCH
+from search.vectors.model import embed_texts, model_folder_name, model_identity
+
+# Batches each node holds at once: it starts the next while the last one's vectors travel.
+IN_FLIGHT = 2
+READY_SECONDS = 120  # for every node's actor to start and load the model
+CONNECT_SECONDS = 5  # for the head's port to answer
+
+
+class ClusterUnavailable(Exception):
+    """The cluster cannot embed: no node to embed on, or a node that does not answer or
+    embeds with another model."""
+
+
+class NodeEmbedder:
+    """The embedding model on one node, loaded once (an actor: Ray runs it)."""
+
+    def __init__(self) -> None:
+        self.node = ray.util.get_node_ip_address()
+
+    def identity(self) -> tuple[str, dict[str, Any]]:
+        """(this node's address, what makes its vectors comparable): loads the model."""
+        return self.node, model_identity()
+
+    def embed(self, texts: list[str]) -> tuple[str, np.ndarray]:
+        """(this node's address, the vectors of `texts`)."""
+        return self.node, embed_texts(texts)
+
+
+class ClusterEmbedder:
+    """Embeds texts on the nodes of the Ray cluster at `address`; `by_node` counts the
+    sections each node embedded. Its actors start with the first texts to embed, so a run
+    with nothing to do costs the cluster nothing."""
+
+    # What stops a run on the cluster (a node lost included); what it stored stays.
+    failures: tuple[type[Exception], ...] = (ClusterUnavailable, RayError)
+
+    def __init__(self, address: str, node_ip: str | None) -> None:
+        """Connect to the cluster at `address` (HOST:PORT, or auto: the cluster this machine
+        is a node of); ConnectionError when there is none."""
+        if address != "auto":
+            _check_reachable(address)
+        connect(address, node_ip)
+        self.workers: list[Any] = []
+        self.by_node: Counter[str] = Counter()
+
+    def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
+        workers = self._started()
+        # Batches small enough for every node to have some, BATCH at most.
+        size = max(1, min(BATCH, math.ceil(len(texts) / (len(workers) * IN_FLIGHT))))
+        batches = [texts[start : start + size] for start in range(0, len(texts), size)]
+        vectors: list[np.ndarray] = [np.empty(0)] * len(batches)
+        waiting = iter(range(len(batches)))
+        sent: dict[Any, tuple[int, Any]] = {}  # a batch's result: (its number, its worker)
+
+        def send(worker: Any) -> None:
+            number = next(waiting, None)
+            if number is not None:
+                sent[worker.embed.remote(batches[number])] = (number, worker)
+
+        for _ in range(IN_FLIGHT):  # in turn, so that a few batches still reach every node
+            for worker in workers:
+                send(worker)
+        while sent:
+            (done,), _ = ray.wait(list(sent), num_returns=1)
+            number, worker = sent.pop(done)
+            node, vectors[number] = ray.get(done)
+            self.by_node[node] += len(vectors[number])
+            advance(len(vectors[number]))
+            send(worker)
+        return np.concatenate(vectors)
+
+    def _started(self) -> list[Any]:
+        """An actor on each live node with CPUs, its model loaded and the same as this
+        process's (the vectors go into this model's folder)."""
+        if self.workers:
+            return self.workers
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("CPU", 0) >= 1]
+        if not nodes:
+            raise ClusterUnavailable("the Ray cluster has no node with a CPU to embed on")
+        actor: Any = ray.remote(NodeEmbedder)
+        self.workers = [
+            actor.options(
+                num_cpus=int(node["Resources"]["CPU"]),  # the model's threads: one per CPU
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+            ).remote()
+            for node in nodes
+        ]
+        try:
+            found = ray.get([w.identity.remote() for w in self.workers], timeout=READY_SECONDS)
+        except GetTimeoutError:
+            raise ClusterUnavailable(
+                f"the cluster's {len(nodes)} nodes did not all start embedding within "
+                f"{READY_SECONDS} s: are their CPUs taken by other work?"
+            ) from None
+        mine = model_folder_name(model_identity())
+        for node, identity in found:
+            if model_folder_name(identity) != mine:
+                raise ClusterUnavailable(
+                    f"node {node} embeds with {model_folder_name(identity)}, this machine with "
+                    f"{mine}: install the same govsearch on every node"
+                )
+        return self.workers
+
+    def close(self) -> None:
+        """Stop the actors and leave the cluster."""
+        for worker in self.workers:
+            ray.kill(worker)
+        self.workers = []
+        ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """ConnectionError at once when nothing answers at `address`: Ray would try for minutes."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except (OSError, ValueError) as error:
+        raise ConnectionError(f"nothing answers at {address} ({error})") from None

@@ -41,12 +41,14 @@ def test_the_cluster_runs_in_a_network_of_loopback_alone(tmp_path: Path) -> None
     inner = 'ip link set lo up && exec "$0" -m pytest -q -p no:cacheprovider "$1" --basetemp "$2"'
     command = [*unshare, "sh", "-c", inner, sys.executable, str(CHECKS), str(tmp_path / "inner")]
     # A token in ~/.ray turns token authentication on for `ray start --head` but not for a
-    # driver given the head's address: the test's cluster leaves it off, whatever the machine
-    # holds (the namespace of loopback alone is the fence).
-    environment = os.environ | {
+    # driver given the head's address: the cluster must still start and answer.
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    (home / ".ray" / "auth_token").write_text("a" * 64)
+    environment = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"} | {
         "GOVSEARCH_LOOPBACK_ONLY": "1",
         "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_AUTH_MODE": "disabled",
+        "HOME": str(home),
     }
     done = subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900

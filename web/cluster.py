@@ -40,6 +40,14 @@ STOP_SECONDS = 60  # for `start` to stop its server and its head
 LEFT_SECONDS = 5  # for what a stopped node leaves to stop
 
 
+def same_authentication() -> None:
+    """Ray's token authentication as the operator chose (RAY_AUTH_MODE), else off, alike for
+    the head, the nodes and every process that connects: with a token in ~/.ray, `ray start
+    --head` turns it on, while a process given the head's address does not send the token.
+    The processes this command starts inherit the setting."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
 def ray_command() -> str:
     """The `ray` executable of this environment (installed with the cluster extra)."""
     if importlib.util.find_spec("ray") is None:
@@ -179,6 +187,7 @@ def in_fresh_process(target: Any, *args: Any) -> None:
 @click.group("cluster")
 def cluster_command() -> None:
     """Serve a sharded index on a Ray cluster (pip install 'govsearch[cluster]')."""
+    same_authentication()
 
 
 @cluster_command.command("start")

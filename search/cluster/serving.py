@@ -13,6 +13,7 @@ definitions its step names is sent again at once with them.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -131,6 +132,8 @@ class ShardDeployment(ShardReplica):
 def connect(address: str, node_ip: str | None) -> None:
     """Connect this process to the Ray cluster at `address` (once)."""
     if not ray.is_initialized():
+        # As `govsearch cluster` starts its nodes (web.cluster.same_authentication).
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         options: dict[str, Any] = {"address": address, "namespace": NAMESPACE}
         if node_ip:
             options["_node_ip_address"] = node_ip

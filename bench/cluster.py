@@ -36,6 +36,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,22 +82,26 @@ def build_copies(corpus: Path, indexes: Path, shard_counts: set[int]) -> None:
             print(f"built {directory} in {time.monotonic() - started:.0f} s", flush=True)
 
 
-def mix_paths(index_dir: Path, per_kind: int, seed: int) -> list[str]:
-    """The mix as `/api/search` paths, kinds interleaved."""
+def interleaved_mix(index_dir: Path, per_kind: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
+    """bench/query.py's mix drawn from the first shard, kinds interleaved: text, options."""
     from bench.query import sample_mix
     from search.index.live import SearchIndex
 
     with SearchIndex(index_dir / "shard-00", cache_size=0) as index:
         mix = sample_mix(index, per_kind, seed)
+    return [
+        mix[kind][number] for number in range(per_kind) for kind in KINDS if number < len(mix[kind])
+    ]
+
+
+def mix_paths(index_dir: Path, per_kind: int, seed: int) -> list[str]:
+    """The mix as `/api/search` paths, kinds interleaved."""
     paths = []
-    for number in range(per_kind):
-        for kind in KINDS:
-            if number < len(mix[kind]):
-                text, options = mix[kind][number]
-                params: dict[str, object] = {"q": text}
-                if "agencies" in options:
-                    params |= {"agency": options["agencies"], "year": options["year"]}
-                paths.append("/api/search?" + urllib.parse.urlencode(params, doseq=True))
+    for text, options in interleaved_mix(index_dir, per_kind, seed):
+        params: dict[str, object] = {"q": text}
+        if "agencies" in options:
+            params |= {"agency": options["agencies"], "year": options["year"]}
+        paths.append("/api/search?" + urllib.parse.urlencode(params, doseq=True))
     return paths
 
 

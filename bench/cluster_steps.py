@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cluster import IN_NAMESPACE, KINDS, in_namespace  # noqa: E402
+from bench.cluster import IN_NAMESPACE, KINDS, in_namespace, interleaved_mix  # noqa: E402
 
 NAME = "steps"
 # The replica's methods a search calls (both protocols'), timed inside the replica.
@@ -165,19 +165,12 @@ def deploy(index_dir: Path) -> list[Any]:
 
 def mix(index_dir: Path, per_kind: int, seed: int) -> list[Any]:
     """bench/cluster.py's mix, as search requests."""
-    from bench.query import sample_mix
-    from search.index.live import SearchIndex
     from search.query.request import SearchRequest
 
-    with SearchIndex(index_dir / "shard-00", cache_size=0) as index:
-        drawn = sample_mix(index, per_kind, seed)
-    requests = []
-    for number in range(per_kind):
-        for kind in KINDS:
-            if number < len(drawn[kind]):
-                text, options = drawn[kind][number]
-                requests.append(SearchRequest.create(text=text, **options))
-    return requests
+    return [
+        SearchRequest.create(text=text, **options)
+        for text, options in interleaved_mix(index_dir, per_kind, seed)
+    ]
 
 
 def call_floor(handle: Any) -> float:

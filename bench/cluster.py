@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,15 @@ def mix_paths(index_dir: Path, per_kind: int, seed: int) -> list[str]:
     return paths
 
 
+def in_threads(client: Callable[[], None], clients: int) -> None:
+    """`client` run by `clients` threads at once, until each returns."""
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _get(url: str) -> float:
     started = time.perf_counter()
     with urllib.request.urlopen(url, timeout=120) as response:
@@ -133,11 +142,7 @@ def measure(base: str, paths: list[str], requests: int, clients: int) -> dict[st
                 latencies.append(took)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(client, clients)
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
     return {"p50": cuts[49] * 1000, "p95": cuts[94] * 1000, "rps": requests / elapsed}

@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cluster import IN_NAMESPACE, KINDS, in_namespace, interleaved_mix  # noqa: E402
+from bench.cluster import IN_NAMESPACE, KINDS, in_namespace, in_threads, interleaved_mix  # noqa: E402
 
 NAME = "steps"
 # The replica's methods a search calls (both protocols'), timed inside the replica.
@@ -201,11 +201,7 @@ def throughput(index: Any, requests: list[Any], clients: int) -> tuple[float, fl
             run_search(index, request)
 
     cpu, started = ray_cpu_seconds(), time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(client, clients)
     took = time.perf_counter() - started
     return 2 * len(requests) / took, (ray_cpu_seconds() - cpu) / took
 

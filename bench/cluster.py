@@ -11,7 +11,9 @@ searches (bench/query.py's, by seed) against: `govsearch serve` with 2 workers o
 1-shard copy, then each SHARDSxREPLICAS of the grid on a two-node Ray cluster (the head on
 127.0.0.2, a node joined from 127.0.0.3, both on this machine), then `serve` again. Each
 target first answers every search of the mix once (unmeasured), then `--requests` searches
-from `--clients` concurrent clients: p50 and p95 latency and requests/s. The result cache is
+from `--clients` concurrent clients: p50 and p95 latency and requests/s. At the end, for each
+cluster, how many of the mix's answers (the JSON less the time taken and the links) equal
+the first `serve`'s. The result cache is
 off everywhere, so every request is computed. For each cluster it prints each shard
 replica's resident memory, and for each copy the size of each shard's index.
 """
@@ -112,6 +114,30 @@ def in_threads(client: Callable[[], None], clients: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def answers(base: str, paths: list[str]) -> list[dict[str, Any]]:
+    """Each search's JSON, as two servers' answers are compared: without the time it took
+    or the links, which name the server."""
+    found = []
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=120) as response:
+            body = json.loads(response.read())
+        body["took_ms"] = 0
+        for hit in body.get("hits", []):
+            hit.pop("url", None)
+        found.append(body)
+    return found
+
+
+def report_same(
+    name: str, found: list[dict[str, Any]], expected: list[dict[str, Any]], paths: list[str]
+) -> None:
+    """How many of the cluster's answers equal one server's, and the first that does not."""
+    differing = [path for path, a, b in zip(paths, found, expected, strict=True) if a != b]
+    print(f"{name:<16}answers equal to serve's: {len(paths) - len(differing)} of {len(paths)}")
+    if differing:
+        print(f"{'':<16}first differing: {urllib.parse.unquote(differing[0])}")
 
 
 def _get(url: str) -> float:
@@ -274,14 +300,17 @@ def run(args: argparse.Namespace) -> None:
     print(f"{'target':<16}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}", flush=True)
     memory: dict[str, dict[str, list[float]]] = {}
     with single_server(index_copy(args.indexes, 1)) as base:
+        expected = answers(base, paths)
         report("serve, 2 workers", measure(base, paths, args.requests, args.clients))
     cluster = Cluster(Path(tempfile.mkdtemp(prefix="gsbench-")))
+    same: list[tuple[str, list[dict[str, Any]]]] = []
     try:
         for shards, replicas in args.grid:
             served = cluster.serve(index_copy(args.indexes, shards), replicas)
             try:
                 base = f"http://127.0.0.1:{served[0]}"
                 report(f"{shards}x{replicas}", measure(base, paths, args.requests, args.clients))
+                same.append((f"{shards}x{replicas}", answers(base, paths)))
                 memory[f"{shards}x{replicas}"] = replica_rss(f"govsearch-{served[0]}")
             finally:
                 cluster.stop(served)
@@ -289,6 +318,9 @@ def run(args: argparse.Namespace) -> None:
         cluster.close()
     with single_server(index_copy(args.indexes, 1)) as base:
         report("serve, again", measure(base, paths, args.requests, args.clients))
+    print()
+    for name, found in same:
+        report_same(name, found, expected, paths)
     print_sizes(args, memory)
 
 

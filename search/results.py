@@ -41,6 +41,7 @@ from search.shard import (
     ShardResult,
     ShardSearch,
     TermStatistics,
+    meaning_may_rank,
     shard_statistics,
     shared_ranks,
     should_relax,
@@ -239,7 +240,8 @@ def search_shards(
         shards = LocalShards(shards, completers)
     results = _search_shards(shards, request)
     with timing.stage(timing.SUGGESTIONS):
-        term = shards.pinyin_term(request.text) if results.full_matches < FEW_HITS else None
+        few = results.full_matches < FEW_HITS
+        term = shards.pinyin_term(request.text) if few and typed_pinyin(request.text) else None
     if term is None:
         return results
     in_chinese = _search_shards(shards, replace(request, text=term))
@@ -406,7 +408,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
         answered = shards.answer(again, relax, [None] * len(again))
         for number, partial in zip(again, answered, strict=True):
             partials[number] = partial
-    if several:
+    if several and meaning_may_rank(compiled, request):
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
     with timing.stage(timing.PASSAGES):

@@ -231,6 +231,12 @@ def shard_statistics(generation: Generation, request: SearchRequest) -> TermStat
     return term_statistics(searcher, q.Or(queries), segments)  # each term once
 
 
+def meaning_may_rank(compiled: CompiledQuery, request: SearchRequest) -> bool:
+    """Whether meaning may rank a search: a question, by relevance. Keyword queries, pasted
+    text and date sorts keep the word ranking."""
+    return compiled.asks and request.sort == "relevance"
+
+
 class ShardSearch:
     """One search on one shard: its partial result, and what the shard keeps to answer the
     questions that follow it (the passages of the page's hits, a suggestion's counts)."""
@@ -261,10 +267,9 @@ class ShardSearch:
         self.result = self.answer(relax)
 
     def _by_meaning(self) -> bool:
-        """Whether meaning ranks too: a question, by relevance, with the semantic setting
-        on. Keyword queries, pasted text and date sorts keep the word ranking."""
-        request = self.request
-        return self.compiled.asks and request.sort == "relevance" and self.generation.semantic
+        """Whether meaning ranks too: a search meaning may rank, with the semantic setting
+        on."""
+        return meaning_may_rank(self.compiled, self.request) and self.generation.semantic
 
     def _similarity_ready(self) -> bool:
         """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and

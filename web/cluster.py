@@ -29,6 +29,7 @@ import click
 
 from search import config
 from search.cli import index_option
+from search.cluster import same_authentication
 from search.index.shards import Manifest
 from web.server import serve
 
@@ -38,14 +39,6 @@ STARTED = "Ray runtime started"
 READY_SECONDS = 120  # for the head to start
 STOP_SECONDS = 60  # for `start` to stop its server and its head
 LEFT_SECONDS = 5  # for what a stopped node leaves to stop
-
-
-def same_authentication() -> None:
-    """Ray's token authentication as the operator chose (RAY_AUTH_MODE), else off, alike for
-    the head, the nodes and every process that connects: with a token in ~/.ray, `ray start
-    --head` turns it on, while a process given the head's address does not send the token.
-    The processes this command starts inherit the setting."""
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
 def ray_command() -> str:

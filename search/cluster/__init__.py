@@ -7,3 +7,13 @@ Above `search.results` (whose ShardGroup the cluster's shards implement: the mer
 same code) and below the CLI and the web. The only package that imports Ray, and only
 when a cluster is asked for: `pip install govsearch[cluster]`.
 """
+
+import os
+
+
+def same_authentication() -> None:
+    """Ray's token authentication as the operator chose (RAY_AUTH_MODE), else off, alike for
+    the head, the nodes and every process that connects: with a token in ~/.ray, `ray start
+    --head` turns it on, while a process given the head's address does not send the token.
+    The processes started afterwards inherit the setting."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")

@@ -13,7 +13,6 @@ definitions its step names is sent again at once with them.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from ray.serve.exceptions import (
     ReplicaUnavailableError,
 )
 
+from search.cluster import same_authentication
 from search.cluster.replica import (
     DefinitionsWanted,
     ShardPage,
@@ -54,7 +54,6 @@ from search.results import (
 from search.shard import Candidates, ShardResult, TermStatistics
 from search.suggest import best_spelled, best_suggestion, suggestion_candidates
 from search.text.definitions import DefinitionTable
-from search.text.pinyin import typed_pinyin
 
 NAMESPACE = "govsearch"
 # Seconds a step waits for a shard, its calls retried, before the shard counts as missing.
@@ -132,8 +131,7 @@ class ShardDeployment(ShardReplica):
 def connect(address: str, node_ip: str | None) -> None:
     """Connect this process to the Ray cluster at `address` (once)."""
     if not ray.is_initialized():
-        # As `govsearch cluster` starts its nodes (web.cluster.same_authentication).
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        same_authentication()  # as `govsearch cluster` starts its nodes
         options: dict[str, Any] = {"address": address, "namespace": NAMESPACE}
         if node_ip:
             options["_node_ip_address"] = node_ip
@@ -214,7 +212,6 @@ class RemoteShards(ShardGroup):
         self.key = uuid.uuid4().hex
         self.definitions: DefinitionTable | None = None
         self.shared: SharedDefinitions | None = None  # with the table, for who wants it
-        self.steps: dict[SearchRequest, Step] = {}
         self.latest: list[ShardResult] = []
         self.step: Step | None = None
         self.page_rows = range(0)
@@ -324,11 +321,9 @@ class RemoteShards(ShardGroup):
         return [page.result for page in answered]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
-        assert self.step is not None
-        request = self.step.request
         # As a shard decides (ShardSearch.candidates): no shard need be asked when one of
-        # them would answer that meaning does not rank this search.
-        if not (self.by_meaning and request.sort == "relevance" and self.compiled(request).asks):
+        # them would answer that meaning does not rank its questions.
+        if not self.by_meaning:
             return [None] * len(self)
         return self.each("candidates", [(self.step, relax)] * len(self))
 
@@ -364,8 +359,6 @@ class RemoteShards(ShardGroup):
         return best_suggestion(candidates, counted, found)
 
     def pinyin_term(self, text: str) -> str | None:
-        if not typed_pinyin(text):  # spells nothing: no shard need be asked
-            return None
         return best_spelled(self.each("spelled", [(text,)] * len(self)))
 
 

@@ -192,7 +192,11 @@ def test_the_page_shows_other_versions_with_links(law_client: FlaskClient, path:
 
 
 # A law whose older version ranks first and whose newer version, matching too, ranks after
-# every other law: beyond the documents the shards answer with for a page of 2 (2 × 3).
+# every other law: beyond the documents each shard answers with for a page of 2 (2 × 3), on
+# one index and on 2 or 3 shards.
+WATERS = ["渔港", "水产养殖", "河道采砂", "湖泊", "湿地", "水库", "航道", "泵站", "灌区", "水闸"]
+WATERS += ["河口", "滩涂", "海湾", "港池", "沟渠", "塘坝", "溪流", "泉域", "江段", "库湾", "洲滩"]
+WATERS += ["岛礁", "潟湖", "荡区", "汊道", "湖汊", "渠首", "坑塘", "山塘", "海岸", "河湾"]
 DEEP_LAW = {
     "fish-2015": (
         "临川县渔业管理条例",
@@ -212,10 +216,10 @@ DEEP_LAW = {
     f"waters-{n}": (
         f"临川县{waters}管理办法",
         "",
-        f"2020年0{n + 1}月01日",
+        f"2020年{n % 12 + 1:02d}月01日",
         f"第一条 {waters}区域的渔业捕捞渔业捕捞由县农业农村部门监督。",
     )
-    for n, waters in enumerate(["渔港", "水产养殖", "河道采砂", "湖泊", "湿地", "水库", "航道"])
+    for n, waters in enumerate(WATERS)
 }
 DEEP_PAGE = 2
 
@@ -254,7 +258,7 @@ def test_the_newest_matching_version_is_shown_however_deep_it_ranks(
 ) -> None:
     every_section = _deep_search(deep_law_indexes[1], "渔业捕捞")
     with SearchIndex(deep_law_indexes[1]) as index:
-        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=20, collapse=False))
+        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=50, collapse=False))
     ranking = [hit.doc_id for hit in ranked.hits]
     assert ranking[0] == "fish-2015"
     assert ranking.index("fish-2024") >= DEEP_PAGE * VERSION_DEPTH  # beyond the shards' answers
@@ -298,7 +302,7 @@ def test_a_replica_answers_which_versions_its_shard_matches(
                 found[doc_id] = (hit.score, hit.heading)
     assert list(found) == ["fish-2024"]
     with SearchIndex(deep_law_indexes[1]) as index:
-        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=20, collapse=False))
+        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=50, collapse=False))
     newest = next(hit for hit in ranked.hits if hit.doc_id == "fish-2024")
     assert found["fish-2024"] == (pytest.approx(newest.score), newest.heading)
 

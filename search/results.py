@@ -30,7 +30,7 @@ from search.highlight import Passage, Span, passage_html, passages, run_spans, w
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
-from search.index.versions import VersionTable, shown_version
+from search.index.versions import VersionTable, preference, shown_version
 from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
@@ -39,6 +39,7 @@ from search.shard import (
     Candidates,
     Generation,
     ShardResult,
+    ShardRows,
     ShardSearch,
     TermStatistics,
     meaning_may_rank,
@@ -53,7 +54,9 @@ from search.text.pinyin import typed_pinyin
 # Pages up to this size are kept in the index's result cache (bigger ones are rare and large).
 CACHED_PAGE_SIZE = 20
 # How many more documents than a page needs each shard answers with when versions of one law
-# share a hit: enough for a page of laws with a few versions each among the first hits.
+# share a hit: enough for a page of laws with a few versions each among the first hits. The
+# page's laws are those of the collection's first page × size × VERSION_DEPTH documents, so
+# that they do not depend on how the documents are split into shards.
 VERSION_DEPTH = 3
 
 
@@ -299,6 +302,12 @@ class ShardGroup(ABC):
         """Each shard's candidates for a question's fusion (ShardSearch.candidates)."""
 
     @abstractmethod
+    def matching(self, doc_ids: Sequence[str]) -> list[ShardResult]:
+        """Each shard's latest result with a row after its own for each of `doc_ids` that
+        it matches (the document's best section, ShardSearch.matching), ranked as the
+        latest result was."""
+
+    @abstractmethod
     def hits(self, picks: Sequence[tuple[int, int]]) -> list[SearchHit]:
         """The picked rows of the shards' latest results as hits with their stored fields
         and passages, each read from the shard that found it."""
@@ -321,6 +330,8 @@ class LocalShards(ShardGroup):
         self.generations = list(generations)
         self.completers = completers
         self.searches: list[ShardSearch] = []
+        # How each shard's latest result was answered: relaxed or not, fused with which ranks.
+        self.answered: list[tuple[bool | None, Ranks | None]] = []
 
     def __len__(self) -> int:
         return len(self.generations)
@@ -346,6 +357,7 @@ class LocalShards(ShardGroup):
             ShardSearch(generation, request, None, several, collection)
             for generation in self.generations
         ]
+        self.answered = [(None, None)] * len(self.searches)
         return [search.result for search in self.searches]
 
     def answer(
@@ -354,7 +366,13 @@ class LocalShards(ShardGroup):
         for number, shard_ranks in zip(shards, ranks, strict=True):
             search = self.searches[number]
             search.result = search.answer(relax, shard_ranks)
+            self.answered[number] = (relax, shard_ranks)
         return [self.searches[number].result for number in shards]
+
+    def matching(self, doc_ids: Sequence[str]) -> list[ShardResult]:
+        for search, (relax, ranks) in zip(self.searches, self.answered, strict=True):
+            search.result = search.result.with_rows(search.matching(doc_ids, relax, ranks))
+        return [search.result for search in self.searches]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
         return [search.candidates(relax) for search in self.searches]
@@ -411,6 +429,8 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     if several and meaning_may_rank(compiled, request):
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
+    if grouped and versions is not None:
+        picks = _shown_over_every_match(shards, request, partials, picks, versions)
     with timing.stage(timing.PASSAGES):
         results.hits = shards.hits(picks)
     if versions is not None:
@@ -421,6 +441,25 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
             results.suggestion = shards.suggestion(request.text, strict_count)
     results.took_ms = (time.perf_counter() - started) * 1000
     return results
+
+
+def _shown_over_every_match(
+    shards: ShardGroup,
+    request: SearchRequest,
+    partials: list[ShardResult],
+    picks: list[tuple[int, int]],
+    versions: VersionTable,
+) -> list[tuple[int, int]]:
+    """The page's picks, each showing its law's version chosen among every matching
+    document, not only among those the shards' results hold: when a version the query
+    prefers to the pick's (`preference`) is not among them, the shards are asked once more
+    which such versions match. Usually none is missing, and nothing is asked."""
+    asked = _versions_to_ask(request, partials, picks, versions)
+    if not asked:
+        return picks
+    with timing.stage(timing.COLLAPSING):
+        answered = shards.matching(asked)
+    return _shown_picks(request, answered, picks, versions)
 
 
 def _fuse_over_shards(
@@ -500,7 +539,9 @@ def merge(
     """The shards' partial results as one, without the hits' stored fields and passages:
     totals summed (a document is on one shard, so its sections are counted once), facet
     counts summed before they are limited and marked selected; and the page's hits as
-    (shard, row of its result) picks, one per law when `versions` groups them.
+    (shard, row of its result) picks, one per law when `versions` groups them: the laws of
+    the collection's first page × size × VERSION_DEPTH documents, each where its best
+    matching version ranks, showing its version chosen among the results' documents.
 
     Totals and facets count documents, every version its own (each has its own date and
     agency): grouping changes only which hits a page shows."""
@@ -522,28 +563,76 @@ def merge(
             selected = facet.selected(selection, counts) if selection else []
             results.facets[facet.name] = facet_values(facet, counts, selected)
     picks = _ordered_picks(request, partials)
-    if versions is not None and request.collapse:
-        picks = _one_per_law(request, partials, picks, versions)
     first = (request.page - 1) * request.size
-    return results, picks[first : first + request.size]
+    if versions is None or not request.collapse:
+        return results, picks[first : first + request.size]
+    # The collection's first documents are the same however they are split into shards.
+    window = picks[: request.page * request.size * VERSION_DEPTH]
+    page = _one_per_law(partials, window, versions)[first : first + request.size]
+    return results, _shown_picks(request, partials, page, versions)
 
 
 def _one_per_law(
+    partials: Sequence[ShardResult], picks: list[tuple[int, int]], versions: VersionTable
+) -> list[tuple[int, int]]:
+    """One pick per law, its best matching version's: where the law ranks."""
+    laws: set[str] = set()  # each law by its newest version
+    best: list[tuple[int, int]] = []
+    for shard, row in picks:
+        doc_id = partials[shard].doc_ids[row]
+        law = next(iter(versions.versions(doc_id)), None)
+        if law is None:
+            best.append((shard, row))
+        elif law.doc_id not in laws:
+            laws.add(law.doc_id)
+            best.append((shard, row))
+    return best
+
+
+def _held(partials: Sequence[ShardResult]) -> dict[str, tuple[int, int]]:
+    """Every document the shards' results hold, with its pick."""
+    return {
+        doc_id: (shard, row)
+        for shard, partial in enumerate(partials)
+        for row, doc_id in enumerate(partial.doc_ids)
+    }
+
+
+def _shown_picks(
     request: SearchRequest,
     partials: Sequence[ShardResult],
     picks: list[tuple[int, int]],
     versions: VersionTable,
 ) -> list[tuple[int, int]]:
-    """One pick per law, where its best matching version ranks, showing the version the
-    query names by year or 文号, else the newest that matches (`shown_version`)."""
-    pick_of: dict[str, tuple[int, int]] = {}
-    laws: dict[str, list[str]] = {}  # the law's first version seen -> its matching versions
+    """For each pick, the pick of the version its law shows among those the shards' results
+    hold: the one the query names by year or 文号, else the newest (`shown_version`)."""
+    held = _held(partials)
+    shown: list[tuple[int, int]] = []
     for shard, row in picks:
         doc_id = partials[shard].doc_ids[row]
-        pick_of[doc_id] = (shard, row)
-        law = next((v.doc_id for v in versions.versions(doc_id) if v.doc_id in laws), doc_id)
-        laws.setdefault(law, []).append(doc_id)
-    return [pick_of[shown_version(found, versions, request.text)] for found in laws.values()]
+        matching = [v.doc_id for v in versions.versions(doc_id) if v.doc_id in held]
+        shown.append(held[shown_version(matching or [doc_id], versions, request.text)])
+    return shown
+
+
+def _versions_to_ask(
+    request: SearchRequest,
+    partials: Sequence[ShardResult],
+    picks: list[tuple[int, int]],
+    versions: VersionTable,
+) -> list[str]:
+    """The versions of the picks' laws that a hit would show rather than its pick's, were
+    they to match, and that the shards' results do not hold."""
+    held = _held(partials)
+    asked: list[str] = []
+    for shard, row in picks:
+        doc_id = partials[shard].doc_ids[row]
+        for preferred in preference(doc_id, versions, request.text):
+            if preferred == doc_id:
+                break
+            if preferred not in held:
+                asked.append(preferred)
+    return asked
 
 
 def _ordered_picks(
@@ -584,7 +673,7 @@ def _ordered_picks(
 
 
 def shard_hits(
-    searcher: Searcher, compiled: CompiledQuery, result: ShardResult, rows: Sequence[int]
+    searcher: Searcher, compiled: CompiledQuery, result: ShardRows, rows: Sequence[int]
 ) -> list[SearchHit]:
     """Rows of one shard's result as hits, read from the generation that found them."""
     docnums = [int(result.docnums[row]) for row in rows]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -64,22 +64,35 @@ class Generation:
         return cls(searcher, columns, index.vectors, index.semantic, versions, definitions)
 
 
-__all__ = ["Generation", "ShardResult", "ShardSearch", "TermStatistics", "search_shard"]
+__all__ = [
+    "Generation",
+    "ShardResult",
+    "ShardRows",
+    "ShardSearch",
+    "TermStatistics",
+    "search_shard",
+]
 
 
 @dataclass(frozen=True, eq=False)
-class ShardResult:
-    """What one shard found: its first page × size hits in its own order, with what merging
-    them with other shards' needs, the raw facet counts and the totals."""
+class ShardRows:
+    """Hits of one shard, one row each: section numbers in the shard's generation (for
+    their passages, from the same generation), documents, sort keys and other matching
+    sections."""
 
-    # The hits, one row each: section numbers in the shard's generation (for their
-    # passages, from the same generation), documents, sort keys and other matching sections.
     docnums: np.ndarray
     doc_ids: list[str]
     scores: np.ndarray  # the relevance sort's key, and the date sort's second key
     dates: list[str]  # the date sort's key ("" when none): comparable across shards
     more_sections: np.ndarray  # other matching sections of the hit's document (when collapsed)
     matched: list[str]  # how each hit was found: "words", "meaning" or "both"
+
+
+@dataclass(frozen=True, eq=False)
+class ShardResult(ShardRows):
+    """What one shard found: its first page × size hits in its own order, with what merging
+    them with other shards' needs, the raw facet counts and the totals."""
+
     total: int  # documents when collapsed, else sections
     total_sections: int
     full_matches: int  # sections that match the whole query
@@ -88,6 +101,19 @@ class ShardResult:
     # The statistics the scores were computed with (the collection's, when given); None when
     # not asked for: a single index has no statistics to make global.
     statistics: TermStatistics | None
+
+    def with_rows(self, rows: ShardRows) -> ShardResult:
+        """The result with `rows` after its own (ShardSearch.matching): its totals and
+        facets stay those of the search."""
+        return replace(
+            self,
+            docnums=np.concatenate([self.docnums, rows.docnums]),
+            doc_ids=self.doc_ids + rows.doc_ids,
+            scores=np.concatenate([self.scores, rows.scores]),
+            dates=self.dates + rows.dates,
+            more_sections=np.concatenate([self.more_sections, rows.more_sections]),
+            matched=self.matched + rows.matched,
+        )
 
 
 @dataclass(frozen=True)
@@ -344,21 +370,8 @@ class ShardSearch:
         full matches call for); a question's fusion with the `ranks` of its candidates
         over every shard (None: this shard's own)."""
         values, request, compiled = self.generation.columns, self.request, self.compiled
-        with timing.stage(timing.SCORING):
-            words = self._words(relax)
-        found, hits, full_matches, relax = words.found, words.hits, words.full_matches, words.relax
-        strict_count, scored = len(full_matches), words.scored
-        by_words = hits.docs
-        # Sections that match every word stay ahead of partial matches.
-        ahead = full_matches if relax else None
-        meaning: np.ndarray | None = None  # candidates by meaning: they join the hits
-        if self._by_meaning():
-            with timing.stage(timing.MEANING):
-                hits, meaning = self._with_meaning(hits, ahead, ranks)
+        words, hits, meaning = self._ranking(relax, ranks)
         with timing.stage(timing.COLLAPSING):
-            sections_per_document = np.bincount(
-                values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
-            )
             page = np.array(
                 ranked(
                     hits,
@@ -370,28 +383,88 @@ class ShardSearch:
                 ),
                 dtype=np.int64,
             )
+            rows, sections_per_document = self._rows(page, hits, words.hits.docs, meaning)
         with timing.stage(timing.FACETS):
-            facets = self._facet_counts(found.docs, meaning, ranks)
+            facets = self._facet_counts(words.found.docs, meaning, ranks)
         with timing.stage(timing.SCORING):
-            statistics = self._statistics(scored) if self.with_statistics else None
+            statistics = self._statistics(words.scored) if self.with_statistics else None
+        return ShardResult(
+            docnums=rows.docnums,
+            doc_ids=rows.doc_ids,
+            scores=rows.scores,
+            dates=rows.dates,
+            more_sections=rows.more_sections,
+            matched=rows.matched,
+            total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
+            total_sections=len(hits),
+            full_matches=len(words.full_matches),
+            relaxed=bool(words.relax and compiled.relaxed is not None),
+            facets=facets,
+            statistics=statistics,
+        )
+
+    def matching(
+        self, doc_ids: Sequence[str], relax: bool | None = None, ranks: Ranks | None = None
+    ) -> ShardRows:
+        """The rows a collapsed result would have for those of `doc_ids` among this shard's
+        hits (each document's best section), in the result's order, ranked as `answer`
+        with `relax` and `ranks` ranks them: which versions of a law match, beyond the
+        result's rows."""
+        values, request = self.generation.columns, self.request
+        words, hits, meaning = self._ranking(relax, ranks)
+        with timing.stage(timing.COLLAPSING):
+            wanted = set(doc_ids)
+            codes = [code for code, label in enumerate(values.labels["doc_id"]) if label in wanted]
+            keep = np.isin(values.codes["doc_id"][hits.docs], codes)
+            page = np.array(
+                ranked(
+                    Matches(hits.docs[keep], hits.scores[keep]),
+                    values,
+                    len(codes),
+                    by_date=request.sort in ("date", "date_asc"),
+                    collapse=True,
+                    oldest_first=request.sort == "date_asc",
+                ),
+                dtype=np.int64,
+            )
+            return self._rows(page, hits, words.hits.docs, meaning)[0]
+
+    def _ranking(
+        self, relax: bool | None, ranks: Ranks | None
+    ) -> tuple[_WordHits, Matches, np.ndarray | None]:
+        """The words' hits, the hits as ranked (with the candidates by meaning fused in, for
+        a question) and those candidates (None: meaning does not rank)."""
+        with timing.stage(timing.SCORING):
+            words = self._words(relax)
+        # Sections that match every word stay ahead of partial matches.
+        ahead = words.full_matches if words.relax else None
+        hits, meaning = words.hits, None
+        if self._by_meaning():
+            with timing.stage(timing.MEANING):
+                hits, meaning = self._with_meaning(hits, ahead, ranks)
+        return words, hits, meaning
+
+    def _rows(
+        self, page: np.ndarray, hits: Matches, by_words: np.ndarray, meaning: np.ndarray | None
+    ) -> tuple[ShardRows, np.ndarray]:
+        """The `page` of `hits` as rows, and how many sections of each document match."""
+        values = self.generation.columns
+        sections_per_document = np.bincount(
+            values.codes["doc_id"][hits.docs], minlength=len(values.labels["doc_id"])
+        )
         documents = values.codes["doc_id"][page]
         doc_labels, date_labels = values.labels["doc_id"], values.labels["date"]
-        return ShardResult(
+        rows = ShardRows(
             docnums=page,
             doc_ids=[doc_labels[code] for code in documents.tolist()],
             scores=hits.scores[np.searchsorted(hits.docs, page)],
             dates=[date_labels[code] or "" for code in values.codes["date"][page].tolist()],
             more_sections=sections_per_document[documents] - 1
-            if request.collapse
+            if self.request.collapse
             else np.zeros(len(page), dtype=np.int64),
             matched=_how_found(page, by_words, meaning),
-            total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
-            total_sections=len(hits),
-            full_matches=strict_count,
-            relaxed=bool(relax and compiled.relaxed is not None),
-            facets=facets,
-            statistics=statistics,
         )
+        return rows, sections_per_document
 
     def _with_meaning(
         self, hits: Matches, ahead: np.ndarray | None, ranks: Ranks | None

@@ -37,11 +37,13 @@ import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 
+from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.shards import reindex_shards, shard_of
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
 from search.results import SearchResults, run_search
+from tests.test_versions import DEEP_LAW, DEEP_PAGE, _write
 from web import create_app
 from web.cluster import running, running_processes, state_file
 
@@ -257,9 +259,10 @@ def test_the_cluster_serves_the_same_http_api(
     assert status == 200
 
 
-def counting_index(served: Served, address: str) -> Any:
-    """A ClusterIndex of `served` whose `rounds` count, by method, the calls to every shard
-    its searches make (the searches themselves run as the server's do)."""
+def counting_index(index_dir: Path, name: str, address: str) -> Any:
+    """A ClusterIndex of the index served as `name` whose `rounds` count, by method, the
+    calls to every shard its searches make (the searches themselves run as the server's
+    do)."""
     from search.cluster.serving import ClusterIndex, RemoteShards
 
     class CountingShards(RemoteShards):
@@ -273,13 +276,14 @@ def counting_index(served: Served, address: str) -> Any:
         def shard_group(self, missing: Sequence[str] = ()) -> RemoteShards:
             return CountingShards(self, super().shard_group(missing).numbers)
 
-    index = CountingIndex(served.index_dir, address, served.name, node_ip=HEAD, cache_size=0)
+    index = CountingIndex(index_dir, address, name, node_ip=HEAD, cache_size=0)
     index.rounds = Counter()
     return index
 
 
 def test_a_search_asks_for_pinyin_only_when_typed_in_latin_letters(cluster: Cluster) -> None:
-    index = counting_index(cluster.served[2], cluster.address)
+    served = cluster.served[2]
+    index = counting_index(served.index_dir, served.name, cluster.address)
     try:
         run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
         # Few full matches: whether the text spells a term more often found is asked.
@@ -293,7 +297,8 @@ def test_a_search_asks_for_pinyin_only_when_typed_in_latin_letters(cluster: Clus
 
 
 def test_a_first_page_needs_no_call_for_its_passages(cluster: Cluster) -> None:
-    index = counting_index(cluster.served[2], cluster.address)
+    served = cluster.served[2]
+    index = counting_index(served.index_dir, served.name, cluster.address)
     try:
         run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
         index.rounds.clear()
@@ -310,7 +315,8 @@ def test_a_first_page_needs_no_call_for_its_passages(cluster: Cluster) -> None:
 def test_no_shard_is_asked_for_candidates_by_meaning_that_meaning_would_not_rank(
     cluster: Cluster,
 ) -> None:
-    index = counting_index(cluster.served[2], cluster.address)
+    served = cluster.served[2]
+    index = counting_index(served.index_dir, served.name, cluster.address)
     try:
         run_search(index, SearchRequest.create(text="管理"))  # the tables, read once
         # A keyword search, and a question on shards whose sections have no vectors.
@@ -320,6 +326,39 @@ def test_no_shard_is_asked_for_candidates_by_meaning_that_meaning_would_not_rank
             assert index.rounds["candidates"] == 0, (text, index.rounds)
     finally:
         index.close()
+
+
+def test_a_law_shows_its_version_chosen_among_every_match(cluster: Cluster, tmp_path: Path) -> None:
+    """A law whose newer version matches beyond the shards' first answers, deployed in 2
+    shards: the hit shows the version one index shows, with one more call to the shards
+    when a preferred version is missing from their answers, and none otherwise."""
+    from ray import serve
+
+    from search.cluster.serving import app_name, deploy_shards
+    from search.index.live import SearchIndex
+
+    corpus, whole_dir, index_dir = tmp_path / "corpus", tmp_path / "one", tmp_path / "shards"
+    corpus.mkdir()
+    for name, law in DEEP_LAW.items():
+        _write(corpus, name, *law)
+    assert not full_build(corpus, whole_dir, procs=1).failed
+    reindex_shards(corpus, index_dir, 2, full=True)
+    name = "govsearch-versions"
+    index = counting_index(index_dir, name, cluster.address)  # connected to the cluster
+    deploy_shards(index_dir, 1, False, name)
+    try:
+        with SearchIndex(whole_dir, cache_size=0) as whole_index:
+            for text, more_calls in (("渔业捕捞", 1), ("渔业捕捞 2015年", 0), ("电鱼炸鱼", 1)):
+                request = SearchRequest.create(text, size=DEEP_PAGE)
+                index.rounds.clear()
+                served, alone = run_search(index, request), run_search(whole_index, request)
+                assert answer(served) == answer(alone), text
+                assert index.rounds["matching"] == more_calls, (text, index.rounds)
+                assert served.hits[0].doc_id == ("fish-2024" if text == "渔业捕捞" else "fish-2015")
+    finally:
+        index.close()
+        for number in (0, 1):
+            serve.delete(app_name(name, number))
 
 
 def _replicas(name: str) -> list[int]:

@@ -15,12 +15,14 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from bench.known_items import KnownItem, document_ranks
+from search.cluster.replica import ShardReplica, Step
 from search.index.build import full_build
 from search.index.live import SearchIndex
+from search.index.shards import open_search_index, reindex_shards, shard_directory
 from search.index.versions import law_name
 from search.query.request import SearchRequest
-from search.results import SearchResults, run_search, search_shards
-from search.shard import Generation
+from search.results import VERSION_DEPTH, SearchResults, run_search, search_shards
+from search.shard import Generation, TermStatistics
 from web import create_app
 
 # name -> (title, 发文字号, 发布日期, body)
@@ -187,3 +189,158 @@ def test_the_page_shows_other_versions_with_links(law_client: FlaskClient, path:
     assert "其他版本 (1)" in page
     assert page.count("其他版本") == 1
     assert '/docs/old"' in page and ">2017-03-01</a>" in page
+
+
+# A law whose older version ranks first and whose newer version, matching too, ranks after
+# every other law: beyond the documents each shard answers with for a page of 2 (2 × 3), on
+# one index and on 2 or 3 shards.
+WATERS = ["渔港", "水产养殖", "河道采砂", "湖泊", "湿地", "水库", "航道", "泵站", "灌区", "水闸"]
+WATERS += ["河口", "滩涂", "海湾", "港池", "沟渠", "塘坝", "溪流", "泉域", "江段", "库湾", "洲滩"]
+WATERS += ["岛礁", "潟湖", "荡区", "汊道", "湖汊", "渠首", "坑塘", "山塘", "海岸", "河湾"]
+DEEP_LAW = {
+    "fish-2015": (
+        "临川县渔业管理条例",
+        "临人常〔2015〕2号",
+        "2015年04月01日",
+        "第一条 渔业捕捞渔业捕捞渔业捕捞应当持证，禁止电鱼炸鱼。",
+    ),
+    "fish-2024": (
+        "临川县渔业管理条例（2024年修订）",
+        "临人常〔2024〕6号",
+        "2024年05月20日",
+        "第一条 为了保护水生生物资源，促进生态文明建设，维护养殖者合法权益，规范水域滩涂利用，"
+        "推动绿色发展，加强执法监督，完善管理体制，提升服务水平，制定本条例。"
+        "本县行政区域内的渔业捕捞活动适用本条例。",
+    ),
+} | {
+    f"waters-{n}": (
+        f"临川县{waters}管理办法",
+        "",
+        f"2020年{n % 12 + 1:02d}月01日",
+        f"第一条 {waters}区域的渔业捕捞渔业捕捞由县农业农村部门监督。",
+    )
+    for n, waters in enumerate(WATERS)
+}
+DEEP_PAGE = 2
+
+
+@pytest.fixture(scope="module")
+def deep_law_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("deep-law")
+    for name, law in DEEP_LAW.items():
+        _write(corpus, name, *law)
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def deep_law_indexes(
+    deep_law_corpus: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, Path]:
+    """The corpus as one index and split into 2 and 3 shards."""
+    base = tmp_path_factory.mktemp("deep-law-indexes")
+    indexes = {1: base / "one", 2: base / "shards-2", 3: base / "shards-3"}
+    assert not full_build(deep_law_corpus, indexes[1], procs=1).failed
+    for shards in (2, 3):
+        reindex_shards(deep_law_corpus, indexes[shards], shards, full=True)
+    return indexes
+
+
+def _deep_search(index_dir: Path, text: str) -> list[tuple[str, float, list[str]]]:
+    with open_search_index(index_dir, cache_size=0) as index:
+        results = run_search(index, SearchRequest.create(text, size=DEEP_PAGE))
+    return [
+        (hit.doc_id, hit.score, [v["doc_id"] or "" for v in hit.versions]) for hit in results.hits
+    ]
+
+
+def test_the_newest_matching_version_is_shown_however_deep_it_ranks(
+    deep_law_indexes: dict[int, Path],
+) -> None:
+    every_section = _deep_search(deep_law_indexes[1], "渔业捕捞")
+    with SearchIndex(deep_law_indexes[1]) as index:
+        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=50, collapse=False))
+    ranking = [hit.doc_id for hit in ranked.hits]
+    assert ranking[0] == "fish-2015"
+    assert ranking.index("fish-2024") >= DEEP_PAGE * VERSION_DEPTH  # beyond the shards' answers
+    newest = ranked.hits[ranking.index("fish-2024")]
+    assert every_section[0] == ("fish-2024", newest.score, ["fish-2015"])
+    assert every_section[1][0] == "waters-0"
+    for shards in (2, 3):
+        on_shards = _deep_search(deep_law_indexes[shards], "渔业捕捞")
+        assert [(doc_id, versions) for doc_id, _, versions in on_shards] == [
+            (doc_id, versions) for doc_id, _, versions in every_section
+        ], shards
+        assert [score for _, score, _ in on_shards] == pytest.approx(
+            [score for _, score, _ in every_section], abs=1e-6
+        )
+
+
+def test_a_replica_answers_which_versions_its_shard_matches(
+    deep_law_indexes: dict[int, Path],
+) -> None:
+    request = SearchRequest.create("渔业捕捞", size=DEEP_PAGE * VERSION_DEPTH)
+    directories = [shard_directory(deep_law_indexes[2], number) for number in (0, 1)]
+    asked = ["fish-2024", "no-such-law"]
+    found: dict[str, tuple[float, str]] = {}
+    with ExitStack() as stack:
+        replicas = [ShardReplica(directory, semantic=False) for directory in directories]
+        # One that no longer holds the search (restarted, say) answers the same.
+        restarted = [ShardReplica(directory, semantic=False) for directory in directories]
+        for replica in replicas + restarted:
+            stack.callback(replica.close)
+        statistics = [
+            replica.statistics(Step("deep", request, True, None, None)) for replica in replicas
+        ]
+        step = Step("deep", request, True, TermStatistics.summed(statistics), None)
+        for replica, again in zip(replicas, restarted, strict=True):
+            replica.search(step)
+            matching = replica.matching(step, None, None, asked)
+            answered = again.matching(step, None, None, asked)
+            assert answered.rows.doc_ids == matching.rows.doc_ids
+            assert answered.hits == matching.hits
+            for doc_id, hit in zip(matching.rows.doc_ids, matching.hits, strict=True):
+                found[doc_id] = (hit.score, hit.heading)
+    assert list(found) == ["fish-2024"]
+    with SearchIndex(deep_law_indexes[1]) as index:
+        ranked = run_search(index, SearchRequest.create("渔业捕捞", size=50, collapse=False))
+    newest = next(hit for hit in ranked.hits if hit.doc_id == "fish-2024")
+    assert found["fish-2024"] == (pytest.approx(newest.score), newest.heading)
+
+
+def test_a_query_naming_the_older_version_still_shows_it_first(
+    deep_law_indexes: dict[int, Path],
+) -> None:
+    for index_dir in deep_law_indexes.values():
+        shown = _deep_search(index_dir, "渔业捕捞 2015年")
+        assert shown[0][0::2] == ("fish-2015", ["fish-2024"]), index_dir.name
+
+
+def test_the_older_version_is_shown_when_only_it_matches(
+    deep_law_indexes: dict[int, Path],
+) -> None:
+    for index_dir in deep_law_indexes.values():
+        shown = _deep_search(index_dir, "电鱼炸鱼")
+        assert [(doc_id, versions) for doc_id, _, versions in shown] == [
+            ("fish-2015", ["fish-2024"])
+        ], index_dir.name
+
+
+def test_a_page_shows_the_same_laws_however_the_index_is_split(tmp_path: Path) -> None:
+    # The six versions of one law rank before the other laws: a page of 2 laws reaches
+    # beyond the collection's first 2 × 3 documents, which every shard answers with.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for year in range(2001, 2007):
+        title, date = f"临川县河长制条例（{year}年修正）", f"{year}年01月01日"
+        _write(corpus, f"river-{year}", title, "", date, "第一条 河长巡河，河长巡河，河长巡河。")
+    for name in ("湖长制办法", "林长制办法", "田长制办法"):
+        body = f"第一条 {name}参照河长巡河的做法，建立健全巡查制度，明确责任分工和考核要求。"
+        _write(corpus, name, f"临川县{name}", "", "2020年01月01日", body)
+    assert not full_build(corpus, tmp_path / "one", procs=1).failed
+    shown = {1: _deep_search(tmp_path / "one", "河长巡河")}
+    for shards in (2, 3):
+        reindex_shards(corpus, tmp_path / f"shards-{shards}", shards, full=True)
+        shown[shards] = _deep_search(tmp_path / f"shards-{shards}", "河长巡河")
+    assert shown[1][0][0] == "river-2006"
+    assert [doc_id for doc_id, _, _ in shown[2]] == [doc_id for doc_id, _, _ in shown[1]]
+    assert [doc_id for doc_id, _, _ in shown[3]] == [doc_id for doc_id, _, _ in shown[1]]

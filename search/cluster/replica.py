@@ -28,6 +28,7 @@ from search.shard import (
     Candidates,
     Generation,
     ShardResult,
+    ShardRows,
     ShardSearch,
     TermStatistics,
     shard_statistics,
@@ -89,6 +90,15 @@ class ShardPage:
 
     result: ShardResult
     hits: dict[int, SearchHit]
+
+
+@dataclass(frozen=True)
+class MatchingRows:
+    """A shard's rows for documents asked by doc_id (ShardSearch.matching), each with its
+    hit: the hit a page shows is then at hand."""
+
+    rows: ShardRows
+    hits: list[SearchHit]
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,18 @@ class ShardReplica:
         rows = [row for row in step.page_rows if row < len(result.docnums)]
         hits = shard_hits(self.generation.searcher, self._compiled(step), result, rows)
         return ShardPage(result, dict(zip(rows, hits, strict=True)))
+
+    def matching(
+        self, step: Step, relax: bool | None, ranks: Ranks | None, doc_ids: list[str]
+    ) -> MatchingRows:
+        """The rows of those of `doc_ids` the shard matches, ranked as the search's latest
+        result was (`relax`, `ranks`), with their hits."""
+        with self._lock:
+            search = self._search(step)
+            rows = search.matching(doc_ids, relax, ranks)
+            every_row = range(len(rows.docnums))
+            hits = shard_hits(self.generation.searcher, search.compiled, rows, every_row)
+            return MatchingRows(rows, hits)
 
     def candidates(self, step: Step, relax: bool) -> Candidates | None:
         with self._lock:

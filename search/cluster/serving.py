@@ -32,6 +32,7 @@ from ray.serve.exceptions import (
 from search.cluster import same_authentication
 from search.cluster.replica import (
     DefinitionsWanted,
+    MatchingRows,
     ShardPage,
     ShardReplica,
     ShardTables,
@@ -217,6 +218,8 @@ class RemoteShards(ShardGroup):
         self.page_rows = range(0)
         self.by_meaning = False
         self.shown: list[dict[int, SearchHit]] = []  # the hits sent with each latest result
+        # How each shard's latest result was answered: relaxed or not, fused with which ranks.
+        self.answered: list[tuple[bool | None, Ranks | None]] = []
         self._compiled: tuple[SearchRequest, CompiledQuery] | None = None
 
     def __len__(self) -> int:
@@ -309,6 +312,7 @@ class RemoteShards(ShardGroup):
         pages: list[ShardPage] = self.each("search", [(self.step,)] * len(self))
         self.latest = [page.result for page in pages]
         self.shown = [page.hits for page in pages]
+        self.answered = [(None, None)] * len(self)
         return list(self.latest)
 
     def answer(
@@ -316,9 +320,19 @@ class RemoteShards(ShardGroup):
     ) -> list[ShardResult]:
         arguments = [(self.step, relax, shard_ranks) for shard_ranks in ranks]
         answered: list[ShardPage] = self.some(list(shards), "answer", arguments)
-        for shard, page in zip(shards, answered, strict=True):
+        for shard, page, shard_ranks in zip(shards, answered, ranks, strict=True):
             self.latest[shard], self.shown[shard] = page.result, page.hits
+            self.answered[shard] = (relax, shard_ranks)
         return [page.result for page in answered]
+
+    def matching(self, doc_ids: Sequence[str]) -> list[ShardResult]:
+        arguments = [(self.step, relax, ranks, list(doc_ids)) for relax, ranks in self.answered]
+        found: list[MatchingRows] = self.each("matching", arguments)
+        for shard, matching in enumerate(found):
+            before = len(self.latest[shard].docnums)
+            self.latest[shard] = self.latest[shard].with_rows(matching.rows)
+            self.shown[shard].update(enumerate(matching.hits, start=before))
+        return list(self.latest)
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
         # As a shard decides (ShardSearch.candidates): no shard need be asked when one of

@@ -113,13 +113,18 @@ class VersionTable:
         return [version for version in self.versions(doc_id) if version.doc_id != doc_id]
 
 
+def preference(doc_id: str, table: VersionTable, text: str) -> list[str]:
+    """The versions of the document's law (doc_ids) in the order a hit prefers to show
+    them: those the query names by year or 文号, then the others, each newest first."""
+    versions = table.versions(doc_id)
+    years = set(_YEAR.findall(text))
+    named = [version for version in versions if version.named_by(text, years)]
+    return [version.doc_id for version in named + [v for v in versions if v not in named]]
+
+
 def shown_version(candidates: list[str], table: VersionTable, text: str) -> str:
     """Which of a law's matching versions (`candidates`, doc_ids) a hit shows: the one the
     query names by year or 文号, else the newest."""
     wanted = set(candidates)
-    versions = [version for version in table.versions(candidates[0]) if version.doc_id in wanted]
-    if not versions:
-        return candidates[0]
-    years = set(_YEAR.findall(text))
-    named = [version for version in versions if version.named_by(text, years)]
-    return (named or versions)[0].doc_id
+    preferred = preference(candidates[0], table, text)
+    return next((doc_id for doc_id in preferred if doc_id in wanted), candidates[0])

@@ -539,6 +539,34 @@ def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_pat
     assert "embedded on" not in again.stdout
 
 
+def test_embed_on_the_cluster_leaves_a_lost_nodes_batches_to_the_others(
+    cluster: Cluster,
+) -> None:
+    import ray
+
+    from search.cluster.embedding import ClusterEmbedder
+    from search.vectors.model import embed_texts
+
+    texts = [f"第{number}条 行政机关应当主动公开本行政机关的政府信息" for number in range(200)]
+    embedder = ClusterEmbedder(cluster.address, HEAD)
+    victims: list[Any] = []
+
+    def lose_a_node(_: int) -> None:
+        # When the first batch comes back, the other node still computes one it was sent.
+        if not victims:
+            victims.append(embedder.workers[-1])
+            ray.kill(victims[0], no_restart=True)
+
+    try:
+        vectors = embedder(texts, lose_a_node)
+        assert embedder.lost == 1 and victims[0] not in embedder.workers
+        assert sum(embedder.by_node.values()) == len(texts)
+        assert np.allclose(vectors, embed_texts(texts), atol=1e-3)
+    finally:
+        for worker in embedder.workers:
+            ray.kill(worker, no_restart=True)
+
+
 def _processes_in(sessions: set[int]) -> list[int]:
     """The running processes of these sessions."""
     return [pid for pid, fields in running_processes() if int(fields[3]) in sessions]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import ray
-from ray.exceptions import GetTimeoutError, RayError
+from ray.exceptions import GetTimeoutError, RayActorError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from search.cluster.serving import connect
@@ -56,9 +56,11 @@ class NodeEmbedder:
 class ClusterEmbedder:
     """Embeds texts on the nodes of the Ray cluster at `address`; `by_node` counts the
     sections each node embedded. Its actors start with the first texts to embed, so a run
-    with nothing to do costs the cluster nothing."""
+    with nothing to do costs the cluster nothing. A node lost during a run leaves its
+    batches to the others."""
 
-    # What stops a run on the cluster (a node lost included); what it stored stays.
+    # What stops a run on the cluster (every node lost, or the cluster itself); what it
+    # stored stays.
     failures: tuple[type[Exception], ...] = (ClusterUnavailable, RayError)
 
     def __init__(self, address: str, node_ip: str | None) -> None:
@@ -69,6 +71,7 @@ class ClusterEmbedder:
         connect(address, node_ip)
         self.workers: list[Any] = []
         self.by_node: Counter[str] = Counter()
+        self.lost = 0  # nodes whose worker died during the run
 
     def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         workers = self._started()
@@ -76,12 +79,12 @@ class ClusterEmbedder:
         size = max(1, min(BATCH, math.ceil(len(texts) / (len(workers) * IN_FLIGHT))))
         batches = [texts[start : start + size] for start in range(0, len(texts), size)]
         vectors: list[np.ndarray] = [np.empty(0)] * len(batches)
-        waiting = iter(range(len(batches)))
+        waiting = list(range(len(batches)))[::-1]  # popped from the end: the first batch first
         sent: dict[Any, tuple[int, Any]] = {}  # a batch's result: (its number, its worker)
 
         def send(worker: Any) -> None:
-            number = next(waiting, None)
-            if number is not None:
+            if waiting:
+                number = waiting.pop()
                 sent[worker.embed.remote(batches[number])] = (number, worker)
 
         for _ in range(IN_FLIGHT):  # in turn, so that a few batches still reach every node
@@ -90,11 +93,32 @@ class ClusterEmbedder:
         while sent:
             (done,), _ = ray.wait(list(sent), num_returns=1)
             number, worker = sent.pop(done)
-            node, vectors[number] = ray.get(done)
+            try:
+                node, vectors[number] = ray.get(done)
+            except RayActorError:
+                self._lost(worker, number, sent, waiting)
+                for alive in self.workers:  # their share of what the lost node held
+                    while waiting and sum(held is alive for _, held in sent.values()) < IN_FLIGHT:
+                        send(alive)
+                continue
             self.by_node[node] += len(vectors[number])
             advance(len(vectors[number]))
             send(worker)
         return np.concatenate(vectors)
+
+    def _lost(
+        self, worker: Any, number: int, sent: dict[Any, tuple[int, Any]], waiting: list[int]
+    ) -> None:
+        """A node's worker died (the node lost, or its process killed): the batches it held
+        go back to be sent to the other nodes; with no node left, the run stops."""
+        if worker in self.workers:
+            self.workers.remove(worker)
+            self.lost += 1
+        held = [ref for ref, (_, holder) in sent.items() if holder is worker]
+        returned = [number] + [sent.pop(ref)[0] for ref in held]
+        waiting.extend(sorted(returned, reverse=True))
+        if not self.workers:
+            raise ClusterUnavailable("every node embedding on the cluster was lost")
 
     def _started(self) -> list[Any]:
         """An actor on each live node with CPUs, its model loaded and the same as this

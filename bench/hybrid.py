@@ -8,7 +8,10 @@ Asks the first N STARD dev questions through `run_search` (the portal's page: 10
 per document) in this process, each under every mode in turn (`rerank`: meaning re-orders
 the first RERANK_DEPTH by words; `hybrid`: the DENSE_DEPTH nearest in meaning from every
 section join them), and prints p50/p95 of embedding the question (once per question), of
-each mode's search with the question embedded, and of both together; and how long the
+each mode's search with the question embedded, and of both together; then, side by side
+(`search.shard.OVERLAP_WORDS`; in turns, each first every other question), of the hybrid
+question asked whole and asked again once embedded, with its words found after its product
+with every section and while it is multiplied; and how long the
 generation's matrix of vectors takes to make (once per worker and generation). The index
 needs a vector for every section (`govsearch embed`); the share without one is printed.
 Then multiplies a question by --rows random float32 rows of --dimension and takes the
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.relevance import load_stard, missing_vectors, set_mode  # noqa: E402
 from bench.shared import shared_dir  # noqa: E402
+from search import shard  # noqa: E402
 from search.index.live import SearchIndex  # noqa: E402
 from search.query.request import SearchRequest  # noqa: E402
 from search.rank import knobs, semantic  # noqa: E402
@@ -58,6 +62,9 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
         print("warning: hybrid needs every section embedded (govsearch embed)")
     embedding: list[float] = []
     searching: dict[str, list[float]] = {mode: [] for mode in MODES}
+    # by whether the words are found while the question is multiplied
+    whole_question: dict[bool, list[float]] = {False: [], True: []}
+    embedded_question: dict[bool, list[float]] = {False: [], True: []}
     with SearchIndex(index_dir, cache_size=0, semantic=True) as index:
         run_search(index, SearchRequest.create("营商环境"))  # columns and versions read
         started = time.perf_counter()
@@ -81,6 +88,18 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
                 started = time.perf_counter()
                 run_search(index, SearchRequest.create(question))
                 searching[mode].append(_ms(started))
+            set_mode(index, "hybrid")
+            turns = (False, True) if len(embedding) % 2 else (True, False)
+            for overlap in turns:
+                shard.OVERLAP_WORDS = overlap
+                embedding_model.QUESTION_VECTORS.clear()
+                started = time.perf_counter()
+                run_search(index, SearchRequest.create(question))
+                whole_question[overlap].append(_ms(started))
+                started = time.perf_counter()  # again, the question now embedded
+                run_search(index, SearchRequest.create(question))
+                embedded_question[overlap].append(_ms(started))
+            shard.OVERLAP_WORDS = True
     print(f"{len(questions)} questions; the portal's page: 10 hits, one per document")
     print(f"  {'embedding the question':<40}{percentiles(embedding)}")
     for mode in MODES:
@@ -88,6 +107,13 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
     for mode in MODES:
         whole = [e + s for e, s in zip(embedding, searching[mode], strict=True)]
         print(f"  {'question end to end: ' + mode:<40}{percentiles(whole)}")
+    print("hybrid, words found before embedding (before), while multiplying (now):")
+    for label, timings in (
+        ("search, question embedded", embedded_question),
+        ("asked whole", whole_question),
+    ):
+        for overlap, when in ((False, "before"), (True, "now")):
+            print(f"  {label + ': ' + when:<40}{percentiles(timings[overlap])}")
 
 
 def product_cost(rows: int, dimension: int, repeat: int) -> None:

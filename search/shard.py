@@ -13,7 +13,7 @@ meaning are ranked over every shard (`shared_ranks`) before each shard fuses its
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -263,6 +263,10 @@ def meaning_may_rank(compiled: CompiledQuery, request: SearchRequest) -> bool:
     return compiled.asks and request.sort == "relevance"
 
 
+# Whether a question's words are found while it is multiplied (off: one after the other).
+OVERLAP_WORDS = True
+
+
 class ShardSearch:
     """One search on one shard: its partial result, and what the shard keeps to answer the
     questions that follow it (the passages of the page's hits, a suggestion's counts)."""
@@ -290,6 +294,7 @@ class ShardSearch:
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
+        self._words_beside_meaning(relax)
         self.result = self.answer(relax)
 
     def _by_meaning(self) -> bool:
@@ -297,17 +302,33 @@ class ShardSearch:
         on."""
         return meaning_may_rank(self.compiled, self.request) and self.generation.semantic
 
-    def _similarity_ready(self) -> bool:
+    def _similarity_ready(self, meanwhile: Callable[[], object] | None = None) -> bool:
         """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and
-        then the question's similarity to each is computed; False with no vectors at all."""
+        then the question's similarity to each is computed, with `meanwhile` run while it
+        is multiplied; False with no vectors at all."""
         if knobs.DENSE_DEPTH <= 0:
             return False
         if self._similarity is None:
             columns, generation = self.generation.columns, self.generation
             self._similarity = meaning_by_section(
-                self.request.text, columns.vector_keys, columns.live, generation.vectors
+                self.request.text, columns.vector_keys, columns.live, generation.vectors, meanwhile
             )
         return self._similarity is not None
+
+    def _words_beside_meaning(self, relax: bool | None) -> None:
+        """For a search meaning ranks: its words found while a helper thread multiplies the
+        question with the sections' vectors, which leaves the interpreter free. The question
+        is embedded first, on this thread: on another, the model's OpenMP library would
+        start a second team of threads, more threads than cores."""
+        if not (OVERLAP_WORDS and self._by_meaning()):
+            return
+
+        def words() -> None:
+            with timing.stage(timing.SCORING):
+                self._words(relax)
+
+        with timing.stage(timing.MEANING):
+            self._similarity_ready(words)
 
     def _nearest(self, skip: str | None = None) -> np.ndarray:
         """The sections nearest the question in meaning that every filter (but `skip`)

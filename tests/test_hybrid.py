@@ -14,13 +14,14 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from threadpoolctl import threadpool_info
 
+from search import shard
 from search.engine.docsets import NOTHING, Matches
 from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
-from search.rank import knobs
+from search.rank import knobs, semantic
 from search.rank.semantic import fuse, meaning_by_section
 from search.results import SearchResults, run_search
 from web import create_app
@@ -306,3 +307,24 @@ def test_by_default_sections_far_in_meaning_stay_out(
     assert "dust:s-0" not in found and "trademark:s-0" not in found
     unrelated = "企业在哪里缴纳社会保险费？"
     assert "meaning" not in {hit.matched for hit in _search(index, unrelated).hits}
+
+
+def _everything(results: SearchResults) -> list[Any]:
+    hits = [(h.id, h.score, h.matched, h.passages) for h in results.hits]
+    return [hits, results.total, results.total_sections, results.facets]
+
+
+@pytest.mark.parametrize("filters", [{}, {"agency": "临川县司法局"}])
+def test_words_found_while_the_question_is_multiplied_answer_as_in_turn(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch, filters: dict[str, str]
+) -> None:
+    """The word search runs on the searching thread while a helper multiplies the question
+    by the sections' vectors (a product this small is shared only when told to)."""
+    monkeypatch.setattr(semantic, "SPLIT_PRODUCT_ROWS", 1)
+    monkeypatch.setattr(semantic, "PRODUCT_BLOCK_ROWS", 1)
+    answers = {}
+    for overlap in (False, True):
+        monkeypatch.setattr(shard, "OVERLAP_WORDS", overlap)
+        answers[overlap] = _everything(_search(index, QUESTION, **filters))
+    assert answers[True] == answers[False]
+    assert any(hit[2] == "meaning" for hit in answers[True][0])

@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +247,59 @@ def test_a_large_product_shared_by_two_threads_equals_one_product(rows: int) -> 
     out = np.full(rows, np.nan, dtype=np.float32)
     semantic._product(matrix, vector, out)
     np.testing.assert_allclose(out, matrix @ vector, rtol=1e-5, atol=1e-5)
+
+
+def _product_case(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    generator = np.random.default_rng(11)
+    matrix = generator.standard_normal((rows, 384), dtype=np.float32)
+    vector = generator.standard_normal(384, dtype=np.float32)
+    return matrix, vector, np.full(rows, np.nan, dtype=np.float32)
+
+
+def test_a_product_goes_on_beside_what_the_searching_thread_does_meanwhile() -> None:
+    """The word search runs on the searching thread while the helper multiplies."""
+    matrix, vector, out = _product_case(2 * semantic.SPLIT_PRODUCT_ROWS + 3)
+    half = len(matrix) // 2
+    ran_on: list[int] = []
+
+    def meanwhile() -> None:
+        ran_on.append(threading.get_ident())
+        deadline = time.monotonic() + 10
+        while np.isnan(out[:half]).any() and time.monotonic() < deadline:
+            time.sleep(0.001)  # the helper's half arrives while this thread is busy
+
+    semantic._product(matrix, vector, out, meanwhile)
+    assert ran_on == [threading.get_ident()]
+    np.testing.assert_allclose(out, matrix @ vector, rtol=1e-5, atol=1e-5)
+    assert not np.isnan(out).any()
+
+
+def test_a_failure_meanwhile_surfaces_once_the_helper_is_done() -> None:
+    matrix, vector, out = _product_case(2 * semantic.SPLIT_PRODUCT_ROWS + 3)
+
+    def meanwhile() -> None:
+        raise RuntimeError("words failed")
+
+    with pytest.raises(RuntimeError, match="words failed"):
+        semantic._product(matrix, vector, out, meanwhile)
+    np.testing.assert_allclose(out, matrix @ vector, rtol=1e-5, atol=1e-5)  # the helper's rows
+
+
+def test_a_shared_product_works_in_a_worker_forked_after_one() -> None:
+    """A server multiplies in its parent (at start) and forks its workers."""
+    matrix, vector, out = _product_case(2 * semantic.SPLIT_PRODUCT_ROWS + 3)
+    semantic._product(matrix, vector, out, lambda: None)
+    child = os.fork()
+    if child == 0:
+        try:
+            again = np.full(len(matrix), np.nan, dtype=np.float32)
+            semantic._product(matrix, vector, again, lambda: None)
+            same = bool(np.array_equal(again, out))
+        except BaseException:
+            same = False
+        os._exit(0 if same else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_fusion_lifts_the_closest_section_and_keeps_agreement_first(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,22 +71,70 @@ def rerank(
     return fused
 
 
-# Rows from which a question's product is shared with a second thread: below, handing the
-# half over costs more than it saves.
+# Rows from which a question's product is shared with a second thread: below, handing
+# rows over costs more than it saves.
 SPLIT_PRODUCT_ROWS = 20_000
+# Rows multiplied at a time, after the helper's first half, when the product is shared:
+# whichever thread is free takes the next block, so the two share it evenly whatever else
+# the searching thread has to do.
+PRODUCT_BLOCK_ROWS = 8_192
 
 
-def _product(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray) -> None:
-    """`matrix @ vector` into `out`, a large matrix's halves on two threads at once. Each
-    half runs on one BLAS thread: numpy releases the interpreter while it multiplies, and
-    a pool's idle thread sleeps, where BLAS's own threads would spin after every product."""
-    half = len(matrix) // 2
-    if half < SPLIT_PRODUCT_ROWS:
+def _product(
+    matrix: np.ndarray,
+    vector: np.ndarray,
+    out: np.ndarray,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
+    """`matrix @ vector` into `out`, and `meanwhile()` (when given) on this thread while it
+    runs. A large matrix is shared with a helper thread, which multiplies its first half at
+    once and then, like this thread once `meanwhile` is done, a block of rows at a time.
+    Each product runs on one BLAS thread: numpy releases the interpreter while it
+    multiplies, which `meanwhile` (a word search) needs, and a pool's idle thread sleeps,
+    where BLAS's own threads would spin after every product. The first half is one product
+    because between two blocks the helper needs the interpreter, which `meanwhile` may
+    hold for the interpreter's switch interval."""
+    if len(matrix) < SPLIT_PRODUCT_ROWS:
         np.matmul(matrix, vector, out=out)
+        if meanwhile is not None:
+            meanwhile()
         return
-    second = helper_thread("product").submit(np.matmul, matrix[half:], vector, out=out[half:])
-    np.matmul(matrix[:half], vector, out=out[:half])
-    second.result()
+    blocks = _Blocks(len(matrix))
+    helping = threading.Event()
+
+    def multiply() -> None:
+        for rows in blocks:
+            helping.set()
+            np.matmul(matrix[rows], vector, out=out[rows])
+
+    helper = helper_thread("product").submit(multiply)
+    helping.wait()  # else the helper would wait for the interpreter `meanwhile` holds
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        multiply()
+    finally:
+        helper.result()
+
+
+class _Blocks:
+    """Slices of `rows` rows, each handed to one thread: the first half, then consecutive
+    slices of PRODUCT_BLOCK_ROWS."""
+
+    def __init__(self, rows: int) -> None:
+        half = rows // 2
+        self._slices = iter(
+            [slice(0, half)]
+            + [slice(at, at + PRODUCT_BLOCK_ROWS) for at in range(half, rows, PRODUCT_BLOCK_ROWS)]
+        )
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> _Blocks:
+        return self
+
+    def __next__(self) -> slice:
+        with self._lock:
+            return next(self._slices)
 
 
 @functools.cache
@@ -97,10 +147,15 @@ def _one_blas_thread() -> None:
 
 
 def meaning_by_section(
-    question: str, vector_keys: np.ndarray, live: np.ndarray, store: VectorStore
+    question: str,
+    vector_keys: np.ndarray,
+    live: np.ndarray,
+    store: VectorStore,
+    meanwhile: Callable[[], object] | None = None,
 ) -> np.ndarray | None:
     """The question's similarity to every section, by document number (-inf where a section
-    has no vector); None when no live section has one, and then the model is not loaded."""
+    has no vector); None when no live section has one, and then the model is not loaded.
+    `meanwhile` runs on this thread while the question is multiplied, if it is."""
     if not len(store):
         return None
     rows = store.dense(vector_keys, live)
@@ -108,7 +163,7 @@ def meaning_by_section(
         return None
     _one_blas_thread()
     similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
-    _product(rows.matrix, question_vector(question), similarity[:-1])
+    _product(rows.matrix, question_vector(question), similarity[:-1], meanwhile)
     similarity[-1] = -np.inf  # the row of sections without a vector (-1)
     return similarity[rows.row_of]
 

@@ -304,8 +304,7 @@ class SegmentArrays:
     def docs(self, start: int, end: int) -> np.ndarray:
         """A term's document numbers (uint32): `start` is the term's first posting, where
         its gaps begin."""
-        gaps = self._files[DOCS].read(start, end)
-        return np.cumsum(gaps, out=gaps) if len(gaps) > 1 else gaps
+        return self._files[DOCS].running_sums(start, end)
 
     def weights(self, start: int, end: int) -> np.ndarray:
         return self._files[WEIGHTS].read(start, end)

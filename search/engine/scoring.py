@@ -153,7 +153,7 @@ class Segment:
         self.arrays: SegmentArrays | None = segment_arrays(self.reader)
         self.size = self.reader.doc_count_all()
         self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
-        self._read: dict[tuple[str, int, int], np.ndarray] = {}
+        self._read: dict[tuple[str, int], np.ndarray] = {}
         # Matches of OR and AND parts over the whole segment, before their boost, by their
         # list of parts: a question's relaxed query holds its strict one (boosted, its
         # parts shared), so scoring both reads and combines those parts only once.
@@ -197,12 +197,14 @@ class Segment:
         return self._run("positions", start, end)
 
     def _run(self, kind: str, start: int, end: int) -> np.ndarray:
-        key = (kind, start, end)
+        # By where the run starts: the start of a term's postings read whole serves too
+        # (the passages want the counts of a term's first postings).
+        key = (kind, start)
         found = self._read.get(key)
-        if found is None:
+        if found is None or len(found) < end - start:
             assert self.arrays is not None
             found = self._read[key] = getattr(self.arrays, kind)(start, end)
-        return found
+        return found if len(found) == end - start else found[: end - start]
 
     def postings(self, fieldname: str, text: str | bytes) -> tuple[int, int, int] | None:
         """Where the term's postings are in the flat arrays (see SegmentArrays.find)."""

@@ -49,6 +49,8 @@ def test_every_run_of_packed_numbers_reads_back(
         sums = reader.running_sums(start, end)
         assert sums.dtype == np.uint32
         assert sums.tolist() == np.cumsum(array[start:end], dtype=np.uint32).tolist()
+        wide = reader.running_sums(start, end, np.int64)
+        assert wide.tolist() == np.cumsum(array[start:end], dtype=np.int64).tolist()
     finally:
         reader.close()
 

@@ -158,14 +158,17 @@ class PackedReader:
             values[found[0] - start] = found[1]
         return values
 
-    def running_sums(self, start: int, end: int) -> np.ndarray:
-        """The running sums of values start to end (a new array of the reader's dtype): a
-        term's document numbers from its gaps."""
+    def running_sums(
+        self, start: int, end: int, dtype: np.dtype[Any] | type | None = None
+    ) -> np.ndarray:
+        """The running sums of values start to end (a new array of `dtype`, by default the
+        reader's): a term's document numbers from its gaps."""
+        dtype = self.dtype if dtype is None else dtype
         low, found = self._stored(start, end)
         if found is None:
             # Widened while summed: one pass over the run instead of two.
-            return np.add.accumulate(low, dtype=self.dtype)
-        values = low.astype(self.dtype)
+            return np.add.accumulate(low, dtype=dtype)
+        values = low.astype(dtype)
         values[found[0] - start] = found[1]
         return np.add.accumulate(values, out=values)
 

@@ -311,9 +311,10 @@ class SegmentArrays:
         return tuple(self.rows[number].tolist())
 
     def docs(self, start: int, end: int) -> np.ndarray:
-        """A term's document numbers (uint32): `start` is the term's first posting, where
-        its gaps begin."""
-        return self._files[DOCS].running_sums(start, end)
+        """A term's document numbers (int64, the type numpy indexes with: scoring uses them
+        as indexes, and as they are): `start` is the term's first posting, where its gaps
+        begin."""
+        return self._files[DOCS].running_sums(start, end, np.int64)
 
     def weights(self, start: int, end: int) -> np.ndarray:
         return self._files[WEIGHTS].read(start, end)
@@ -343,11 +344,9 @@ class SegmentArrays:
             return None
         start, end, _, first_character = row
         postings = (searched or self).docs(start, end)
-        # Looked up in the postings' own type: numpy would otherwise copy them all to int64.
-        wanted = docs.astype(postings.dtype)
-        rows = np.searchsorted(postings, wanted)
+        rows = np.searchsorted(postings, docs)
         np.minimum(rows, len(postings) - 1, out=rows)
-        rows = rows[postings[rows] == wanted]
+        rows = rows[postings[rows] == docs]
         if not len(rows):
             return []
         # Only the counts before the last wanted posting are needed to find its positions.

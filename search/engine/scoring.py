@@ -187,7 +187,7 @@ class Segment:
         return Matches(found.docs[keep], found.scores[keep])
 
     def docs(self, start: int, end: int) -> np.ndarray:
-        """A run of the flat document numbers (uint32), read once per query."""
+        """A run of the flat document numbers (int64), read once per query."""
         return self._run("docs", start, end)
 
     def weights(self, start: int, end: int) -> np.ndarray:
@@ -459,12 +459,15 @@ class _Slice:
     rows: np.ndarray | None
 
     def docs(self, segment: Segment) -> np.ndarray:
+        """The document numbers (int64; not to be changed: they may be the segment's own)."""
         docs = segment.docs(self.start, self.end)
-        return (docs if self.rows is None else docs[self.rows]).astype(np.int64)
+        return docs if self.rows is None else docs[self.rows]
 
-    def weights(self, segment: Segment) -> np.ndarray:
+    def weights(self, segment: Segment, boost: float) -> np.ndarray:
+        """The weights times `boost` (a new float64 array)."""
         weights = segment.weights(self.start, self.end)
-        return (weights if self.rows is None else weights[self.rows]).astype(np.float64)
+        stored = weights if self.rows is None else weights[self.rows]
+        return np.multiply(stored, boost, dtype=np.float64)
 
 
 def _slice(
@@ -492,8 +495,7 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     if field is None:
         return None
     docs = part.docs(segment)
-    weights = part.weights(segment)
-    weights *= field.boost  # (a copy: the arrays hold the number of positions)
+    weights = part.weights(segment, field.boost)  # the arrays hold the number of positions
     if not field.scorable:  # Whoosh's WeightScorer
         scores = weights * term.boost
     else:

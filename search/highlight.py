@@ -11,7 +11,7 @@ segmented again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -19,7 +19,7 @@ import numpy as np
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
-from search.engine.postings import ArrayCharacters, segment_arrays
+from search.engine.postings import ArrayCharacters, PostingRuns, segment_arrays
 from search.text.normalize import normalize
 
 PASSAGE_TARGET = 120  # characters around the matches
@@ -34,14 +34,20 @@ Span = tuple[int, int]
 
 
 def word_spans_of(
-    searcher: Searcher, fieldname: str, docnums: Iterable[int], words: Iterable[str]
+    searcher: Searcher,
+    fieldname: str,
+    docnums: Iterable[int],
+    words: Iterable[str],
+    searched: Sequence[PostingRuns] | None = None,
 ) -> dict[int, list[Span]]:
     """Character spans of `words` in each of several documents, segment by segment: from
-    the flat posting files (a few small reads per word), else from Whoosh's postings."""
+    the flat posting files (a few small reads per word), else from Whoosh's postings.
+    `searched`: the segments of the search that found the documents, in the searcher's
+    order (search.rank.ranking.segments_of), whose postings read so far serve again."""
     ordered = sorted(set(docnums))
     words = sorted(words)
     spans: dict[int, list[Span]] = {docnum: [] for docnum in ordered}
-    for leaf, offset in searcher.leaf_searchers():
+    for number, (leaf, offset) in enumerate(searcher.leaf_searchers()):
         size = leaf.reader().doc_count_all()
         local = np.array([d - offset for d in ordered if offset <= d < offset + size], np.int64)
         if not len(local):
@@ -52,7 +58,8 @@ def word_spans_of(
         for word in words:
             found = None
             if arrays is not None:
-                found = arrays.character_spans(fieldname, word.encode("utf-8"), local)
+                runs = searched[number] if searched is not None else None
+                found = arrays.character_spans(fieldname, word.encode("utf-8"), local, runs)
             if found is None:
                 found = _whoosh_spans(leaf, fieldname, local.tolist(), word)
             for docnum, characters in found:

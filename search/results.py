@@ -24,6 +24,7 @@ from whoosh.searching import Searcher
 from search import timing
 from search.complete import Completer, completer_of
 from search.engine.columns import FacetValue, facet_values
+from search.engine.postings import PostingRuns
 from search.errors import ShardMissing
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
@@ -383,7 +384,7 @@ class LocalShards(ShardGroup):
             search = self.searches[shard]
             rows = [row for picked, row in picks if picked == shard]
             searcher, compiled = search.generation.searcher, search.compiled
-            hits = shard_hits(searcher, compiled, search.result, rows)
+            hits = shard_hits(searcher, compiled, search.result, rows, search.searched)
             found.update(((shard, row), hit) for row, hit in zip(rows, hits, strict=True))
         return [found[pick] for pick in picks]
 
@@ -673,11 +674,16 @@ def _ordered_picks(
 
 
 def shard_hits(
-    searcher: Searcher, compiled: CompiledQuery, result: ShardRows, rows: Sequence[int]
+    searcher: Searcher,
+    compiled: CompiledQuery,
+    result: ShardRows,
+    rows: Sequence[int],
+    searched: Sequence[PostingRuns] | None = None,
 ) -> list[SearchHit]:
-    """Rows of one shard's result as hits, read from the generation that found them."""
+    """Rows of one shard's result as hits, read from the generation that found them (with
+    the `searched` segments' postings, when the search ran in this process)."""
     docnums = [int(result.docnums[row]) for row in rows]
-    marked = word_spans_of(searcher, "body", docnums, compiled.words)
+    marked = word_spans_of(searcher, "body", docnums, compiled.words, searched)
     return [
         _hit(
             searcher,

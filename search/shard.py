@@ -529,11 +529,15 @@ class ShardSearch:
             facets[facet.name] = values.count(facet.field, counted[applied])
         return facets
 
+    @property
+    def searched(self) -> list[Any]:
+        """The segments this search read, whose postings its hits' passages read again."""
+        return [segment for segment, _ in self.segments]
+
     def _statistics(self, scored: q.Query) -> TermStatistics:
         if self.collection is not None:
             return self.collection
-        segments = [segment for segment, _ in self.segments]
-        return term_statistics(self.generation.searcher, scored, segments)
+        return term_statistics(self.generation.searcher, scored, self.searched)
 
 
 def _how_found(page: np.ndarray, by_words: np.ndarray, meaning: np.ndarray | None) -> list[str]:

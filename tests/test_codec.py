@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS
+from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
 from search.engine import writing
-from search.engine.codec import TermPostingPool, flat_row
+from search.engine.codec import ArraysTermsReader, TermPostingPool, flat_row
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.index.schema import build_schema
@@ -82,3 +83,20 @@ def test_whooshs_term_table_points_to_flat_rows_and_its_posting_file_is_empty(
         stored = searcher.stored_fields(matcher.id())["body"]
         for _, start, end in matcher.value_as("characters"):
             assert stored[start:end] == rare
+
+
+def test_document_frequencies_from_the_flat_table_equal_whooshs_table(
+    sample_index: Path,
+) -> None:
+    """idf's document frequencies: every term of every field, and terms a segment lacks."""
+    with open_index(sample_index).searcher() as searcher:
+        for leaf, _ in searcher.leaf_searchers():
+            terms_reader = leaf.reader()._terms
+            assert isinstance(terms_reader, ArraysTermsReader) and terms_reader.arrays
+            checked = 0
+            for fieldname, btext in leaf.reader().all_terms():
+                whooshs = W3TermsReader.doc_frequency(terms_reader, fieldname, btext)
+                assert terms_reader.doc_frequency(fieldname, btext) == whooshs >= 1
+                checked += 1
+            assert checked > 1000
+            assert leaf.reader().doc_frequency("body", "没有这个词") == 0

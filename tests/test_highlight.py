@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from search import highlight
 from search.cli import terminal_passage
+from search.engine.postings import SegmentArrays
 from search.highlight import (
     Passage,
     merge_spans,
@@ -16,6 +19,10 @@ from search.highlight import (
     word_spans_of,
 )
 from search.index.live import SearchIndex
+from search.query.compile import compile_query
+from search.query.request import SearchRequest
+from search.rank.ranking import score_all, segments_of
+from search.results import run_search
 from search.text.normalize import normalize
 
 TEXT = (
@@ -143,3 +150,48 @@ def test_spans_from_the_flat_files_equal_whooshs_and_cover_the_words(
                 assert body[start:end] in words
                 marked += 1
         assert marked > 20
+
+
+def test_spans_read_with_the_searchs_segments_equal_spans_read_afresh(
+    sample_index: Path,
+) -> None:
+    words = ["管理", "应当", "科技", "没有这个词"]
+    with SearchIndex(sample_index) as index, index.searcher() as searcher:
+        segments = segments_of(searcher)
+        found = score_all(searcher, compile_query("管理").strict, segments)
+        docnums = found.docs.tolist()
+        searched = [segment for segment, _ in segments]
+        afresh = word_spans_of(searcher, "body", docnums, words)
+        assert word_spans_of(searcher, "body", docnums, words, searched) == afresh
+        assert sum(map(len, afresh.values())) > 20
+
+
+def test_a_search_reads_each_run_of_postings_once(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The passages' words were mostly read by the search that found them: their document
+    numbers and counts are not read from the files again."""
+    read: dict[str, list[tuple[int, int, int]]] = {"docs": [], "weights": []}
+    for kind, runs in read.items():
+        original = getattr(SegmentArrays, kind)
+
+        def noted(
+            arrays: SegmentArrays, start: int, end: int, runs: Any = runs, original: Any = original
+        ) -> np.ndarray:
+            runs.append((id(arrays), start, end))
+            return original(arrays, start, end)
+
+        monkeypatch.setattr(SegmentArrays, kind, noted)
+    with SearchIndex(sample_index, cache_size=0) as index:
+        results = run_search(index, SearchRequest.create("管理"))
+    assert any("<mark>" in passage_html(p) for hit in results.hits for p in hit.passages)
+    for kind, runs in read.items():
+        again = [
+            (arrays, start, end)
+            for number, (arrays, start, end) in enumerate(runs)
+            if any(
+                other == arrays and first <= start and end <= last
+                for other, first, last in runs[:number]
+            )
+        ]
+        assert not again, kind

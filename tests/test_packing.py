@@ -45,6 +45,12 @@ def test_every_run_of_packed_numbers_reads_back(
         assert reader.read(0, len(array)).tolist() == values
         start, end = sorted(min(c, len(array)) for c in cut)
         assert reader.read(start, end).tolist() == values[start:end]
+        # Document numbers from their gaps: summed as uint32, exceptions among them or not.
+        sums = reader.running_sums(start, end)
+        assert sums.dtype == np.uint32
+        assert sums.tolist() == np.cumsum(array[start:end], dtype=np.uint32).tolist()
+        wide = reader.running_sums(start, end, np.int64)
+        assert wide.tolist() == np.cumsum(array[start:end], dtype=np.int64).tolist()
     finally:
         reader.close()
 

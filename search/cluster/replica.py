@@ -165,17 +165,21 @@ class ShardReplica:
 
     def search(self, step: Step) -> ShardPage:
         with self._lock:
-            return self._page(step, self._search(step).result)
+            return self._page(self._search(step), step)
 
     def answer(self, step: Step, relax: bool, ranks: Ranks | None) -> ShardPage:
         with self._lock:
             search = self._search(step)
             search.result = search.answer(relax, ranks)
-            return self._page(step, search.result)
+            return self._page(search, step)
 
-    def _page(self, step: Step, result: ShardResult) -> ShardPage:
+    def _page(self, search: ShardSearch, step: Step) -> ShardPage:
+        """The search's latest result, with the hits of the rows the page will likely show
+        (their passages read from the postings the search read)."""
+        result = search.result
         rows = [row for row in step.page_rows if row < len(result.docnums)]
-        hits = shard_hits(self.generation.searcher, self._compiled(step), result, rows)
+        searcher = search.generation.searcher
+        hits = shard_hits(searcher, search.compiled, result, rows, search.searched)
         return ShardPage(result, dict(zip(rows, hits, strict=True)))
 
     def matching(
@@ -187,7 +191,8 @@ class ShardReplica:
             search = self._search(step)
             rows = search.matching(doc_ids, relax, ranks)
             every_row = range(len(rows.docnums))
-            hits = shard_hits(self.generation.searcher, search.compiled, rows, every_row)
+            searcher = search.generation.searcher
+            hits = shard_hits(searcher, search.compiled, rows, every_row, search.searched)
             return MatchingRows(rows, hits)
 
     def candidates(self, step: Step, relax: bool) -> Candidates | None:

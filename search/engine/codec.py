@@ -50,6 +50,7 @@ from whoosh.util.numeric import byte_to_length
 
 from search.cache import BoundedCache
 from search.engine.postings import (
+    AMBIGUOUS,
     PostingArraysWriter,
     SegmentArrays,
     open_arrays,
@@ -230,6 +231,18 @@ class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
         super().close()
         if self.arrays is not None:
             self.arrays.close()
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        """How many documents hold the term, from the flat term table (which has every term
+        of a segment that has one): idf asks this of each segment for each new term, and
+        Whoosh's table answers with several reads of its hash file."""
+        if self.arrays is not None:
+            row = self.arrays.row(fieldname, tbytes)
+            if row is None:
+                return 0
+            if row != AMBIGUOUS:
+                return int(row[1] - row[0])
+        return int(super().doc_frequency(fieldname, tbytes))
 
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
         terminfo = self.term_info(fieldname, tbytes)

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -123,17 +126,20 @@ class PackedReader:
         self.exception_count = found
         self._low = np.dtype(f"<u{self.bits // 8}")
         self._index_dtype = np.dtype(f"<u{index_bytes}")
+        self._index_code = "I" if index_bytes == 4 else "Q"  # the same, as a Python array's
         self._exception_dtype = np.dtype("<f4" if self.dtype.kind == "f" else "<u4")
         self._indexes_at = HEADER.size + packed_size(self.count, self.bits)
         self._values_at = self._indexes_at + found * index_bytes
         if os.fstat(self.fd).st_size != self._values_at + found * EXCEPTION_VALUE_BYTES:
             raise OSError(f"{path} is damaged: its length does not match its header")
         indexes = self._pread(self._indexes_at, found, self._index_dtype)
-        self._every = indexes[::SKIP].astype(np.int64)
+        # Exceptions' indexes are kept as Python arrays, searched with bisect: most runs are
+        # short, and a numpy call on them costs more than the search itself.
+        self._every = array("q", indexes[::SKIP].tolist())
         # Few exceptions (a file's document numbers, mostly) are kept whole: each term's
         # read then looks them up without a read of its own.
         few = found * index_bytes * KEPT_WHOLE <= packed_size(self.count, self.bits)
-        self._all = indexes.copy() if few else None
+        self._all = _native(indexes.tobytes(), self._index_code) if few else None
 
     def _pread(self, at: int, count: int, dtype: np.dtype[Any]) -> np.ndarray:
         data = os.pread(self.fd, count * dtype.itemsize, at)
@@ -146,20 +152,40 @@ class PackedReader:
 
     def read(self, start: int, end: int) -> np.ndarray:
         """Values start to end (a new, writable array of the reader's dtype)."""
+        low, found = self._stored(start, end)
+        values = low.astype(self.dtype)
+        if found is not None:
+            values[found[0] - start] = found[1]
+        return values
+
+    def running_sums(
+        self, start: int, end: int, dtype: np.dtype[Any] | type | None = None
+    ) -> np.ndarray:
+        """The running sums of values start to end (a new array of `dtype`, by default the
+        reader's): a term's document numbers from its gaps."""
+        dtype = self.dtype if dtype is None else dtype
+        low, found = self._stored(start, end)
+        if found is None:
+            # Widened while summed: one pass over the run instead of two.
+            return np.add.accumulate(low, dtype=dtype)
+        values = low.astype(dtype)
+        values[found[0] - start] = found[1]
+        return np.add.accumulate(values, out=values)
+
+    def _stored(
+        self, start: int, end: int
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """The low bits of values start to end (read-only), and the exceptions among them."""
         count = end - start
         if count <= 0:
-            return np.empty(0, dtype=self.dtype)
+            return np.empty(0, dtype=self._low), None
         # Every term of a search is read here: the plain path makes as few calls as it can.
         low = self._low
         data = os.pread(self.fd, count * low.itemsize, HEADER.size + start * low.itemsize)
         if len(data) != count * low.itemsize:
             raise OSError(f"a packed posting file is cut short (values {start} to {end})")
-        values = np.frombuffer(data, dtype=low).astype(self.dtype)
-        if self.exception_count:
-            found = self._exceptions(start, end)
-            if found is not None:
-                values[found[0] - start] = found[1]
-        return values
+        found = self._exceptions(start, end) if self.exception_count else None
+        return np.frombuffer(data, dtype=low), found
 
     def exceptions_between(self, start: int, end: int) -> int:
         """How many of values start to end are exceptions."""
@@ -169,28 +195,42 @@ class PackedReader:
     def _exceptions(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The indexes and values of the exceptions among values start to end."""
         if self._all is not None:
-            # Searched for in the array's own type: a Python int would copy it to int64.
-            key = self._index_dtype.type
-            low = int(self._all.searchsorted(key(start)))
+            low = bisect_left(self._all, start)
             if low == len(self._all) or self._all[low] >= end:
                 return None
-            high = int(self._all.searchsorted(key(end)))
-            at = self._values_at + low * EXCEPTION_VALUE_BYTES
-            indexes = self._all[low:high].astype(np.int64)
-            return indexes, self._pread(at, high - low, self._exception_dtype)
+            return self._found(self._all[low : bisect_left(self._all, end, low)], low)
         every = self._every
         # Blocks of SKIP exceptions: from the one holding the first index at or after
         # start, to the last one that begins before end.
-        first_block = max(int(every.searchsorted(start, "right")) - 1, 0)
-        end_block = int(every.searchsorted(end))
+        first_block = max(bisect_right(every, start) - 1, 0)
+        end_block = bisect_left(every, end)
         if end_block <= first_block:
             return None
         first = first_block * SKIP
         last = min(end_block * SKIP, self.exception_count)
         at = self._indexes_at + first * self.index_bytes
-        indexes = self._pread(at, last - first, self._index_dtype).astype(np.int64)
-        low, high = indexes.searchsorted([start, end]).tolist()
+        data = os.pread(self.fd, (last - first) * self.index_bytes, at)
+        if len(data) != (last - first) * self.index_bytes:
+            raise OSError(f"a packed posting file is cut short (at byte {at})")
+        indexes = _native(data, self._index_code)
+        low = bisect_left(indexes, start)
+        high = bisect_left(indexes, end, low)
         if high <= low:
             return None
-        at = self._values_at + (first + low) * EXCEPTION_VALUE_BYTES
-        return indexes[low:high], self._pread(at, high - low, self._exception_dtype)
+        return self._found(indexes[low:high], first + low)
+
+    def _found(self, indexes: array[int], number: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exceptions `number` on, at `indexes`: their indexes (int64) and values."""
+        at = self._values_at + number * EXCEPTION_VALUE_BYTES
+        return np.array(indexes, dtype=np.int64), self._pread(
+            at, len(indexes), self._exception_dtype
+        )
+
+
+def _native(data: bytes, code: str) -> array[int]:
+    """Little-endian unsigned integers as a Python array of type `code`."""
+    values = array(code)
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values

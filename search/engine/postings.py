@@ -36,7 +36,7 @@ from array import array
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 from whoosh.formats import Characters, Format, Positions
@@ -239,6 +239,15 @@ def _gaps(docs: array[int]) -> np.ndarray | array[int]:
     return gaps
 
 
+class PostingRuns(Protocol):
+    """Reads runs of a segment's document numbers and weights (SegmentArrays, or a search's
+    segment that reads each run once)."""
+
+    def docs(self, start: int, end: int) -> np.ndarray: ...
+
+    def weights(self, start: int, end: int) -> np.ndarray: ...
+
+
 class SegmentArrays:
     """One segment's flat files, open for reading.
 
@@ -302,10 +311,10 @@ class SegmentArrays:
         return tuple(self.rows[number].tolist())
 
     def docs(self, start: int, end: int) -> np.ndarray:
-        """A term's document numbers (uint32): `start` is the term's first posting, where
-        its gaps begin."""
-        gaps = self._files[DOCS].read(start, end)
-        return np.cumsum(gaps, out=gaps) if len(gaps) > 1 else gaps
+        """A term's document numbers (int64, the type numpy indexes with: scoring uses them
+        as indexes, and as they are): `start` is the term's first posting, where its gaps
+        begin."""
+        return self._files[DOCS].running_sums(start, end, np.int64)
 
     def weights(self, start: int, end: int) -> np.ndarray:
         return self._files[WEIGHTS].read(start, end)
@@ -322,42 +331,47 @@ class SegmentArrays:
         return pairs
 
     def character_spans(
-        self, fieldname: str, btext: bytes, docs: np.ndarray
+        self, fieldname: str, btext: bytes, docs: np.ndarray, searched: PostingRuns | None = None
     ) -> list[tuple[int, list[tuple[int, int]]]] | None:
         """(document, its (start, end) offsets) for each of `docs` (ascending) that has the
-        term, in a field that stores character offsets; None when the key is ambiguous."""
+        term, in a field that stores character offsets; None when the key is ambiguous.
+        `searched` reads the term's postings instead: the search that found `docs` has
+        mostly read them already."""
         row = self.row(fieldname, btext)
         if row is None or not len(docs):
             return []
         if row is AMBIGUOUS:
             return None
         start, end, _, first_character = row
-        postings = self.docs(start, end)
+        postings = (searched or self).docs(start, end)
         rows = np.searchsorted(postings, docs)
         np.minimum(rows, len(postings) - 1, out=rows)
         rows = rows[postings[rows] == docs]
         if not len(rows):
             return []
         # Only the counts before the last wanted posting are needed to find its positions.
-        counts = self.weights(start, start + int(rows[-1]) + 1).astype(np.int64)
+        counts = (searched or self).weights(start, start + int(rows[-1]) + 1).astype(np.int64)
         firsts = first_character + np.cumsum(counts) - counts
         low, high = int(firsts[rows[0]]), int(firsts[rows[-1]] + counts[rows[-1]])
+        places = zip((firsts[rows] - low).tolist(), counts[rows].tolist(), strict=True)
         if high - low <= ONE_READ:  # the wanted documents' offsets lie close together
-            stretch = self.characters(low, high)
-            at = (firsts[rows] - low).tolist()
+            starts, ends = self._offsets(low, high)
             spans = [
-                stretch[first : first + count].tolist()
-                for first, count in zip(at, counts[rows].tolist(), strict=True)
+                list(zip(starts[at : at + count], ends[at : at + count], strict=True))
+                for at, count in places
             ]
         else:
-            spans = [
-                self.characters(int(firsts[row]), int(firsts[row] + counts[row])).tolist()
-                for row in rows
-            ]
-        return [
-            (int(postings[row]), [(a, b) for a, b in offsets])
-            for row, offsets in zip(rows.tolist(), spans, strict=True)
-        ]
+            spans = []
+            for at, count in places:
+                starts, ends = self._offsets(low + at, low + at + count)
+                spans.append(list(zip(starts, ends, strict=True)))
+        return list(zip(postings[rows].tolist(), spans, strict=True))
+
+    def _offsets(self, start: int, end: int) -> tuple[list[int], list[int]]:
+        """`characters` as a list of starts and a list of ends."""
+        starts = self._files[CHARS].read(start, end)
+        ends = starts + self._files[LENGTHS].read(start, end)  # uint32, as `characters`
+        return starts.tolist(), ends.tolist()
 
 
 def _mapped(path: str) -> np.ndarray:

@@ -153,7 +153,7 @@ class Segment:
         self.arrays: SegmentArrays | None = segment_arrays(self.reader)
         self.size = self.reader.doc_count_all()
         self._found: dict[tuple[str, str | bytes], tuple[int, int, int] | None] = {}
-        self._read: dict[tuple[str, int, int], np.ndarray] = {}
+        self._read: dict[tuple[str, int], np.ndarray] = {}
         # Matches of OR and AND parts over the whole segment, before their boost, by their
         # list of parts: a question's relaxed query holds its strict one (boosted, its
         # parts shared), so scoring both reads and combines those parts only once.
@@ -187,7 +187,7 @@ class Segment:
         return Matches(found.docs[keep], found.scores[keep])
 
     def docs(self, start: int, end: int) -> np.ndarray:
-        """A run of the flat document numbers (uint32), read once per query."""
+        """A run of the flat document numbers (int64), read once per query."""
         return self._run("docs", start, end)
 
     def weights(self, start: int, end: int) -> np.ndarray:
@@ -197,12 +197,14 @@ class Segment:
         return self._run("positions", start, end)
 
     def _run(self, kind: str, start: int, end: int) -> np.ndarray:
-        key = (kind, start, end)
+        # By where the run starts: the start of a term's postings read whole serves too
+        # (the passages want the counts of a term's first postings).
+        key = (kind, start)
         found = self._read.get(key)
-        if found is None:
+        if found is None or len(found) < end - start:
             assert self.arrays is not None
             found = self._read[key] = getattr(self.arrays, kind)(start, end)
-        return found
+        return found if len(found) == end - start else found[: end - start]
 
     def postings(self, fieldname: str, text: str | bytes) -> tuple[int, int, int] | None:
         """Where the term's postings are in the flat arrays (see SegmentArrays.find)."""
@@ -457,12 +459,15 @@ class _Slice:
     rows: np.ndarray | None
 
     def docs(self, segment: Segment) -> np.ndarray:
+        """The document numbers (int64; not to be changed: they may be the segment's own)."""
         docs = segment.docs(self.start, self.end)
-        return (docs if self.rows is None else docs[self.rows]).astype(np.int64)
+        return docs if self.rows is None else docs[self.rows]
 
-    def weights(self, segment: Segment) -> np.ndarray:
+    def weights(self, segment: Segment, boost: float) -> np.ndarray:
+        """The weights times `boost` (a new float64 array)."""
         weights = segment.weights(self.start, self.end)
-        return (weights if self.rows is None else weights[self.rows]).astype(np.float64)
+        stored = weights if self.rows is None else weights[self.rows]
+        return np.multiply(stored, boost, dtype=np.float64)
 
 
 def _slice(
@@ -490,8 +495,7 @@ def _scored(segment: Segment, term: q.Term, part: _Slice) -> Matches | None:
     if field is None:
         return None
     docs = part.docs(segment)
-    weights = part.weights(segment)
-    weights *= field.boost  # (a copy: the arrays hold the number of positions)
+    weights = part.weights(segment, field.boost)  # the arrays hold the number of positions
     if not field.scorable:  # Whoosh's WeightScorer
         scores = weights * term.boost
     else:

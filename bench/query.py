@@ -66,7 +66,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.environment import cpu_ticks, describe, machine_use  # noqa: E402
+from bench.environment import (  # noqa: E402
+    cpu_ticks,
+    describe,
+    machine_use,
+    page_cache,
+    read_into_page_cache,
+)
 from bench.known_items import sample_known_items  # noqa: E402
 from bench.relevance import load_stard  # noqa: E402
 from bench.same_results import checkout_env  # noqa: E402
@@ -331,6 +337,11 @@ def main() -> None:
         "--baseline-checkout", type=Path, help="another checkout, its engine in its own process"
     )
     parser.add_argument("--baseline-index", type=Path, help="its index, built by its code")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="leave the indexes as the page cache has them (by default each is read once first)",
+    )
     args = parser.parse_args()
     if not (args.index / "current").exists():
         sys.exit(f"no index in {args.index}: run bench/index.py first")
@@ -338,6 +349,14 @@ def main() -> None:
         sys.exit("--baseline-checkout needs --baseline-index: an index built by that checkout")
     # Before anything reads the index: how much of it the run starts with in the page cache.
     print("\n".join(describe(args.index)))
+    if not args.cold:
+        # Posting runs read from the disk rather than the page cache cost CPU time too, and
+        # the first run after a build finds part of the index evicted: every index is read
+        # once, so that each run measures what a server meets once it has been answering.
+        for folder in (args.index, args.naive, args.baseline_index):
+            if folder is not None and folder.exists():
+                read_into_page_cache(folder)
+        print(f"then read into it whole: {page_cache(args.index)} (--cold: not)")
     on_round: list[Callable[[], None]] = []
     with ExitStack() as stack:
         index = stack.enter_context(SearchIndex(args.index, cache_size=0))  # computed afresh

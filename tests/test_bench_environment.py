@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from bench.environment import (
     describe,
     machine_use,
     page_cache,
+    read_into_page_cache,
 )
 
 
@@ -48,6 +50,18 @@ def test_the_page_cache_share_is_read_from_the_files(tmp_path: Path) -> None:
     written.parent.mkdir()
     written.write_bytes(b"x" * 3 * 2**20)  # just written: in the page cache
     assert re.fullmatch(r"\d+ of 3 MB \(\d+%\)", page_cache(tmp_path))
+
+
+@pytest.mark.skipif(shutil.which("fincore") is None, reason="util-linux's fincore is missing")
+def test_an_index_evicted_from_the_page_cache_is_read_back_into_it(tmp_path: Path) -> None:
+    written = tmp_path / "segment.bin"
+    written.write_bytes(os.urandom(4 * 2**20))
+    with written.open("rb") as opened:
+        os.fsync(opened.fileno())  # written back, so the kernel may drop its pages
+        os.posix_fadvise(opened.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    assert page_cache(tmp_path) == "0 of 4 MB (0%)"
+    read_into_page_cache(tmp_path)
+    assert page_cache(tmp_path) == "4 of 4 MB (100%)"
 
 
 def test_the_machines_use_between_two_readings_splits_busy_idle_disk_and_stolen() -> None:

@@ -45,6 +45,7 @@ STEP_METHODS = (
     "answer",
     "candidates",
     "hits",
+    "matching",
     "suggestion_counts",
     "spelled",
 )

@@ -10,8 +10,9 @@ the first RERANK_DEPTH by words; `hybrid`: the DENSE_DEPTH nearest in meaning fr
 section join them), and prints p50/p95 of embedding the question (once per question), of
 each mode's search with the question embedded, and of both together; then, side by side
 (`search.shard.OVERLAP_WORDS`; in turns, each first every other question), of the hybrid
-question asked whole and asked again once embedded, with its words found after its product
-with every section and while it is multiplied; and how long the
+question asked whole and asked again once embedded, with its words found first (before the
+question is embedded and multiplied by every section) and while it is multiplied; and how
+long the
 generation's matrix of vectors takes to make (once per worker and generation). The index
 needs a vector for every section (`govsearch embed`); the share without one is printed.
 Then multiplies a question by --rows random float32 rows of --dimension and takes the
@@ -90,6 +91,7 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
                 searching[mode].append(_ms(started))
             set_mode(index, "hybrid")
             turns = (False, True) if len(embedding) % 2 else (True, False)
+            overlapping = shard.OVERLAP_WORDS
             for overlap in turns:
                 shard.OVERLAP_WORDS = overlap
                 embedding_model.QUESTION_VECTORS.clear()
@@ -99,7 +101,7 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
                 started = time.perf_counter()  # again, the question now embedded
                 run_search(index, SearchRequest.create(question))
                 embedded_question[overlap].append(_ms(started))
-            shard.OVERLAP_WORDS = True
+            shard.OVERLAP_WORDS = overlapping
     print(f"{len(questions)} questions; the portal's page: 10 hits, one per document")
     print(f"  {'embedding the question':<40}{percentiles(embedding)}")
     for mode in MODES:
@@ -107,12 +109,12 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
     for mode in MODES:
         whole = [e + s for e, s in zip(embedding, searching[mode], strict=True)]
         print(f"  {'question end to end: ' + mode:<40}{percentiles(whole)}")
-    print("hybrid, words found before embedding (before), while multiplying (now):")
+    print("hybrid, words found first, or beside the product:")
     for label, timings in (
         ("search, question embedded", embedded_question),
         ("asked whole", whole_question),
     ):
-        for overlap, when in ((False, "before"), (True, "now")):
+        for overlap, when in ((False, "words first"), (True, "beside the product")):
             print(f"  {label + ': ' + when:<40}{percentiles(timings[overlap])}")
 
 

@@ -275,11 +275,9 @@ def embed(
         done = sorted(on_cluster.by_node.items())
         nodes = ", ".join(f"{node} {_count(count, 'section')}" for node, count in done)
         click.echo(f"embedded on {_count(len(done), 'node')}: {nodes}")
-    if on_cluster.lost:
-        click.echo(
-            f"{_count(on_cluster.lost, 'node')} lost during the run: what "
-            f"{'they' if on_cluster.lost > 1 else 'it'} held was embedded on the others"
-        )
+    if not quiet and on_cluster.lost:
+        lost = "; ".join(on_cluster.lost)
+        click.echo(f"lost during the run, what it held embedded on the others: {lost}")
 
 
 def _embed_directories(directories: list[Path], quiet: bool, embedder: Embedder) -> None:

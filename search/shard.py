@@ -434,9 +434,10 @@ class ShardSearch:
         values, request = self.generation.columns, self.request
         words, hits, meaning = self._ranking(relax, ranks)
         with timing.stage(timing.COLLAPSING):
-            wanted = set(doc_ids)
-            codes = [code for code, label in enumerate(values.labels["doc_id"]) if label in wanted]
-            keep = np.isin(values.codes["doc_id"][hits.docs], codes)
+            wanted, labels = set(doc_ids), values.labels["doc_id"]
+            found = values.codes["doc_id"][hits.docs]
+            codes = [code for code in np.unique(found).tolist() if labels[code] in wanted]
+            keep = np.isin(found, codes)
             page = np.array(
                 ranked(
                     Matches(hits.docs[keep], hits.scores[keep]),

@@ -29,6 +29,8 @@ from search.vectors.model import embed_texts, model_folder_name, model_identity
 
 # Batches each node holds at once: it starts the next while the last one's vectors travel.
 IN_FLIGHT = 2
+# A batch held by this many workers that died is taken to be what kills them.
+LOSSES_PER_BATCH = 2
 READY_SECONDS = 120  # for every node's actor to start and load the model
 CONNECT_SECONDS = 5  # for the head's port to answer
 
@@ -70,8 +72,9 @@ class ClusterEmbedder:
             _check_reachable(address)
         connect(address, node_ip)
         self.workers: list[Any] = []
+        self.node_of: dict[Any, str] = {}  # each worker's node address
         self.by_node: Counter[str] = Counter()
-        self.lost = 0  # nodes whose worker died during the run
+        self.lost: list[str] = []  # the nodes whose worker died during the run, and why
 
     def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         workers = self._started()
@@ -79,6 +82,7 @@ class ClusterEmbedder:
         size = max(1, min(BATCH, math.ceil(len(texts) / (len(workers) * IN_FLIGHT))))
         batches = [texts[start : start + size] for start in range(0, len(texts), size)]
         vectors: list[np.ndarray] = [np.empty(0)] * len(batches)
+        failures: Counter[int] = Counter()  # by batch: the workers that died holding it
         waiting = list(range(len(batches)))[::-1]  # popped from the end: the first batch first
         sent: dict[Any, tuple[int, Any]] = {}  # a batch's result: (its number, its worker)
 
@@ -95,8 +99,14 @@ class ClusterEmbedder:
             number, worker = sent.pop(done)
             try:
                 node, vectors[number] = ray.get(done)
-            except RayActorError:
-                self._lost(worker, number, sent, waiting)
+            except RayActorError as error:
+                failures[number] += 1
+                if failures[number] >= LOSSES_PER_BATCH:
+                    raise ClusterUnavailable(
+                        f"{failures[number]} nodes stopped while embedding the same batch, "
+                        f"which begins {batches[number][0][:40]!r}: the last said {error}"
+                    ) from None
+                self._lost(worker, number, sent, waiting, error)
                 for alive in self.workers:  # their share of what the lost node held
                     while waiting and sum(held is alive for _, held in sent.values()) < IN_FLIGHT:
                         send(alive)
@@ -106,14 +116,20 @@ class ClusterEmbedder:
             send(worker)
         return np.concatenate(vectors)
 
-    def _lost(
-        self, worker: Any, number: int, sent: dict[Any, tuple[int, Any]], waiting: list[int]
+    def _lost(  # noqa: PLR0913 - the run's state
+        self,
+        worker: Any,
+        number: int,
+        sent: dict[Any, tuple[int, Any]],
+        waiting: list[int],
+        error: Exception,
     ) -> None:
         """A node's worker died (the node lost, or its process killed): the batches it held
         go back to be sent to the other nodes; with no node left, the run stops."""
         if worker in self.workers:
             self.workers.remove(worker)
-            self.lost += 1
+            self.lost.append(f"{self.node_of.get(worker, 'a node')} ({_first_line(error)})")
+            ray.kill(worker)  # an actor only unreachable for now would keep its node's CPUs
         held = [ref for ref, (_, holder) in sent.items() if holder is worker]
         returned = [number] + [sent.pop(ref)[0] for ref in held]
         waiting.extend(sorted(returned, reverse=True))
@@ -144,6 +160,7 @@ class ClusterEmbedder:
                 f"{READY_SECONDS} s: are their CPUs taken by other work?"
             ) from None
         mine = model_folder_name(model_identity())
+        self.node_of = {worker: node for worker, (node, _) in zip(self.workers, found, strict=True)}
         for node, identity in found:
             if model_folder_name(identity) != mine:
                 raise ClusterUnavailable(
@@ -158,6 +175,10 @@ class ClusterEmbedder:
             ray.kill(worker)
         self.workers = []
         ray.shutdown()
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def _check_reachable(address: str) -> None:

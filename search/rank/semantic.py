@@ -108,13 +108,16 @@ def _product(
             np.matmul(matrix[rows], vector, out=out[rows])
 
     helper = helper_thread("product").submit(multiply)
-    helping.wait()  # else the helper would wait for the interpreter `meanwhile` holds
     try:
         if meanwhile is not None:
+            helping.wait()  # else the helper would wait for the interpreter `meanwhile` holds
             meanwhile()
         multiply()
     finally:
-        helper.result()
+        # A helper still busy with another search's product has left every block to
+        # this thread: its turn is not waited for.
+        if not helper.cancel():
+            helper.result()
 
 
 class _Blocks:

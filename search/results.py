@@ -331,8 +331,6 @@ class LocalShards(ShardGroup):
         self.generations = list(generations)
         self.completers = completers
         self.searches: list[ShardSearch] = []
-        # How each shard's latest result was answered: relaxed or not, fused with which ranks.
-        self.answered: list[tuple[bool | None, Ranks | None]] = []
 
     def __len__(self) -> int:
         return len(self.generations)
@@ -358,7 +356,6 @@ class LocalShards(ShardGroup):
             ShardSearch(generation, request, None, several, collection)
             for generation in self.generations
         ]
-        self.answered = [(None, None)] * len(self.searches)
         return [search.result for search in self.searches]
 
     def answer(
@@ -367,12 +364,11 @@ class LocalShards(ShardGroup):
         for number, shard_ranks in zip(shards, ranks, strict=True):
             search = self.searches[number]
             search.result = search.answer(relax, shard_ranks)
-            self.answered[number] = (relax, shard_ranks)
         return [self.searches[number].result for number in shards]
 
     def matching(self, doc_ids: Sequence[str]) -> list[ShardResult]:
-        for search, (relax, ranks) in zip(self.searches, self.answered, strict=True):
-            search.result = search.result.with_rows(search.matching(doc_ids, relax, ranks))
+        for search in self.searches:
+            search.result = search.result.with_rows(search.matching(doc_ids, *search.answered))
         return [search.result for search in self.searches]
 
     def candidates(self, relax: bool) -> list[Candidates | None]:
@@ -431,7 +427,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
     if grouped and versions is not None:
-        picks = _shown_over_every_match(shards, request, partials, picks, versions)
+        picks = _shown_versions(shards, request, partials, picks, versions)
     with timing.stage(timing.PASSAGES):
         results.hits = shards.hits(picks)
     if versions is not None:
@@ -444,7 +440,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     return results
 
 
-def _shown_over_every_match(
+def _shown_versions(
     shards: ShardGroup,
     request: SearchRequest,
     partials: list[ShardResult],
@@ -453,14 +449,15 @@ def _shown_over_every_match(
 ) -> list[tuple[int, int]]:
     """The page's picks, each showing its law's version chosen among every matching
     document, not only among those the shards' results hold: when a version the query
-    prefers to the pick's (`preference`) is not among them, the shards are asked once more
-    which such versions match. Usually none is missing, and nothing is asked."""
-    asked = _versions_to_ask(request, partials, picks, versions)
-    if not asked:
-        return picks
-    with timing.stage(timing.COLLAPSING):
-        answered = shards.matching(asked)
-    return _shown_picks(request, answered, picks, versions)
+    prefers (`preference`) to every one they hold is not among them, the shards are asked
+    once more which such versions match. Usually none is missing, and nothing is asked."""
+    held = _held(partials)
+    asked = _versions_to_ask(request, partials, picks, versions, held)
+    if asked:
+        with timing.stage(timing.COLLAPSING):
+            partials = shards.matching(asked)
+        held = _held(partials)
+    return _shown_picks(request, partials, picks, versions, held)
 
 
 def _fuse_over_shards(
@@ -541,8 +538,8 @@ def merge(
     totals summed (a document is on one shard, so its sections are counted once), facet
     counts summed before they are limited and marked selected; and the page's hits as
     (shard, row of its result) picks, one per law when `versions` groups them: the laws of
-    the collection's first page × size × VERSION_DEPTH documents, each where its best
-    matching version ranks, showing its version chosen among the results' documents.
+    the collection's first page × size × VERSION_DEPTH documents, each its best matching
+    version, where the law ranks (`_shown_versions` then picks the version it shows).
 
     Totals and facets count documents, every version its own (each has its own date and
     agency): grouping changes only which hits a page shows."""
@@ -569,8 +566,7 @@ def merge(
         return results, picks[first : first + request.size]
     # The collection's first documents are the same however they are split into shards.
     window = picks[: request.page * request.size * VERSION_DEPTH]
-    page = _one_per_law(partials, window, versions)[first : first + request.size]
-    return results, _shown_picks(request, partials, page, versions)
+    return results, _one_per_law(partials, window, versions)[first : first + request.size]
 
 
 def _one_per_law(
@@ -604,10 +600,11 @@ def _shown_picks(
     partials: Sequence[ShardResult],
     picks: list[tuple[int, int]],
     versions: VersionTable,
+    held: dict[str, tuple[int, int]],
 ) -> list[tuple[int, int]]:
     """For each pick, the pick of the version its law shows among those the shards' results
-    hold: the one the query names by year or 文号, else the newest (`shown_version`)."""
-    held = _held(partials)
+    hold (`held`): the one the query names by year or 文号, else the newest
+    (`shown_version`)."""
     shown: list[tuple[int, int]] = []
     for shard, row in picks:
         doc_id = partials[shard].doc_ids[row]
@@ -621,18 +618,17 @@ def _versions_to_ask(
     partials: Sequence[ShardResult],
     picks: list[tuple[int, int]],
     versions: VersionTable,
+    held: dict[str, tuple[int, int]],
 ) -> list[str]:
-    """The versions of the picks' laws that a hit would show rather than its pick's, were
-    they to match, and that the shards' results do not hold."""
-    held = _held(partials)
+    """The versions of the picks' laws that the shards' results do not hold and that a hit
+    would show rather than any they hold, were they to match."""
     asked: list[str] = []
     for shard, row in picks:
         doc_id = partials[shard].doc_ids[row]
         for preferred in preference(doc_id, versions, request.text):
-            if preferred == doc_id:
+            if preferred in held:  # the pick's own version at the latest
                 break
-            if preferred not in held:
-                asked.append(preferred)
+            asked.append(preferred)
     return asked
 
 

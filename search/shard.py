@@ -390,20 +390,12 @@ class ShardSearch:
         """The partial result, relaxed or not as `relax` says (None: as this shard's own
         full matches call for); a question's fusion with the `ranks` of its candidates
         over every shard (None: this shard's own)."""
-        values, request, compiled = self.generation.columns, self.request, self.compiled
+        request, compiled = self.request, self.compiled
+        # How the latest result was answered: relaxed or not, fused with which ranks.
+        self.answered: tuple[bool | None, Ranks | None] = (relax, ranks)
         words, hits, meaning = self._ranking(relax, ranks)
         with timing.stage(timing.COLLAPSING):
-            page = np.array(
-                ranked(
-                    hits,
-                    values,
-                    request.page * request.size,
-                    by_date=request.sort in ("date", "date_asc"),
-                    collapse=request.collapse,
-                    oldest_first=request.sort == "date_asc",
-                ),
-                dtype=np.int64,
-            )
+            page = self._ranked_page(hits, request.page * request.size, request.collapse)
             rows, sections_per_document = self._rows(page, hits, words.hits.docs, meaning)
         with timing.stage(timing.FACETS):
             facets = self._facet_counts(words.found.docs, meaning, ranks)
@@ -431,25 +423,28 @@ class ShardSearch:
         hits (each document's best section), in the result's order, ranked as `answer`
         with `relax` and `ranks` ranks them: which versions of a law match, beyond the
         result's rows."""
-        values, request = self.generation.columns, self.request
+        values = self.generation.columns
         words, hits, meaning = self._ranking(relax, ranks)
         with timing.stage(timing.COLLAPSING):
             wanted, labels = set(doc_ids), values.labels["doc_id"]
             found = values.codes["doc_id"][hits.docs]
             codes = [code for code in np.unique(found).tolist() if labels[code] in wanted]
             keep = np.isin(found, codes)
-            page = np.array(
-                ranked(
-                    Matches(hits.docs[keep], hits.scores[keep]),
-                    values,
-                    len(codes),
-                    by_date=request.sort in ("date", "date_asc"),
-                    collapse=True,
-                    oldest_first=request.sort == "date_asc",
-                ),
-                dtype=np.int64,
-            )
+            page = self._ranked_page(Matches(hits.docs[keep], hits.scores[keep]), len(codes))
             return self._rows(page, hits, words.hits.docs, meaning)[0]
+
+    def _ranked_page(self, hits: Matches, size: int, collapse: bool = True) -> np.ndarray:
+        """The first `size` of `hits` in the request's order (section numbers)."""
+        sort = self.request.sort
+        page = ranked(
+            hits,
+            self.generation.columns,
+            size,
+            by_date=sort in ("date", "date_asc"),
+            collapse=collapse,
+            oldest_first=sort == "date_asc",
+        )
+        return np.array(page, dtype=np.int64)
 
     def _ranking(
         self, relax: bool | None, ranks: Ranks | None

@@ -7,9 +7,11 @@ Starts `govsearch serve` (gunicorn, --workers) on a free local port, then drives
 (Debian's `wrk`: apt-get install wrk) cycling through the keyword queries of bench/query.py's
 mix as `/api/search` requests, and prints requests/s, latency percentiles, errors (non-2xx,
 broken connections), timeouts (no answer within wrk's 2 s) and the largest worker's resident
-memory at the end. The runs: the keyword mix with the result cache off (every request
-computed), with two connections a worker (saturated, little queueing) and with all the
-connections (requests queue), then with the cache on (as served); then a hostile mix with
+memory at the end, and its own part (anonymous memory: not the pages of the index's files
+and the model, mapped and shared by every worker through the page cache). The runs: the
+keyword mix with the result cache off (every request computed), with two connections a
+worker (saturated, little queueing) and with all the connections (requests queue), then
+with the cache on (as served); then a hostile mix with
 the cache off: whole paragraphs pasted (up to the 500-character limit), long OR chains and
 exclusion lists, wildcard, fuzzy, range and field syntax, unbalanced quotes, control
 characters, NUL, bidi overrides, combining marks, emoji and injection payloads, as `/search`
@@ -21,7 +23,8 @@ Each must answer 200 within wrk's 2 s: the timeouts column counts those that did
 
 instead runs one server (result cache on, as served) for that long under every kind of query
 at once (keywords, STARD questions, hostile ones) and prints, every 30 s, requests, errors,
-timeouts and each worker's resident memory: errors must stay 0 and memory flat.
+timeouts and each worker's resident memory and its own part: errors must stay 0 and the
+own part flat (the resident memory grows as searches touch more of the mapped index).
 """
 
 from __future__ import annotations
@@ -159,23 +162,33 @@ def parse_wrk(output: str) -> dict[str, float]:
     return figures
 
 
-def worker_rss(server: subprocess.Popen[bytes]) -> list[float]:
-    """Each worker's resident memory in MB, in process order (Linux /proc)."""
+def worker_memory(server: subprocess.Popen[bytes]) -> list[tuple[float, float]]:
+    """Each worker's resident memory and its own part of it (anonymous: not the index's
+    and the model's mapped pages, which the page cache shares), in MB, in process order
+    (Linux /proc)."""
     sizes = []
     for pid in worker_pids(server.pid):
-        match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
-        sizes.append(int(match.group(1)) / 1024 if match else 0.0)
+        status = Path(f"/proc/{pid}/status").read_text()
+        resident, own = (
+            re.search(rf"^{name}:\s+(\d+) kB", status, re.M) for name in ("VmRSS", "RssAnon")
+        )
+        sizes.append(
+            (
+                int(resident.group(1)) / 1024 if resident else 0.0,
+                int(own.group(1)) / 1024 if own else 0.0,
+            )
+        )
     return sizes
 
 
 def soak(index_dir: Path, workers: int, connections: int, minutes: int, urls: list[str]) -> None:
     server, base = start_load_server(index_dir, workers, 256)
     print(f"soak: {minutes} min, {workers} workers, {connections} connections, {len(urls)} urls")
-    print(f"{'minute':>7}{'requests':>10}{'errors':>8}{'timeouts':>10}  worker RSS MB")
+    print(f"{'minute':>7}{'requests':>10}{'errors':>8}{'timeouts':>10}  worker RSS / own MB")
     try:
         for step in range(minutes * 2):
             figures = run_wrk(base, urls, connections, 30)
-            sizes = " ".join(f"{size:.0f}" for size in worker_rss(server))
+            sizes = " ".join(f"{rss:.0f}/{own:.0f}" for rss, own in worker_memory(server))
             print(
                 f"{(step + 1) / 2:>7.1f}{figures['requests']:>10.0f}{figures['errors']:>8.0f}"
                 f"{figures['timeouts']:>10.0f}  {sizes}",
@@ -231,7 +244,9 @@ def main() -> None:
         server, base = start_load_server(args.index, args.workers, cache)
         try:
             runs[name] = run_wrk(base, urls, connections, args.seconds)
-            runs[name]["rss"] = max(worker_rss(server), default=0.0)
+            memory = worker_memory(server)
+            runs[name]["rss"] = max((rss for rss, _ in memory), default=0.0)
+            runs[name]["own"] = max((own for _, own in memory), default=0.0)
             # after the requests wrk left queued behind it
             with urllib.request.urlopen(base + "/healthz", timeout=120) as response:
                 sections = json.load(response)["sections"]
@@ -245,13 +260,13 @@ def main() -> None:
     )
     print(
         f"{'run':<28}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}"
-        f"{'timeouts':>10}{'worker RSS MB':>15}"
+        f"{'timeouts':>10}{'worker RSS MB':>15}{'own MB':>8}"
     )
     for name, figures in runs.items():
         print(
             f"{name:<28}{figures['rps']:>8.1f}{figures['p50']:>9.1f}{figures['p90']:>9.1f}"
             f"{figures['p99']:>9.1f}{figures['errors']:>8.0f}{figures['timeouts']:>10.0f}"
-            f"{figures['rss']:>15.0f}"
+            f"{figures['rss']:>15.0f}{figures['own']:>8.0f}"
         )
 
 

@@ -194,18 +194,39 @@ def test_a_segment_whose_flat_files_are_gone_says_so(corpus_copy: Path, tmp_path
             _compare(index, compile_query("管理").strict)
 
 
-def test_postings_are_read_not_mapped_into_memory(sample_index: Path) -> None:
-    """A worker's resident memory holds what its searches use; the page cache (shared by
-    every worker) holds the posting files."""
+POSTING_SUFFIXES = (".gsdocs", ".gsweights", ".gspos", ".gschars", ".gslens")
+
+
+def _posting_mappings() -> dict[str, list[str]]:
+    """This process's mappings of posting files: each one's lines of /proc/self/smaps."""
+    mappings: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:  # a mapping's first line
+            path = fields[5] if len(fields) > 5 else ""
+            current = mappings.setdefault(line, []) if path.endswith(POSTING_SUFFIXES) else None
+        elif current is not None:
+            current.append(line)
+    return mappings
+
+
+def test_postings_are_mapped_shared_and_unmapped_when_closed(sample_index: Path) -> None:
+    """Posting files are mapped read-only and shared: their pages are the page cache's, the
+    same for every worker, never a worker's own memory; closing the index unmaps them."""
     with SearchIndex(sample_index) as index:
         for text in QUERIES:
             assert _compare(index, compile_query(text).strict) >= 0
-        with index.searcher() as searcher:
-            assert segment_arrays(searcher.leaf_searchers()[0][0].reader()) is not None
-        mapped = Path("/proc/self/maps").read_text()
-        assert ".gskeys.npy" in mapped  # the term table is mapped...
-        for name in (".gsdocs", ".gsweights", ".gspos"):  # ...the postings are not
-            assert name not in mapped
+        mappings = _posting_mappings()
+        assert {first.split()[5].rsplit(".", 1)[1] for first in mappings} == {
+            suffix[1:] for suffix in POSTING_SUFFIXES
+        }
+        for first, details in mappings.items():
+            assert first.split()[1] == "r--s", first
+            figures = dict(line.split(":", 1) for line in details if line.endswith(" kB"))
+            assert figures["Anonymous"].split()[0] == "0", first
+            assert figures["Private_Dirty"].split()[0] == "0", first
+    assert _posting_mappings() == {}
 
 
 def test_a_writer_with_whooshs_own_pool_writes_them_too(corpus_copy: Path, tmp_path: Path) -> None:

@@ -15,13 +15,15 @@ number of values, number of exceptions), the values' low bits, the exceptions' i
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import sys
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,8 +32,6 @@ HEADER = struct.Struct("<4sBBxxQQ")
 WIDTHS = (8, 16, 32)
 CHUNK = 1 << 22  # values encoded at a time, so that memory stays bounded
 EXCEPTION_VALUE_BYTES = 4
-SKIP = 128  # exceptions per index kept in memory
-KEPT_WHOLE = 32  # exceptions' indexes kept whole when they take a 32nd of the values' bytes
 
 
 def packed_size(count: int, bits: int) -> int:
@@ -101,54 +101,48 @@ def _width_over_chunks(values: np.ndarray) -> int:
 
 
 class PackedReader:
-    """A packed file open for reading. Runs of values, and the exceptions among them, are
-    read with pread (so they stay in the page cache, shared by every worker); in memory is
-    only every SKIP-th exception's index, to find which exceptions a run holds, or every
-    index when they are few."""
+    """A packed file open for reading, mapped into memory read-only and shared: its pages
+    are the page cache's, shared by every worker, and a run of values is read without a
+    system call. Exceptions are found by bisection over their mapped indexes.
+
+    The files of a build are never changed in place (a build writes new ones, a swap or a
+    merge unlinks old ones, which stay mapped while open), so a mapped file does not
+    shrink under its readers."""
 
     def __init__(self, path: str, dtype: str) -> None:
         self.dtype = np.dtype(dtype)
-        self.fd = os.open(path, os.O_RDONLY)
-        try:
-            self._read_header(path)
-        except BaseException:
-            os.close(self.fd)
-            raise
-
-    def _read_header(self, path: str) -> None:
-        head = os.pread(self.fd, HEADER.size, 0)
-        if len(head) < HEADER.size or head[:4] != MAGIC:
-            raise OSError(f"{path} is not a packed posting file")
-        _, self.bits, index_bytes, self.count, found = HEADER.unpack(head)
-        if self.bits not in WIDTHS or index_bytes not in (4, 8):
-            raise OSError(f"{path} is damaged: its header names no known width")
-        self.index_bytes = index_bytes
+        with open(path, "rb") as file:
+            head = file.read(HEADER.size)
+            if len(head) < HEADER.size or head[:4] != MAGIC:
+                raise OSError(f"{path} is not a packed posting file")
+            _, self.bits, index_bytes, self.count, found = HEADER.unpack(head)
+            if self.bits not in WIDTHS or index_bytes not in (4, 8):
+                raise OSError(f"{path} is damaged: its header names no known width")
+            indexes_at = HEADER.size + packed_size(self.count, self.bits)
+            self._values_at = indexes_at + found * index_bytes
+            if os.fstat(file.fileno()).st_size != self._values_at + found * EXCEPTION_VALUE_BYTES:
+                raise OSError(f"{path} is damaged: its length does not match its header")
+            self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         self.exception_count = found
+        self.index_bytes = index_bytes
         self._low = np.dtype(f"<u{self.bits // 8}")
-        self._index_dtype = np.dtype(f"<u{index_bytes}")
-        self._index_code = "I" if index_bytes == 4 else "Q"  # the same, as a Python array's
         self._exception_dtype = np.dtype("<f4" if self.dtype.kind == "f" else "<u4")
-        self._indexes_at = HEADER.size + packed_size(self.count, self.bits)
-        self._values_at = self._indexes_at + found * index_bytes
-        if os.fstat(self.fd).st_size != self._values_at + found * EXCEPTION_VALUE_BYTES:
-            raise OSError(f"{path} is damaged: its length does not match its header")
-        indexes = self._pread(self._indexes_at, found, self._index_dtype)
-        # Exceptions' indexes are kept as Python arrays, searched with bisect: most runs are
+        # The exceptions' indexes, ascending, as a sequence of ints for bisect: most runs are
         # short, and a numpy call on them costs more than the search itself.
-        self._every = array("q", indexes[::SKIP].tolist())
-        # Few exceptions (a file's document numbers, mostly) are kept whole: each term's
-        # read then looks them up without a read of its own.
-        few = found * index_bytes * KEPT_WHOLE <= packed_size(self.count, self.bits)
-        self._all = _native(indexes.tobytes(), self._index_code) if few else None
-
-    def _pread(self, at: int, count: int, dtype: np.dtype[Any]) -> np.ndarray:
-        data = os.pread(self.fd, count * dtype.itemsize, at)
-        if len(data) != count * dtype.itemsize:
-            raise OSError(f"a packed posting file is cut short (at byte {at})")
-        return np.frombuffer(data, dtype=dtype)
+        code: Literal["I", "Q"] = "I" if index_bytes == 4 else "Q"
+        region = memoryview(self._map)[indexes_at : self._values_at]
+        self._indexes: Sequence[int] = (
+            region.cast(code) if sys.byteorder == "little" else _native(region.tobytes(), code)
+        )
 
     def close(self) -> None:
-        os.close(self.fd)
+        if isinstance(self._indexes, memoryview):
+            self._indexes.release()
+        self._indexes = ()
+        try:
+            self._map.close()
+        except BufferError:
+            pass  # an array read from it is still in use: unmapped when the last one goes
 
     def read(self, start: int, end: int) -> np.ndarray:
         """Values start to end (a new, writable array of the reader's dtype)."""
@@ -175,17 +169,15 @@ class PackedReader:
     def _stored(
         self, start: int, end: int
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-        """The low bits of values start to end (read-only), and the exceptions among them."""
+        """The low bits of values start to end (read-only, on the mapped file), and the
+        exceptions among them."""
         count = end - start
         if count <= 0:
             return np.empty(0, dtype=self._low), None
         # Every term of a search is read here: the plain path makes as few calls as it can.
         low = self._low
-        data = os.pread(self.fd, count * low.itemsize, HEADER.size + start * low.itemsize)
-        if len(data) != count * low.itemsize:
-            raise OSError(f"a packed posting file is cut short (values {start} to {end})")
         found = self._exceptions(start, end) if self.exception_count else None
-        return np.frombuffer(data, dtype=low), found
+        return np.frombuffer(self._map, low, count, HEADER.size + start * low.itemsize), found
 
     def exceptions_between(self, start: int, end: int) -> int:
         """How many of values start to end are exceptions."""
@@ -193,37 +185,15 @@ class PackedReader:
         return 0 if found is None else len(found[0])
 
     def _exceptions(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The indexes and values of the exceptions among values start to end."""
-        if self._all is not None:
-            low = bisect_left(self._all, start)
-            if low == len(self._all) or self._all[low] >= end:
-                return None
-            return self._found(self._all[low : bisect_left(self._all, end, low)], low)
-        every = self._every
-        # Blocks of SKIP exceptions: from the one holding the first index at or after
-        # start, to the last one that begins before end.
-        first_block = max(bisect_right(every, start) - 1, 0)
-        end_block = bisect_left(every, end)
-        if end_block <= first_block:
+        """The indexes (int64) and values of the exceptions among values start to end."""
+        indexes = self._indexes
+        first = bisect_left(indexes, start)
+        if first == len(indexes) or indexes[first] >= end:
             return None
-        first = first_block * SKIP
-        last = min(end_block * SKIP, self.exception_count)
-        at = self._indexes_at + first * self.index_bytes
-        data = os.pread(self.fd, (last - first) * self.index_bytes, at)
-        if len(data) != (last - first) * self.index_bytes:
-            raise OSError(f"a packed posting file is cut short (at byte {at})")
-        indexes = _native(data, self._index_code)
-        low = bisect_left(indexes, start)
-        high = bisect_left(indexes, end, low)
-        if high <= low:
-            return None
-        return self._found(indexes[low:high], first + low)
-
-    def _found(self, indexes: array[int], number: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exceptions `number` on, at `indexes`: their indexes (int64) and values."""
-        at = self._values_at + number * EXCEPTION_VALUE_BYTES
-        return np.array(indexes, dtype=np.int64), self._pread(
-            at, len(indexes), self._exception_dtype
+        last = bisect_left(indexes, end, first)
+        values_at = self._values_at + first * EXCEPTION_VALUE_BYTES
+        return np.array(indexes[first:last], dtype=np.int64), np.frombuffer(
+            self._map, self._exception_dtype, last - first, values_at
         )
 
 

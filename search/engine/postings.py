@@ -251,9 +251,9 @@ class PostingRuns(Protocol):
 class SegmentArrays:
     """One segment's flat files, open for reading.
 
-    The term table is memory-mapped (a lookup touches a few pages of it); postings and
-    positions are read with pread, a term's at a time, so they stay in the page cache,
-    shared by every worker, instead of counting in each worker's resident memory.
+    The term table and the posting files are mapped read-only (`PackedReader`): their pages
+    are the page cache's, shared by every worker, and a search touches only the pages of
+    its terms.
     """
 
     def __init__(self, base: str) -> None:

@@ -117,6 +117,8 @@ def preference(doc_id: str, table: VersionTable, text: str) -> list[str]:
     """The versions of the document's law (doc_ids) in the order a hit prefers to show
     them: those the query names by year or 文号, then the others, each newest first."""
     versions = table.versions(doc_id)
+    if not versions:  # most documents: one version
+        return []
     years = set(_YEAR.findall(text))
     named = [version for version in versions if version.named_by(text, years)]
     return [version.doc_id for version in named + [v for v in versions if v not in named]]

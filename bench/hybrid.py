@@ -1,5 +1,5 @@
 """Question latency with candidates by meaning from every section, against re-ranking the
-first sections by words, in one run; and what the exact product costs at a larger size.
+first sections by words, in one run; and what the product costs at a larger size.
 
     python bench/hybrid.py [--index DIR] [--questions N] [--text-chars N]
                            [--rows 1500000] [--dimension 384] [--repeat N]
@@ -15,9 +15,9 @@ question is embedded and multiplied by every section) and while it is multiplied
 long the
 generation's matrix of vectors takes to make (once per worker and generation). The index
 needs a vector for every section (`govsearch embed`); the share without one is printed.
-Then multiplies a question by --rows random float32 rows of --dimension and takes the
-DENSE_DEPTH best, as a search does, to tell whether the exact product stays within a
-question's budget at that size.
+Then multiplies a question by --rows random unit rows of --dimension, in 8 bits as a search
+does, and takes the DENSE_DEPTH best, to tell whether the product stays within a question's
+budget at that size, beside numpy's float32 product of the same rows (in turns).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from search.rank import knobs, semantic  # noqa: E402
 from search.rank.semantic import nearest  # noqa: E402
 from search.results import run_search  # noqa: E402
 from search.vectors import model as embedding_model  # noqa: E402
+from search.vectors.store import DenseRows, quantized  # noqa: E402
 
 MODES = ("rerank", "hybrid")
 BUDGET_MS = 100.0  # a question's p95 on the shared corpus
@@ -73,11 +74,12 @@ def question_latency(index_dir: Path, questions: list[str]) -> None:
         loaded = _ms(started)
         started = time.perf_counter()
         with index.searcher():
-            rows = index.vectors.dense(index.columns.vector_keys, index.columns.live).matrix
+            rows = index.vectors.dense(index.columns.vector_keys, index.columns.live)
         print(
             f"model loaded and first question embedded: {loaded:.0f} ms; the generation's "
-            f"matrix made: {_ms(started):.0f} ms ({len(rows)} rows, "
-            f"{rows.nbytes / 2**20:.0f} MiB float32, kept per worker)"
+            f"matrix made: {_ms(started):.0f} ms ({len(rows.codes)} rows, "
+            f"{(rows.codes.nbytes + rows.scales.nbytes) / 2**20:.0f} MiB in 8 bits, "
+            "shared by the workers)"
         )
         for question in questions:
             embedding_model.QUESTION_VECTORS.clear()
@@ -122,27 +124,32 @@ def product_cost(rows: int, dimension: int, repeat: int) -> None:
     generator = np.random.default_rng(7)
     started = time.perf_counter()
     matrix = generator.standard_normal((rows, dimension), dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    codes, scales = quantized(matrix)
+    dense = DenseRows(codes, scales, np.arange(rows, dtype=np.int32))
     made = time.perf_counter() - started
-    size = matrix.nbytes / 2**30
-    print(f"{rows} random rows × {dimension} float32 ({size:.2f} GiB, made in {made:.0f} s)")
-    product, one_thread, best = [], [], []
+    print(
+        f"{rows} random rows × {dimension}: {codes.nbytes / 2**30:.2f} GiB in 8 bits, "
+        f"{matrix.nbytes / 2**30:.2f} GiB in float32 (made in {made:.0f} s)"
+    )
+    product, float_product, best = [], [], []
     out = np.empty(rows, dtype=np.float32)
     with threadpool_limits(1, user_api="blas"):  # as a search multiplies
-        for _ in range(repeat):
+        for _ in range(repeat):  # the two products in turns
             question = generator.standard_normal(dimension, dtype=np.float32)
             started = time.perf_counter()
             np.matmul(matrix, question, out=out)
-            one_thread.append(_ms(started))
+            float_product.append(_ms(started))
             started = time.perf_counter()
-            semantic._product(matrix, question, out)
+            semantic._product(dense, question, out)
             between = time.perf_counter()
             nearest(out, None, knobs.DENSE_DEPTH)
             ended = time.perf_counter()
             product.append((between - started) * 1000)
             best.append((ended - between) * 1000)
     total = [p + b for p, b in zip(product, best, strict=True)]
-    print(f"  {'product on one thread':<34}{percentiles(one_thread)}")
-    print(f"  {'product, as a search shares it':<34}{percentiles(product)}")
+    print(f"  {'float32 product, numpy':<34}{percentiles(float_product)}")
+    print(f"  {'8-bit product, as a search does':<34}{percentiles(product)}")
     print(f"  {f'best {knobs.DENSE_DEPTH}':<34}{percentiles(best)}")
     verdict = "within" if statistics.quantiles(total, n=20)[18] <= BUDGET_MS else "over"
     print(f"  {'together':<34}{percentiles(total)}   ({verdict} {BUDGET_MS:.0f} ms)")

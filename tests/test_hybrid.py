@@ -21,7 +21,7 @@ from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
-from search.rank import knobs, semantic
+from search.rank import knobs
 from search.rank.semantic import fuse, meaning_by_section
 from search.results import SearchResults, run_search
 from web import create_app
@@ -319,9 +319,7 @@ def test_words_found_while_the_question_is_multiplied_answer_as_in_turn(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch, filters: dict[str, str]
 ) -> None:
     """The word search runs on the searching thread while a helper multiplies the question
-    by the sections' vectors (a product this small is shared only when told to)."""
-    monkeypatch.setattr(semantic, "SPLIT_PRODUCT_ROWS", 1)
-    monkeypatch.setattr(semantic, "PRODUCT_BLOCK_ROWS", 1)
+    by the sections' vectors."""
     answers = {}
     for overlap in (False, True):
         monkeypatch.setattr(shard, "OVERLAP_WORDS", overlap)

@@ -126,7 +126,7 @@ class ShardReplica:
             if semantic and len(self.index.vectors):
                 columns = self.index.columns
                 by_meaning = (
-                    len(self.index.vectors.dense(columns.vector_keys, columns.live).matrix) > 0
+                    len(self.index.vectors.dense(columns.vector_keys, columns.live).codes) > 0
                 )
             self.tables = ShardTables(
                 self.index.build.name, self.index.versions, self.index.definitions, by_meaning

@@ -8,8 +8,8 @@ the model that embedded it, so a question only meets vectors of its own model).
 
 A search that reads as a question embeds the question and takes its candidates from both
 sides: the first RERANK_DEPTH sections by words, and the DENSE_DEPTH sections nearest in
-meaning among every section the filters allow (`nearest`, exact: one product of the
-question with every vector of the generation). They are ordered by reciprocal-rank fusion
+meaning among every section the filters allow (`nearest`: one product of the question with
+every vector of the generation, in 8 bits). They are ordered by reciprocal-rank fusion
 of the two rankings, with equal votes (`fuse`); a section found by one side has only its
 vote. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's first sections alone.
 Keyword queries and pasted text keep the word ranking: there the words are the point.
@@ -18,10 +18,10 @@ Keyword queries and pasted text keep the word ranking: there the words are the p
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numkong
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -30,7 +30,7 @@ from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
 from search.threads import helper_thread
 from search.vectors.model import question_vector
-from search.vectors.store import VectorStore
+from search.vectors.store import CODE_RANGE, DenseRows, VectorStore
 
 
 def rerank(
@@ -71,81 +71,41 @@ def rerank(
     return fused
 
 
-# Rows from which a question's product is shared with a second thread: below, handing
-# rows over costs more than it saves.
-SPLIT_PRODUCT_ROWS = 20_000
-# Rows multiplied at a time, after the helper's first half, when the product is shared:
-# whichever thread is free takes the next block, so the two share it evenly whatever else
-# the searching thread has to do.
-PRODUCT_BLOCK_ROWS = 8_192
-
-
 def _product(
-    matrix: np.ndarray,
+    rows: DenseRows,
     vector: np.ndarray,
     out: np.ndarray,
     meanwhile: Callable[[], object] | None = None,
 ) -> None:
-    """`matrix @ vector` into `out`, and `meanwhile()` (when given) on this thread while it
-    runs. A large matrix is shared with a helper thread, which multiplies its first half at
-    once and then, like this thread once `meanwhile` is done, a block of rows at a time.
-    Each product runs on one BLAS thread: numpy releases the interpreter while it
-    multiplies, which `meanwhile` (a word search) needs, and a pool's idle thread sleeps,
-    where BLAS's own threads would spin after every product. The first half is one product
-    because between two blocks the helper needs the interpreter, which `meanwhile` may
-    hold for the interpreter's switch interval."""
-    if len(matrix) < SPLIT_PRODUCT_ROWS:
-        np.matmul(matrix, vector, out=out)
-        if meanwhile is not None:
-            meanwhile()
-        return
-    blocks = _Blocks(len(matrix))
-    helping = threading.Event()
+    """The similarity of `vector` to each of `rows` into `out` (float32), with `meanwhile()`
+    (when given) run on this thread while a helper thread multiplies. The question is cut
+    to 8 bits by its own largest value, as each row is, and multiplied in integers (SIMD, by
+    NumKong, which leaves the interpreter free for `meanwhile`, a word search)."""
+    largest = float(np.abs(vector).max())
+    scale = largest / CODE_RANGE if largest > 0 else 1.0
+    codes = np.rint(vector / scale).astype(np.int8)
+    into = out.reshape(1, -1)
 
     def multiply() -> None:
-        for rows in blocks:
-            helping.set()
-            np.matmul(matrix[rows], vector, out=out[rows])
+        numkong.cdist(codes.reshape(1, -1), rows.codes, metric="dot", out=into)
 
-    helper = helper_thread("product").submit(multiply)
-    try:
-        if meanwhile is not None:
-            helping.wait()  # else the helper would wait for the interpreter `meanwhile` holds
-            meanwhile()
+    if meanwhile is None:
         multiply()
-    finally:
-        # A helper still busy with another search's product has left every block to
-        # this thread: its turn is not waited for.
-        if not helper.cancel():
+    else:
+        helper = helper_thread("product").submit(multiply)
+        try:
+            meanwhile()
+        finally:
             helper.result()
-
-
-class _Blocks:
-    """Slices of `rows` rows, each handed to one thread: the first half, then consecutive
-    slices of PRODUCT_BLOCK_ROWS."""
-
-    def __init__(self, rows: int) -> None:
-        half = rows // 2
-        self._slices = iter(
-            [slice(0, half)]
-            + [slice(at, at + PRODUCT_BLOCK_ROWS) for at in range(half, rows, PRODUCT_BLOCK_ROWS)]
-        )
-        self._lock = threading.Lock()
-
-    def __iter__(self) -> _Blocks:
-        return self
-
-    def __next__(self) -> slice:
-        with self._lock:
-            return next(self._slices)
+    out *= rows.scales
+    out *= np.float32(scale)
 
 
 @functools.cache
 def _one_blas_thread() -> None:
     """Multiply on one BLAS thread, from now on in this process. After each product
     numpy's BLAS keeps its idle threads spinning for about a tenth of a second, on the cores
-    that the embedding model's threads (the next question) and the other workers need; a
-    large product is shared out by `_product` instead."""
+    that the embedding model's threads (the next question) and the other workers need."""
     threadpool_limits(1, user_api="blas")
 
 
@@ -162,11 +122,11 @@ def meaning_by_section(
     if not len(store):
         return None
     rows = store.dense(vector_keys, live)
-    if not len(rows.matrix):
+    if not len(rows.codes):
         return None
-    _one_blas_thread()
-    similarity = np.empty(len(rows.matrix) + 1, dtype=np.float32)
-    _product(rows.matrix, question_vector(question), similarity[:-1], meanwhile)
+    _one_blas_thread()  # for numpy's own products on the question's way
+    similarity = np.empty(len(rows.codes) + 1, dtype=np.float32)
+    _product(rows, question_vector(question), similarity[:-1], meanwhile)
     similarity[-1] = -np.inf  # the row of sections without a vector (-1)
     return similarity[rows.row_of]
 

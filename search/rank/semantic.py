@@ -30,7 +30,7 @@ from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
 from search.threads import helper_thread
 from search.vectors.model import question_vector
-from search.vectors.store import CODE_RANGE, DenseRows, VectorStore
+from search.vectors.store import DenseRows, VectorStore, quantized
 
 
 def rerank(
@@ -81,13 +81,11 @@ def _product(
     (when given) run on this thread while a helper thread multiplies. The question is cut
     to 8 bits by its own largest value, as each row is, and multiplied in integers (SIMD, by
     NumKong, which leaves the interpreter free for `meanwhile`, a word search)."""
-    largest = float(np.abs(vector).max())
-    scale = largest / CODE_RANGE if largest > 0 else 1.0
-    codes = np.rint(vector / scale).astype(np.int8)
+    codes, scale = quantized(vector.reshape(1, -1))
     into = out.reshape(1, -1)
 
     def multiply() -> None:
-        numkong.cdist(codes.reshape(1, -1), rows.codes, metric="dot", out=into)
+        numkong.cdist(codes, rows.codes, metric="dot", out=into)
 
     if meanwhile is None:
         multiply()
@@ -98,7 +96,7 @@ def _product(
         finally:
             helper.result()
     out *= rows.scales
-    out *= np.float32(scale)
+    out *= scale[0]
 
 
 @functools.cache

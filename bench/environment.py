@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_info
 
 # Instruction sets that the numpy kernels and the embedding engine choose between.
 TELLING_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile")
-# Settings read by numpy's BLAS and the embedding model's OpenMP threads when they load.
+# Settings read by numpy's BLAS and the embedding model's threads when they load.
 THREAD_SETTINGS = (
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",

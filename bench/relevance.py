@@ -365,8 +365,8 @@ def main() -> None:
     if args.limit:
         questions = questions[: args.limit]
     if args.embed_candidates:
-        # In a process of its own: the model's OpenMP threads do not survive the fork of the
-        # question workers below (a forked child that embeds would wait for them forever).
+        # In a process of its own: the model's threads do not survive the fork of the
+        # question workers below (a forked child that embeds would wait for them).
         embedder = multiprocessing.get_context("spawn").Process(
             target=embed_candidates,
             args=(args.index, [text for _qid, text in questions], args.text_chars),

@@ -318,8 +318,8 @@ class ShardSearch:
     def _words_beside_meaning(self, relax: bool | None) -> None:
         """For a search meaning ranks: its words found while a helper thread multiplies the
         question with the sections' vectors, which leaves the interpreter free. The question
-        is embedded first, on this thread: on another, the model's OpenMP library would
-        start a second team of threads, more threads than cores."""
+        is embedded first, on this thread: the model's threads take the cores it is given,
+        and words found meanwhile would only wait for one."""
         if not (OVERLAP_WORDS and self._by_meaning()):
             return
 

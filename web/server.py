@@ -152,9 +152,9 @@ def announce(server: Any) -> None:
 def serve(
     host: str, port: int, workers: int, index_dir: Path, app_config: dict[str, Any] | None = None
 ) -> None:
-    # The embedding model computes with OpenMP threads; several workers each running as
-    # many threads as there are cores make them wait on one another, so the cores are
-    # shared out among the workers.
+    # Several workers each running the embedding model on as many threads as there are
+    # cores make them wait on one another, so the cores are shared out among the workers
+    # (the model reads OMP_NUM_THREADS, as numeric libraries do).
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     options = {
         "bind": f"{host}:{port}",

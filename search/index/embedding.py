@@ -35,7 +35,9 @@ from search.vectors.store import (
     vectors_lock,
 )
 
-BATCH = 64
+# Texts handed to the model at once: it sorts them by length and runs those of like length
+# together, so that a larger batch wastes less on padding (bench/embed.py, batch=N).
+BATCH = 1024
 SHARD_SECTIONS = 2048
 # A pass after the first only embeds what a reindex added during the one before; a reindex
 # running back to back with every pass is the only way to need more.

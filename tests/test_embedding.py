@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import cli
+from search.engine.columns import unsigned_column
 from search.index import embedding
+from search.index.build import full_build
 from search.index.embedding import EmbedSummary, embed_index
 from search.index.store import open_index
 from search.vectors import model as embedding_model
@@ -64,8 +66,11 @@ def _paused_embed(
 
 
 def _live_keys(index_dir: Path) -> set[int]:
+    """The keys the live sections ask vectors by (their text's, as the build cut it)."""
     with open_index(index_dir).searcher() as searcher:
-        return {text_key(section_text(fields)) for fields in searcher.all_stored_fields()}
+        reader = searcher.reader()
+        keys = unsigned_column(reader, "vector_key").tolist()
+        return {keys[docnum] for docnum in reader.all_doc_ids()}
 
 
 def _stored_keys(index_dir: Path) -> list[int]:
@@ -186,19 +191,28 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     assert np.allclose(vectors[0], embedding_model.embed_texts([text])[0], atol=2e-3)
 
 
-def test_vectors_from_before_the_model_was_recorded_are_kept(
-    small_index: tuple[Path, Path],
-) -> None:
-    """An index embedded before vectors were filed by model keeps them: they came from the
-    only model used until then."""
-    _, index_dir = small_index
+def _unfile_vectors(corpus: Path, index_dir: Path) -> Path:
+    """An index built and embedded at 256 characters, its shards laid directly in vectors/,
+    as before vectors were filed by model. Call with TEXT_CHARS at 256."""
+    assert not full_build(corpus, index_dir, procs=1).failed
     embed_index(index_dir)
     folder = model_folder(index_dir)
-    assert folder.name == UNRECORDED_MODEL
     root = index_dir / VECTORS_DIR
     for shard in folder.glob("*.npy"):
         shard.rename(root / shard.name)
     shutil.rmtree(folder)
+    return root
+
+
+def test_vectors_from_before_the_model_was_recorded_are_kept(
+    small_index: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index embedded before vectors were filed by model keeps them under the model that
+    computed them (256 characters of each section, the only model used until then)."""
+    corpus, index_dir = small_index
+    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
+    assert model_folder(index_dir).name == UNRECORDED_MODEL
+    root = _unfile_vectors(corpus, index_dir)
     # Searches use them where they lie, before `embed` files them (a read-only mount, say).
     store = VectorStore(index_dir)
     store.refresh()
@@ -206,6 +220,27 @@ def test_vectors_from_before_the_model_was_recorded_are_kept(
 
     summary = embed_index(index_dir)
     assert (summary.filed, summary.embedded, summary.removed) == (1, 0, {})
+    assert set(_stored_keys(index_dir)) == _live_keys(index_dir)
+    assert not list(root.glob("*.npy"))
+
+
+def test_vectors_from_before_the_model_was_recorded_give_way_to_another_model(
+    small_index: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unfiled vectors of 256 characters are not the current model's when it embeds fewer:
+    searches ignore them, and `embed` computes every vector again and then removes them."""
+    corpus, index_dir = small_index
+    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
+    root = _unfile_vectors(corpus, index_dir)
+    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 128)
+    assert model_folder(index_dir).name != UNRECORDED_MODEL
+    store = VectorStore(index_dir)
+    store.refresh()
+    assert len(store) == 0
+
+    summary = embed_index(index_dir)
+    assert summary.filed == 0 and summary.embedded == len(_live_keys(index_dir))
+    assert summary.removed == {"unrecorded": 1}
     assert set(_stored_keys(index_dir)) == _live_keys(index_dir)
     assert not list(root.glob("*.npy"))
 

@@ -3,6 +3,9 @@ same tokens, the same vectors."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +67,16 @@ def test_a_file_that_is_not_a_bundled_model_is_refused_by_path(tmp_path: Path) -
         BundledModel(broken)
     with pytest.raises(ValueError, match="no bundled model 'large'"):
         bundled_path("large")
+
+
+def test_the_model_writes_nothing_outside_the_index_and_reports_to_no_one(
+    tmp_path: Path,
+) -> None:
+    """onnxruntime's usage reporting stays off: no device id, no queue of events to send."""
+    home = tmp_path / "home"
+    home.mkdir()
+    script = "from search.vectors.encoder import Encoder; Encoder().query('房东把房子卖了')"
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, check=True)
+    assert [path.name for path in tmp_path.rglob("*")] == ["home"]

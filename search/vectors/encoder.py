@@ -12,8 +12,15 @@ uses are expanded to float32 here, and the graph starts from them.
 
 from __future__ import annotations
 
-import numpy as np
-import onnxruntime
+import os
+
+# onnxruntime's builds for Linux (from 1.29) send usage events to Microsoft and keep a device
+# id under ~/.cache unless this is set before the library loads. A government search service
+# sends nothing anywhere.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+import numpy as np  # noqa: E402
+import onnxruntime  # noqa: E402
 
 from search.vectors.bundled import BundledModel, bundled_path
 from search.vectors.graph import encoder_graph

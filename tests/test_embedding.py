@@ -191,9 +191,10 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     assert np.allclose(vectors[0], embedding_model.embed_texts([text])[0], atol=2e-3)
 
 
-def _unfile_vectors(corpus: Path, index_dir: Path) -> Path:
+def _unfile_vectors(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An index built and embedded at 256 characters, its shards laid directly in vectors/,
-    as before vectors were filed by model. Call with TEXT_CHARS at 256."""
+    as before vectors were filed by model (TEXT_CHARS is left at 256)."""
+    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
     assert not full_build(corpus, index_dir, procs=1).failed
     embed_index(index_dir)
     folder = model_folder(index_dir)
@@ -210,9 +211,8 @@ def test_vectors_from_before_the_model_was_recorded_are_kept(
     """An index embedded before vectors were filed by model keeps them under the model that
     computed them (256 characters of each section, the only model used until then)."""
     corpus, index_dir = small_index
-    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
+    root = _unfile_vectors(corpus, index_dir, monkeypatch)
     assert model_folder(index_dir).name == UNRECORDED_MODEL
-    root = _unfile_vectors(corpus, index_dir)
     # Searches use them where they lie, before `embed` files them (a read-only mount, say).
     store = VectorStore(index_dir)
     store.refresh()
@@ -230,8 +230,7 @@ def test_vectors_from_before_the_model_was_recorded_give_way_to_another_model(
     """Unfiled vectors of 256 characters are not the current model's when it embeds fewer:
     searches ignore them, and `embed` computes every vector again and then removes them."""
     corpus, index_dir = small_index
-    monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
-    root = _unfile_vectors(corpus, index_dir)
+    root = _unfile_vectors(corpus, index_dir, monkeypatch)
     monkeypatch.setattr(embedding_model, "TEXT_CHARS", 128)
     assert model_folder(index_dir).name != UNRECORDED_MODEL
     store = VectorStore(index_dir)

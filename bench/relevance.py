@@ -8,7 +8,7 @@ known-item success@1/@10.
     python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
                               [--skip-known-items] [--embed-candidates] [--split dev]
                               [--modes words,rerank,hybrid] [--text-chars N]
-                              [--without-definitions]
+                              [--without-definitions] [--bm25 K1,B]
 
 The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
 look at while changing the ranking or its data, and a checking half, which says whether a
@@ -17,6 +17,9 @@ for all.
 
 --without-definitions adds a row for govsearch with questions not looking for the laws'
 defined terms their words describe (search.text.definitions), from the same run.
+
+--bm25 K1,B scores every govsearch row (and the pasted text) with these BM25 parameters
+instead of the shipped ones (knobs.BM25_OPTIONS).
 
 The naive setup runs beside govsearch on the same questions: a plain Whoosh index of the
 same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.naive),
@@ -354,7 +357,15 @@ def main() -> None:
         help="the vectors of the model that embedded this many characters of each section",
     )
     parser.add_argument("--without-definitions", action="store_true", help="a row without them")
+    parser.add_argument("--bm25", default="", metavar="K1,B", help="BM25's k1 and b instead")
     args = parser.parse_args()
+    if args.bm25:
+        try:
+            k1, b = (float(value) for value in args.bm25.split(","))
+        except ValueError:
+            parser.error(f"--bm25 takes two numbers, K1,B: not {args.bm25!r}")
+        # The very dict the index reads when it opens: the forked workers score with these.
+        knobs.BM25_OPTIONS.update(K1=k1, B=b)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
     if unknown := [mode for mode in modes if not known_mode(mode)]:
         parser.error(f"unknown mode {', '.join(unknown)}: choose from {', '.join(MODES)}")
@@ -407,6 +418,7 @@ def main() -> None:
     for name in NAIVE_PARSERS if naive_answers else ():
         label = f"naive (ChineseAnalyzer), {name}"
         systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
+    print(f"BM25 k1 {knobs.BM25_OPTIONS['K1']}, b {knobs.BM25_OPTIONS['B']}")
     print(
         f"STARD {args.split}: {len(questions)} questions; halves by seed {SPLIT_SEED}: "
         f"{len(halves['tuning'])} tuning, {len(halves['checking'])} checking"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench.relevance import SPLIT_SEED, load_stard, split_questions
 from bench.synonym_audit import audit
+from search.index.live import SearchIndex
+from search.rank import knobs
 from search.text.synonyms import SYNONYMS_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +69,19 @@ def test_every_block_of_the_synonyms_file_names_its_source() -> None:
     for block in blocks:  # a title line, then at least one line that says where from
         title = lines.index(f"# {block}")
         assert lines[title + 1].startswith("# ") and len(lines[title + 1]) > 20
+
+
+def test_bm25_parameters_reach_the_index_and_bad_ones_are_refused(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(knobs.BM25_OPTIONS, "K1", 0.8)  # as `relevance.py --bm25` sets them
+    with SearchIndex(sample_index, cache_size=0) as index, index.searcher() as searcher:
+        assert (searcher.weighting.K1, searcher.weighting.B) == (0.8, knobs.BM25_OPTIONS["B"])
+    refused = subprocess.run(
+        [sys.executable, "bench/relevance.py", "--bm25", "1.2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--bm25 takes two numbers, K1,B" in refused.stderr

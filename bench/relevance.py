@@ -328,6 +328,14 @@ def embed_candidates(index_dir: Path, questions: list[str], text_chars: int) -> 
     )
 
 
+def use_bm25(text: str) -> None:
+    """Score with BM25's k1 and b, given as `K1,B`, from now on in this process and the
+    workers it forks; ValueError for anything but two numbers."""
+    k1, b = (float(value) for value in text.split(","))
+    # The very dict an index reads when it opens (search.index.live), updated in place.
+    knobs.BM25_OPTIONS.update(K1=k1, B=b)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("bench/.index"))
@@ -361,11 +369,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.bm25:
         try:
-            k1, b = (float(value) for value in args.bm25.split(","))
+            use_bm25(args.bm25)
         except ValueError:
             parser.error(f"--bm25 takes two numbers, K1,B: not {args.bm25!r}")
-        # The very dict the index reads when it opens: the forked workers score with these.
-        knobs.BM25_OPTIONS.update(K1=k1, B=b)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
     if unknown := [mode for mode in modes if not known_mode(mode)]:
         parser.error(f"unknown mode {', '.join(unknown)}: choose from {', '.join(MODES)}")

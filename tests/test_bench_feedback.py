@@ -47,17 +47,21 @@ def _words(query: q.Query | None) -> set[str]:
 
 def test_added_words_reach_a_questions_relaxed_query_only(monkeypatch: pytest.MonkeyPatch) -> None:
     shipped = compiling.compile_query(QUESTION)
+    excluding = compiling.compile_query(QUESTION + " -商标")
     monkeypatch.setattr(compiling, "_relaxed", feedback._relaxed_with(compiling._relaxed))
     assert compiling.compile_query(QUESTION) == shipped  # nothing added: the same queries
     monkeypatch.setattr(feedback, "_EXPANSION", [("承租人", 0.4)])
     widened = compiling.compile_query(QUESTION)
     assert widened.strict == shipped.strict  # a question whose words all match ranks by them
     assert _words(widened.relaxed) - _words(shipped.relaxed) == {"承租人"}
+    # nothing is added beside an exclusion, which added words would get around
+    assert compiling.compile_query(QUESTION + " -商标") == excluding
 
 
-def test_vector_feedback_moves_the_question_only_when_on(
+def test_vector_feedback_moves_the_question_toward_its_nearest_only_when_on(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(feedback, "FEEDBACK_SECTIONS", 1)
     with index.searcher():
         columns, vectors = index.columns, index.vectors
         args = (QUESTION, columns.vector_keys, columns.live, vectors)
@@ -67,12 +71,12 @@ def test_vector_feedback_moves_the_question_only_when_on(
         assert unmoved is not None and np.array_equal(unmoved, shipped)
         monkeypatch.setattr(feedback, "_VECTOR_FEEDBACK", [True])
         moved = feedback._meaning_with_feedback(*args)
-    assert moved is not None and moved.shape == shipped.shape
+    assert moved is not None and moved.shape == shipped.shape and moved.dtype == shipped.dtype
     assert np.array_equal(np.isfinite(moved), np.isfinite(shipped))
-    # toward the nearest sections' mean: their spread shrinks, and the ranking is kept here
-    finite = np.isfinite(shipped)
-    assert np.ptp(moved[finite]) < np.ptp(shipped[finite])
-    assert not np.allclose(moved[finite], shipped[finite])
+    nearest = int(np.argmax(shipped))
+    assert moved[nearest] > shipped[nearest]  # toward the nearest section
+    others = np.isfinite(shipped) & (np.arange(len(shipped)) != nearest)
+    assert (moved[others] - shipped[others]).max() < moved[nearest] - shipped[nearest]
 
 
 def test_word_feedback_adds_the_found_sections_words_not_the_questions(

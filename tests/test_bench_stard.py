@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.relevance import SPLIT_SEED, load_stard, split_questions
+from bench.relevance import SPLIT_SEED, load_stard, split_questions, use_bm25
 from bench.synonym_audit import audit
 from search.index.live import SearchIndex
 from search.rank import knobs
@@ -74,9 +74,13 @@ def test_every_block_of_the_synonyms_file_names_its_source() -> None:
 def test_bm25_parameters_reach_the_index_and_bad_ones_are_refused(
     sample_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(knobs.BM25_OPTIONS, "K1", 0.8)  # as `relevance.py --bm25` sets them
+    for name, value in knobs.BM25_OPTIONS.items():
+        monkeypatch.setitem(knobs.BM25_OPTIONS, name, value)  # restored afterwards
+    use_bm25("0.8,0.5")
     with SearchIndex(sample_index, cache_size=0) as index, index.searcher() as searcher:
-        assert (searcher.weighting.K1, searcher.weighting.B) == (0.8, knobs.BM25_OPTIONS["B"])
+        assert (searcher.weighting.K1, searcher.weighting.B) == (0.8, 0.5)
+    with pytest.raises(ValueError):
+        use_bm25("0.8")
     refused = subprocess.run(
         [sys.executable, "bench/relevance.py", "--bm25", "1.2"],
         cwd=ROOT,

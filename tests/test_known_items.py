@@ -16,6 +16,7 @@ from bench.known_items import (
 )
 from search.index.build import full_build
 from search.index.live import SearchIndex
+from search.query import compile as compile_module
 
 
 def test_pasted_runs_find_their_document(shared_corpus: Path, tmp_path: Path) -> None:
@@ -78,3 +79,30 @@ def test_a_run_in_two_documents_counts_either_holder_first(tmp_path: Path) -> No
     # one of the two sources is necessarily second; either holder is first for both
     assert scores.at1 == 0.5
     assert scores.any_holder_at1 == 1.0
+
+
+def test_a_run_cut_mid_word_finds_its_section_before_those_with_only_its_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = (
+        "项目自二〇一三年下半年动工建设，因公司与其委托施工单位发生纠纷，项目自二〇一五年七月始停滞。"
+        "同年十一月，市交通局向公司下达了《违约整改通知书》，要求公司迅速组织项目资金到位，"
+        "恢复施工，并在期限内报告资金落实、复工安排、工程质量、安全措施和进度计划的情况。"
+        "公司未按期恢复施工，市人民政府遂决定解除特许权协议，公司不服，申请行政复议。"
+    ) + "复议机关审理后认为，解除协议的程序合法，事实清楚，证据确实充分，适用法律正确。" * 8
+    _write_report(corpus, "source.txt", "某公司诉市人民政府解除特许权协议一案", source)
+    for number in range(4):
+        audit = "审计机关下达整改通知，报告整改情况；整改不力的，督促整改。"
+        _write_report(corpus, f"audit{number}.txt", f"审计规定{number}", audit)
+    for number in range(30):  # sections without 整改: it is a telling word
+        filler = f"第{number + 1}条 绿化工程节约整合用地，保护古树名木，提高城市生态环境质量。"
+        _write_report(corpus, f"green{number}.txt", f"城市绿化条例{number}", filler)
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    item = KnownItem("source", "约整改通", 1, ("source",))
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        assert document_rank(index, item) == 1
+        # counted in full, the word alone (整改, the run's 约 and 通 left out) wins
+        monkeypatch.setattr(compile_module, "_kept_share", lambda text, words: 1.0)
+        assert document_rank(index, item) != 1

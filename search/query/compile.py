@@ -161,7 +161,8 @@ def term_query(term: Term) -> q.Query:
     alternatives: list[q.Query] = []
     words = content_words(term.text)
     if words:
-        alternatives.append(q.And([word_query(w, term.title_only) for w in words]))
+        kept = _kept_share(term.text, words) if runs else 1.0
+        alternatives.append(q.And([word_query(w, term.title_only) for w in words], boost=kept))
     if runs:
         alternatives.append(runs_query(runs, term.title_only))
     if len(words) > 1:
@@ -173,6 +174,19 @@ def term_query(term: Term) -> q.Query:
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery
+
+
+def _kept_share(text: str, words: Sequence[str]) -> float:
+    """The share of the Chinese characters typed that `words` keep. Single characters and
+    stop words are left out of a term's words (约整改通 keeps 整改), so a section that has
+    only the words is weaker evidence than one with the run itself: its match counts for
+    that share."""
+    typed = len(_CJK_CHARACTER.findall(text))
+    kept = sum(len(_CJK_CHARACTER.findall(word)) for word in words)
+    return min(kept / typed, 1.0) if typed and kept else 1.0
+
+
+_CJK_CHARACTER = re.compile(f"[{CJK}]")
 
 
 def _clause_query(clause: Clause) -> q.Query:

@@ -104,8 +104,11 @@ def bigram_runs(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(r[: MAX_RUN_CHARS - 1]) for r in runs)
 
 
+_CJK_CHARACTER = re.compile(f"[{CJK}]")
+
+
 def _is_cjk(token: str) -> bool:
-    return bool(re.fullmatch(f"[{CJK}]", token))
+    return bool(_CJK_CHARACTER.fullmatch(token))
 
 
 def join_run(run: tuple[str, ...]) -> str:
@@ -184,9 +187,6 @@ def _kept_share(text: str, words: Sequence[str]) -> float:
     typed = len(_CJK_CHARACTER.findall(text))
     kept = sum(len(_CJK_CHARACTER.findall(word)) for word in words)
     return min(kept / typed, 1.0) if typed and kept else 1.0
-
-
-_CJK_CHARACTER = re.compile(f"[{CJK}]")
 
 
 def _clause_query(clause: Clause) -> q.Query:

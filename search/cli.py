@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -36,7 +35,6 @@ from search.progress import ProgressBar
 from search.query.request import MAX_PAGE, MAX_SIZE, SORTS, SearchRequest
 from search.results import SearchHit, run_search
 from search.stats import index_stats
-from search.vectors.processes import EmbeddingStopped, ProcessEmbedder
 
 if TYPE_CHECKING:
     from search.cluster.embedding import ClusterEmbedder
@@ -190,11 +188,7 @@ def reindex(  # noqa: PLR0913 - one argument per option
     if not corpus.is_dir():
         raise click.UsageError(f"corpus directory {corpus} does not exist")
     index_dir = config.get_path("index", index_dir)
-    if procs is None:
-        setting = config.get("procs")
-        if not setting.isdigit() or int(setting) < 1:
-            raise click.UsageError(f"GOVSEARCH_PROCS must be a whole number >= 1, got {setting!r}")
-        procs = int(setting)
+    procs = _procs_setting(procs)
     try:
         limit = parse_limit(config.get("shrink_limit"))
     except ValueError as error:
@@ -226,6 +220,16 @@ def reindex(  # noqa: PLR0913 - one argument per option
         sys.exit(EXIT_FAILED_FILES)
 
 
+def _procs_setting(procs: int | None) -> int:
+    """`--procs` as given, else the `procs` setting."""
+    if procs is not None:
+        return procs
+    setting = config.get("procs")
+    if not setting.isdigit() or int(setting) < 1:
+        raise click.UsageError(f"GOVSEARCH_PROCS must be a whole number >= 1, got {setting!r}")
+    return int(setting)
+
+
 @cli.command()
 @index_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
@@ -240,25 +244,26 @@ def reindex(  # noqa: PLR0913 - one argument per option
 )
 @click.option("--node-ip", help="With --cluster: the address this machine advertises to Ray.")
 @click.option(
-    "--processes",
-    type=click.IntRange(min=1),
-    help="Processes computing the vectors, one engine thread each [default: one a core; "
-    "1: this process, a thread a core].",
+    "--procs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes computing the vectors, one engine thread each; 1: this process, a "
+    f"thread a core [env GOVSEARCH_PROCS; default {config.get('procs')}].",
 )
-def embed(
+def embed(  # noqa: PLR0913 - one argument per option
     index_dir: Path | None,
     quiet: bool,
     cluster: bool,
     address: str | None,
     node_ip: str | None,
-    processes: int | None,
+    procs: int | None,
 ) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
 
     Only sections without a vector cost time: the first run embeds every section, a long
     run for a large collection (bench/embed.py measures the speed); later runs embed only
-    new and changed sections. A large run is shared out among --processes processes, one a
-    core by default. Stop it at any point and run it again to go on. A reindex may
+    new and changed sections. A large run is shared out among --procs processes. Stop it
+    at any point and run it again to go on. A reindex may
     run meanwhile: the sections it adds are embedded before this ends. Vectors are kept per
     embedding model; those of another model are computed again, and the old ones removed
     when done. With --cluster the nodes of a running Ray cluster (`govsearch cluster start`,
@@ -267,22 +272,16 @@ def embed(
     """
     if not cluster and (address or node_ip):
         raise click.UsageError("--address and --node-ip go with --cluster")
-    if cluster and processes:
-        raise click.UsageError("--processes does not go with --cluster: the nodes compute")
+    if cluster and procs:
+        raise click.UsageError("--procs does not go with --cluster: the nodes compute")
+    procs = _procs_setting(procs)
     index_dir = config.get_path("index", index_dir)
     try:
         directories = index_directories(index_dir)
     except IndexMissing as error:
         raise NotRun(str(error)) from None
     if not cluster:
-        with ProcessEmbedder(processes or os.cpu_count() or 1, embed_in_batches) as local:
-            try:
-                _embed_directories(directories, quiet, local)
-            except EmbeddingStopped as error:
-                raise click.ClickException(
-                    f"embedding stopped: {error}; the vectors computed so far are kept: run "
-                    "the command again to go on"
-                ) from None
+        _embed_here(directories, quiet, procs)
         return
     on_cluster = _cluster_embedder(address or "auto", node_ip)
     try:
@@ -301,6 +300,19 @@ def embed(
     if not quiet and on_cluster.lost:
         lost = "; ".join(on_cluster.lost)
         click.echo(f"lost during the run, what it held embedded on the others: {lost}")
+
+
+def _embed_here(directories: list[Path], quiet: bool, procs: int) -> None:
+    from search.vectors.processes import EmbeddingStopped, ProcessEmbedder
+
+    with ProcessEmbedder(procs, embed_in_batches) as local:
+        try:
+            _embed_directories(directories, quiet, local)
+        except EmbeddingStopped as error:
+            raise click.ClickException(
+                f"embedding stopped, {error}; every shard of vectors written before it is "
+                "kept: run the command again to go on"
+            ) from None
 
 
 def _embed_directories(directories: list[Path], quiet: bool, embedder: Embedder) -> None:

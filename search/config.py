@@ -27,7 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "procs",
         "2",
-        "Processes used to segment and index on a full build (1 disables parallelism).",
+        "Processes used to segment and index on a full build, and to compute vectors in "
+        "`embed` (1 disables parallelism).",
     ),
     Setting(
         "shrink_limit",

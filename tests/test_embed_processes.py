@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from search import cli as cli_module
 from search.cli import cli
 from search.engine.columns import unsigned_column
-from search.index.embedding import embed_in_batches
 from search.index.store import open_index
-from search.vectors import processes
+from search.vectors import encoder, processes
 from search.vectors.model import embed_texts
 from search.vectors.processes import EmbeddingStopped, ProcessEmbedder, even_pieces
 from search.vectors.store import VectorStore
@@ -46,7 +47,7 @@ def share_out_small_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Processes for a handful of texts, each handed two at a time."""
     monkeypatch.setattr(processes, "LEAST_FOR_PROCESSES", 1)
     monkeypatch.setattr(processes, "PIECE_TEXTS", 2)
-    monkeypatch.setattr(processes, "TEXTS_PER_RUN", 1)
+    monkeypatch.setattr(encoder, "TEXTS_PER_RUN", 1)
 
 
 @pytest.mark.usefixtures("share_out_small_work")
@@ -63,43 +64,57 @@ def test_processes_give_the_vectors_of_one_process_in_the_order_asked() -> None:
     assert sum(advanced) == len(TEXTS) and len(advanced) >= 2  # piece by piece
 
 
-def test_small_work_and_one_process_are_computed_here() -> None:
+def test_small_work_and_one_process_are_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
 
     def here(texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         calls.append(len(texts))
-        return embed_in_batches(texts, advance)
+        return np.zeros((len(texts), 384), np.float32)
 
+    monkeypatch.setattr(processes, "LEAST_FOR_PROCESSES", len(TEXTS) + 1)
     with ProcessEmbedder(2, here) as embedder:
-        embedder(TEXTS, lambda count: None)  # fewer than LEAST_FOR_PROCESSES
-    many = TEXTS * (processes.LEAST_FOR_PROCESSES // len(TEXTS) + 1)
+        embedder(TEXTS, lambda count: None)  # too few to share out
     with ProcessEmbedder(1, here) as embedder:
-        embedder(many, lambda count: None)
-    assert calls == [len(TEXTS), len(many)]
+        embedder(TEXTS * 2, lambda count: None)
+    assert calls == [len(TEXTS), 2 * len(TEXTS)]
     assert not multiprocessing.active_children()
 
 
 @pytest.mark.usefixtures("share_out_small_work")
-def test_a_process_that_dies_stops_the_run_clearly_and_a_new_run_starts_afresh() -> None:
+def test_a_process_killed_mid_run_stops_it_clearly_and_a_new_run_starts_afresh() -> None:
+    many = TEXTS * 20  # 90 pieces: most are still to do when the first is back
+    killed: list[int] = []
+
+    def kill_a_process(count: int) -> None:
+        if not killed:
+            killed.append(multiprocessing.active_children()[0].pid)
+            os.kill(killed[0], signal.SIGKILL)  # as the kernel does when memory runs out
+
     with ProcessEmbedder(2, _not_here) as embedder:
-        embedder(TEXTS, lambda count: None)
-        workers = multiprocessing.active_children()
-        assert len(workers) == 2
-        os.kill(workers[0].pid, signal.SIGKILL)  # as the kernel does when memory runs out
-        workers[0].join(10)
-        with pytest.raises(EmbeddingStopped, match="died"):
-            embedder(TEXTS, lambda count: None)
+        with pytest.raises(EmbeddingStopped, match=r"stopped: killed \(SIGKILL"):
+            embedder(many, kill_a_process)
+        assert not multiprocessing.active_children()  # the other one stopped too
         vectors = embedder(TEXTS, lambda count: None)
     assert np.abs(vectors - embed_texts(TEXTS)).max() < 1e-5
 
 
+def test_stopping_on_an_error_does_not_wait_for_the_pieces_under_way() -> None:
+    with pytest.raises(KeyboardInterrupt), ProcessEmbedder(2, _not_here) as embedder:
+        embedder._start().submit(time.sleep, 60)
+        embedder._start().submit(time.sleep, 60)
+        started = time.monotonic()
+        raise KeyboardInterrupt
+    assert time.monotonic() - started < 30
+    assert not multiprocessing.active_children()
+
+
 def test_pieces_hold_every_text_once_and_cost_alike() -> None:
     lengths = [(number * 37) % 128 + 1 for number in range(1000)]
-    pieces = even_pieces(lengths, 4)
+    pieces = even_pieces(lengths, 4, 32)
     assert sorted(p for piece in pieces for p in piece) == list(range(1000))
     costs = [sum(lengths[p] for p in piece) for piece in pieces]
     assert len(pieces) == 4 and max(costs) / min(costs) < 1.05
-    assert even_pieces([5, 3], 4) == [[1, 0]]  # one run; no empty piece
+    assert even_pieces([5, 3], 4, 32) == [[1, 0]]  # one run; no empty piece
 
 
 def _stored_vectors(index_dir: Path) -> np.ndarray:
@@ -115,14 +130,16 @@ def _stored_vectors(index_dir: Path) -> np.ndarray:
 
 @pytest.mark.usefixtures("share_out_small_work")
 def test_embed_on_processes_stores_what_one_process_stores(
-    small_index: tuple[Path, Path], tmp_path: Path
+    small_index: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, index_dir = small_index
     alone = tmp_path / "alone"
     shutil.copytree(index_dir, alone)
 
-    shared_out = CliRunner().invoke(cli, ["embed", "--index", str(index_dir), "--processes", "2"])
-    here = CliRunner().invoke(cli, ["embed", "--index", str(alone), "--processes", "1"])
+    with monkeypatch.context() as only_the_processes:
+        only_the_processes.setattr(cli_module, "embed_in_batches", _not_here)
+        shared_out = CliRunner().invoke(cli, ["embed", "--index", str(index_dir), "--procs", "2"])
+    here = CliRunner().invoke(cli, ["embed", "--index", str(alone), "--procs", "1"])
 
     assert shared_out.exit_code == 0, shared_out.output
     assert here.exit_code == 0, here.output
@@ -138,8 +155,8 @@ def test_embed_on_processes_stores_what_one_process_stores(
 @pytest.mark.parametrize(
     "options, complaint",
     [
-        (["--processes", "0"], "--processes"),
-        (["--cluster", "--processes", "2"], "does not go with --cluster"),
+        (["--procs", "0"], "--procs"),
+        (["--cluster", "--procs", "2"], "does not go with --cluster"),
     ],
 )
 def test_embed_refuses_a_bad_number_of_processes(

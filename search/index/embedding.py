@@ -10,8 +10,9 @@ run goes on from there. Once every section has a vector of the current model, th
 other models are removed.
 
 The vectors are computed in this process (`embed_in_batches`) or by whatever `Embedder` the
-caller passes (`search.cluster.embedding`: the nodes of a Ray cluster); everything else,
-what to embed and how it is stored, is the same whoever computes them.
+caller passes (`search.vectors.processes`: processes of one engine thread each;
+`search.cluster.embedding`: the nodes of a Ray cluster); everything else, what to embed and
+how it is stored, is the same whoever computes them.
 """
 
 from __future__ import annotations

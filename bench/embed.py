@@ -47,19 +47,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.relevance import load_stard  # noqa: E402
 from bench.shared import shared_corpus, shared_dir  # noqa: E402
+from search import config  # noqa: E402
 from search.index.embedding import BATCH  # noqa: E402
 from search.index.sections import section_fields  # noqa: E402
 from search.ingest.read import find_documents, read_document  # noqa: E402
 from search.vectors.model import TEXT_CHARS, text_key  # noqa: E402
 
 CORES = os.cpu_count() or 1
+# as `govsearch embed` runs: `procs` processes of one engine thread each
+TODAY_PROCESSES = int(config.get("procs"))
 
 
 @dataclass(frozen=True)
 class Setting:
     chars: int = TEXT_CHARS
     threads: int = 1
-    processes: int = CORES
+    processes: int = TODAY_PROCESSES
     batch: int = BATCH
     engine: str = "onnxruntime"
 

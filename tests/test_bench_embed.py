@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from bench.embed import (
     seeded_sample,
     split_evenly,
 )
+from search import config
 from search.engine.columns import unsigned_column
 from search.index.embedding import BATCH
 from search.index.store import open_index
@@ -49,8 +49,8 @@ def test_section_texts_are_the_ones_the_index_keys_vectors_by(sample_index: Path
 
 def test_a_setting_names_only_the_levers_that_differ_from_today() -> None:
     today = parse_setting("")
-    # as `govsearch embed` runs: a process a core, one engine thread each
-    assert today == Setting(chars=TEXT_CHARS, processes=os.cpu_count() or 1, batch=BATCH)
+    # as `govsearch embed` runs: GOVSEARCH_PROCS processes, one engine thread each
+    assert today == Setting(chars=TEXT_CHARS, processes=int(config.get("procs")), batch=BATCH)
     assert today.threads == 1
     one = parse_setting("threads=2, processes=1")
     assert (one.threads, one.processes, one.chars, one.batch) == (2, 1, TEXT_CHARS, BATCH)

@@ -8,7 +8,7 @@ known-item success@1/@10.
     python bench/relevance.py [--index DIR] [--naive DIR] [--limit N] [--show N]
                               [--skip-known-items] [--embed-candidates] [--split dev]
                               [--modes words,rerank,hybrid] [--text-chars N]
-                              [--without-definitions] [--bm25 K1,B]
+                              [--without-definitions] [--bm25 K1,B] [--document-vote W]
 
 The questions are shuffled with SPLIT_SEED and cut in two: a tuning half, the only one to
 look at while changing the ranking or its data, and a checking half, which says whether a
@@ -20,6 +20,9 @@ defined terms their words describe (search.text.definitions), from the same run.
 
 --bm25 K1,B scores every govsearch row (and the pasted text) with these BM25 parameters
 instead of the shipped ones (knobs.BM25_OPTIONS).
+
+--document-vote W gives every fused candidate of a hybrid row its document's vote as well
+(bench/document_vote.py), with weight W; one index only.
 
 The naive setup runs beside govsearch on the same questions: a plain Whoosh index of the
 same sections with jieba's ChineseAnalyzer (bench/index.py leaves it in bench/.naive),
@@ -60,6 +63,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.document_vote import use_document_vote  # noqa: E402
 from bench.known_items import (  # noqa: E402
     print_known_items,
     sample_known_items,
@@ -366,12 +370,22 @@ def main() -> None:
     )
     parser.add_argument("--without-definitions", action="store_true", help="a row without them")
     parser.add_argument("--bm25", default="", metavar="K1,B", help="BM25's k1 and b instead")
+    parser.add_argument(
+        "--document-vote",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="fused candidates also get their document's vote with weight W "
+        "(bench/document_vote.py)",
+    )
     args = parser.parse_args()
     if args.bm25:
         try:
             use_bm25(args.bm25)
         except ValueError:
             parser.error(f"--bm25 takes two numbers, K1,B: not {args.bm25!r}")
+    if args.document_vote:
+        use_document_vote(args.document_vote)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()] or [SETTINGS]
     if unknown := [mode for mode in modes if not known_mode(mode)]:
         parser.error(f"unknown mode {', '.join(unknown)}: choose from {', '.join(MODES)}")
@@ -425,6 +439,8 @@ def main() -> None:
         label = f"naive (ChineseAnalyzer), {name}"
         systems[label] = {q: a[name] for q, a in zip(qids, naive_answers or [], strict=True)}
     print(f"BM25 k1 {knobs.BM25_OPTIONS['K1']}, b {knobs.BM25_OPTIONS['B']}")
+    if args.document_vote:
+        print(f"fused candidates with their document's vote, weight {args.document_vote}")
     print(
         f"STARD {args.split}: {len(questions)} questions; halves by seed {SPLIT_SEED}: "
         f"{len(halves['tuning'])} tuning, {len(halves['checking'])} checking"

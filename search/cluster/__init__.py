@@ -9,6 +9,9 @@ when a cluster is asked for: `pip install govsearch[cluster]`.
 """
 
 import os
+import socket
+
+CONNECT_SECONDS = 5  # for the head's port to answer
 
 
 def same_authentication() -> None:
@@ -17,3 +20,13 @@ def same_authentication() -> None:
     --head` turns it on, while a process given the head's address does not send the token.
     The processes started afterwards inherit the setting."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
+def check_reachable(address: str, seconds: float = CONNECT_SECONDS) -> None:
+    """ConnectionError at once when nothing answers at `address` (HOST:PORT): Ray would try
+    for minutes."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except (OSError, ValueError) as error:
+        raise ConnectionError(f"nothing answers at {address} ({error})") from None

@@ -13,7 +13,6 @@ it is computed in, so the vectors are those one machine computes.
 from __future__ import annotations
 
 import math
-import socket
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from search.cluster import check_reachable
 from search.cluster.serving import connect
 from search.index.embedding import BATCH
 from search.vectors.model import embed_texts, model_folder_name, model_identity
@@ -32,7 +32,6 @@ IN_FLIGHT = 2
 # A batch held by this many workers that died is taken to be what kills them.
 LOSSES_PER_BATCH = 2
 READY_SECONDS = 120  # for every node's actor to start and load the model
-CONNECT_SECONDS = 5  # for the head's port to answer
 
 
 class ClusterUnavailable(Exception):
@@ -69,7 +68,7 @@ class ClusterEmbedder:
         """Connect to the cluster at `address` (HOST:PORT, or auto: the cluster this machine
         is a node of); ConnectionError when there is none."""
         if address != "auto":
-            _check_reachable(address)
+            check_reachable(address)
         connect(address, node_ip)
         self.workers: list[Any] = []
         self.node_of: dict[Any, str] = {}  # each worker's node address
@@ -179,12 +178,3 @@ class ClusterEmbedder:
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-
-
-def _check_reachable(address: str) -> None:
-    """ConnectionError at once when nothing answers at `address`: Ray would try for minutes."""
-    host, _, port = address.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
-    except (OSError, ValueError) as error:
-        raise ConnectionError(f"nothing answers at {address} ({error})") from None

@@ -2,19 +2,20 @@
 `govsearch embed`, on the same sample of the shared corpus, in one run.
 
     python bench/embed_cluster.py [--documents 20] [--seed 7] [--shards 2] [--rounds 2]
-                                  [--work DIR]
+                                  [--worker-threads 1,2] [--work DIR]
 
 Draws `--documents` documents of the shared corpus with a seeded generator and builds them
 twice, each copy split into `--shards` shards (under `--work`, default
 bench/.index-embed-cluster, a folder per sample). Then, in a network namespace whose only
 interface is loopback (Ray listens on every interface), starts a Ray head on 127.0.0.2 and a
 node joined from 127.0.0.3 (`govsearch cluster join`), both on this machine, and in each
-round, both copies' vectors removed first: plain `govsearch embed` of the first copy, then
-`govsearch embed --cluster` of the second, so that a change in the machine's load falls on
-both alike. Each time is the command's whole run on the clock: start, model, connection and
-actors included. Prints the sections each run embedded, sections a second and their
-median, the sections each node embedded, and whether the two copies end with the same vector
-files and vectors.
+round, each copy's vectors removed before each run: plain `govsearch embed` of the first copy,
+then `govsearch embed --cluster --worker-threads N` of the second for each N of
+`--worker-threads` (a worker of N engine threads for every N CPUs of a node), so that a
+change in the machine's load falls on every run alike. Each time is the command's whole
+run on the clock: start, model, connection and actors included. Prints the sections each
+run embedded, sections a second and their median, the sections each node embedded, and
+whether each cluster layout ends with the vector files and vectors of plain `embed`.
 """
 
 from __future__ import annotations
@@ -151,25 +152,31 @@ def run(args: argparse.Namespace) -> None:
     plain, on_cluster = build_copies(args.work, args.documents, args.seed, args.shards)
     print(f"{args.documents} documents drawn with seed {args.seed}, {args.shards} shards")
     print(f"{'':<28}{'sections':>9}{'seconds':>10}{'sections/s':>12}", flush=True)
-    rates: dict[str, list[float]] = {"embed": [], "embed --cluster": []}
+    rates: dict[str, list[float]] = {"embed": []}
+    sameness: dict[str, str] = {}
     address, processes, ray_files = start_cluster(args.work)
     try:
         for number in range(1, args.rounds + 1):
             remove_vectors(plain)
-            remove_vectors(on_cluster)
             embedded, seconds, _ = timed_embed(plain)
             report(f"embed, round {number}", embedded, seconds)
             rates["embed"].append(embedded / seconds)
-            cluster = ("--cluster", "--address", address, "--node-ip", HEAD)
-            embedded, seconds, output = timed_embed(on_cluster, *cluster)
-            report(f"embed --cluster, round {number}", embedded, seconds)
-            rates["embed --cluster"].append(embedded / seconds)
-            print("  " + "\n  ".join(ON_NODES.findall(output)), flush=True)
+            for threads in args.worker_threads:
+                remove_vectors(on_cluster)
+                name = f"--cluster, {threads} thread{'s' if threads > 1 else ''}"
+                cluster = ("--cluster", "--address", address, "--node-ip", HEAD)
+                cluster += ("--worker-threads", str(threads))
+                embedded, seconds, output = timed_embed(on_cluster, *cluster)
+                report(f"{name}, round {number}", embedded, seconds)
+                rates.setdefault(name, []).append(embedded / seconds)
+                print("  " + "\n  ".join(ON_NODES.findall(output)), flush=True)
+                sameness[name] = same_vectors(plain, on_cluster)
     finally:
         stop_cluster(processes, ray_files)
     for name, each in rates.items():
         print(f"{name}: {statistics.median(each):.1f} sections/s (median of {len(each)})")
-    print(same_vectors(plain, on_cluster))
+    for name, same in sameness.items():
+        print(f"{name} against embed: {same}")
 
 
 def main() -> None:
@@ -178,6 +185,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--worker-threads",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="each cluster layout to time: a worker of N engine threads for every N CPUs",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".index-embed-cluster")
     args = parser.parse_args()
     if os.environ.get(IN_NAMESPACE) != "1":

@@ -244,6 +244,13 @@ def _procs_setting(procs: int | None) -> int:
 )
 @click.option("--node-ip", help="With --cluster: the address this machine advertises to Ray.")
 @click.option(
+    "--worker-threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="With --cluster: engine threads of each worker, a node running a worker (and a "
+    "copy of the model) for every N of its CPUs [default: 1].",
+)
+@click.option(
     "--procs",
     type=click.IntRange(1, 64),
     default=None,
@@ -256,6 +263,7 @@ def embed(  # noqa: PLR0913 - one argument per option
     cluster: bool,
     address: str | None,
     node_ip: str | None,
+    worker_threads: int | None,
     procs: int | None,
 ) -> None:
     """Compute the vectors that let questions match by meaning (after a reindex).
@@ -270,8 +278,8 @@ def embed(  # noqa: PLR0913 - one argument per option
     or `ray start --head`) compute them, and this process stores them as it would have.
     Exit status 3 when there is no index.
     """
-    if not cluster and (address or node_ip):
-        raise click.UsageError("--address and --node-ip go with --cluster")
+    if not cluster and (address or node_ip or worker_threads):
+        raise click.UsageError("--address, --node-ip and --worker-threads go with --cluster")
     if cluster and procs:
         raise click.UsageError("--procs does not go with --cluster: the nodes compute")
     procs = _procs_setting(procs)
@@ -283,7 +291,7 @@ def embed(  # noqa: PLR0913 - one argument per option
     if not cluster:
         _embed_here(directories, quiet, procs)
         return
-    on_cluster = _cluster_embedder(address or "auto", node_ip)
+    on_cluster = _cluster_embedder(address or "auto", node_ip, worker_threads or 1)
     try:
         _embed_directories(directories, quiet, on_cluster)
     except on_cluster.failures as error:
@@ -298,7 +306,7 @@ def embed(  # noqa: PLR0913 - one argument per option
         nodes = ", ".join(f"{node} {_count(count, 'section')}" for node, count in done)
         click.echo(f"embedded on {_count(len(done), 'node')}: {nodes}")
     if not quiet and on_cluster.lost:
-        lost = "; ".join(on_cluster.lost)
+        lost = "; ".join(f"{node} ({why})" for node, why in on_cluster.lost.items())
         click.echo(f"lost during the run, what it held embedded on the others: {lost}")
 
 
@@ -328,7 +336,7 @@ def _embed_directories(directories: list[Path], quiet: bool, embedder: Embedder)
         _print_embed_summary(summary, directory, bar)
 
 
-def _cluster_embedder(address: str, node_ip: str | None) -> ClusterEmbedder:
+def _cluster_embedder(address: str, node_ip: str | None, worker_threads: int) -> ClusterEmbedder:
     """A ClusterEmbedder connected to the cluster at `address` (Ray is imported only now)."""
     try:
         from search.cluster.embedding import ClusterEmbedder
@@ -337,7 +345,7 @@ def _cluster_embedder(address: str, node_ip: str | None) -> ClusterEmbedder:
             raise
         raise click.UsageError("Ray is not installed: pip install 'govsearch[cluster]'") from None
     try:
-        return ClusterEmbedder(address, node_ip)
+        return ClusterEmbedder(address, node_ip, worker_threads)
     except ConnectionError as error:
         raise NotRun(f"no Ray cluster to embed on: {error}") from None
 

@@ -559,11 +559,41 @@ def test_embed_on_the_cluster_leaves_a_lost_nodes_batches_to_the_others(
 
     try:
         vectors = embedder(texts, lose_a_node)
+        # A worker of one engine thread for each CPU a node gives Ray.
+        cpus = {n["NodeManagerAddress"]: int(n["Resources"]["CPU"]) for n in _live_nodes()}
+        assert Counter(embedder.node_of.values()) == cpus and len(cpus) == 2
         assert victims[0] not in embedder.workers
         # The node is named, with what Ray said of its worker.
-        assert len(embedder.lost) == 1
-        assert embedder.lost[0].startswith(f"{embedder.node_of[victims[0]]} (")
+        assert list(embedder.lost) == [embedder.node_of[victims[0]]]
+        assert embedder.lost[embedder.node_of[victims[0]]]
         assert sum(embedder.by_node.values()) == len(texts)
+        assert np.allclose(vectors, embed_texts(texts), atol=1e-3)
+    finally:
+        for worker in embedder.workers:
+            ray.kill(worker, no_restart=True)
+
+
+def _live_nodes() -> list[dict[str, Any]]:
+    import ray
+
+    return [node for node in ray.nodes() if node["Alive"]]
+
+
+def test_embed_on_the_cluster_with_workers_of_two_threads_runs_one_a_node(
+    cluster: Cluster,
+) -> None:
+    import ray
+
+    from search.cluster.embedding import ClusterEmbedder
+    from search.vectors.model import embed_texts
+
+    texts = [f"第{number}条 行政机关应当依法履行政府信息公开职责" for number in range(40)]
+    embedder = ClusterEmbedder(cluster.address, HEAD, worker_threads=2)
+    try:
+        vectors = embedder(texts, lambda _: None)
+        assert sorted(embedder.node_of.values()) == sorted(
+            n["NodeManagerAddress"] for n in _live_nodes()
+        )
         assert np.allclose(vectors, embed_texts(texts), atol=1e-3)
     finally:
         for worker in embedder.workers:

@@ -87,10 +87,14 @@ def test_the_cluster_options_of_embed_go_with_cluster(sample_index: Path) -> Non
 
     from search.cli import cli
 
-    for option in (["--address", "127.0.0.2:6379"], ["--node-ip", "127.0.0.2"]):
+    for option in (
+        ["--address", "127.0.0.2:6379"],
+        ["--node-ip", "127.0.0.2"],
+        ["--worker-threads", "2"],
+    ):
         result = CliRunner().invoke(cli, ["embed", "--index", str(sample_index), *option])
         assert result.exit_code == 2
-        assert "--address and --node-ip go with --cluster" in result.output
+        assert "--address, --node-ip and --worker-threads go with --cluster" in result.output
 
 
 def test_embed_on_a_cluster_that_is_not_there_says_so_at_once(sample_index: Path) -> None:
@@ -103,3 +107,15 @@ def test_embed_on_a_cluster_that_is_not_there_says_so_at_once(sample_index: Path
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3, done.stdout + done.stderr
     assert f"no Ray cluster to embed on: nothing answers at {address}" in done.stderr
+
+
+def test_a_node_runs_a_worker_for_every_worker_threads_of_its_cpus() -> None:
+    if importlib.util.find_spec("ray") is None:
+        _missing("Ray is not installed: pip install -e '.[cluster]'")
+    from search.cluster.embedding import split_cpus
+
+    assert split_cpus(4, 1) == [1, 1, 1, 1]
+    assert split_cpus(4, 2) == [2, 2]
+    assert split_cpus(5, 2) == [2, 3]  # no CPU left idle
+    assert split_cpus(1, 4) == [1]  # a node of fewer CPUs runs one worker of them all
+    assert split_cpus(3, 8) == [3]

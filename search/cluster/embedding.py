@@ -4,10 +4,12 @@ Ray cluster, written by the command's own process into the store `govsearch embe
 `ClusterEmbedder` is an `search.index.embedding.Embedder`: `embed_index` decides what to
 embed (distinct texts without a vector, a reindex's additions included) and stores the
 vectors shard by shard, so that a run stopped half-way goes on where it stopped, as a plain
-`govsearch embed` does. Each node with CPUs runs one `NodeEmbedder` actor holding every CPU
-the node gives Ray (the model's threads, one per CPU): it loads the model once, and is sent
-batches of texts as it finishes the ones it has. A text's vector does not depend on the batch
-it is computed in, so the vectors are those one machine computes.
+`govsearch embed` does. Each node runs a `NodeEmbedder` actor for each CPU it gives Ray, each
+running the model on one engine thread, as `govsearch embed` shares a run out among
+processes on one machine (`--worker-threads N`: a worker of N threads for every N CPUs,
+fewer copies of the model in memory); each loads the model once and is sent batches of texts
+as it finishes the ones it has. A text's vector does not depend on the batch it is computed
+in, so the vectors are those one machine computes.
 """
 
 from __future__ import annotations
@@ -55,25 +57,27 @@ class NodeEmbedder:
 
 
 class ClusterEmbedder:
-    """Embeds texts on the nodes of the Ray cluster at `address`; `by_node` counts the
-    sections each node embedded. Its actors start with the first texts to embed, so a run
-    with nothing to do costs the cluster nothing. A node lost during a run leaves its
-    batches to the others."""
+    """Embeds texts on the nodes of the Ray cluster at `address`, with workers of
+    `worker_threads` engine threads; `by_node` counts the sections each node embedded. Its
+    actors start with the first texts to embed, so a run with nothing to do costs the
+    cluster nothing. A worker lost during a run (or its node) leaves its batches to the
+    others; `lost` says, by node, why the first of its workers was lost."""
 
     # What stops a run on the cluster (every node lost, or the cluster itself); what it
     # stored stays.
     failures: tuple[type[Exception], ...] = (ClusterUnavailable, RayError)
 
-    def __init__(self, address: str, node_ip: str | None) -> None:
+    def __init__(self, address: str, node_ip: str | None, worker_threads: int = 1) -> None:
         """Connect to the cluster at `address` (HOST:PORT, or auto: the cluster this machine
         is a node of); ConnectionError when there is none."""
         if address != "auto":
             check_reachable(address)
         connect(address, node_ip)
+        self.worker_threads = worker_threads
         self.workers: list[Any] = []
         self.node_of: dict[Any, str] = {}  # each worker's node address
         self.by_node: Counter[str] = Counter()
-        self.lost: list[str] = []  # the nodes whose worker died during the run, and why
+        self.lost: dict[str, str] = {}  # the nodes a worker of which died, and why
 
     def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         workers = self._started()
@@ -106,7 +110,7 @@ class ClusterEmbedder:
                         f"which begins {batches[number][0][:40]!r}: the last said {error}"
                     ) from None
                 self._lost(worker, number, sent, waiting, error)
-                for alive in self.workers:  # their share of what the lost node held
+                for alive in self.workers:  # their share of what the lost worker held
                     while waiting and sum(held is alive for _, held in sent.values()) < IN_FLIGHT:
                         send(alive)
                 continue
@@ -123,21 +127,22 @@ class ClusterEmbedder:
         waiting: list[int],
         error: Exception,
     ) -> None:
-        """A node's worker died (the node lost, or its process killed): the batches it held
-        go back to be sent to the other nodes; with no node left, the run stops."""
+        """A worker died (its node lost, or its process killed): the batches it held go
+        back to be sent to the other workers; with no worker left, the run stops."""
         if worker in self.workers:
             self.workers.remove(worker)
-            self.lost.append(f"{self.node_of.get(worker, 'a node')} ({_first_line(error)})")
+            self.lost.setdefault(self.node_of.get(worker, "a node"), _first_line(error))
             ray.kill(worker)  # an actor only unreachable for now would keep its node's CPUs
         held = [ref for ref, (_, holder) in sent.items() if holder is worker]
         returned = [number] + [sent.pop(ref)[0] for ref in held]
         waiting.extend(sorted(returned, reverse=True))
         if not self.workers:
-            raise ClusterUnavailable("every node embedding on the cluster was lost")
+            raise ClusterUnavailable("every worker embedding on the cluster was lost")
 
     def _started(self) -> list[Any]:
-        """An actor on each live node with CPUs, its model loaded and the same as this
-        process's (the vectors go into this model's folder)."""
+        """Actors on each live node with CPUs, one for every `worker_threads` of its CPUs,
+        their model loaded and the same as this process's (the vectors go into this model's
+        folder)."""
         if self.workers:
             return self.workers
         nodes = [n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("CPU", 0) >= 1]
@@ -146,10 +151,12 @@ class ClusterEmbedder:
         actor: Any = ray.remote(NodeEmbedder)
         self.workers = [
             actor.options(
-                num_cpus=int(node["Resources"]["CPU"]),  # the model's threads: one per CPU
+                # Ray sets an actor's OMP_NUM_THREADS, the model's threads, to its CPUs.
+                num_cpus=threads,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
             ).remote()
             for node in nodes
+            for threads in split_cpus(int(node["Resources"]["CPU"]), self.worker_threads)
         ]
         try:
             found = ray.get([w.identity.remote() for w in self.workers], timeout=READY_SECONDS)
@@ -174,6 +181,15 @@ class ClusterEmbedder:
             ray.kill(worker)
         self.workers = []
         ray.shutdown()
+
+
+def split_cpus(cpus: int, worker_threads: int) -> list[int]:
+    """The threads of each worker on a node of `cpus` CPUs: `worker_threads` each, the
+    CPUs left over going to the last (a node of fewer CPUs runs one worker of them all)."""
+    workers = max(1, cpus // worker_threads)
+    threads = [min(worker_threads, cpus)] * workers
+    threads[-1] += cpus - sum(threads)
+    return threads
 
 
 def _first_line(error: Exception) -> str:

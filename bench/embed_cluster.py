@@ -2,17 +2,18 @@
 `govsearch embed`, on the same sample of the shared corpus, in one run.
 
     python bench/embed_cluster.py [--documents 20] [--seed 7] [--shards 2] [--rounds 2]
-                                  [--worker-threads 1,2] [--work DIR]
+                                  [--worker-threads 1,2] [--nodes 2] [--work DIR]
 
 Draws `--documents` documents of the shared corpus with a seeded generator and builds them
 twice, each copy split into `--shards` shards (under `--work`, default
 bench/.index-embed-cluster, a folder per sample). Then, in a network namespace whose only
 interface is loopback (Ray listens on every interface), starts a Ray head on 127.0.0.2 and a
-node joined from 127.0.0.3 (`govsearch cluster join`), both on this machine, and in each
-round, each copy's vectors removed before each run: plain `govsearch embed` of the first copy,
-then `govsearch embed --cluster --worker-threads N` of the second for each N of
-`--worker-threads` (a worker of N engine threads for every N CPUs of a node), so that a
-change in the machine's load falls on every run alike. Each time is the command's whole
+node joined from 127.0.0.3 (`govsearch cluster join`), both on this machine (`--nodes 1`:
+the head alone, so that the cluster's workers have the machine's cores to themselves, as
+on a real node), and in each round, each copy's vectors removed before each run: plain
+`govsearch embed` of the first copy, then `govsearch embed --cluster --worker-threads N` of
+the second for each N of `--worker-threads` (a worker of N engine threads for every N CPUs
+of a node), so that a change in the machine's load falls on every run alike. Each time is the command's whole
 run on the clock: start, model, connection and actors included. Prints the sections each
 run embedded, sections a second and their median, the sections each node embedded, and
 whether each cluster layout ends with the vector files and vectors of plain `embed`.
@@ -102,24 +103,27 @@ def same_vectors(first: Path, second: Path) -> str:
     return f"same {len(names)} files, largest difference of a component {largest:g}"
 
 
-def start_cluster(work: Path) -> tuple[str, list[subprocess.Popen[bytes]], Path]:
-    """A Ray head on HEAD and a node joined from NODE, their files in one temporary folder
-    (a short path: Ray's sockets live there); returns once both are up."""
+def start_cluster(work: Path, nodes: int) -> tuple[str, list[subprocess.Popen[bytes]], Path]:
+    """A Ray head on HEAD and, for 2 `nodes`, a node joined from NODE, their files in one
+    temporary folder (a short path: Ray's sockets live there); returns once all are up."""
     from web.cluster import start_head
 
     port, ray_files = free_port(HEAD), Path(tempfile.mkdtemp(prefix="gsray-"))
-    head = start_head(HEAD, port, ray_files / "h")
+    processes = [start_head(HEAD, port, ray_files / "h")]
     address = f"{HEAD}:{port}"
-    join = [GOVSEARCH, "cluster", "join", "--address", address, "--node-ip", NODE]
-    join += ["--temp-dir", str(ray_files / "n")]
-    with (work / "join.log").open("wb") as log:
-        node = subprocess.Popen(join, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if nodes == 2:
+        join = [GOVSEARCH, "cluster", "join", "--address", address, "--node-ip", NODE]
+        join += ["--temp-dir", str(ray_files / "n")]
+        with (work / "join.log").open("wb") as log:
+            processes.append(
+                subprocess.Popen(join, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
     try:
-        wait_for_nodes(address, 2)
+        wait_for_nodes(address, nodes)
     except BaseException:
-        stop_cluster([head, node], ray_files)
+        stop_cluster(processes, ray_files)
         raise
-    return address, [head, node], ray_files
+    return address, processes, ray_files
 
 
 def wait_for_nodes(address: str, nodes: int) -> None:
@@ -150,11 +154,14 @@ def stop_cluster(processes: list[subprocess.Popen[bytes]], ray_files: Path) -> N
 
 def run(args: argparse.Namespace) -> None:
     plain, on_cluster = build_copies(args.work, args.documents, args.seed, args.shards)
-    print(f"{args.documents} documents drawn with seed {args.seed}, {args.shards} shards")
+    print(
+        f"{args.documents} documents drawn with seed {args.seed}, {args.shards} shards, "
+        f"a cluster of {args.nodes} node{'s' if args.nodes > 1 else ''}"
+    )
     print(f"{'':<28}{'sections':>9}{'seconds':>10}{'sections/s':>12}", flush=True)
     rates: dict[str, list[float]] = {"embed": []}
     sameness: dict[str, str] = {}
-    address, processes, ray_files = start_cluster(args.work)
+    address, processes, ray_files = start_cluster(args.work, args.nodes)
     try:
         for number in range(1, args.rounds + 1):
             remove_vectors(plain)
@@ -185,6 +192,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: the head alone, the cluster's layouts on this machine's own cores",
+    )
     parser.add_argument(
         "--worker-threads",
         type=lambda text: [int(n) for n in text.split(",")],

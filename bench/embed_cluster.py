@@ -1,5 +1,5 @@
-"""Embedding speed of `govsearch embed --cluster` on a two-node Ray cluster against plain
-`govsearch embed`, on the same sample of the shared corpus, in one run.
+"""Embedding speed of `govsearch embed --cluster` on a Ray cluster of one or two nodes
+against plain `govsearch embed`, on the same sample of the shared corpus, in one run.
 
     python bench/embed_cluster.py [--documents 20] [--seed 7] [--shards 2] [--rounds 2]
                                   [--worker-threads 1,2] [--nodes 2] [--work DIR]
@@ -9,14 +9,15 @@ twice, each copy split into `--shards` shards (under `--work`, default
 bench/.index-embed-cluster, a folder per sample). Then, in a network namespace whose only
 interface is loopback (Ray listens on every interface), starts a Ray head on 127.0.0.2 and a
 node joined from 127.0.0.3 (`govsearch cluster join`), both on this machine (`--nodes 1`:
-the head alone, so that the cluster's workers have the machine's cores to themselves, as
-on a real node), and in each round, each copy's vectors removed before each run: plain
+the head alone, so that the cluster's workers have the machine's cores to themselves, as on
+a real node), and in each round, each copy's vectors removed before each run: plain
 `govsearch embed` of the first copy, then `govsearch embed --cluster --worker-threads N` of
 the second for each N of `--worker-threads` (a worker of N engine threads for every N CPUs
-of a node), so that a change in the machine's load falls on every run alike. Each time is the command's whole
-run on the clock: start, model, connection and actors included. Prints the sections each
-run embedded, sections a second and their median, the sections each node embedded, and
-whether each cluster layout ends with the vector files and vectors of plain `embed`.
+of a node), so that a change in the machine's load falls on every run alike. Each time is
+the command's whole run on the clock: start, model, connection and actors included. Prints
+the sections each run embedded, sections a second and their median, the sections each node
+embedded, and whether each cluster layout ends with the vector files and vectors of plain
+`embed`.
 """
 
 from __future__ import annotations

@@ -247,6 +247,7 @@ def _procs_setting(procs: int | None) -> int:
     "--worker-threads",
     type=click.IntRange(1, 64),
     default=None,
+    metavar="N",
     help="With --cluster: engine threads of each worker, a node running a worker (and a "
     "copy of the model) for every N of its CPUs [default: 1].",
 )
@@ -307,7 +308,7 @@ def embed(  # noqa: PLR0913 - one argument per option
         click.echo(f"embedded on {_count(len(done), 'node')}: {nodes}")
     if not quiet and on_cluster.lost:
         lost = "; ".join(f"{node} ({why})" for node, why in on_cluster.lost.items())
-        click.echo(f"lost during the run, what it held embedded on the others: {lost}")
+        click.echo(f"workers lost during the run (what they held embedded by the others): {lost}")
 
 
 def _embed_here(directories: list[Path], quiet: bool, procs: int) -> None:

@@ -110,12 +110,10 @@ def test_embed_on_a_cluster_that_is_not_there_says_so_at_once(sample_index: Path
 
 
 def test_a_node_runs_a_worker_for_every_worker_threads_of_its_cpus() -> None:
-    if importlib.util.find_spec("ray") is None:
-        _missing("Ray is not installed: pip install -e '.[cluster]'")
-    from search.cluster.embedding import split_cpus
+    from search.cluster import split_cpus
 
     assert split_cpus(4, 1) == [1, 1, 1, 1]
     assert split_cpus(4, 2) == [2, 2]
-    assert split_cpus(5, 2) == [2, 3]  # no CPU left idle
+    assert split_cpus(5, 2) == [2, 2, 1]  # no CPU left idle, no worker of more threads
     assert split_cpus(1, 4) == [1]  # a node of fewer CPUs runs one worker of them all
-    assert split_cpus(3, 8) == [3]
+    assert split_cpus(11, 4) == [4, 4, 3]

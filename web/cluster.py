@@ -102,8 +102,8 @@ def start_head(
 def stop_process_group(leader: int, leader_first: bool = True) -> None:
     """SIGTERM to `leader` (a Ray node stops the processes it started on it), then, once it
     is gone (or after STOP_SECONDS), SIGTERM and after LEFT_SECONDS SIGKILL to what is left
-    of its group: a node's agents outlive it otherwise. Without `leader_first`, the group
-    at once."""
+    of its group: a node's agents outlive it otherwise. Without `leader_first`, SIGTERM to
+    the whole group at once, then SIGKILL after LEFT_SECONDS."""
     if leader_first:
         try:
             os.kill(leader, signal.SIGTERM)
@@ -304,8 +304,9 @@ def join_command(address: str, node_ip: str | None, temp_dir: Path | None) -> No
 
 
 def _answers(address: str) -> bool:
+    """Whether the head at `address` answers: a node drains only into a live cluster."""
     try:
-        check_reachable(address, LEFT_SECONDS)
+        check_reachable(address)
     except ConnectionError:
         return False
     return True

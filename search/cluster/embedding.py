@@ -15,7 +15,8 @@ in, so the vectors are those one machine computes.
 from __future__ import annotations
 
 import math
-from collections import Counter
+import os
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,16 +25,17 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from search.cluster import check_reachable
+from search.cluster import check_reachable, split_cpus
 from search.cluster.serving import connect
 from search.index.embedding import BATCH
 from search.vectors.model import embed_texts, model_folder_name, model_identity
 
-# Batches each node holds at once: it starts the next while the last one's vectors travel.
+# Batches each worker holds at once: it starts the next while the last one's vectors travel.
 IN_FLIGHT = 2
-# A batch held by this many workers that died is taken to be what kills them.
+# A batch held by workers of this many nodes that died is taken to be what kills them (the
+# workers of one node die together when it goes).
 LOSSES_PER_BATCH = 2
-READY_SECONDS = 120  # for every node's actor to start and load the model
+READY_SECONDS = 120  # for every worker to start and load the model
 
 
 class ClusterUnavailable(Exception):
@@ -42,9 +44,13 @@ class ClusterUnavailable(Exception):
 
 
 class NodeEmbedder:
-    """The embedding model on one node, loaded once (an actor: Ray runs it)."""
+    """The embedding model in one worker on a node, loaded once, run on `threads` engine
+    threads (an actor: Ray runs it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
+        # Read when the model loads. Ray sets it to the actor's CPUs only where the node's
+        # environment does not already set it.
+        os.environ["OMP_NUM_THREADS"] = str(threads)
         self.node = ray.util.get_node_ip_address()
 
     def identity(self) -> tuple[str, dict[str, Any]]:
@@ -63,7 +69,7 @@ class ClusterEmbedder:
     cluster nothing. A worker lost during a run (or its node) leaves its batches to the
     others; `lost` says, by node, why the first of its workers was lost."""
 
-    # What stops a run on the cluster (every node lost, or the cluster itself); what it
+    # What stops a run on the cluster (every worker lost, or the cluster itself); what it
     # stored stays.
     failures: tuple[type[Exception], ...] = (ClusterUnavailable, RayError)
 
@@ -81,11 +87,11 @@ class ClusterEmbedder:
 
     def __call__(self, texts: list[str], advance: Callable[[int], None]) -> np.ndarray:
         workers = self._started()
-        # Batches small enough for every node to have some, BATCH at most.
+        # Batches small enough for every worker to have some, BATCH at most.
         size = max(1, min(BATCH, math.ceil(len(texts) / (len(workers) * IN_FLIGHT))))
         batches = [texts[start : start + size] for start in range(0, len(texts), size)]
         vectors: list[np.ndarray] = [np.empty(0)] * len(batches)
-        failures: Counter[int] = Counter()  # by batch: the workers that died holding it
+        failures: defaultdict[int, set[str]] = defaultdict(set)  # by batch: nodes lost with it
         waiting = list(range(len(batches)))[::-1]  # popped from the end: the first batch first
         sent: dict[Any, tuple[int, Any]] = {}  # a batch's result: (its number, its worker)
 
@@ -94,7 +100,7 @@ class ClusterEmbedder:
                 number = waiting.pop()
                 sent[worker.embed.remote(batches[number])] = (number, worker)
 
-        for _ in range(IN_FLIGHT):  # in turn, so that a few batches still reach every node
+        for _ in range(IN_FLIGHT):  # in turn, so that a few batches still reach every worker
             for worker in workers:
                 send(worker)
         while sent:
@@ -103,14 +109,18 @@ class ClusterEmbedder:
             try:
                 node, vectors[number] = ray.get(done)
             except RayActorError as error:
-                failures[number] += 1
-                if failures[number] >= LOSSES_PER_BATCH:
+                node = self.node_of.get(worker, "a node")
+                failures[number].add(node)
+                if len(failures[number]) >= LOSSES_PER_BATCH:
                     raise ClusterUnavailable(
-                        f"{failures[number]} nodes stopped while embedding the same batch, "
-                        f"which begins {batches[number][0][:40]!r}: the last said {error}"
+                        f"workers on {len(failures[number])} nodes stopped while embedding the "
+                        f"same batch, which begins {batches[number][0][:40]!r}: the last said "
+                        f"{error}"
                     ) from None
                 self._lost(worker, number, sent, waiting, error)
-                for alive in self.workers:  # their share of what the lost worker held
+                # Their share of what the lost worker held, other nodes' workers first: the
+                # others of its node may have gone with it.
+                for alive in sorted(self.workers, key=lambda w: self.node_of.get(w) == node):
                     while waiting and sum(held is alive for _, held in sent.values()) < IN_FLIGHT:
                         send(alive)
                 continue
@@ -151,10 +161,9 @@ class ClusterEmbedder:
         actor: Any = ray.remote(NodeEmbedder)
         self.workers = [
             actor.options(
-                # Ray sets an actor's OMP_NUM_THREADS, the model's threads, to its CPUs.
                 num_cpus=threads,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
-            ).remote()
+            ).remote(threads)
             for node in nodes
             for threads in split_cpus(int(node["Resources"]["CPU"]), self.worker_threads)
         ]
@@ -181,15 +190,6 @@ class ClusterEmbedder:
             ray.kill(worker)
         self.workers = []
         ray.shutdown()
-
-
-def split_cpus(cpus: int, worker_threads: int) -> list[int]:
-    """The threads of each worker on a node of `cpus` CPUs: `worker_threads` each, the
-    CPUs left over going to the last (a node of fewer CPUs runs one worker of them all)."""
-    workers = max(1, cpus // worker_threads)
-    threads = [min(worker_threads, cpus)] * workers
-    threads[-1] += cpus - sum(threads)
-    return threads
 
 
 def _first_line(error: Exception) -> str:

@@ -288,14 +288,16 @@ class QueryLog:
 
     def _write_forever(self) -> None:
         connection: sqlite3.Connection | None = None
-        expired_at = 0.0
+        # None: expire on opening. The monotonic clock counts from the machine's boot, so a
+        # zero here would skip the first expiry on a machine up for less than EXPIRE_SECONDS.
+        expired_at: float | None = None
         while True:
             batch = self._next_batch()
             rows = [row for row in batch if isinstance(row, tuple)]
             try:
                 if connection is None:
                     connection = self._open_for_writing()
-                if time.monotonic() - expired_at > EXPIRE_SECONDS:
+                if expired_at is None or time.monotonic() - expired_at > EXPIRE_SECONDS:
                     self.expire(connection)
                     expired_at = time.monotonic()
                 if rows:

@@ -88,7 +88,13 @@ def test_the_log_is_beside_the_index_and_can_be_turned_off(tmp_path: Path) -> No
     assert normalize_query("ＡＢＣ  營商") == "abc 营商"
 
 
-def test_rows_older_than_the_retention_are_deleted_when_the_log_opens(log_file: Path) -> None:
+@pytest.mark.parametrize("uptime", [None, 1.0], ids=["up-for-long", "just-booted"])
+def test_rows_older_than_the_retention_are_deleted_when_the_log_opens(
+    log_file: Path, uptime: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if uptime is not None:  # the monotonic clock counts from boot: here from `uptime` seconds
+        clock, started = time.monotonic, time.monotonic()
+        monkeypatch.setattr(time, "monotonic", lambda: uptime + clock() - started)
     log_file.parent.mkdir()
     _seed(log_file, [("旧的检索", 1)], days_ago=200, retention=3650)
     _seed(log_file, [("去年的检索", 1)], days_ago=100, retention=3650)

@@ -7,6 +7,7 @@ import json
 import sqlite3
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -304,7 +305,11 @@ def embed(  # noqa: PLR0913 - one argument per option
         on_cluster.close()
     if not quiet and on_cluster.by_node:
         done = sorted(on_cluster.by_node.items())
-        nodes = ", ".join(f"{node} {_count(count, 'section')}" for node, count in done)
+        workers = Counter(on_cluster.node_of.values())
+        nodes = ", ".join(
+            f"{node} {_count(count, 'section')} ({_count(workers[node], 'worker')})"
+            for node, count in done
+        )
         click.echo(f"embedded on {_count(len(done), 'node')}: {nodes}")
     if not quiet and on_cluster.lost:
         lost = "; ".join(f"{node} ({why})" for node, why in on_cluster.lost.items())

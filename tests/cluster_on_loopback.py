@@ -516,12 +516,19 @@ def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_pat
     command += ["--node-ip", HEAD, "--index", str(on_cluster)]
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    # Each node says which it is with the vectors it computed.
-    assert re.search(
-        rf"^embedded on 2 nodes: {re.escape(HEAD)} \d+ sections?, {re.escape(NODE)} \d+ sections?$",
+    # Each node says which it is with the vectors it computed, and its workers: one a CPU.
+    summary = re.search(
+        rf"^embedded on 2 nodes: {re.escape(HEAD)} \d+ sections? \((\d+) workers?\), "
+        rf"{re.escape(NODE)} \d+ sections? \((\d+) workers?\)$",
         done.stdout,
         re.MULTILINE,
-    ), done.stdout
+    )
+    assert summary, done.stdout
+    from search.cluster.serving import connect
+
+    connect(cluster.address, HEAD)
+    cpus = {n["NodeManagerAddress"]: int(n["Resources"]["CPU"]) for n in _live_nodes()}
+    assert [int(summary[1]), int(summary[2])] == [cpus[HEAD], cpus[NODE]]
     for directory in sorted(here.glob("shard-*")):
         embed_index(directory)
     expected, found = _vector_files(here), _vector_files(on_cluster)

@@ -231,26 +231,27 @@ def main() -> None:
     print(f"STARD dev: {len(questions)} questions; {len(tuning)} tuning, {len(checking)} checking")
     halves = {"tuning": tuning, "checking": checking, "all": [qid for qid, _ in questions]}
     relevance.print_figures(systems, stard.relevant, halves)
-    print_changed(systems, stard.relevant, halves)
+    shipped = {mode: label for label, (mode, way) in SYSTEMS.items() if not way}
+    references = {label: shipped[mode] for label, (mode, way) in SYSTEMS.items() if way}
+    print_changed(systems, stard.relevant, halves, references)
 
 
 def print_changed(
     systems: dict[str, dict[str, list[str]]],
     relevant: dict[str, set[str]],
     halves: dict[str, list[str]],
+    references: dict[str, str],
 ) -> None:
-    """How many questions each way ranks better and worse (MRR@10) than the shipped ranking
-    of its mode: a change of a few questions is within what a half's 230 can say."""
-    shipped = {mode: label for label, (mode, way) in SYSTEMS.items() if not way}
-    print("\nquestions ranked better / worse by MRR@10 than the same mode without the way")
-    for label, (mode, way) in SYSTEMS.items():
-        if not way:
-            continue
+    """How many questions each system of `references` ranks better and worse (MRR@10) than
+    the system it names (the shipped ranking it changes): a change of a few questions is
+    within what a half's 230 can say."""
+    print("\nquestions ranked better / worse by MRR@10 than the ranking each changes")
+    for label, reference in references.items():
         counts = []
         for half in ("tuning", "checking"):
             changes = [
                 relevance.scores(systems[label][qid], relevant[qid])["MRR@10"]
-                - relevance.scores(systems[shipped[mode]][qid], relevant[qid])["MRR@10"]
+                - relevance.scores(systems[reference][qid], relevant[qid])["MRR@10"]
                 for qid in halves[half]
             ]
             better, worse = sum(c > 0 for c in changes), sum(c < 0 for c in changes)

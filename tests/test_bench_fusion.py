@@ -1,0 +1,57 @@
+"""bench/fusion.py: the convex combination of a question's word scores and similarities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from bench import fusion
+from search.engine.docsets import Matches
+from search.rank import semantic
+
+# Sections 0-5 match the words (section 5 best); sections 6 and 7 only by meaning.
+HITS = Matches(np.arange(6), np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))
+SIMILARITY = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.95, -np.inf], np.float32)
+NEAREST = np.array([6, 0, 1])
+
+
+@pytest.fixture
+def weight() -> Iterator[list[float | None]]:
+    fusion._SIMILARITY[0] = SIMILARITY
+    yield fusion._WORD_WEIGHT
+    fusion._WORD_WEIGHT[0] = None
+    fusion._SIMILARITY[0] = None
+
+
+def _order(matches: Matches) -> list[int]:
+    return matches.docs[np.argsort(-matches.scores, kind="stable")].tolist()
+
+
+def test_the_word_weight_moves_the_order_from_meaning_to_words(
+    weight: list[float | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fusion, "RERANK_DEPTH", 6)
+    weight[0] = 1.0
+    assert _order(fusion.convex_fuse(HITS, NEAREST)) == [5, 4, 3, 2, 1, 0, 6]
+    weight[0] = 0.0
+    assert _order(fusion.convex_fuse(HITS, NEAREST)) == [6, 0, 1, 2, 3, 4, 5]
+    # Evenly: section 0 (second by meaning, last by words) 0.5 / 6 + 0.5 * 0.5 / 0.55 leads
+    # sections 5 (first by words, 0.5 + 0) and 6 (first by meaning, 0 + 0.5).
+    weight[0] = 0.5
+    fused = fusion.convex_fuse(HITS, NEAREST)
+    assert _order(fused)[:2] == [0, 1] and set(_order(fused)[-2:]) == {5, 6}
+    assert fused.scores.min() > HITS.scores.max()  # every candidate above the word scores
+
+
+def test_candidates_stay_above_the_other_hits_and_no_weight_is_the_shipped_fusion(
+    weight: list[float | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fusion, "RERANK_DEPTH", 2)  # candidates: 4, 5 by words; 6, 0, 1
+    weight[0] = 0.0
+    order = _order(fusion.convex_fuse(HITS, NEAREST))
+    assert order[:5] == [6, 0, 1, 4, 5] and order[5:] == [3, 2]
+    weight[0] = None
+    shipped = semantic.fuse(HITS, NEAREST)
+    assert _order(fusion.convex_fuse(HITS, NEAREST)) == _order(shipped)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from search.errors import QueryError
+from search.ingest.kinds import KINDS
 from search.text.normalize import normalize
 
 Value = str | int
@@ -33,6 +34,21 @@ _YEAR = re.compile(r"^\s*(\d{4})\s*(?:(-|–|~|—|至|到)\s*(\d{4})?)?\s*$")
 def parse_terms(name: str, raws: Sequence[Any]) -> Selection:
     """The distinct values given, stripped, in their order (blank ones left out)."""
     return tuple(dict.fromkeys(str(raw).strip() for raw in raws if raw and str(raw).strip()))
+
+
+def parse_kinds(name: str, raws: Sequence[Any]) -> Selection:
+    """The kinds given (parse_terms); raises QueryError for one that is not a kind, which
+    would only ever find nothing."""
+    kinds = parse_terms(name, raws)
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        listed = ", ".join(KINDS)
+        raise QueryError(
+            name,
+            f"{unknown[0]!r} is not a kind; one of {listed}",
+            f"文件类型“{unknown[0]}”不存在，可选：{'、'.join(KINDS)}。",
+        )
+    return kinds
 
 
 def format_terms(selection: Selection) -> list[str]:
@@ -117,6 +133,7 @@ class Facet:
     # The facet's values most frequent first, or by value, highest first (newest years).
     order: Literal["count", "value"] = "count"
     example: str = ""  # a value, for the OpenAPI document
+    choices: tuple[str, ...] = ()  # every value there can be, where they are few and fixed
 
     def chips(self, selection: Selection) -> list[tuple[str, Selection]]:
         """(value shown, the selection left without it): one removable chip each."""
@@ -161,10 +178,11 @@ FACETS: tuple[Facet, ...] = (
         name="kind",
         field="kind",
         label="文件类型",
-        help="Only this kind of document: 法律, 行政法规, 司法解释, 部门规章, 地方性法规, "
-        "规范性文件, 政策解读, 工作报告, 工作总结, 通知公告 or 其他 (repeatable).",
+        help=f"Only this kind of document: {', '.join(KINDS[:-1])} or {KINDS[-1]} (repeatable).",
         keyword="kinds",
         repeatable=True,
+        parse=parse_kinds,
+        choices=KINDS,
         example="地方性法规",
     ),
 )

@@ -85,6 +85,7 @@ def test_a_document_and_a_section(client: FlaskClient) -> None:
         ("/api/search", {"q": "x", "year": "someday"}, 400, "year"),
         ("/api/search", {"q": "x", "sort": "random"}, 400, "sort"),
         ("/api/search", {"q": "x", "collapse": "perhaps"}, 400, "collapse"),
+        ("/api/search", {"q": "x", "kind": ["法律", "法规"]}, 400, "kind"),
         ("/api/search", {"q": "x" * 600}, 400, "q"),
         ("/api/search", {"q": ["a", "b"]}, 400, "q"),
         ("/api/docs/no-such-doc", {}, 404, None),

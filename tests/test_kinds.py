@@ -254,6 +254,7 @@ def test_kind_in_the_openapi_document(client: FlaskClient) -> None:
         p for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "kind"
     )
     assert parameter["schema"]["type"] == "array" and "文件类型" in parameter["description"]
+    assert parameter["schema"]["items"]["enum"] == list(KINDS)
     schemas: dict[str, Any] = spec["components"]["schemas"]
     assert schemas["Hit"]["properties"]["kind"]["enum"] == list(KINDS)
     assert "kind" in schemas["Hit"]["required"] and "kind" in schemas["DocumentMeta"]["required"]
@@ -278,3 +279,9 @@ def test_govsearch_search_kind(sample_index: Path) -> None:
     assert found.exit_code == 0, found.output
     body = json.loads(found.output)
     assert body["total"] == 6 and {hit["kind"] for hit in body["hits"]} == {"工作总结"}
+    # A kind there is not, which could only find nothing, is refused with the kinds there are.
+    refused = runner.invoke(
+        cli, ["search", "营商环境", "--index", str(sample_index), "--kind", "法规"]
+    )
+    assert refused.exit_code == 2 and "'法规' is not a kind" in refused.output
+    assert "地方性法规" in refused.output

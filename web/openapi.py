@@ -231,6 +231,8 @@ def _param(
 
 def _facet_param(facet: Facet) -> dict[str, Any]:
     value: dict[str, Any] = {"type": "string"}
+    if facet.choices:
+        value["enum"] = list(facet.choices)
     if facet.example:
         value["examples"] = [facet.example]
     schema = {"type": "array", "items": value} if facet.repeatable else value

@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("search.text",),
     ("search.querylog",),
-    ("search.facets", "search.ingest", "search.vectors"),
+    ("search.ingest", "search.vectors"),
+    ("search.facets",),  # a filter by kind takes the kinds reading a document gives
     ("search.engine",),
     ("search.rank",),
     ("search.query",),

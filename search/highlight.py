@@ -110,28 +110,34 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def _window(text: str, spans: list[Span], first: int) -> tuple[int, int, int]:
-    """(start, end, index after last span) of a passage starting at spans[first]."""
+def _window(text: str, spans: list[Span], first: int, floor: int) -> tuple[int, int, int]:
+    """(start, end, index after last span) of a passage starting at spans[first], never
+    before `floor` (where the passage before it ended: no text is shown twice). A match
+    that its end would cut is taken in whole."""
     anchor_start = spans[first][0]
     last = first
     while last + 1 < len(spans) and spans[last + 1][1] - anchor_start <= PASSAGE_TARGET:
         last += 1
     core_start, core_end = anchor_start, spans[last][1]
     slack = max(0, PASSAGE_TARGET - (core_end - core_start))
-    start = _cut_back(text, core_start, core_start - slack // 2)
+    start = _cut_back(text, core_start, core_start - slack // 2, floor)
     end = _cut_forward(
         text, core_end, min(len(text), start + max(PASSAGE_TARGET, core_end - start))
     )
     if end - start > PASSAGE_MAX:
         end = max(core_end, start + PASSAGE_MAX)
+    while last + 1 < len(spans) and spans[last + 1][0] < end:
+        last += 1
+        end = max(end, spans[last][1])
     return start, end, last + 1
 
 
-def _cut_back(text: str, core_start: int, wanted: int) -> int:
-    """A start near `wanted`: the sentence start closest to it (up to REACH earlier), else a
-    clause start, else `wanted` itself; never after the first match."""
-    wanted = max(0, wanted)
-    lowest = max(0, wanted - REACH)
+def _cut_back(text: str, core_start: int, wanted: int, floor: int = 0) -> int:
+    """A start near `wanted` and not before `floor`: the sentence start closest to it (up
+    to REACH earlier), else a clause start, else `wanted` itself; never after the first
+    match."""
+    wanted = max(floor, wanted)
+    lowest = max(floor, wanted - REACH)
     for marks in (SENTENCE_MARKS, SOFT_MARKS):
         starts = [i for i in range(lowest, core_start + 1) if i == 0 or text[i - 1] in marks]
         if starts:
@@ -223,9 +229,9 @@ def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> lis
         end = _cut_forward(text, min(len(text), 40), min(len(text), PASSAGE_TARGET))
         return [_passage(text, 0, end, [], cut=True)]
     windows = []
-    index = 0
+    index = end = 0
     while index < len(merged):
-        start, end, index_after = _window(text, merged, index)
+        start, end, index_after = _window(text, merged, index, floor=end)
         # A long matched run says more than scattered short words: weigh each by its square.
         weight = sum((min(e, end) - max(s, start)) ** 2 for s, e in merged[index:index_after])
         windows.append((weight, start, end))

@@ -195,3 +195,22 @@ def test_a_search_reads_each_run_of_postings_once(
             )
         ]
         assert not again, kind
+
+
+def test_passages_never_show_the_same_text_twice() -> None:
+    # One long sentence of clauses after its heading: the second passage would start at a
+    # clause before the first one's end (cut at PASSAGE_MAX, no sentence mark near).
+    text = (
+        "(一)做好科技支撑,持续创优营商环境\n"
+        "根据县委、县政府统一部署,我单位作为包容普惠创新二级指标创新创业活跃度牵头部门,"
+        "为备战优化营商环境省考工作,专门成立工作领导组,选派专人负责工作,完成文件、网页、"
+        "平台截图、实景照片、数据清单等各类资料的收集整理,在规定时间内对指标涉及到的各类"
+        "文件、数据等资料进行了如实提供和填报,圆满完成营商环境省考任务。"
+    )
+    found = passages(text, run_spans(text, ["营商环境"]))
+    assert len(found) == 2
+    shown = sorted((p.start, p.end) for p in found)
+    assert all(end <= start for (_, end), (start, _) in zip(shown, shown[1:], strict=False))
+    marked = [(p.start + s, p.start + e) for p in found for s, e in p.marks]
+    assert all(text[s:e] == "营商环境" for s, e in marked)  # no match cut in two
+    assert len(marked) == text.count("营商环境")

@@ -3,6 +3,7 @@ Chinese wherever a reader looks (notices, bad parameters, error pages, figures),
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from html.parser import HTMLParser
@@ -265,3 +266,20 @@ def test_every_page_has_a_favicon(client: FlaskClient) -> None:
     for path in ("/", "/search?q=法治", SEED, "/no-such-page", "/embed?q=法治"):
         page = client.get(path).get_data(as_text=True)
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
+def test_back_to_the_results_keeps_their_filters_sort_and_page(client: FlaskClient) -> None:
+    results = "/search?q=%E7%AE%A1%E7%90%86&agency=%E9%98%B3%E5%9F%8E%E5%8E%BF&sort=date&page=2"
+
+    def back_link(referrer: str | None) -> str | None:
+        headers = {"Referer": referrer} if referrer else {}
+        page = client.get(SEED, query_string={"q": "管理"}, headers=headers)
+        found = re.search(r'<p class="back"><a href="([^"]*)">', page.get_data(as_text=True))
+        return html.unescape(found.group(1)) if found else None
+
+    assert back_link("http://localhost" + results) == results
+    # From elsewhere (another site, the widget's page, nowhere): the search by its words.
+    plain = "/search?q=%E7%AE%A1%E7%90%86"
+    assert back_link("http://portal.example" + results) == plain
+    assert back_link("http://localhost/embed?q=%E7%AE%A1%E7%90%86&page=2") == plain
+    assert back_link(None) == plain

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -124,9 +125,18 @@ def document(doc_id: str) -> Response:
     document = load_document(search_index(), doc_id, g.query)
     if document is None:
         abort(404)
-    back = url_for("pages.search", q=g.query) if g.query else None
+    back = _results_came_from() or (url_for("pages.search", q=g.query) if g.query else None)
     page = render_template("document.html", document=document, back=back)
     return _alternate(Response(page), url_for("api.document", doc_id=doc_id))
+
+
+def _results_came_from() -> str | None:
+    """The results page this request came from (its filters, sort and page with it), when
+    the browser says so: pages send their address to their own site alone."""
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host or came_from.path != url_for("pages.search"):
+        return None
+    return urlunsplit(("", "", came_from.path, came_from.query, ""))
 
 
 @bp.get("/favicon.ico")

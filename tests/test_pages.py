@@ -283,3 +283,26 @@ def test_back_to_the_results_keeps_their_filters_sort_and_page(client: FlaskClie
     assert back_link("http://portal.example" + results) == plain
     assert back_link("http://localhost/embed?q=%E7%AE%A1%E7%90%86&page=2") == plain
     assert back_link(None) == plain
+
+
+def _empty_state(client: FlaskClient, **params: str) -> str:
+    page = client.get("/search", query_string=params).get_data(as_text=True)
+    found = re.search(r'<div class="empty">(.*?)</div>', page, re.S)
+    assert found, params
+    return re.sub(r"\s+", " ", found.group(1))
+
+
+def test_the_empty_state_answers_what_was_asked(client: FlaskClient) -> None:
+    # A full document number that no document has: said so, not how to type one.
+    number = _empty_state(client, q="国办发〔2017〕47号")
+    assert "没有找到文号为 <strong>国办发〔2017〕47号</strong> 的文件" in number
+    assert "输入完整的文号" not in number
+    # Words that match nothing: how to ask otherwise, a document number among the ways.
+    words = _empty_state(client, q="量子纠缠望远镜")
+    assert "没有找到匹配的章节" in words and "输入完整的文号" in words
+    # A page past the last: how many there are, and a link to the last.
+    total = client.get("/api/search", query_string={"q": "管理"}).get_json()["total"]
+    last = -(-total // 10)
+    beyond = _empty_state(client, q="管理", page=str(last + 5))
+    assert f"这次检索的结果只有 {last} 页" in beyond
+    assert f'<a href="?q=%E7%AE%A1%E7%90%86{f"&amp;page={last}" if last > 1 else ""}">' in beyond

@@ -28,7 +28,7 @@ from search.documents import load_document
 from search.errors import IndexMissing, QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE
 from search.index.shards import ShardedIndex
-from search.query.language import compose
+from search.query.language import compose, parse
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from search.stats import index_stats
@@ -114,9 +114,21 @@ def _controls(results: SearchResults) -> dict[str, object]:
         "previous": changed(asked, page=asked.page - 1) if asked.page > 1 else None,
         "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
+        "last_link": changed(asked, page=None if last == 1 else last),
         **_date_controls(asked, datetime.date.today()),
         "kind_tabs": kind_tabs(asked, results.facets.get("kind", [])),
+        "number_asked": _number_asked(asked.text),
     }
+
+
+def _number_asked(text: str) -> str | None:
+    """The document or index number the query types in full, if it does: the empty state
+    then says that no document has it, not how to type one."""
+    for clause in parse(text):
+        for term in clause.terms:
+            if term.doc_number or term.index_number:
+                return term.text
+    return None
 
 
 @bp.route("/docs/<path:doc_id>")

@@ -235,23 +235,36 @@ def test_workers_let_go_of_the_builds_a_full_reindex_replaced(
         server.wait(timeout=30)
 
 
-def _first_line(process: subprocess.Popen[str], seconds: float) -> str:
-    """The first line the process writes to its stdout, or "" if none within `seconds`."""
-    ready, _, _ = select.select([process.stdout], [], [], seconds)
-    return process.stdout.readline() if ready and process.stdout else ""
+def _first_line(process: subprocess.Popen[str], seconds: float, stderr: bool = False) -> str:
+    """The first line the process writes to its stdout (or stderr), or "" if none within
+    `seconds`."""
+    stream = process.stderr if stderr else process.stdout
+    ready, _, _ = select.select([stream], [], [], seconds)
+    return stream.readline() if ready and stream else ""
 
 
-def test_serve_says_where_to_open_the_service(sample_index: Path) -> None:
+@pytest.mark.parametrize("built", [True, False], ids=["index", "no-index"])
+def test_serve_says_where_to_open_the_service(
+    sample_index: Path, tmp_path: Path, built: bool
+) -> None:
+    index_dir = sample_index if built else tmp_path / "not-built"
     command = [sys.executable, "-m", "search.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", "0", "--workers", "1", "--index", str(sample_index)]
+    command += ["--port", "0", "--workers", "1", "--index", str(index_dir)]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
         try:
             line = _first_line(server, 60)
             announced = re.fullmatch(r"govsearch: open (http://127\.0\.0\.1:\d+)\n", line)
             assert announced, line
-            assert fetch(announced.group(1) + "/healthz")[0] == 200
+            assert fetch(announced.group(1) + "/healthz")[0] == (200 if built else 503)
+            # A path with no index (a typo, a build not yet run) is said on the console.
+            warned = _first_line(server, 5, stderr=True)
+            if built:
+                assert "no index" not in warned
+            else:
+                assert warned.startswith(f"govsearch: warning: no index at {index_dir}")
+                assert "govsearch reindex" in warned and "503" in warned
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -17,6 +17,9 @@ from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
 from search.cli import index_option
+from search.errors import IndexMissing
+from search.index.shards import index_directories
+from search.index.store import open_index
 from web import create_app, querylog, refused_response
 from web.state import warm_index
 
@@ -184,4 +187,9 @@ def serve_command(host: str, port: int, workers: int, index_dir: Path | None) ->
         create_app({"INDEX_DIR": str(index)})
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        for directory in index_directories(index):
+            open_index(directory).close()
+    except IndexMissing as error:  # served all the same: a reindex may be on its way
+        click.echo(f"govsearch: warning: {error}; until then every page answers 503", err=True)
     serve(host, port, workers, index)

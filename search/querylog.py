@@ -33,7 +33,7 @@ from pathlib import Path
 
 from search import config
 from search.text.analysis import query_stopwords, word_tokens
-from search.text.normalize import normalize
+from search.text.normalize import DOC_NUMBER, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +73,15 @@ INSERT = (
 
 
 def normalize_query(text: str) -> str:
-    """The text a query is counted under: width, case and script folded, spaces collapsed;
-    the query language's OR kept in capitals (folded, it would be a word to find)."""
+    """The text a query is counted under: width, case and script folded, spaces collapsed,
+    a document number in one spelling (阳政发[2021]3号 is 阳政发〔2021〕3号); the query
+    language's OR kept in capitals (folded, it would be a word to find)."""
     words = [
         "OR" if unicodedata.normalize("NFKC", word) == "OR" else normalize(word)
         for word in text.split()
     ]
-    return " ".join(" ".join(words).split())
+    folded = " ".join(" ".join(words).split())
+    return DOC_NUMBER.sub(lambda number: normalize_doc_number(number.group()), folded)
 
 
 def query_words(text: str) -> frozenset[str]:

@@ -88,6 +88,16 @@ def test_the_log_is_beside_the_index_and_can_be_turned_off(tmp_path: Path) -> No
     assert normalize_query("ＡＢＣ  營商") == "abc 营商"
 
 
+def test_a_document_number_is_counted_under_one_spelling(log_file: Path) -> None:
+    log_file.parent.mkdir()
+    typed = ["法释[2022]10号", "法释（2022）10号", "法释 〔2022〕 10 号", "法释〔2022〕10号"]
+    _seed(log_file, [(text, 1) for text in typed])
+    assert {row["query"] for row in _rows(log_file)} == {"法释〔2022〕10号"}
+    log = QueryLog(log_file)
+    assert log.popular() == [("法释〔2022〕10号", 4)]
+    assert normalize_query("国办发 [2017] 47 号 通知") == "国办发〔2017〕47号 通知"
+
+
 @pytest.mark.parametrize("uptime", [None, 1.0], ids=["up-for-long", "just-booted"])
 def test_rows_older_than_the_retention_are_deleted_when_the_log_opens(
     log_file: Path, uptime: float | None, monkeypatch: pytest.MonkeyPatch

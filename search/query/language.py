@@ -19,17 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from search.text.normalize import normalize, normalize_doc_number
+from search.text.normalize import DOC_NUMBER, normalize, normalize_doc_number
 
 _TOKEN = re.compile(
     r"(?P<neg>-(?=\S))?(?:(?P<field>title|标题):)?"
     r'(?:"(?P<q1>[^"]*)"?|“(?P<q2>[^”]*)”?|「(?P<q3>[^」]*)」?|(?P<bare>\S+))'
 )
 _OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
-# Issuer, year in brackets, number: 阳政发〔2021〕3号, 国办发 [2020] 12 号.
-DOC_NUMBER = re.compile(
-    r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
-)
 MAX_TERMS = 16
 MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)

@@ -8,6 +8,7 @@ in the normalised one.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 # Blocks whose characters may have a traditional form (CJK unified ideographs, extension A,
@@ -47,6 +48,10 @@ def normalize(text: str) -> str:
     return text.translate(translation_table())
 
 
+# Issuer, year in brackets, number: 阳政发〔2021〕3号, 国办发 [2020] 12 号.
+DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
+)
 _OPEN_BRACKETS = "〔［[【（(〖"
 _CLOSE_BRACKETS = "〕］]】）)〗"
 _BRACKETS = str.maketrans(

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from search.complete import completer_of
 from search.errors import IndexMissing
 from search.index.live import SearchIndex
-from search.index.shards import ShardedIndex, open_search_index
+from search.index.shards import ShardedIndex, open_search_index, read_tables
 from search.vectors.model import model, semantic_on
 
 EXTENSION = "govsearch"
@@ -108,11 +108,10 @@ def warm_index(app: Flask) -> None:
     fine: the pages say so."""
     try:
         index = app_state(app).index()
+        read_tables(index)
         shards = index.shards if isinstance(index, ShardedIndex) else [index]
         for shard in shards:
             with shard.searcher() as searcher:
-                shard.versions  # noqa: B018 - read once per generation, not in a search
-                shard.definitions  # noqa: B018 - likewise
                 completer_of(shard, searcher)  # made before anybody types
                 if app_state(app).semantic and len(shard.vectors):
                     shard.vectors.dense(shard.columns.vector_keys, shard.columns.live)

@@ -293,3 +293,12 @@ def open_search_index(
     if Manifest.read(Path(index_dir)) is not None:
         return ShardedIndex(index_dir, cache_size, semantic, definitions)
     return SearchIndex(index_dir, cache_size, semantic, definitions)
+
+
+def read_tables(index: SearchIndex | ShardedIndex) -> None:
+    """Open each of the index's shards and read what their searches read once a generation
+    (columns, law versions, definitions): the next search's time is then its own."""
+    for shard in index.shards if isinstance(index, ShardedIndex) else [index]:
+        with shard.searcher():
+            shard.versions  # noqa: B018 - read now, not in the first search
+            shard.definitions  # noqa: B018 - likewise

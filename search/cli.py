@@ -451,7 +451,7 @@ def search(  # noqa: PLR0913 - one argument per option
     with _open(index_dir) as index:
         started = time.perf_counter()
         read_tables(index)  # once a process, as a server does before its first search
-        opened_ms = (time.perf_counter() - started) * 1000
+        read_ms = (time.perf_counter() - started) * 1000
         results = run_search(index, asked)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=1))
@@ -459,7 +459,7 @@ def search(  # noqa: PLR0913 - one argument per option
     found = _count(results.total_sections, "section")
     if asked.collapse:
         found = f"{_count(results.total, 'document')}, {found}"
-    click.echo(f"{found} ({results.took_ms:.0f} ms; opening the index {opened_ms:.0f} ms)")
+    click.echo(f"{found} ({results.took_ms:.0f} ms; reading the index {read_ms:.0f} ms)")
     if results.relaxed:
         click.echo(
             f"{_count(results.full_matches, 'section')} matched every word; "

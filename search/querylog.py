@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import queue
+import re
 import sqlite3
 import threading
 import time
@@ -72,6 +73,10 @@ INSERT = (
 )
 
 
+# The query language's quoted runs (search.query.language), whole, as `re.split` keeps them.
+_QUOTED = re.compile(r'("[^"]*"?|“[^”]*”?|「[^」]*」?)')
+
+
 def normalize_query(text: str) -> str:
     """The text a query is counted under: width, case and script folded, spaces collapsed,
     a document number in one spelling (阳政发[2021]3号 is 阳政发〔2021〕3号); the query
@@ -81,7 +86,15 @@ def normalize_query(text: str) -> str:
         for word in text.split()
     ]
     folded = " ".join(" ".join(words).split())
-    return DOC_NUMBER.sub(lambda number: normalize_doc_number(number.group()), folded)
+    # Quoted text is searched as typed, brackets and all: kept as it is.
+    return "".join(
+        part if _QUOTED.fullmatch(part) else DOC_NUMBER.sub(_one_spelling, part)
+        for part in _QUOTED.split(folded)
+    )
+
+
+def _one_spelling(number: re.Match[str]) -> str:
+    return normalize_doc_number(number.group())
 
 
 def query_words(text: str) -> frozenset[str]:

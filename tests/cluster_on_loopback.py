@@ -502,6 +502,8 @@ def _vector_files(index_dir: Path) -> dict[str, Any]:
 
 
 def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_path: Path) -> None:
+    from search.cluster.serving import connect
+
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name in FEW_DOCUMENTS:
@@ -516,7 +518,8 @@ def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_pat
     command += ["--node-ip", HEAD, "--index", str(on_cluster)]
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    # Each node says which it is with the vectors it computed, and its workers: one a CPU.
+    # Each node says which it is with the vectors it computed, and its workers: one a CPU
+    # (the default of --worker-threads, 1).
     summary = re.search(
         rf"^embedded on 2 nodes: {re.escape(HEAD)} \d+ sections? \((\d+) workers?\), "
         rf"{re.escape(NODE)} \d+ sections? \((\d+) workers?\)$",
@@ -524,8 +527,6 @@ def test_embed_on_the_cluster_stores_what_embed_stores(cluster: Cluster, tmp_pat
         re.MULTILINE,
     )
     assert summary, done.stdout
-    from search.cluster.serving import connect
-
     connect(cluster.address, HEAD)
     cpus = {n["NodeManagerAddress"]: int(n["Resources"]["CPU"]) for n in _live_nodes()}
     assert [int(summary[1]), int(summary[2])] == [cpus[HEAD], cpus[NODE]]

@@ -297,6 +297,11 @@ def test_the_empty_state_answers_what_was_asked(client: FlaskClient) -> None:
     number = _empty_state(client, q="国办发〔2017〕47号")
     assert "没有找到文号为 <strong>国办发〔2017〕47号</strong> 的文件" in number
     assert "输入完整的文号" not in number
+    index_number = _empty_state(client, q="11140522mb1234567x/2021-00001")
+    assert "没有找到索引号为 <strong>11140522MB1234567X/2021-00001</strong> 的文件" in index_number
+    # A number with words, or excluded: no document may lack it, so the usual advice.
+    for query in ("国办发〔2017〕47号 量子纠缠望远镜", "-国办发〔2017〕47号 量子纠缠望远镜"):
+        assert "没有找到匹配的章节" in _empty_state(client, q=query), query
     # Words that match nothing: how to ask otherwise, a document number among the ways.
     words = _empty_state(client, q="量子纠缠望远镜")
     assert "没有找到匹配的章节" in words and "输入完整的文号" in words

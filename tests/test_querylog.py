@@ -96,9 +96,12 @@ def test_a_document_number_is_counted_under_one_spelling(log_file: Path) -> None
     log = QueryLog(log_file)
     assert log.popular() == [("法释〔2022〕10号", 4)]
     assert normalize_query("国办发 [2017] 47 号 通知") == "国办发〔2017〕47号 通知"
+    # Quoted, it is searched as typed: logged so, to be searched so again.
+    assert normalize_query('"法释[2022]10号" 通知') == '"法释[2022]10号" 通知'
+    assert normalize_query("“法释[2022]10号” 法释[2022]10号") == "“法释[2022]10号” 法释〔2022〕10号"
 
 
-@pytest.mark.parametrize("uptime", [None, 1.0], ids=["up-for-long", "just-booted"])
+@pytest.mark.parametrize("uptime", [None, 1.0], ids=["real-clock", "just-booted"])
 def test_rows_older_than_the_retention_are_deleted_when_the_log_opens(
     log_file: Path, uptime: float | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -115,20 +115,23 @@ def _controls(results: SearchResults) -> dict[str, object]:
         "next": changed(asked, page=asked.page + 1) if asked.page < last else None,
         "last_page": last,
         "last_link": changed(asked, page=None if last == 1 else last),
+        "first_link": changed(asked, page=None),
         **_date_controls(asked, datetime.date.today()),
         "kind_tabs": kind_tabs(asked, results.facets.get("kind", [])),
         "number_asked": _number_asked(asked.text),
     }
 
 
-def _number_asked(text: str) -> str | None:
-    """The document or index number the query types in full, if it does: the empty state
-    then says that no document has it, not how to type one."""
-    for clause in parse(text):
-        for term in clause.terms:
-            if term.doc_number or term.index_number:
-                return term.text
-    return None
+def _number_asked(text: str) -> tuple[str, str] | None:
+    """("文号" or "索引号", the number) when the query is a document or index number alone:
+    the empty state then says that no document has it, not how to type one."""
+    clauses = parse(text)
+    if len(clauses) != 1 or clauses[0].negated or len(clauses[0].terms) != 1:
+        return None
+    [term] = clauses[0].terms
+    if term.index_number:
+        return "索引号", term.index_number
+    return ("文号", term.text) if term.doc_number else None
 
 
 @bp.route("/docs/<path:doc_id>")

@@ -2,7 +2,8 @@
 
 Every character maps to exactly one character, so an offset in the normalised text is the
 same offset in the original: highlighting can mark the original text with what was matched
-in the normalised one.
+in the normalised one. Document numbers also have one spelling (`normalize_doc_number`),
+which drops spaces and so does not keep lengths: a number is compared, not highlighted.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,8 @@ def test_error_envelope(
     assert body.get("parameter") == parameter
     if parameter:
         assert body["error"].startswith(parameter + ":")
+        # ...and in Chinese, for a portal's readers, naming the parameter too
+        assert parameter in body["message"] and re.search(r"[\u4e00-\u9fff]", body["message"])
 
 
 @pytest.mark.parametrize("status", [414, 431])

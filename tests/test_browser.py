@@ -758,3 +758,18 @@ def test_the_widget_offers_hot_searches_before_a_query(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_widget_set_up_wrong_tells_the_reader_in_chinese_and_the_developer_why(
+    page: Page, portal: str, portal_dir: Path, app_url: str
+) -> None:
+    wrong = PORTAL_PAGE.replace("{app}", app_url).replace(
+        'data-size="3"', 'data-size="3" data-kind="法规"'
+    )
+    (portal_dir / "wrong-kind.html").write_text(wrong, "utf-8")
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(portal + "/wrong-kind.html")
+    error = page.locator("#widget").locator("p.error")
+    expect(error).to_contain_text("文件类型“法规”不存在")
+    assert any("kind: '法规' is not a kind" in line for line in console), console

@@ -26,11 +26,16 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 BLOCKED_SPARE = 4  # completions asked beyond the limit, for the block list to take
 
 
-def error_response(status: int, message: str, parameter: str | None = None) -> Response:
-    """The error envelope: {"ok": false, "error", "status"} (+ "parameter" when one is bad)."""
+def error_response(
+    status: int, message: str, parameter: str | None = None, explanation: str = ""
+) -> Response:
+    """The error envelope: {"ok": false, "error", "status"} (+ "parameter" when one is bad,
+    and "message", the same in Chinese for a portal's readers)."""
     body: dict[str, Any] = {"ok": False, "error": message, "status": status}
     if parameter:
         body["parameter"] = parameter
+    if explanation:
+        body["message"] = explanation
     response = jsonify(body)
     response.status_code = status
     return response
@@ -38,7 +43,7 @@ def error_response(status: int, message: str, parameter: str | None = None) -> R
 
 @bp.errorhandler(QueryError)
 def _bad_parameter(error: QueryError) -> Response:
-    return error_response(400, str(error), error.parameter)
+    return error_response(400, str(error), error.parameter, error.explanation)
 
 
 def hit_url(doc_id: str, section_id: str, query: str) -> str:

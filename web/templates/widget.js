@@ -183,7 +183,9 @@
   Widget.prototype.render = function (body) {
     var out = [];
     if (!body.ok) {
-      this.output.replaceChildren(el("p", { "class": "error" }, body.error));
+      // The reader gets the Chinese sentence; the portal's developer the English one.
+      console.error("govsearch: " + body.error);
+      this.output.replaceChildren(el("p", { "class": "error" }, body.message || "暂时无法检索，请稍后再试。"));
       return;
     }
     out.push(el("p", { "class": "summary" }, "找到 " + body.total + " 份文件"));

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -191,9 +191,11 @@ def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> Sea
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        # The completion table knows the terms pinyin spells; only letters need it.
-        spelling = [completer_of(index, searcher)] if typed_pinyin(request.text) else []
-        results = search_shards([Generation.of(index, searcher)], request, spelling)
+        # The completion table knows the terms pinyin spells: made only when letters or a
+        # did-you-mean need it (a server worker makes it before its first search anyway).
+        results = search_shards(
+            [Generation.of(index, searcher)], request, lambda: [completer_of(index, searcher)]
+        )
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -220,11 +222,10 @@ def _run_on_shards(index: ShardedIndex, request: SearchRequest, started: float) 
         cached = index.results.get(request)
         if isinstance(cached, SearchResults):
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        spelling = []
-        if typed_pinyin(request.text):
-            spelling = [completer_of(shard, searcher) for shard, searcher in shards]
         generations = [Generation.of(shard, searcher) for shard, searcher in shards]
-        results = search_shards(generations, request, spelling)
+        results = search_shards(
+            generations, request, lambda: [completer_of(shard, s) for shard, s in shards]
+        )
         if request.size <= CACHED_PAGE_SIZE:
             index.results.put(request, results)
     results.took_ms = (time.perf_counter() - started) * 1000
@@ -234,10 +235,10 @@ def _run_on_shards(index: ShardedIndex, request: SearchRequest, started: float) 
 def search_shards(
     shards: Sequence[Generation] | ShardGroup,
     request: SearchRequest,
-    completers: Sequence[Completer] = (),
+    completers: Callable[[], Sequence[Completer]] = tuple,
 ) -> SearchResults:
-    """Run one search over the shards (generations in this process, with their
-    `completers`, or a ShardGroup) as typed, or as the Chinese term it spells in pinyin
+    """Run one search over the shards (generations in this process, with what gives their
+    `completers` when needed, or a ShardGroup) as typed, or as the Chinese term it spells in pinyin
     when it is Latin letters alone, spells a term of the shards and the term finds far
     more (`search.suggest.worth_pinyin`)."""
     if not isinstance(shards, ShardGroup):
@@ -326,10 +327,13 @@ class LocalShards(ShardGroup):
     """Shards in this process: one generation of each, read from its searcher."""
 
     def __init__(
-        self, generations: Sequence[Generation], completers: Sequence[Completer] = ()
+        self,
+        generations: Sequence[Generation],
+        completers: Callable[[], Sequence[Completer]] = tuple,
     ) -> None:
         self.generations = list(generations)
-        self.completers = completers
+        self._completers = completers
+        self._made: Sequence[Completer] | None = None
         self.searches: list[ShardSearch] = []
 
     def __len__(self) -> int:
@@ -386,7 +390,13 @@ class LocalShards(ShardGroup):
 
     def suggestion(self, text: str, found: int) -> str | None:
         places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in self.searches]
-        return suggest(places, text, found)
+        return suggest(places, text, found, self.pinyin_term)
+
+    @property
+    def completers(self) -> Sequence[Completer]:
+        if self._made is None:
+            self._made = self._completers()
+        return self._made
 
     def pinyin_term(self, text: str) -> str | None:
         return pinyin_term(self.completers, text)

@@ -33,6 +33,7 @@ from search.query.language import parse
 from search.rank.knobs import FEW_HITS
 from search.rank.ranking import Segments, matching_docs
 from search.text.normalize import normalize
+from search.text.pinyin import has_chinese, spellings
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
@@ -45,6 +46,9 @@ PASSAGE_CHARS = 6  # a run this long found as it is was copied, not mistyped
 # The term a query spells in pinyin must find this many times as many sections as the
 # letters typed (and at least one), so that a word found as typed stays as typed.
 PINYIN_GAIN = 10
+
+# Latin letters -> the Chinese text they spell among the index's terms (`pinyin_term`).
+Spelling = Callable[[str], str | None]
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
 _WORDS_BY_FIRST: BoundedCache[tuple[str, str], tuple[tuple[str, float], ...]] = BoundedCache(512)
@@ -108,10 +112,28 @@ def suggestion_counts(place: Place, text: str, candidates: list[str] | None) -> 
     return SuggestionCounts(sections=sections, close=close)
 
 
-def _candidates(parts: Sequence[SuggestionCounts], text: str) -> list[str]:
-    """Queries to try, from the words of every shard (their counts summed)."""
+@dataclass(frozen=True)
+class Candidates:
+    """Queries a suggestion may be, the `preferred` first: those of a homophone."""
+
+    queries: list[str]
+    preferred: int = 0
+
+
+def _candidates(
+    parts: Sequence[SuggestionCounts], text: str, spelled: Spelling | None = None
+) -> Candidates:
+    """Queries to try, from the words of every shard (their counts summed) and, with
+    `spelled`, the index term each rare word's pinyin spells."""
     folded = normalize(text)
     tried = [w for w in _words_to_try(text) if sum(p.sections[w] for p in parts) < COMMON]
+    # A word typed with a pinyin input method and the wrong character of the same sound
+    # (政府信息工开 for 公开) is the commonest slip in Chinese: tried first.
+    homophones = [
+        folded.replace(word, other)
+        for word in (tried[:MAX_WORDS_TRIED] if spelled else [])
+        if (other := _homophone(word, spelled)) is not None
+    ]
     # Each candidate costs a search: those whose new word is the most frequent go first.
     # A single character is not what somebody meant by two or more (对主, a run cut
     # mid-word, is not 对).
@@ -127,7 +149,19 @@ def _candidates(parts: Sequence[SuggestionCounts], text: str) -> list[str]:
             if len(better) > 1
         )
     scored.sort(key=lambda item: -item[0])
-    return list(dict.fromkeys(candidate for _, candidate in scored))[:MAX_CANDIDATES]
+    homophones = list(dict.fromkeys(homophones))[:MAX_CANDIDATES]
+    others = [candidate for _, candidate in scored if candidate not in homophones]
+    queries = list(dict.fromkeys(homophones + others))[:MAX_CANDIDATES]
+    return Candidates(queries, len(homophones))
+
+
+def _homophone(word: str, spelled: Spelling | None) -> str | None:
+    """The index term of `word`'s sound (its full pinyin, no tones) and length, if it is
+    another word."""
+    if spelled is None or not has_chinese(word):
+        return None
+    other = spelled(spellings(word)[0])
+    return other if other and other != word and len(other) == len(word) else None
 
 
 def close_words(searcher: Searcher, word: str) -> list[tuple[str, float]]:
@@ -196,34 +230,43 @@ def one_edit_apart(a: str, b: str) -> bool:
 Place = tuple[Searcher, Callable[[np.ndarray], np.ndarray], Segments | None]
 
 
-def suggest(places: Sequence[Place], text: str, found: int) -> str | None:
+def suggest(
+    places: Sequence[Place], text: str, found: int, spelled: Spelling | None = None
+) -> str | None:
     """The candidate that finds the most sections (under the same filters), if it finds
-    clearly more than `found`. The words of every shard make the candidates, and each is
-    counted on every shard (one index is one place)."""
-    candidates = _candidates([suggestion_counts(place, text, None) for place in places], text)
-    counted = [suggestion_counts(place, text, candidates) for place in places]
+    clearly more than `found`. The words of every shard make the candidates (with
+    `spelled`, a rare word's homophone among the index's terms too), and each is counted
+    on every shard (one index is one place)."""
+    parts = [suggestion_counts(place, text, None) for place in places]
+    candidates = _candidates(parts, text, spelled)
+    counted = [suggestion_counts(place, text, candidates.queries) for place in places]
     return best_suggestion(candidates, counted, found)
 
 
-def suggestion_candidates(parts: Sequence[SuggestionCounts], text: str) -> list[str]:
+def suggestion_candidates(
+    parts: Sequence[SuggestionCounts], text: str, spelled: Spelling | None = None
+) -> Candidates:
     """The queries to try, from every shard's words (`suggestion_counts` without
-    candidates)."""
-    return _candidates(parts, text)
+    candidates) and, with `spelled`, their homophones."""
+    return _candidates(parts, text, spelled)
 
 
 def best_suggestion(
-    candidates: Sequence[str], counted: Sequence[SuggestionCounts], found: int
+    candidates: Candidates, counted: Sequence[SuggestionCounts], found: int
 ) -> str | None:
     """The candidate that finds the most sections over every shard's counts, if it finds
-    clearly more than `found`."""
+    clearly more than `found`: a preferred one (a homophone) if any does."""
     totals = [
         (sum(part.found[number] for part in counted), candidate)
-        for number, candidate in enumerate(candidates)
+        for number, candidate in enumerate(candidates.queries)
     ]
-    if not totals:
-        return None
-    count, best = max(totals, key=lambda item: item[0])  # the first of equals
-    return best if count >= max(found * GAIN, 1) else None
+    enough = max(found * GAIN, 1)
+    for group in (totals[: candidates.preferred], totals[candidates.preferred :]):
+        if group:
+            count, best = max(group, key=lambda item: item[0])  # the first of equals
+            if count >= enough:
+                return best
+    return None
 
 
 def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:

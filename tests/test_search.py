@@ -146,6 +146,25 @@ def test_a_rare_real_word_is_not_corrected_to_a_common_one(tmp_path: Path) -> No
         assert search(live, "对主").suggestion is None
 
 
+def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(
+    tmp_path: Path,
+) -> None:
+    """政府信息工开: 工开 for 公开, as a pinyin input method types it. 政府信息工作, one
+    character away too and found more often, is not what was meant."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = [f"第{n}条 政府信息工作应当规范有序。" for n in "一二三四五六七八九十"]
+    sections += [f"第十{n}条 政府信息公开应当及时准确。" for n in "一二三"]
+    (corpus / "rules.txt").write_text(
+        _document("法律", "某县政府办", "某县政务规定", "\n".join(sections) + "\n"), "utf-8"
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix") as live:
+        assert search(live, "政府信息工开").suggestion == "政府信息公开"
+        assert search(live, "政府信息公开").suggestion is None
+        assert search(live, "行攻").suggestion is None  # no sound alike, nothing one edit away
+
+
 def test_a_passage_found_as_it_is_gets_no_suggestion(tmp_path: Path) -> None:
     """A copied passage's rare words are words it cut, not typos: no "did you mean"."""
     corpus = tmp_path / "corpus"

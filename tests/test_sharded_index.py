@@ -57,6 +57,7 @@ REQUESTS: list[dict[str, Any]] = [
     {"text": "扬尘 施工"},  # every word in one document: other shards must not relax
     {"text": "办法", "scope": "title"},
     {"text": "行攻"},  # a suggestion
+    {"text": "政府信息工开"},  # a suggestion by sound
 ]
 
 

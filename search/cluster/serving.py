@@ -368,8 +368,8 @@ class RemoteShards(ShardGroup):
 
     def suggestion(self, text: str, found: int) -> str | None:
         words = self.each("suggestion_counts", [(self.step, None)] * len(self))
-        candidates = suggestion_candidates(words, text)
-        counted = self.each("suggestion_counts", [(self.step, candidates)] * len(self))
+        candidates = suggestion_candidates(words, text, self.pinyin_term)
+        counted = self.each("suggestion_counts", [(self.step, candidates.queries)] * len(self))
         return best_suggestion(candidates, counted, found)
 
     def pinyin_term(self, text: str) -> str | None:

@@ -491,6 +491,10 @@ def terminal_passage(passage: Passage, colour: bool) -> str:
     return "".join(before + text + after if matched else text for text, matched in passage.pieces())
 
 
+# The years' figures for programs (--json) and the pages, which `years` gives people.
+YEARS_APART = frozenset({"first_year", "last_year", "distinct_years"})
+
+
 @cli.command()
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -503,7 +507,8 @@ def stats(index_dir: Path | None, as_json: bool) -> None:
         return
     shards = figures.pop("shards", [])
     for key, value in figures.items():
-        click.echo(f"{key:>14}: {value}")
+        if key not in YEARS_APART:  # `years` says them in one line
+            click.echo(f"{key:>14}: {value}")
     for number, shard in enumerate(shards):
         click.echo(
             f"\n{'shard':>14}: {number} ({shard['location']})\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,9 @@ def test_the_commands_reindex_search_and_report_shards(tmp_path: Path) -> None:
     )
     text = runner.invoke(cli, ["stats", "--index", str(index_dir)]).output
     assert "shard: 0" in text and "shard: 1" in text
+    # The years once, in one line, for people (--json keeps each figure).
+    assert re.search(r"^ +years: \d{4}-\d{4} \(\d+ distinct\)$", text, re.M)
+    assert "first_year" not in text and "first_year" in figures
 
     found = runner.invoke(cli, ["search", "营商环境", "--index", str(index_dir), "--json"])
     assert found.exit_code == 0 and json.loads(found.output)["total"] > 0

@@ -54,6 +54,7 @@ def test_an_empty_corpus_changes_nothing(built: tuple[Path, Path], tmp_path: Pat
     result = govsearch(*args, *(["--full"] if full else []))
     assert result.exit_code == REFUSED
     assert "no readable document" in result.output and str(empty) in result.output
+    assert f"the index at {index_dir} was left as it is" in result.output
     assert (index_dir / LIVE_LINK).resolve() == live
     assert figures(index_dir) == before
     # Even a confirmed shrink never leaves an index with nothing in it.
@@ -81,6 +82,7 @@ def test_the_first_build_of_an_empty_corpus_is_refused(tmp_path: Path) -> None:
     result = govsearch("reindex", "--corpus", str(empty), "--index", str(tmp_path / "ix"), "-q")
     assert result.exit_code == REFUSED
     assert not (tmp_path / "ix" / LIVE_LINK).exists()
+    assert f"no index was built at {tmp_path / 'ix'}" in result.output
 
 
 @pytest.mark.parametrize("full", [False, True])

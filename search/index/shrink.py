@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import CorpusRefused, reindex_command
+from search.index.store import LIVE_LINK
 
 DEFAULT_LIMIT = 0.2
 MAX_LISTED = 5  # unreadable files named in a refusal
@@ -37,9 +38,13 @@ class ShrinkGuard:
     def require_documents(self, index_dir: Path, corpus: Path, readable: int) -> None:
         """CorpusRefused when the corpus has no document that could be read."""
         if readable == 0:
+            kept = (
+                f"the index at {index_dir} was left as it is"
+                if (index_dir / LIVE_LINK).exists()
+                else f"no index was built at {index_dir}"
+            )
             raise CorpusRefused(
-                f"{corpus} holds no readable document; the index at {index_dir} was left as "
-                "it is (is the corpus directory mounted?)"
+                f"{corpus} holds no readable document; {kept} (is the corpus directory mounted?)"
             )
 
     def check_removal(

@@ -213,12 +213,30 @@ def main() -> None:
     compiling._relaxed = _relaxed_with(compiling._relaxed)
     shard.meaning_by_section = _meaning_with_feedback
     answer = partial(_answer, index_dir=args.index, short_names=stard.short_names)
-    with multiprocessing.get_context("fork").Pool(args.procs) as pool:
+    systems = rank_by_every_system(args.index, args.procs, answer, questions, list(SYSTEMS))
+    print(f"STARD dev: {len(questions)} questions; {len(tuning)} tuning, {len(checking)} checking")
+    halves = {"tuning": tuning, "checking": checking, "all": [qid for qid, _ in questions]}
+    relevance.print_figures(systems, stard.relevant, halves)
+    shipped = {mode: label for label, (mode, way) in SYSTEMS.items() if not way}
+    references = {label: shipped[mode] for label, (mode, way) in SYSTEMS.items() if way}
+    print_changed(systems, stard.relevant, halves, references)
+
+
+def rank_by_every_system(
+    index_dir: Path,
+    procs: int,
+    answer: Callable[[str, str], list[str]],
+    questions: list[tuple[str, str]],
+    labels: list[str],
+) -> dict[str, dict[str, list[str]]]:
+    """Each system's ranking (`answer(text, label)`) of each question, by label and question
+    id, on `procs` forked workers; stops when a section of the index has no vector."""
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
         # (in a worker: the model, loaded to read the vectors' folder, must not be forked)
-        missing, sections = pool.apply(relevance.missing_vectors, (args.index,))
+        missing, sections = pool.apply(relevance.missing_vectors, (index_dir,))
         if missing:
             sys.exit(f"{missing} of {sections} sections have no vector: run govsearch embed")
-        systems = {
+        return {
             label: dict(
                 zip(
                     [qid for qid, _text in questions],
@@ -226,14 +244,8 @@ def main() -> None:
                     strict=True,
                 )
             )
-            for label in SYSTEMS
+            for label in labels
         }
-    print(f"STARD dev: {len(questions)} questions; {len(tuning)} tuning, {len(checking)} checking")
-    halves = {"tuning": tuning, "checking": checking, "all": [qid for qid, _ in questions]}
-    relevance.print_figures(systems, stard.relevant, halves)
-    shipped = {mode: label for label, (mode, way) in SYSTEMS.items() if not way}
-    references = {label: shipped[mode] for label, (mode, way) in SYSTEMS.items() if way}
-    print_changed(systems, stard.relevant, halves, references)
 
 
 def print_changed(

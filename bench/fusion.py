@@ -20,7 +20,6 @@ index needs every section embedded (`govsearch embed`).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -31,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import relevance  # noqa: E402
-from bench.feedback import print_changed  # noqa: E402
+from bench.feedback import print_changed, rank_by_every_system  # noqa: E402
 from bench.shared import shared_dir  # noqa: E402
 from search import shard  # noqa: E402
 from search.engine.docsets import Matches, member  # noqa: E402
@@ -121,21 +120,7 @@ def main() -> None:
     shard.fuse = convex_fuse
     shard.meaning_by_section = _kept_similarity
     answer = partial(_answer, weights=weights, index_dir=args.index, short_names=stard.short_names)
-    with multiprocessing.get_context("fork").Pool(args.procs) as pool:
-        # (in a worker: the model, loaded to read the vectors' folder, must not be forked)
-        missing, sections = pool.apply(relevance.missing_vectors, (args.index,))
-        if missing:
-            sys.exit(f"{missing} of {sections} sections have no vector: run govsearch embed")
-        systems = {
-            label: dict(
-                zip(
-                    [qid for qid, _text in questions],
-                    pool.starmap(answer, [(text, label) for _qid, text in questions], 4),
-                    strict=True,
-                )
-            )
-            for label in weights
-        }
+    systems = rank_by_every_system(args.index, args.procs, answer, questions, list(weights))
     print(f"STARD dev: {len(questions)} questions; {len(tuning)} tuning, {len(checking)} checking")
     halves = {"tuning": tuning, "checking": checking, "all": [qid for qid, _ in questions]}
     relevance.print_figures(systems, stard.relevant, halves)

@@ -12,6 +12,7 @@ The CLI, the pages and the JSON API all render this one object.
 
 from __future__ import annotations
 
+import functools
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -333,7 +334,6 @@ class LocalShards(ShardGroup):
     ) -> None:
         self.generations = list(generations)
         self._completers = completers
-        self._made: Sequence[Completer] | None = None
         self.searches: list[ShardSearch] = []
 
     def __len__(self) -> int:
@@ -392,11 +392,9 @@ class LocalShards(ShardGroup):
         places = [(s.generation.searcher, s.filters.narrow, s.segments) for s in self.searches]
         return suggest(places, text, found, self.pinyin_term)
 
-    @property
+    @functools.cached_property
     def completers(self) -> Sequence[Completer]:
-        if self._made is None:
-            self._made = self._completers()
-        return self._made
+        return self._completers()
 
     def pinyin_term(self, text: str) -> str | None:
         return pinyin_term(self.completers, text)

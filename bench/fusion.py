@@ -1,7 +1,7 @@
 """How a question's two rankings are best combined: the shipped reciprocal-rank fusion beside
 a convex combination of the two scores, on both STARD halves in one run.
 
-    python bench/fusion.py --index DIR [--weights 0.3,0.5,0.7] [--procs 2]
+    python bench/fusion.py --index DIR [--weights 0.3,0.5,0.7] [--depths 100,200] [--procs 2]
 
 The shipped fusion gives each candidate (the first RERANK_DEPTH sections by words and the
 DENSE_DEPTH nearest in meaning) a vote of 1 / (FUSION_K + rank + 1) from each ranking that
@@ -11,7 +11,9 @@ for hybrid retrieval", 2023) scores every candidate on both sides instead: W tim
 score plus (1 - W) times its similarity to the question, each scaled to 0..1 over the
 candidates (min-max; a section the words did not match has word score 0, and every section
 has a similarity, as the question is multiplied with them all). The candidates stay the
-shipped ones, above every other hit, so that Recall@100 moves only by their order.
+shipped ones, above every other hit, so that Recall@100 moves only by their order; with
+`--depths`, each way is also tried with that many nearest sections as candidates (shipped:
+DENSE_DEPTH), which is what Recall@100 can gain from meaning.
 
 Each way is switched on in process, per question, as relevance.py switches its modes. The
 index needs every section embedded (`govsearch embed`).
@@ -34,7 +36,7 @@ from bench.feedback import print_changed, rank_by_every_system  # noqa: E402
 from bench.shared import shared_dir  # noqa: E402
 from search import shard  # noqa: E402
 from search.engine.docsets import Matches, member  # noqa: E402
-from search.rank import semantic  # noqa: E402
+from search.rank import knobs, semantic  # noqa: E402
 from search.rank.knobs import RERANK_DEPTH  # noqa: E402
 from search.rank.ranking import best_first  # noqa: E402
 from search.rank.semantic import Ranks  # noqa: E402
@@ -90,28 +92,45 @@ def convex_fuse(hits: Matches, meaning: np.ndarray, ranks: Ranks | None = None) 
 def _answer(
     question: str,
     system: str,
-    weights: dict[str, float | None],
+    settings: dict[str, tuple[float | None, int]],
     index_dir: Path,
     short_names: dict[str, str],
 ) -> list[str]:
     index = relevance._index(index_dir)
     relevance.set_mode(index, "hybrid")
-    _WORD_WEIGHT[0] = weights[system]
+    shipped_depth = knobs.DENSE_DEPTH
+    _WORD_WEIGHT[0], knobs.DENSE_DEPTH = settings[system]
     try:
         return relevance.ranked_articles(index, question, short_names)
     finally:
-        _WORD_WEIGHT[0] = None
+        _WORD_WEIGHT[0], knobs.DENSE_DEPTH = None, shipped_depth
         _SIMILARITY[0] = None
+
+
+def _settings(weights: list[float], depths: list[int]) -> dict[str, tuple[float | None, int]]:
+    """Each system's word weight (None: reciprocal ranks) and nearest depth, by label; the
+    shipped one first."""
+    settings: dict[str, tuple[float | None, int]] = {SHIPPED: (None, knobs.DENSE_DEPTH)}
+    for depth in depths:
+        nearest = "" if depth == knobs.DENSE_DEPTH else f", {depth} nearest"
+        if nearest:
+            settings[f"hybrid{nearest}"] = (None, depth)
+        settings |= {f"hybrid, convex W={w}{nearest}": (w, depth) for w in weights}
+    return settings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("bench/.index"))
     parser.add_argument("--weights", default="0.3,0.5,0.7", help="word weights W to try")
+    parser.add_argument(
+        "--depths", default=str(knobs.DENSE_DEPTH), help="nearest sections as candidates"
+    )
     parser.add_argument("--procs", type=int, default=2, help="worker processes")
     args = parser.parse_args()
-    weights: dict[str, float | None] = {SHIPPED: None}
-    weights |= {f"hybrid, convex W={w}": float(w) for w in args.weights.split(",")}
+    settings = _settings(
+        [float(w) for w in args.weights.split(",")], [int(d) for d in args.depths.split(",")]
+    )
     stard = relevance.load_stard(shared_dir() / "bench" / "stard")
     questions = [(qid, text) for qid, text in stard.questions.items() if qid in stard.relevant]
     tuning, checking = relevance.split_questions(qid for qid, _text in questions)
@@ -119,12 +138,14 @@ def main() -> None:
     assert callable(shard.fuse) and callable(shard.meaning_by_section)
     shard.fuse = convex_fuse
     shard.meaning_by_section = _kept_similarity
-    answer = partial(_answer, weights=weights, index_dir=args.index, short_names=stard.short_names)
-    systems = rank_by_every_system(args.index, args.procs, answer, questions, list(weights))
+    answer = partial(
+        _answer, settings=settings, index_dir=args.index, short_names=stard.short_names
+    )
+    systems = rank_by_every_system(args.index, args.procs, answer, questions, list(settings))
     print(f"STARD dev: {len(questions)} questions; {len(tuning)} tuning, {len(checking)} checking")
     halves = {"tuning": tuning, "checking": checking, "all": [qid for qid, _ in questions]}
     relevance.print_figures(systems, stard.relevant, halves)
-    references = {label: SHIPPED for label in weights if label != SHIPPED}
+    references = {label: SHIPPED for label in settings if label != SHIPPED}
     print_changed(systems, stard.relevant, halves, references)
 
 

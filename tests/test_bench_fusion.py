@@ -56,3 +56,14 @@ def test_candidates_stay_above_the_other_hits_and_no_weight_fuses_reciprocal_ran
     # side each, 1/11), then 4 (1/12).
     weight[0] = None
     assert _order(fusion.convex_fuse(HITS, NEAREST))[:5] == [0, 1, 5, 6, 4]
+
+
+def test_each_depth_tries_every_way_and_the_shipped_depth_is_not_tried_twice() -> None:
+    shipped = fusion.knobs.DENSE_DEPTH
+    settings = fusion._settings([0.3, 0.7], [shipped, 2 * shipped])
+    assert next(iter(settings)) == fusion.SHIPPED and settings[fusion.SHIPPED] == (None, shipped)
+    assert sorted(settings.values(), key=str) == sorted(
+        [(None, shipped), (0.3, shipped), (0.7, shipped)]
+        + [(None, 2 * shipped), (0.3, 2 * shipped), (0.7, 2 * shipped)],
+        key=str,
+    )

@@ -39,7 +39,9 @@ from search.rank.semantic import (
     meaning_by_section,
     nearest,
     rerank,
+    value_range,
     with_sections,
+    word_scores,
 )
 from search.text.definitions import DefinitionTable
 from search.vectors.store import VectorStore
@@ -133,9 +135,11 @@ class Candidates:
 
     word_docs: np.ndarray
     word_scores: np.ndarray
+    word_similarities: np.ndarray  # of word_docs
     word_doc_ids: list[str]
     meaning_docs: np.ndarray
     similarities: np.ndarray
+    meaning_word_scores: np.ndarray  # of meaning_docs (0: not matched by words)
     meaning_doc_ids: list[str]
     ceiling: float | None  # the best word score (None: no word match)
     # For each facet filtered, the nearest that the other filters allow (its facet counts).
@@ -143,10 +147,11 @@ class Candidates:
 
 
 def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
-    """Each shard's candidates ranked over every shard: the first RERANK_DEPTH by words and
+    """Each shard's candidates chosen over every shard: the first RERANK_DEPTH by words and
     the DENSE_DEPTH nearest in meaning of the whole collection, ties by doc_id and then in
     each shard's order (as one index of the whole collection orders them), with the best
-    word score of all. Each shard fuses with these, as one index would."""
+    word score of all and the ranges of both scores over all those candidates. Each shard
+    fuses with these, as one index would."""
     words = _over_shards(
         [(c.word_docs, c.word_scores, c.word_doc_ids) for c in candidates], knobs.RERANK_DEPTH
     )
@@ -155,41 +160,50 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
         knobs.DENSE_DEPTH,
     )
     ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
-    facets: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
+    word_range = value_range(
+        np.concatenate(
+            [c.word_scores[w] for c, w in zip(candidates, words, strict=True)]
+            + [c.meaning_word_scores[m] for c, m in zip(candidates, meaning, strict=True)]
+        )
+    )
+    similarity_range = value_range(
+        np.concatenate(
+            [c.word_similarities[w] for c, w in zip(candidates, words, strict=True)]
+            + [c.similarities[m] for c, m in zip(candidates, meaning, strict=True)]
+        )
+    )
+    facets = {
         name: _over_shards([c.facet_nearest[name] for c in candidates], knobs.DENSE_DEPTH)
         for name in candidates[0].facet_nearest
     }
     return [
         Ranks(
-            words[n][0],
-            words[n][1],
-            meaning[n][0],
-            meaning[n][1],
+            c.word_docs[words[n]],
+            c.meaning_docs[meaning[n]],
             ceiling,
-            {name: np.sort(found[n][0]) for name, found in facets.items()},
+            word_range,
+            similarity_range,
+            {name: np.sort(c.facet_nearest[name][0][chosen[n]]) for name, chosen in facets.items()},
         )
-        for n in range(len(candidates))
+        for n, c in enumerate(candidates)
     ]
 
 
 def _over_shards(
     lists: list[tuple[np.ndarray, np.ndarray, list[str]]], depth: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each shard, its sections among the first `depth` of every shard's by key
-    (highest first), with their ranks there, in the shard's own order."""
+) -> list[np.ndarray]:
+    """For each shard, where its entries among the first `depth` of every shard's by key
+    (highest first) stand in its own list, best first."""
     entries = [
-        (-float(key), doc_id, order, shard, int(doc))
-        for shard, (docs, keys, doc_ids) in enumerate(lists)
-        for order, (doc, key, doc_id) in enumerate(
-            zip(docs.tolist(), keys.tolist(), doc_ids, strict=True)
-        )
+        (-float(key), doc_id, order, shard)
+        for shard, (_docs, keys, doc_ids) in enumerate(lists)
+        for order, (key, doc_id) in enumerate(zip(keys.tolist(), doc_ids, strict=True))
     ]
     entries.sort()
-    chosen: list[tuple[list[int], list[int]]] = [([], []) for _ in lists]
-    for rank, (_, _, _, shard, doc) in enumerate(entries[:depth]):
-        chosen[shard][0].append(doc)
-        chosen[shard][1].append(rank)
-    return [(np.array(docs, dtype=np.int64), np.array(ranks)) for docs, ranks in chosen]
+    chosen: list[list[int]] = [[] for _ in lists]
+    for _, _, order, shard in entries[:depth]:
+        chosen[shard].append(order)
+    return [np.array(orders, dtype=np.int64) for orders in chosen]
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
@@ -369,18 +383,20 @@ class ShardSearch:
         hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
         codes = self.generation.columns.codes["doc_id"]
         rows = best_first(hits.scores, knobs.RERANK_DEPTH)
-        closest = self._nearest()
+        closest, similarity = self._nearest(), self._similarity
         facet_nearest = {}
         for name in self.filters.allowed:
             near = self._nearest(skip=name)
             labels = [doc_labels[c] for c in codes[near].tolist()]
-            facet_nearest[name] = (near, self._similarity[near], labels)
+            facet_nearest[name] = (near, similarity[near], labels)
         return Candidates(
             word_docs=hits.docs[rows],
             word_scores=hits.scores[rows],
+            word_similarities=similarity[hits.docs[rows]],
             word_doc_ids=[doc_labels[c] for c in codes[hits.docs[rows]].tolist()],
             meaning_docs=closest,
-            similarities=self._similarity[closest],
+            similarities=similarity[closest],
+            meaning_word_scores=word_scores(hits, closest),
             meaning_doc_ids=[doc_labels[c] for c in codes[closest].tolist()],
             ceiling=float(hits.scores.max()) if len(hits) else None,
             facet_nearest=facet_nearest,
@@ -490,7 +506,8 @@ class ShardSearch:
         ascending), or, with no candidates by meaning, the word ranking's first re-ranked."""
         if self._similarity_ready():
             closest = self._nearest() if ranks is None else ranks.meaning_docs
-            return fuse(hits, closest, ranks), np.sort(closest)
+            assert self._similarity is not None
+            return fuse(hits, closest, self._similarity, ranks), np.sort(closest)
         columns, vectors = self.generation.columns, self.generation.vectors
         question = self.request.text
         fused = rerank(hits.docs, hits.scores, question, columns.vector_keys, vectors, ahead)

@@ -252,16 +252,40 @@ def test_sections_without_a_vector_wait_until_they_are_embedded(tmp_path: Path) 
         assert found.get(ANSWER) == "meaning"
 
 
-def test_fusion_gives_a_one_sided_find_one_vote() -> None:
+def _fused_order(hits: Matches, meaning: np.ndarray, similarity: np.ndarray) -> list[int]:
+    fused = fuse(hits, meaning, similarity)
+    return fused.docs[np.argsort(-fused.scores, kind="stable")].tolist()
+
+
+def test_fusion_weighs_both_scores_of_every_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
     hits = Matches(np.array([0, 1, 2]), np.array([9.0, 8.0, 7.0]))  # by words
     meaning = np.array([5, 2, 0])  # closest first; 5 has none of the words
-    fused = fuse(hits, meaning)
+    similarity = np.array([0.90, 0.80, 0.88, -np.inf, -np.inf, 0.95], np.float32)
+    monkeypatch.setattr(knobs, "WORD_WEIGHT", 0.3)
+    # Scaled over the candidates, words 9..0 and similarity 0.80..0.95: 0 has 0.3 * 1 +
+    # 0.7 * 0.67, 5 (by meaning alone) 0.7 * 1, 2 0.3 * 0.78 + 0.7 * 0.53, 1 0.3 * 0.89.
+    # Reciprocal ranks would put 2 ahead of 5 (two votes against one).
+    assert _fused_order(hits, meaning, similarity) == [0, 5, 2, 1]
+    fused = fuse(hits, meaning, similarity)
     assert fused.docs.tolist() == [0, 1, 2, 5]
-    order = fused.docs[np.argsort(-fused.scores, kind="stable")].tolist()
-    # 0: 1/11 + 1/13; 2: 1/13 + 1/12; 5: 1/11 by meaning alone; 1: 1/12 by words alone
-    assert order == [0, 2, 5, 1]
     assert fused.scores.min() > hits.scores.max()  # the candidates lead the other hits
-    assert fuse(NOTHING, meaning).docs.tolist() == [0, 2, 5]  # no word found: meaning alone
+    monkeypatch.setattr(knobs, "WORD_WEIGHT", 1.0)
+    assert _fused_order(hits, meaning, similarity) == [0, 1, 2, 5]
+    monkeypatch.setattr(knobs, "WORD_WEIGHT", 0.0)
+    assert _fused_order(hits, meaning, similarity) == [5, 0, 2, 1]
+    # No word found: meaning alone.
+    assert _fused_order(NOTHING, meaning, similarity) == [5, 0, 2]
+
+
+def test_fusion_leaves_the_other_hits_below_and_in_their_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(knobs, "RERANK_DEPTH", 2)  # candidates: 0, 1 by words; 4 by meaning
+    hits = Matches(np.arange(4), np.array([9.0, 8.0, 7.0, 6.0]))
+    similarity = np.array([0.80, 0.81, 0.99, 0.99, 0.90], np.float32)
+    # 4: 0.7 * 1; 1: 0.3 * 0.89 + 0.7 * 0.1; 0: 0.3 * 1. 2 and 3 are nearer than any
+    # candidate, but not candidates: they stay below, in their word order.
+    assert _fused_order(hits, np.array([4]), similarity) == [4, 1, 0, 2, 3]
 
 
 def test_a_meaning_floor_keeps_the_least_far_sections_out(

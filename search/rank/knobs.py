@@ -53,6 +53,11 @@ DENSE_DEPTH = 100
 # floor a question with nothing near in the index is answered by whatever is least far.
 # STARD's questions, which all have answers, rank the same with it. None: no floor.
 MEANING_FLOOR: float | None = 0.85
-FUSION_K = 10  # reciprocal-rank fusion: 1 / (k + rank); a small k trusts the top ranks more
+# A question's candidates are ordered by WORD_WEIGHT times their word score plus the rest
+# times their similarity, each scaled over the candidates (`search.rank.semantic.fuse`).
+WORD_WEIGHT = 0.3
+# Re-ranking alone (DENSE_DEPTH 0) fuses reciprocal ranks, 1 / (k + rank): a small k trusts
+# the top ranks more.
+FUSION_K = 10
 # BM25F parameters (Whoosh's defaults).
 BM25_OPTIONS: dict[str, float] = {"B": 0.75, "K1": 1.2}

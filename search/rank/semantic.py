@@ -9,9 +9,10 @@ the model that embedded it, so a question only meets vectors of its own model).
 A search that reads as a question embeds the question and takes its candidates from both
 sides: the first RERANK_DEPTH sections by words, and the DENSE_DEPTH sections nearest in
 meaning among every section the filters allow (`nearest`: one product of the question with
-every vector of the generation, in 8 bits). They are ordered by reciprocal-rank fusion
-of the two rankings, with equal votes (`fuse`); a section found by one side has only its
-vote. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's first sections alone.
+every vector of the generation, in 8 bits). They are ordered by a convex combination of
+their two scores, each scaled over the candidates (`fuse`): a section found by one side is
+still judged by the other. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's
+first sections alone, by reciprocal ranks.
 Keyword queries and pasted text keep the word ranking: there the words are the point.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from search.engine.docsets import Matches, member
+from search.rank import knobs
 from search.rank.knobs import FUSION_K, RERANK_DEPTH
 from search.rank.ranking import best_first
 from search.threads import helper_thread
@@ -154,40 +156,78 @@ def with_sections(docs: np.ndarray, more: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Ranks:
-    """A shard's candidates for the fusion with their ranks over every shard (see
+    """A shard's candidates for the fusion, chosen over every shard (see
     `search.shard.shared_ranks`): its sections among the first RERANK_DEPTH by words and
-    among the DENSE_DEPTH nearest in meaning, and the best word score of every shard."""
+    among the DENSE_DEPTH nearest in meaning, the best word score of every shard, and the
+    range of the word scores and of the similarities over every shard's candidates."""
 
     word_docs: np.ndarray
-    word_ranks: np.ndarray
     meaning_docs: np.ndarray
-    meaning_ranks: np.ndarray
     ceiling: float
+    word_range: tuple[float, float]
+    similarity_range: tuple[float, float]
     # For each facet filtered, the shard's sections among the DENSE_DEPTH nearest that the
     # other filters allow (ascending): what that facet's counts add by meaning.
     facet_nearest: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def fuse(hits: Matches, meaning: np.ndarray, ranks: Ranks | None = None) -> Matches:
+def word_scores(hits: Matches, docs: np.ndarray) -> np.ndarray:
+    """The word score of each of `docs` (0 for a section the words did not match)."""
+    scores = np.zeros(len(docs))
+    matched = member(docs, hits.docs)
+    scores[matched] = hits.scores[np.searchsorted(hits.docs, docs[matched])]
+    return scores
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """The least and the greatest of the finite `values` ((0, 0) when none is)."""
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+
+
+def _scaled(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """`values` from `bounds` to 0..1: all 0 when the bounds meet (nothing to tell apart),
+    and 0 where a value is not finite (a section without a vector)."""
+    low, high = bounds
+    if high <= low:
+        return np.zeros(len(values))
+    return np.where(np.isfinite(values), (values - low) / (high - low), 0.0)
+
+
+def fuse(
+    hits: Matches, meaning: np.ndarray, similarity: np.ndarray, ranks: Ranks | None = None
+) -> Matches:
     """The word matches `hits` with the sections of `meaning` (closest first) among them:
-    the first RERANK_DEPTH by words and those of `meaning` ordered by reciprocal-rank fusion
-    above every other hit (their score is the best word score plus the fused one). A section
-    only one ranking found has only its vote; a relaxed search's full matches get theirs from
-    their word ranks, where they lead, and no more: a question's words include words said in
-    passing, and a section that has them all is not for that nearer in meaning.
-    With `ranks` (a shard's, over every shard), its candidates and their ranks are those."""
+    the first RERANK_DEPTH by words and those of `meaning` ordered above every other hit by
+    WORD_WEIGHT times their word score plus the rest times their `similarity` (by document
+    number), each scaled to 0..1 over the candidates. A section the words did not match
+    scores 0 by words, and every section is as similar as it is: a section one side alone
+    proposed still counts for what the other side thinks of it, where reciprocal ranks would
+    give it that side's vote alone and lose how far ahead a score is.
+    With `ranks` (a shard's, over every shard), its candidates and the ranges are those."""
     if ranks is None:
-        word_top = hits.docs[best_first(hits.scores, RERANK_DEPTH)]
-        ceiling = float(hits.scores.max()) if len(hits) else 0.0
-        ranks = Ranks(word_top, np.arange(len(word_top)), meaning, np.arange(len(meaning)), ceiling)
-    word_top, meaning = ranks.word_docs, ranks.meaning_docs
-    candidates = np.union1d(word_top, meaning)
-    votes = np.zeros(len(candidates))
-    votes[np.searchsorted(candidates, word_top)] += 1 / (FUSION_K + ranks.word_ranks + 1)
-    votes[np.searchsorted(candidates, meaning)] += 1 / (FUSION_K + ranks.meaning_ranks + 1)
-    extra = np.sort(meaning)
-    extra = extra[~member(extra, hits.docs)]
+        word_top = hits.docs[best_first(hits.scores, knobs.RERANK_DEPTH)]
+        candidates = np.union1d(word_top, meaning)
+        ranks = Ranks(
+            word_top,
+            meaning,
+            float(hits.scores.max()) if len(hits) else 0.0,
+            value_range(word_scores(hits, candidates)),
+            value_range(similarity[candidates]),
+        )
+    candidates = np.union1d(ranks.word_docs, ranks.meaning_docs)
+    weight = knobs.WORD_WEIGHT
+    combined = weight * _scaled(word_scores(hits, candidates), ranks.word_range)
+    combined += (1 - weight) * _scaled(similarity[candidates], ranks.similarity_range)
+    # 1 above the best word score: a candidate scaled to 0 on both sides still leads the rest.
+    return candidates_first(hits, candidates, ranks.ceiling + 1 + combined)
+
+
+def candidates_first(hits: Matches, candidates: np.ndarray, fused: np.ndarray) -> Matches:
+    """The word matches `hits` with the `candidates` (ascending; those by meaning alone
+    join) scored `fused`, above every other hit."""
+    extra = candidates[~member(candidates, hits.docs)]
     at = np.searchsorted(hits.docs, extra)
     docs, scores = np.insert(hits.docs, at, extra), np.insert(hits.scores, at, 0.0)
-    scores[np.searchsorted(docs, candidates)] = ranks.ceiling + votes
+    scores[np.searchsorted(docs, candidates)] = fused
     return Matches(docs, scores)

@@ -34,11 +34,15 @@ from search.rank.knobs import FEW_HITS
 from search.rank.ranking import Segments, matching_docs
 from search.text.normalize import normalize
 from search.text.pinyin import has_chinese, spellings
+from search.text.segmenter import fast_segmenter
 
 MAX_WORDS_TRIED = 4
 # A question of many words that found answers by its important words needs no correction.
 SHORT_QUERY_WORDS = 4
 COMMON = 3  # a word found in this many sections is a word, not a typo (行凶 is not 行政)
+# A word of the segmenter's dictionary (jieba's, with the domain words) is a word of the
+# language, however rare in the index: 买房 is not a slip for 买方. False: not asked.
+DICTIONARY_WORDS = True
 GAIN = 2  # the suggestion must find at least this many times as many hits
 SUGGESTIONS_PER_WORD = 3
 MAX_CANDIDATES = 4  # queries tried (each is a search)
@@ -126,7 +130,11 @@ def _candidates(
     """Queries to try, from the words of every shard (their counts summed) and, with
     `spelled`, the index term each rare word's pinyin spells."""
     folded = normalize(text)
-    tried = [w for w in _words_to_try(text) if sum(p.sections[w] for p in parts) < COMMON]
+    tried = [
+        w
+        for w in _words_to_try(text)
+        if sum(p.sections[w] for p in parts) < COMMON and not _word_of_the_language(w)
+    ]
     # A word typed with a pinyin input method and the wrong character of the same sound
     # (政府信息工开 for 公开) is the commonest slip in Chinese: tried first.
     homophones = [
@@ -153,6 +161,10 @@ def _candidates(
     others = [candidate for _, candidate in scored if candidate not in homophones]
     queries = list(dict.fromkeys(homophones + others))[:MAX_CANDIDATES]
     return Candidates(queries, len(homophones))
+
+
+def _word_of_the_language(word: str) -> bool:
+    return DICTIONARY_WORDS and bool(fast_segmenter().has_word(word))
 
 
 def _homophone(word: str, spelled: Spelling | None) -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from search import suggest
 from search.highlight import passage_html
 from search.index.build import full_build
 from search.index.live import SearchIndex
@@ -144,6 +145,27 @@ def test_a_rare_real_word_is_not_corrected_to_a_common_one(tmp_path: Path) -> No
         # 对 is one edit from 对主 (a run cut mid-word), but one character is not a word
         # anybody meant to type as two.
         assert search(live, "对主").suggestion is None
+
+
+def test_an_everyday_word_rare_in_the_index_is_not_taken_for_a_slip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """买房 (buying a home) is found only inside 购买房屋; 买方 (the buyer), the same sound,
+    is everywhere. A word of the language is what was meant, however rare in the index."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = [f"第{n}条 买方应当按照约定支付价款。" for n in "一二三四五六七八九十"]
+    sections += ["第十一条 承租人有权优先购买房屋。"]
+    (corpus / "rules.txt").write_text(
+        _document("法律", "某县住建局", "某县房屋买卖规定", "\n".join(sections) + "\n"), "utf-8"
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        found = search(live, "买房")
+        assert found.total >= 1 and found.suggestion is None
+        assert search(live, "买仿").suggestion == "买方"  # not a word: a slip
+        monkeypatch.setattr(suggest, "DICTIONARY_WORDS", False)  # the index alone decides
+        assert search(live, "买房").suggestion == "买方"
 
 
 def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(

@@ -46,11 +46,8 @@ def body_words(index: SearchIndex) -> dict[str, int]:
     """Each Chinese body word of the index with the sections that hold it."""
     with index.searcher() as searcher:
         reader = searcher.reader()
-        return {
-            term.decode() if isinstance(term, bytes) else term: reader.doc_frequency("body", term)
-            for term in reader.lexicon("body")
-            if _chinese(term.decode() if isinstance(term, bytes) else term)
-        }
+        terms = (t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("body"))
+        return {t: reader.doc_frequency("body", t) for t in terms if _chinese(t)}
 
 
 def slips(words: dict[str, int], count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -59,7 +56,7 @@ def slips(words: dict[str, int], count: int, rng: random.Random) -> list[tuple[s
     for char in sorted({c for w in words for c in w}):
         by_sound.setdefault(lazy_pinyin(char)[0], []).append(char)
     sources = sorted(w for w, n in words.items() if n >= SOURCE_SECTIONS)
-    pairs: list[tuple[str, str]] = []
+    pairs: dict[str, str] = {}  # slip -> word
     while len(pairs) < count:
         word = rng.choice(sources)
         at = rng.randrange(len(word))
@@ -67,9 +64,9 @@ def slips(words: dict[str, int], count: int, rng: random.Random) -> list[tuple[s
         if not others:
             continue
         slip = word[:at] + rng.choice(others) + word[at + 1 :]
-        if words.get(slip, 0) < suggest.COMMON and slip not in dict(pairs):
-            pairs.append((slip, word))
-    return pairs
+        if words.get(slip, 0) < suggest.COMMON and slip not in pairs:
+            pairs[slip] = word
+    return list(pairs.items())
 
 
 def everyday(

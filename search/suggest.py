@@ -77,7 +77,8 @@ def _passage(text: str) -> bool:
 
 
 def _words_to_try(text: str) -> list[str]:
-    """The words of `text` a suggestion may replace, in the query's order."""
+    """The words of `text` a suggestion may replace, in the query's order: not a word of
+    the language (looked up by each shard too, so none reads its close words)."""
     folded = normalize(text)
     words: dict[str, None] = {}
     for clause in parse(text):
@@ -86,7 +87,7 @@ def _words_to_try(text: str) -> list[str]:
         for term in clause.terms:
             if not term.exact:
                 words.update(dict.fromkeys((term.text, *content_words(term.text))))
-    return [w for w in words if 2 <= len(w) <= 12 and w in folded]
+    return [w for w in words if 2 <= len(w) <= 12 and w in folded and not _word_of_the_language(w)]
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,7 @@ def _candidates(
     """Queries to try, from the words of every shard (their counts summed) and, with
     `spelled`, the index term each rare word's pinyin spells."""
     folded = normalize(text)
-    tried = [
-        w
-        for w in _words_to_try(text)
-        if sum(p.sections[w] for p in parts) < COMMON and not _word_of_the_language(w)
-    ]
+    tried = [w for w in _words_to_try(text) if sum(p.sections[w] for p in parts) < COMMON]
     # A word typed with a pinyin input method and the wrong character of the same sound
     # (政府信息工开 for 公开) is the commonest slip in Chinese: tried first.
     homophones = [

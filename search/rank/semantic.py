@@ -205,20 +205,18 @@ def fuse(
     proposed still counts for what the other side thinks of it, where reciprocal ranks would
     give it that side's vote alone and lose how far ahead a score is.
     With `ranks` (a shard's, over every shard), its candidates and the ranges are those."""
-    if ranks is None:
+    if ranks is not None:
+        word_top, meaning = ranks.word_docs, ranks.meaning_docs
+    else:
         word_top = hits.docs[best_first(hits.scores, knobs.RERANK_DEPTH)]
-        candidates = np.union1d(word_top, meaning)
-        ranks = Ranks(
-            word_top,
-            meaning,
-            float(hits.scores.max()) if len(hits) else 0.0,
-            value_range(word_scores(hits, candidates)),
-            value_range(similarity[candidates]),
-        )
-    candidates = np.union1d(ranks.word_docs, ranks.meaning_docs)
+    candidates = np.union1d(word_top, meaning)
+    words, near = word_scores(hits, candidates), similarity[candidates]
+    if ranks is None:
+        ceiling = float(hits.scores.max()) if len(hits) else 0.0
+        ranks = Ranks(word_top, meaning, ceiling, value_range(words), value_range(near))
     weight = knobs.WORD_WEIGHT
-    combined = weight * _scaled(word_scores(hits, candidates), ranks.word_range)
-    combined += (1 - weight) * _scaled(similarity[candidates], ranks.similarity_range)
+    combined = weight * _scaled(words, ranks.word_range)
+    combined += (1 - weight) * _scaled(near, ranks.similarity_range)
     # 1 above the best word score: a candidate scaled to 0 on both sides still leads the rest.
     return candidates_first(hits, candidates, ranks.ceiling + 1 + combined)
 

@@ -9,6 +9,8 @@ import pytest
 from bench.known_items import (
     KnownItem,
     KnownItemScores,
+    best_possible,
+    cut_chance,
     document_rank,
     print_known_items,
     sample_known_items,
@@ -16,6 +18,7 @@ from bench.known_items import (
 )
 from search.index.build import full_build
 from search.index.live import SearchIndex
+from search.index.versions import Version, VersionTable
 from search.query import compile as compile_module
 
 
@@ -56,11 +59,44 @@ def test_runs_found_in_three_documents_are_dropped_and_counted(
     assert {item.doc_id for item in sample.items} == {"a"}
     assert sample.dropped > 0
     assert sample.cut == len(sample.items) + sample.dropped
-    scores = KnownItemScores(1.0, 1.0, {1: (20, 1.0, 1.0)}, [1.0])
+    scores = KnownItemScores(1.0, 1.0, {1: (20, 1.0, 1.0)}, [1.0], best_at1=(0.93, 0.948))
     print_known_items(scores, sample, seed=3)
     printed = capsys.readouterr().out
     assert "kept only when found in at most 2 documents" in printed
     assert f"{sample.dropped} of {sample.cut} runs cut were dropped" in printed
+    assert "from the run alone (the likelier holder first): @1 93.0%, with versions 94.8%" in (
+        printed
+    )
+
+
+def test_the_chance_of_a_cut_is_how_often_the_sampler_cuts_it(tmp_path: Path) -> None:
+    body = "第一条 甲乙丙丁戊己，庚辛壬癸。"  # runs of 6 and 4 characters ("第一条" is too short)
+    _write_report(tmp_path, "a.txt", "甲报告", body)
+    items = sample_known_items(tmp_path, samples=3000, seed=1).items
+    for text in ("庚辛壬癸", "甲乙丙丁", "乙丙丁戊己"):
+        drawn = sum(item.text == text for item in items) / len(items)
+        assert drawn == pytest.approx(cut_chance(body, text), abs=0.02)
+    # the whole 4-character run: its run drawn (1 in 2), its only length and start
+    assert cut_chance(body, "庚辛壬癸") == pytest.approx(0.5)
+    # 4 of the 6-character run's characters: 1 in 2 runs, 1 in 3 lengths, 1 in 3 starts
+    assert cut_chance(body, "甲乙丙丁") == pytest.approx(1 / 18)
+    assert cut_chance(body, "丁戊己庚") == 0.0  # across the comma: never cut
+    # a text at two places of a run is cut twice as often as at one
+    assert cut_chance("甲乙甲乙甲", "甲乙") == 0.0  # shorter than any cut
+    assert cut_chance("甲乙丙丁甲乙丙丁", "甲乙丙丁") == pytest.approx(2 / (5 * 5))
+
+
+def test_the_best_possible_ranking_puts_the_likelier_holder_first() -> None:
+    shared = KnownItem("a", "鼓励居民家庭种植", 2, ("a", "b"), (0.03, 0.01))
+    alone = KnownItem("a", "美化环境质量", 1, ("a",), (0.02,))
+    no_versions = VersionTable({})
+    # the shared run: first holder right 3 times in 4; the run of one document: always
+    assert best_possible([shared, alone], no_versions) == pytest.approx((0.875, 0.875))
+    versions = VersionTable(
+        {"甲条例": [Version("a", "2020-01-01", ""), Version("b", "2010-01-01", "")]}
+    )
+    # counting versions, either holder names the source's law
+    assert best_possible([shared, alone], versions) == pytest.approx((0.875, 1.0))
 
 
 def test_a_run_in_two_documents_counts_either_holder_first(tmp_path: Path) -> None:

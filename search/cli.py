@@ -433,7 +433,8 @@ def search(  # noqa: PLR0913 - one argument per option
     """Search the index and print the best sections (one per document unless --sections).
 
     QUERY: words (all must match), "exact phrase", -excluded, A OR B, 标题:word (title only),
-    a document number (阳政发〔2021〕3号). An empty QUERY lists everything the filters allow.
+    a document number (阳政发〔2021〕3号), an article of a law (民法典第509条). An empty QUERY
+    lists everything the filters allow.
     """
     try:
         asked = SearchRequest.create(

@@ -353,6 +353,14 @@ def test_api_search_says_it_searched_pinyin(client: FlaskClient) -> None:
     assert body["total"] == 2
     plain = client.get("/api/search", query_string={"q": "营商环境"}).get_json()
     assert plain["pinyin"] is None
+    wide = client.get("/api/search", query_string={"q": "ｙｓｈｊ"}).get_json()
+    assert wide["pinyin"] == {"typed": "ｙｓｈｊ", "searched": "营商环境"}
+    assert wide["total"] == 2
+
+
+def test_the_query_languages_or_is_not_pinyin() -> None:
+    assert typed_pinyin("OR") is None and typed_pinyin("ying OR shang") is None
+    assert typed_pinyin("or") == "or" and typed_pinyin("Ｙing ｓhang") == "yingshang"
 
 
 def test_results_page_notice_links_to_the_search_as_typed(client: FlaskClient) -> None:

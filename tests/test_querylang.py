@@ -31,7 +31,60 @@ def test_curly_and_corner_quotes_are_phrases() -> None:
 def test_lower_case_or_is_a_word_and_operators_alone_are_ignored() -> None:
     assert [c.terms[0].text for c in parse("a or b")] == ["a", "or", "b"]
     assert parse("OR 深圳 OR") == (Clause((Term("深圳"),)),)
-    assert parse("- | ||") == (Clause((Term("-"),)),)
+    # punctuation alone has nothing to look for
+    assert parse("- | ||") == parse("， 、") == ()
+    assert parse("营商环境 -") == (Clause((Term("营商环境"),)),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "民法典第五百零九条",
+        "民法典第509条",
+        "民法典 第509条",
+        "民法典第５０９条",
+        "民法典　第五百零九条",
+    ],
+)
+def test_a_cited_article_is_its_own_term_in_the_laws_numerals(text: str) -> None:
+    assert parse(text) == (Clause((Term("民法典"),)), Clause((Term("第五百零九条"),)))
+    assert parse(text)[1].terms[0].article
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "article"),
+    [
+        ("劳动合同法第47条之一", "劳动合同法", "第四十七条之一"),
+        ("人民检察院刑事诉讼规则（试行）第15条", "人民检察院刑事诉讼规则(试行)", "第十五条"),
+        ("香港特别行政区基本法第82条", "香港特别行政区基本法", "第八十二条"),
+        ("第1260条", None, "第一千二百六十条"),
+    ],
+)
+def test_names_of_laws_before_an_article(text: str, name: str | None, article: str) -> None:
+    expected = ([] if name is None else [name]) + [article]
+    assert [clause.terms[0].text for clause in parse(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "依照本法第三条",  # this law, as its own text says it
+        "一条至第三条",  # a run pasted from a law's text
+        "八条或者本解释第二条规定",
+        "民法典第五百零九条规定",  # the article inside a longer run
+        '"民法典第509条"',
+        "标题:民法典第3条",
+        "-民法典第3条",
+    ],
+)
+def test_runs_that_only_mention_an_article_stay_whole(text: str) -> None:
+    assert [len(clause.terms) for clause in parse(text)] == [1]
+    assert not parse(text)[0].terms[0].article
+
+
+def test_an_article_among_alternatives_stays_in_its_term() -> None:
+    (clause,) = parse("民法典第5条 OR 刑法第20条")
+    assert [term.text for term in clause.terms] == ["民法典第5条", "刑法第20条"]
 
 
 @pytest.mark.parametrize(

@@ -405,3 +405,44 @@ def test_close_words_are_whooshs_corrections(index: SearchIndex) -> None:
             assert [w for w, _ in close_words(searcher, word)] == whooshs
             tried += bool(whooshs)
         assert tried >= 2
+
+
+def _law(folder: Path, name: str, title: str, articles: dict[str, str]) -> None:
+    header = (
+        "索 引 号: | | 主题分类: | 法律 |\n发布机构: | 全国人民代表大会 | 成文日期: | |\n"
+        f"标 题: | {title} | ||\n发文字号: | 发布日期: | 2020年05月28日 |\n"
+    )
+    body = "\n".join(f"{heading} {text}" for heading, text in articles.items())
+    (folder / name).write_text(header + body + "\n", "utf-8")
+
+
+def test_a_cited_article_comes_before_the_sections_that_cite_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _law(
+        corpus,
+        "code.txt",
+        "中华人民共和国民法典 合同编",
+        {
+            "第五百零八条": "本编对合同的效力没有规定的，适用本法第一编第六章的有关规定。",
+            "第五百零九条": "当事人应当按照约定全面履行自己的义务。",
+            "第五百一十条": "合同生效后，当事人就质量、价款等内容没有约定的，可以协议补充。",
+        },
+    )
+    _law(
+        corpus,
+        "reading.txt",
+        "最高人民法院关于合同履行的解释",
+        {
+            "第一条": "当事人违反民法典第五百零九条规定的义务的，人民法院应当依法处理。",
+            "第五百零九条": "本解释自公布之日起施行，民法典另有规定的除外。",
+        },
+    )
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        for typed in ("民法典第五百零九条", "民法典第509条", "民法典 第５０９条"):
+            first = search(index, typed).hits[0]
+            assert (first.doc_id, first.heading) == ("code", "第五百零九条"), typed
+        # the article alone: every law's article of that number, before a citation of it
+        headings = [hit.heading for hit in all_sections(index, "第509条").hits]
+        assert headings[:2] == ["第五百零九条", "第五百零九条"] and "第一条" in headings

@@ -28,6 +28,7 @@ from search.facets import DATE_RANGE, FACETS, SCOPE, Facet, Selection
 from search.query.language import Clause, Term, parse
 from search.query.request import SearchRequest
 from search.rank.knobs import (
+    ARTICLE_BOOST,
     BIGRAM_FIELD_BOOSTS,
     DEFINITION_COVERAGE,
     DEFINITION_SHARED_WORDS,
@@ -156,8 +157,9 @@ def runs_query(runs: tuple[tuple[str, ...], ...], title_only: bool = False) -> q
     )
 
 
-def term_query(term: Term) -> q.Query:
-    """All that counts as a match of one term."""
+def term_query(term: Term, cites_article: bool = False) -> q.Query:
+    """All that counts as a match of one term; in a query that cites an article, its other
+    terms name the law, and a document whose title holds them is that law."""
     runs = bigram_runs(term.text)
     if term.exact:
         return runs_query(runs, term.title_only) if runs else q.NullQuery
@@ -172,6 +174,10 @@ def term_query(term: Term) -> q.Query:
         alternatives += [
             text_query(s, term.title_only, SYNONYM_WEIGHT) for s in synonyms_of(term.text)
         ]
+    if term.article and runs:
+        alternatives.append(q.Or([_sequence("breadcrumb_bigram", r, ARTICLE_BOOST) for r in runs]))
+    elif cites_article and runs:
+        alternatives.append(q.And([_sequence("title_bigram", r, ARTICLE_BOOST) for r in runs]))
     if term.doc_number:
         alternatives.append(q.Term("doc_number", term.doc_number, boost=NUMBER_BOOST))
     if term.index_number:
@@ -189,8 +195,8 @@ def _kept_share(text: str, words: Sequence[str]) -> float:
     return min(kept / typed, 1.0) if typed and kept else 1.0
 
 
-def _clause_query(clause: Clause) -> q.Query:
-    return normalized(q.Or([term_query(t) for t in clause.terms]))
+def _clause_query(clause: Clause, cites_article: bool = False) -> q.Query:
+    return normalized(q.Or([term_query(t, cites_article) for t in clause.terms]))
 
 
 _PLAIN = (q.Term, q.Phrase, q.Or, q.And, type(q.NullQuery))
@@ -281,7 +287,8 @@ def compile_query(
     if not positive:
         base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
         return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
-    clause_queries = {c: _clause_query(c) for c in positive}
+    cites_article = any(t.article for c in positive for t in c.terms)
+    clause_queries = {c: _clause_query(c, cites_article) for c in positive}
     strict = normalized(q.And(list(clause_queries.values())))
     relaxed = None
     asks = reads_as_question(text)

@@ -6,12 +6,13 @@
     深圳 OR 广州           either
     标题:营商环境          in the title only (also title:, 標題：)
     阳政发〔2021〕3号      a document number, in any bracket style, also looked up exactly
+    民法典第509条          an article (第五百零九条, 第509条): its own term, found as a heading
 
 Anything that is not syntax is text: an unbalanced quote runs to the end, a lone `-` or
-`OR` is ignored, and no character can raise an error. What a search costs grows with what
-it looks for, so only the first MAX_TERMS terms count, and only their first MAX_TEXT_CHARS
-characters (cut after sentence punctuation where there is some): more than any question
-needs, and no pasted page can keep a server busy.
+`OR` (or any term of punctuation alone) is ignored, and no character can raise an error.
+What a search costs grows with what it looks for, so only the first MAX_TERMS terms count,
+and only their first MAX_TEXT_CHARS characters (cut after sentence punctuation where there
+is some): more than any question needs, and no pasted page can keep a server busy.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ _OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
 MAX_TERMS = 16
 MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
+# An article of a law as people cite it, in Chinese or Arabic numerals (第三十条之一).
+ARTICLE = re.compile(r"第(?:[零〇一二三四五六七八九十百千两]+|\d+)条(?:之[一二三四五六七八九十]+)?")
+_DIGITS = re.compile(r"\d+")
+_LAW_ENDING = "(?:法|典|条例|规定|办法|解释|细则|决定|规则|章程)"
+# A law's name: a title's ending, then perhaps a note in brackets ((二), (试行)).
+_CITATION = re.compile(
+    rf"(?P<name>.+?{_LAW_ENDING}(?:\([^()]{{1,8}}\))?)(?P<article>{ARTICLE.pattern})"
+)
+# 本法 (this law) as a law's text says it, not a name (基本法 is one).
+_THIS_LAW = re.compile(rf"(?:^|[照据按依反于由及和与或、,])本{_LAW_ENDING}$")
 # 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.
 INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,20}[/-]\d{4}-\d{3,6}$")
 
@@ -52,6 +63,11 @@ class Term:
     def index_number(self) -> str | None:
         return self.text.upper() if INDEX_NUMBER.match(self.text) else None
 
+    @property
+    def article(self) -> bool:
+        """Whether this term is an article's heading (第五百零九条)."""
+        return not self.exact and bool(ARTICLE.fullmatch(self.text))
+
 
 @dataclass(frozen=True)
 class Clause:
@@ -64,6 +80,34 @@ class Clause:
 def _join_doc_numbers(text: str) -> str:
     # A document number typed with spaces (国办发 〔2020〕 12 号) is still one term.
     return DOC_NUMBER.sub(lambda m: "".join(m.group().split()), text)
+
+
+def article_heading(reference: str) -> str:
+    """An article cited in Arabic numerals as the laws head it: 第509条 -> 第五百零九条."""
+    if not _DIGITS.search(reference):
+        return reference
+    import cn2an  # takes 0.1 s to load: only for a query that cites an article by number
+
+    return _DIGITS.sub(lambda m: cn2an.an2cn(m.group()), reference)
+
+
+def _cited_article(content: str) -> list[str]:
+    """A law's name and the article of it that `content` cites, apart (民法典第509条 ->
+    民法典, 第五百零九条); an article alone in its heading's numerals; anything else whole.
+    Typed as one run, a citation would be looked for as characters that no text holds. Only
+    a name that ends as laws' titles end counts, not 本法 (this law): a run pasted from a
+    law's text that mentions an article (依照本法第三条) stays one run."""
+    if ARTICLE.fullmatch(content):
+        return [article_heading(content)]
+    citation = _CITATION.fullmatch(content)
+    if citation is None or _THIS_LAW.search(citation.group("name")):
+        return [content]
+    return [citation.group("name"), article_heading(citation.group("article"))]
+
+
+def _searchable(content: str) -> bool:
+    """Whether a term has anything to look for: punctuation alone (a lone `-`) has not."""
+    return any(character.isalnum() for character in content)
 
 
 def _within(content: str, budget: int) -> str:
@@ -79,31 +123,44 @@ def parse(text: str) -> tuple[Clause, ...]:
     """Clauses of a query, in order; empty when there is nothing to search for."""
     # `OR` counts only in capitals (a lower-case "or" is a word): mark it before folding case.
     folded = _join_doc_numbers(normalize(_OR_WORD.sub("|", text)))
+    tokens = list(_TOKEN.finditer(folded))
     clauses: list[Clause] = []
     join_next = False
     budget = MAX_TEXT_CHARS
-    for match in _TOKEN.finditer(folded):
+    for number, match in enumerate(tokens):
         bare = match.group("bare")
-        if bare is not None and not match.group("neg") and not match.group("field"):
-            if bare in ("|", "||"):
-                join_next = bool(clauses)
-                continue
+        if _is_or(match):
+            join_next = bool(clauses)
+            continue
         quoted = next((g for g in (match.group(k) for k in ("q1", "q2", "q3")) if g), None)
         content = (quoted if quoted is not None else bare or "").strip()
-        if not content:
+        if not _searchable(content):
             continue
         if budget <= 0 or sum(len(c.terms) for c in clauses) >= MAX_TERMS:
             break
         content = _within(content, budget)
         budget -= len(content)
-        term = Term(content, exact=quoted is not None, title_only=bool(match.group("field")))
         negated = bool(match.group("neg"))
-        if join_next and not negated and not clauses[-1].negated:
-            clauses[-1] = Clause(clauses[-1].terms + (term,))
-        else:
-            clauses.append(Clause((term,), negated))
-        join_next = False
+        title_only = bool(match.group("field"))
+        in_alternatives = join_next or (number + 1 < len(tokens) and _is_or(tokens[number + 1]))
+        # An article is its own term, unless the term is one of alternatives or excluded (a
+        # clause is one OR of terms, and parts of a term must all match), or in titles only.
+        whole = quoted is not None or negated or title_only or in_alternatives
+        pieces = [content] if whole else _cited_article(content)
+        for piece in pieces:
+            term = Term(piece, exact=quoted is not None, title_only=title_only)
+            if join_next and not negated and not clauses[-1].negated:
+                clauses[-1] = Clause(clauses[-1].terms + (term,))
+            else:
+                clauses.append(Clause((term,), negated))
+            join_next = False
     return tuple(clauses)
+
+
+def _is_or(match: re.Match[str]) -> bool:
+    return (
+        match.group("bare") in ("|", "||") and not match.group("neg") and not match.group("field")
+    )
 
 
 # --- 高级检索: fields of a form -> this language ---------------------------------------------

@@ -14,6 +14,8 @@ import re
 
 from pypinyin import lazy_pinyin
 
+from search.text.normalize import normalize
+
 _CHINESE_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _TYPED_PINYIN = re.compile(r"[a-z][a-z' ]*")
 
@@ -53,8 +55,11 @@ def has_chinese(text: str) -> bool:
 
 def typed_pinyin(text: str) -> str | None:
     """`text` as a pinyin key (lower case, without spaces or apostrophes: `Ying shang` →
-    yingshang) when it is nothing but Latin letters, spaces and apostrophes; else None."""
-    folded = text.strip().lower()
+    yingshang, full-width letters too) when it is nothing but Latin letters, spaces and
+    apostrophes; else None. The query language's `OR` is syntax, not letters."""
+    if "OR" in text.split():
+        return None
+    folded = normalize(text).strip().lower()
     if not _TYPED_PINYIN.fullmatch(folded):
         return None
     return folded.replace(" ", "").replace("'", "")

@@ -409,7 +409,11 @@ def _hit_line_facts(hit: SearchHit) -> list[str]:
 @cli.command()
 @click.argument("query")
 @facet_options
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    help="[default: relevance; date, newest first, for an empty QUERY]",
+)
 @date_range_options
 @click.option("--scope", type=click.Choice(SCOPE.values), default=SCOPE.default, help=SCOPE.help)
 @click.option("--sections", is_flag=True, help="List every matching section, not one per document.")
@@ -420,7 +424,7 @@ def _hit_line_facts(hit: SearchHit) -> list[str]:
 @index_option
 def search(  # noqa: PLR0913 - one argument per option
     query: str,
-    sort: str,
+    sort: str | None,
     sections: bool,
     doc_id: str | None,
     page: int,
@@ -448,7 +452,7 @@ def search(  # noqa: PLR0913 - one argument per option
             **facets,
         )
     except QueryError as error:
-        raise click.BadParameter(error.reason, param_hint=f"--{error.parameter}") from None
+        raise click.BadParameter(error.reason, param_hint=_option_of(error.parameter)) from None
     with _open(index_dir) as index:
         started = time.perf_counter()
         read_tables(index)  # once a process, as a server does before its first search
@@ -594,6 +598,15 @@ def main() -> None:
     except SearchError as error:  # pragma: no cover - safety net for library errors
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+# The API's parameters that the command takes under another name.
+_OPTION_NAMES = {"q": "QUERY", "size": "--limit", "doc": "--doc", "collapse": "--sections"}
+
+
+def _option_of(parameter: str) -> str:
+    """How the command names the API parameter a QueryError names."""
+    return _OPTION_NAMES.get(parameter, f"--{parameter.replace('_', '-')}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
+from search.index.versions import Version, VersionTable
 from search.ingest.headings import parse_heading
 from search.query.compile import compile_query
 
@@ -75,6 +76,12 @@ class DocumentView:
     doc_number: str
     index_number: str
     sections: list[SectionView]
+    # the other versions of the document's law (same title, another 发布日期), newest first
+    versions: tuple[Version, ...] = ()
+
+    def newer_versions(self) -> list[Version]:
+        """The other versions published after this one: this one is not the law in force."""
+        return [v for v in self.versions if v.date and self.date and v.date > self.date]
 
     def outline(self) -> list[OutlineEntry]:
         """The headings as a tree, in reading order, with the matches of each own heading's
@@ -103,6 +110,7 @@ class DocumentView:
             "published": self.published,
             "doc_number": self.doc_number,
             "index_number": self.index_number,
+            "versions": [{"doc_id": v.doc_id, "date": v.date} for v in self.versions],
         }
 
 
@@ -116,6 +124,7 @@ def load_document(
 ) -> DocumentView | None:
     """The document's metadata and sections in reading order, the matches of `query` marked;
     None when no document has that id."""
+    versions = other_versions(index, doc_id)
     if isinstance(index, ShardedIndex):
         index = index.owner(doc_id)
     with index.searcher() as searcher:
@@ -140,19 +149,31 @@ def load_document(
                 spans = words[docnum] + run_spans(stored.body, compiled.runs)
             sections.append(_with_headings(_section(stored, spans), previous))
             previous = stored.breadcrumb
-    return _document(found[0][1], sections)
+    return replace(_document(found[0][1], sections), versions=versions)
+
+
+def other_versions(index: SearchIndex | ShardedIndex, doc_id: str) -> tuple[Version, ...]:
+    """The other versions of the document's law over the whole index, newest first (a law's
+    versions may be on different shards)."""
+    tables = []
+    for shard in index.shards if isinstance(index, ShardedIndex) else [index]:
+        with shard.searcher():
+            tables.append(shard.versions)
+    table = tables[0] if len(tables) == 1 else VersionTable.joined(tables)
+    return tuple(table.others(doc_id))
 
 
 def load_section(index: SearchIndex | ShardedIndex, section_id: str) -> DocumentView | None:
     """The one section with that id, inside its document's metadata; None when unknown."""
-    if isinstance(index, ShardedIndex):  # `<doc_id>:s-12`: on its document's shard
-        index = index.owner(section_id.rsplit(":", 1)[0])
-    with index.searcher() as searcher:
+    # `<doc_id>:s-12`: on its document's shard
+    owner = index.owner(section_id.rsplit(":", 1)[0]) if isinstance(index, ShardedIndex) else index
+    with owner.searcher() as searcher:
         stored = searcher.document(id=section_id)
     if stored is None:
         return None
     section = StoredSection.read(stored)
-    return _document(section, [_section(section, [])])
+    document = _document(section, [_section(section, [])])
+    return replace(document, versions=other_versions(index, section.doc_id))
 
 
 def _section(stored: StoredSection, spans: list[Span]) -> SectionView:

@@ -109,6 +109,12 @@ def test_year_error_names_the_option(sample_index: Path) -> None:
     assert "--year" in result.output and "backwards" in result.output
 
 
+def test_a_query_too_long_is_named_as_the_query(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "营" * 600, "--index", str(sample_index)])
+    assert result.exit_code == 2
+    assert "Invalid value for QUERY" in result.output and "--q" not in result.output
+
+
 @pytest.mark.parametrize("command", [["search", "法治"], ["stats"], ["embed"]])
 def test_a_missing_index_names_the_reindex_of_that_index(
     tmp_path: Path, command: list[str]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from search.query.language import MAX_TERMS, MAX_TEXT_CHARS, Clause, Term, parse
+from search.query.language import (
+    MAX_TERMS,
+    MAX_TEXT_CHARS,
+    Clause,
+    Term,
+    parse,
+    searched_in_full,
+)
 from search.text.synonyms import load_synonyms, synonyms_of
 
 
@@ -139,3 +146,12 @@ def test_a_long_term_is_cut_after_a_sentence_when_it_can_be() -> None:
     text = "本市应当定期编制农业科技成果目录" * 4 + "，并向社会公布" + "农业新品种" * 20
     (clause,) = parse(text)
     assert len(clause.terms[0].text) == text.index("，") + 1  # the comma, normalised, ends it
+
+
+def test_a_query_says_whether_it_was_searched_in_full() -> None:
+    assert searched_in_full("营商环境 深圳 -广州 OR")
+    assert searched_in_full("营" * MAX_TEXT_CHARS)
+    assert not searched_in_full("营" * (MAX_TEXT_CHARS + 1))
+    terms = [f"词{n}" for n in range(MAX_TERMS)]
+    assert searched_in_full(" ".join(terms)) and searched_in_full(" ".join([*terms, "，"]))
+    assert not searched_in_full(" ".join([*terms, "多一个"]))

@@ -188,7 +188,35 @@ def test_the_page_shows_other_versions_with_links(law_client: FlaskClient, path:
     page = law_client.get(path, query_string={"q": "水资源保护"}).get_data(as_text=True)
     assert "其他版本 (1)" in page
     assert page.count("其他版本") == 1
-    assert '/docs/old"' in page and ">2017-03-01</a>" in page
+    # the query goes along, so that the other version's page marks it too
+    assert '/docs/old?q=%E6%B0%B4%E8%B5%84%E6%BA%90%E4%BF%9D%E6%8A%A4"' in page
+    assert ">2017-03-01</a>" in page
+
+
+def test_a_document_page_names_its_other_versions_and_a_newer_one(
+    law_client: FlaskClient,
+) -> None:
+    old = law_client.get("/docs/old", query_string={"q": "年检"}).get_data(as_text=True)
+    assert "此版本不是最新版本" in old and "其他版本 (1)" in old
+    assert '<a href="/docs/new?q=%E5%B9%B4%E6%A3%80">2023-06-30</a>' in old
+    new = law_client.get("/docs/new").get_data(as_text=True)
+    assert "其他版本 (1)" in new and "此版本不是最新版本" not in new
+    assert '<a href="/docs/old">2017-03-01</a>' in new
+    assert "其他版本" not in law_client.get("/docs/other").get_data(as_text=True)
+
+
+def test_the_document_api_lists_versions_as_its_schema_says(law_client: FlaskClient) -> None:
+    spec = law_client.get("/api/openapi.json").get_json()
+    document = law_client.get("/api/docs/old").get_json()
+    assert document["document"]["versions"] == [{"doc_id": "new", "date": "2023-06-30"}]
+    Draft202012Validator({**spec, "$ref": "#/components/schemas/DocumentResponse"}).validate(
+        document
+    )
+    first = law_client.get("/api/docs/new").get_json()["document"]["sections"][0]["id"]
+    section = law_client.get(f"/api/sections/{first}").get_json()
+    assert section["document"]["versions"] == [{"doc_id": "old", "date": "2017-03-01"}]
+    Draft202012Validator({**spec, "$ref": "#/components/schemas/SectionResponse"}).validate(section)
+    assert law_client.get("/api/docs/other").get_json()["document"]["versions"] == []
 
 
 # A law whose older version ranks first and whose newer version, matching too, ranks after

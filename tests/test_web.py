@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 from search import highlight
 from search.index import live
 from search.index.build import full_build
+from search.query.language import MAX_TEXT_CHARS
 from web import create_app
 from web.state import close_index, search_index, warm_index
 
@@ -344,3 +345,25 @@ def test_a_worker_opens_its_index_before_the_first_request(app: Flask, tmp_path:
         assert search_index().columns.size > 0  # columns read, without a search
     empty = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")})
     warm_index(empty)  # no index yet: the pages will say so
+
+
+def test_browsing_lists_the_newest_first(client: FlaskClient) -> None:
+    body = client.get("/api/search", query_string={"q": "", "size": 20}).get_json()
+    dates = [hit["date"] for hit in body["hits"] if hit["date"]]
+    assert body["sort"] == "date" and len(dates) > 5 and dates == sorted(dates, reverse=True)
+    page = client.get("/search", query_string={"q": ""}).get_data(as_text=True)
+    assert '<strong aria-current="true">最新</strong>' in page and "按相关度" not in page
+    asked = client.get("/api/search", query_string={"q": "", "sort": "relevance"}).get_json()
+    assert asked["sort"] == "relevance"
+    searched = client.get("/search", query_string={"q": "法治"}).get_data(as_text=True)
+    assert '<strong aria-current="true">按相关度</strong>' in searched
+
+
+def test_a_long_query_says_it_is_searched_by_its_opening(client: FlaskClient) -> None:
+    pasted = "全面推进依法行政，加快建设法治政府。" * 8  # 144 characters
+    page = client.get("/search", query_string={"q": pasted}).get_data(as_text=True)
+    assert f"检索词较长，只按开头（至多 {MAX_TEXT_CHARS} 个字）检索" in page
+    iframe = client.get("/embed", query_string={"q": pasted}).get_data(as_text=True)
+    assert "检索词较长" in iframe
+    short = client.get("/search", query_string={"q": "全面推进依法行政"}).get_data(as_text=True)
+    assert "检索词较长" not in short

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,16 @@ def test_iframe_page_links_open_in_the_top_window(client: FlaskClient) -> None:
     assert "<mark>扬尘污染防治</mark>" in page and 'class="masthead"' not in page
     assert 'href="http://localhost/docs/' in page and 'target="_top"' in page
     assert client.get("/embed", query_string={"q": "x", "size": "0"}).status_code == 400
+
+
+def test_iframe_page_links_to_every_result_at_the_pages_own_size(client: FlaskClient) -> None:
+    asked = {"q": "法治", "size": "3", "page": "2", "sort": "date"}
+    page = client.get("/embed", query_string=asked).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]*)" target="_top">查看全部结果</a>', page)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert target.startswith("http://localhost/search?") and "sort=date" in target
+    assert "size=" not in target and "page=" not in target
 
 
 def test_cors_only_for_configured_origins(client: FlaskClient, sample_index: Path) -> None:

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as WSGIResponse
 from search import config
 from search.errors import IndexMissing
 from search.highlight import Passage, passage_html
+from search.query.language import MAX_TEXT_CHARS, searched_in_full
 from search.query.request import MAX_QUERY_CHARS
 from web import cors, limits, querylog, security, state
 
@@ -65,6 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.config["INDEX_DIR"] = str(Path(app.config["INDEX_DIR"]))
     app.jinja_env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search boxes' maxlength
+    # a long query (a pasted paragraph) is searched by its opening: the pages say so
+    app.jinja_env.globals["searched_in_full"] = searched_in_full
+    app.jinja_env.globals["max_text_chars"] = MAX_TEXT_CHARS
     app.jinja_env.filters["passage"] = passage_markup
     app.jinja_env.filters["milliseconds"] = milliseconds
     if isinstance(app.config["CORS_ORIGINS"], str):

@@ -168,6 +168,14 @@ SCHEMAS: dict[str, Any] = {
             "published": _string("发布日期.", nullable=True),
             "doc_number": _string("发文字号."),
             "index_number": _string("索引号."),
+            "versions": {
+                "type": "array",
+                "description": "The other versions of the document's law (same title, another "
+                "发布日期), newest first; empty when it has none.",
+                "items": _object(
+                    {"doc_id": _string(), "date": _string("ISO date.", nullable=True)}
+                ),
+            },
             "url": _string(),
         }
     ),
@@ -248,7 +256,10 @@ SEARCH_PARAMETERS = [
     ),
     *(_facet_param(facet) for facet in FACETS),
     _param(
-        "sort", {"enum": list(SORTS)}, "date: newest first; date_asc: oldest first (undated last)."
+        "sort",
+        {"enum": list(SORTS)},
+        "date: newest first; date_asc: oldest first (undated last). Default: relevance; date "
+        "when q is empty (browsing) and doc is not given.",
     ),
     *(
         _param(

@@ -94,8 +94,9 @@ def _controls(results: SearchResults) -> dict[str, object]:
         if values
     }
     sorts = [
-        (label, changed(asked, sort=None if key == "relevance" else key), asked.sort == key)
+        (label, changed(asked, sort=None if key == asked.default_sort else key), asked.sort == key)
         for key, label in SORT_LABELS
+        if asked.text or key != "relevance"  # browsing has no relevance to order by
     ]
     last = max(1, math.ceil(results.total / asked.size))
     first_shown = max(1, min(asked.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))

@@ -75,7 +75,7 @@ def parameters_of(asked: SearchRequest) -> MultiDict[str, str]:
     for name, selection in asked.filters:
         for value in facet_named(name).format(selection):
             args.add(name, value)
-    if asked.sort != "relevance":
+    if asked.sort != asked.default_sort:
         args.add("sort", asked.sort)
     if asked.page != 1:
         args.add("page", str(asked.page))

@@ -62,7 +62,8 @@ def frame() -> tuple[str, int] | str:
         results=results,
         error=None,
         external=True,
-        all_results=_results_page(asked),
+        # the full page at its own page size, from its first page
+        all_results=_results_page(replace(asked, page=1, size=SearchRequest.size)),
         as_typed=as_typed,
         hot=hot,
     )

@@ -121,12 +121,24 @@ def _within(content: str, budget: int) -> str:
 
 def parse(text: str) -> tuple[Clause, ...]:
     """Clauses of a query, in order; empty when there is nothing to search for."""
+    return _parsed(text)[0]
+
+
+def searched_in_full(text: str) -> bool:
+    """Whether every term of `text` is searched whole: False when it is longer than a query
+    counts (MAX_TERMS terms, MAX_TEXT_CHARS characters), so that a page can say so."""
+    return _parsed(text)[1]
+
+
+def _parsed(text: str) -> tuple[tuple[Clause, ...], bool]:
+    """The clauses, and whether nothing typed was left out for the query's length."""
     # `OR` counts only in capitals (a lower-case "or" is a word): mark it before folding case.
     folded = _join_doc_numbers(normalize(_OR_WORD.sub("|", text)))
     tokens = list(_TOKEN.finditer(folded))
     clauses: list[Clause] = []
     join_next = False
     budget = MAX_TEXT_CHARS
+    in_full = True
     for number, match in enumerate(tokens):
         bare = match.group("bare")
         if _is_or(match):
@@ -137,8 +149,10 @@ def parse(text: str) -> tuple[Clause, ...]:
         if not _searchable(content):
             continue
         if budget <= 0 or sum(len(c.terms) for c in clauses) >= MAX_TERMS:
-            break
-        content = _within(content, budget)
+            return tuple(clauses), False
+        searched = _within(content, budget)
+        if searched != content:
+            in_full, content = False, searched
         budget -= len(content)
         negated = bool(match.group("neg"))
         title_only = bool(match.group("field"))
@@ -154,7 +168,7 @@ def parse(text: str) -> tuple[Clause, ...]:
             else:
                 clauses.append(Clause((term,), negated))
             join_next = False
-    return tuple(clauses)
+    return tuple(clauses), in_full
 
 
 def _is_or(match: re.Match[str]) -> bool:

@@ -65,14 +65,14 @@ class SearchRequest:
                 f"检索词最多 {MAX_QUERY_CHARS} 个字，请缩短后再试。",
             )
         filters = _filters(facet_values)
-        sort = (sort or "relevance").strip().lower()
+        doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
+        sort = (sort or "").strip().lower() or default_sort(text, doc_id)
         if sort not in SORTS:
             raise QueryError(
                 "sort",
                 f"must be one of {', '.join(SORTS)}, got {sort!r}",
                 f"排序方式（sort）只能是 {'、'.join(SORTS)} 之一。",
             )
-        doc_id = doc_id.strip() if doc_id and doc_id.strip() else None
         return cls(
             text=text,
             filters=filters,
@@ -86,9 +86,19 @@ class SearchRequest:
             scope=SCOPE.parse(scope),
         )
 
+    @property
+    def default_sort(self) -> str:
+        return default_sort(self.text, self.doc_id)
+
     def selection(self, name: str) -> Selection:
         """What the facet `name` is asked to keep: () when it is not a filter."""
         return dict(self.filters).get(name, ())
+
+
+def default_sort(text: str, doc_id: str | None) -> str:
+    """The order when none is asked for. Browsing (no text) has no relevance to order by:
+    newest first, as portals list; one document's sections stay in reading order."""
+    return "date" if not text and doc_id is None else "relevance"
 
 
 def _filters(facet_values: dict[str, Any]) -> tuple[tuple[str, Selection], ...]:

@@ -208,11 +208,14 @@ def _over_shards(
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
     """Whether to rank by the query's words, full matches first, given how many sections
-    match the whole query: none, or few for a question of several words."""
+    match the whole query: none, or few for a question of several words. A sentence
+    without a question word or mark that some section holds whole (pasted from a law) has
+    found its answer, however few hold it."""
     return compiled.relaxed is not None and (
         full_matches == 0
         or full_matches < FEW_HITS
         and compiled.asks
+        and not compiled.sentence
         and len(compiled.words) >= LONG_QUERY
     )
 

@@ -446,3 +446,32 @@ def test_a_cited_article_comes_before_the_sections_that_cite_it(tmp_path: Path) 
         # the article alone: every law's article of that number, before a citation of it
         headings = [hit.heading for hit in all_sections(index, "第509条").hits]
         assert headings[:2] == ["第五百零九条", "第五百零九条"] and "第一条" in headings
+
+
+def test_a_pasted_sentence_found_whole_is_not_relaxed_but_a_question_is(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _law(
+        corpus,
+        "labour.txt",
+        "某市劳动用工条例",
+        {
+            "第九条": "用人单位违法解除劳动合同，劳动者要求继续履行的，用人单位应当继续履行。",
+            "第十条": "劳动者提前三十日以书面形式通知用人单位，可以解除劳动合同。",
+        },
+    )
+    _law(
+        corpus,
+        "other.txt",
+        "某市工资支付条例",
+        {
+            "第三条": "用人单位应当按时足额支付劳动者工资，不得克扣。",
+        },
+    )
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        pasted = search(index, "用人单位违法解除劳动合同，劳动者要求继续履行的")
+        assert not pasted.relaxed and pasted.total_sections == 1
+        assert pasted.hits[0].heading == "第九条"
+        asked = search(index, "用人单位违法解除劳动合同，劳动者能要求继续履行吗")
+        assert asked.relaxed and asked.total_sections == 3

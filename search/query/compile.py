@@ -254,6 +254,8 @@ class CompiledQuery:
     words: frozenset[str]
     runs: tuple[str, ...]
     asks: bool = False  # reads as a question (question words, or punctuation between clauses)
+    # a sentence that reads as a question by its punctuation alone (no question word or mark)
+    sentence: bool = False
 
 
 def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
@@ -295,7 +297,10 @@ def compile_query(
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
         defined = defined_terms(text, positive, definitions) if asks else []
         relaxed = _relaxed(strict, clause_queries, excluded, defined)
-    return CompiledQuery(_with_exclusions(strict, excluded), relaxed, words, runs, asks=asks)
+    sentence = asks and not asks_outright(text)
+    return CompiledQuery(
+        _with_exclusions(strict, excluded), relaxed, words, runs, asks=asks, sentence=sentence
+    )
 
 
 def defined_terms(
@@ -319,7 +324,13 @@ def _in_titles(clause: Clause) -> Clause:
 def reads_as_question(text: str) -> bool:
     """Question words, or sentence punctuation inside the text: a question or a sentence,
     not a keyword query or a run of characters pasted from a document."""
-    if _CLAUSE_MARK.search(text.strip().rstrip("？?。.！!")) or text.strip()[-1:] in "？?":
+    return bool(_CLAUSE_MARK.search(text.strip().rstrip("？?。.！!"))) or asks_outright(text)
+
+
+def asks_outright(text: str) -> bool:
+    """A question mark at the end, or a question word: a question, not a sentence that
+    reads as one by its punctuation alone (as a sentence pasted from a law does)."""
+    if text.strip()[-1:] in "？?":
         return True
     asked = question_words()
     # every word, stop words included: 吗 and 呢 are both

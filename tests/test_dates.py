@@ -150,6 +150,9 @@ def test_title_scope_looks_only_in_titles(live: SearchIndex) -> None:
         ("2019/8号", "阳市监发〔2019〕8号"),
         ("8号", "阳市监发〔2019〕8号"),
         ("晋市环发", "晋市环发〔2018〕12号"),
+        ("阳政发2021年3号", "阳政发〔2021〕3号"),  # the year followed by 年
+        ("阳政发〔2021〕第3号", "阳政发〔2021〕3号"),  # the number after 第
+        ("阳政发2021年第3号", "阳政发〔2021〕3号"),
     ],
 )
 def test_number_scope_finds_a_document_number_whole_or_in_part(

@@ -109,6 +109,17 @@ def test_document_numbers_in_any_bracket_style(text: str) -> None:
     assert clause.terms[0].doc_number == "阳政发〔2021〕3号"
 
 
+def test_a_document_number_is_looked_for_in_each_of_its_spellings() -> None:
+    (clause,) = parse("法释2024年第1号")
+    assert clause.terms[0].doc_numbers == (
+        "法释2024年第1号",
+        "法释〔2024〕1号",
+        "法释〔2024〕第1号",
+        "法释2024年1号",
+    )
+    assert parse("营商环境")[0].terms[0].doc_numbers == ()
+
+
 def test_index_numbers_are_recognised_in_upper_case() -> None:
     (clause,) = parse("11140522012737611b/2016-00021")
     assert clause.terms[0].index_number == "11140522012737611B/2016-00021"

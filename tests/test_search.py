@@ -87,7 +87,16 @@ def test_title_prefix_searches_titles_only(index: SearchIndex) -> None:
 
 
 @pytest.mark.parametrize(
-    "number", ["阳政发〔2021〕3号", "阳政发[2021]3号", "阳政发（2021）3号", "阳政发 (2021) 3 号"]
+    "number",
+    [
+        "阳政发〔2021〕3号",
+        "阳政发[2021]3号",
+        "阳政发（2021）3号",
+        "阳政发 (2021) 3 号",
+        "阳政发2021年3号",
+        "阳政发〔2021〕第3号",
+        "阳政发2021年第3号",
+    ],
 )
 def test_document_number_finds_its_document(index: SearchIndex, number: str) -> None:
     results = search(index, number)

@@ -178,8 +178,9 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives.append(q.Or([_sequence("breadcrumb_bigram", r, ARTICLE_BOOST) for r in runs]))
     elif cites_article and runs:
         alternatives.append(q.And([_sequence("title_bigram", r, ARTICLE_BOOST) for r in runs]))
-    if term.doc_number:
-        alternatives.append(q.Term("doc_number", term.doc_number, boost=NUMBER_BOOST))
+    alternatives += [
+        q.Term("doc_number", spelling, boost=NUMBER_BOOST) for spelling in term.doc_numbers
+    ]
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery
@@ -423,6 +424,9 @@ def build_filter(request: SearchRequest) -> dict[str, q.Query]:
 
 # A year and a number without brackets: 2017-47, 2017/47号.
 _YEAR_AND_NUMBER = re.compile(r"(\d{4})[-/—_.・](\d{1,5})号?")
+_YEAR_WRITTEN = re.compile(r"(?<!\d)(\d{4})年")
+_NUMBERED = re.compile(r"〕第(?=\d)")
+_BRACKETED_YEAR = re.compile(r"〔(\d{4})〕")
 
 
 def number_filter(text: str) -> q.Query:
@@ -430,8 +434,11 @@ def number_filter(text: str) -> q.Query:
     国办发[2017]47号, 国办发〔2017〕, 2017-47 (read as 〔2017〕47号). A number is never
     found inside a longer one (47号 does not find 147号)."""
     piece = _YEAR_AND_NUMBER.sub(r"〔\1〕\2号", normalize_doc_number(text))
+    piece = _NUMBERED.sub("〕", _YEAR_WRITTEN.sub(r"〔\1〕", piece))
     pattern = ".*" + ("(?<!\\d)" if piece[:1].isdigit() else "") + re.escape(piece)
     pattern += "(?!\\d)" if piece[-1:].isdigit() else ""
+    # the year in brackets or followed by 年, the number after 第 or not (公告2021年第3号)
+    pattern = _BRACKETED_YEAR.sub(r"(?:〔\1〕|\1年)第?", pattern)
     return q.Regex("doc_number", pattern)
 
 

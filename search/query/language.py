@@ -20,7 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from search.text.normalize import DOC_NUMBER, normalize, normalize_doc_number
+from search.text.normalize import (
+    DOC_NUMBER,
+    doc_number_spellings,
+    normalize,
+    normalize_doc_number,
+)
 
 _TOKEN = re.compile(
     r"(?P<neg>-(?=\S))?(?:(?P<field>title|标题):)?"
@@ -58,6 +63,12 @@ class Term:
         if self.exact or not DOC_NUMBER.fullmatch(self.text):
             return None
         return normalize_doc_number(self.text)
+
+    @property
+    def doc_numbers(self) -> tuple[str, ...]:
+        """Every spelling of the document number this term spells (`doc_number_spellings`),
+        or () when it is none."""
+        return doc_number_spellings(self.text) if self.doc_number else ()
 
     @property
     def index_number(self) -> str | None:

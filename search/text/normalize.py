@@ -49,9 +49,11 @@ def normalize(text: str) -> str:
     return text.translate(translation_table())
 
 
-# Issuer, year in brackets, number: 阳政发〔2021〕3号, 国办发 [2020] 12 号.
+# Issuer, year in brackets, number: 阳政发〔2021〕3号, 国办发 [2020] 12 号; also the year
+# followed by 年 and the number by 第, as announcements are numbered (公告2021年第3号).
 DOC_NUMBER = re.compile(
-    r"[\u4e00-\u9fff]{1,16}\s*[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]\s*\d{1,5}\s*号"
+    r"[\u4e00-\u9fff]{1,16}\s*(?:[〔\[(（【〖]\s*\d{4}\s*[〕\])）】〗]|\d{4}\s*年)"
+    r"\s*第?\s*\d{1,5}\s*号"
 )
 _OPEN_BRACKETS = "〔［[【（(〖"
 _CLOSE_BRACKETS = "〕］]】）)〗"
@@ -64,3 +66,24 @@ def normalize_doc_number(value: str) -> str:
     """One spelling of a document number: `阳政发[2021]3号` and `阳政发〔2021〕3号` agree."""
     folded = normalize(value).translate(_BRACKETS)
     return "".join(folded.split())
+
+
+_IN_FULL = re.compile(r"(?P<issuer>.*?)(?:〔(?P<y1>\d{4})〕|(?P<y2>\d{4})年)第?(?P<number>\d+号)")
+
+
+def doc_number_spellings(value: str) -> tuple[str, ...]:
+    """The spellings a 发文字号 typed in full may be stored in, the typed one first: 法释〔2024〕1号
+    is also written 法释〔2024〕第1号, 法释2024年1号 and 法释2024年第1号."""
+    typed = normalize_doc_number(value)
+    parts = _IN_FULL.fullmatch(typed)
+    if parts is None:
+        return (typed,)
+    issuer, number = parts.group("issuer"), parts.group("number")
+    year = parts.group("y1") or parts.group("y2")
+    forms = [
+        f"{issuer}〔{year}〕",
+        f"{issuer}〔{year}〕第",
+        f"{issuer}{year}年",
+        f"{issuer}{year}年第",
+    ]
+    return tuple(dict.fromkeys([typed, *(form + number for form in forms)]))

@@ -611,13 +611,15 @@ def _shown_picks(
     held: dict[str, tuple[int, int]],
 ) -> list[tuple[int, int]]:
     """For each pick, the pick of the version its law shows among those the shards' results
-    hold (`held`): the one the query names by year or 文号, else the newest
-    (`shown_version`)."""
+    hold (`held`): the one the query names by year or 文号, else the newest, or the oldest
+    when the results are oldest first (`shown_version`)."""
     shown: list[tuple[int, int]] = []
     for shard, row in picks:
         doc_id = partials[shard].doc_ids[row]
         matching = [v.doc_id for v in versions.versions(doc_id) if v.doc_id in held]
-        shown.append(held[shown_version(matching or [doc_id], versions, request.text)])
+        oldest_first = request.sort == "date_asc"
+        shown_id = shown_version(matching or [doc_id], versions, request.text, oldest_first)
+        shown.append(held[shown_id])
     return shown
 
 
@@ -633,7 +635,8 @@ def _versions_to_ask(
     asked: list[str] = []
     for shard, row in picks:
         doc_id = partials[shard].doc_ids[row]
-        for preferred in preference(doc_id, versions, request.text):
+        oldest_first = request.sort == "date_asc"
+        for preferred in preference(doc_id, versions, request.text, oldest_first):
             if preferred in held:  # the pick's own version at the latest
                 break
             asked.append(preferred)

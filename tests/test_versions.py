@@ -119,6 +119,18 @@ def test_the_newest_version_is_shown_with_the_others_listed(index: SearchIndex) 
     assert results.total == 3  # every version counts, as in the facets
 
 
+def test_sorted_by_date_a_hit_shows_the_version_whose_date_placed_it(
+    index: SearchIndex,
+) -> None:
+    def shown(sort: str) -> list[tuple[str, str | None]]:
+        request = SearchRequest.create("水资源保护", size=10, sort=sort)
+        return [(hit.doc_id, hit.date) for hit in run_search(index, request).hits]
+
+    # old 2017, other 2022, new 2023: the law's place is its oldest version's, oldest first
+    assert shown("date_asc") == [("old", "2017-03-01"), ("other", "2022-01-10")]
+    assert shown("date") == [("new", "2023-06-30"), ("other", "2022-01-10")]
+
+
 def test_a_query_naming_the_year_shows_that_version_first(index: SearchIndex) -> None:
     assert _shown(_search(index, "水资源保护 2017年"))[0] == ("old", ["new"])
     assert _shown(_search(index, "水资源保护条例 2017"))[0] == ("old", ["new"])

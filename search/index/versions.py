@@ -113,20 +113,27 @@ class VersionTable:
         return [version for version in self.versions(doc_id) if version.doc_id != doc_id]
 
 
-def preference(doc_id: str, table: VersionTable, text: str) -> list[str]:
+def preference(
+    doc_id: str, table: VersionTable, text: str, oldest_first: bool = False
+) -> list[str]:
     """The versions of the document's law (doc_ids) in the order a hit prefers to show
-    them: those the query names by year or 文号, then the others, each newest first."""
+    them: those the query names by year or 文号, then the others, each newest first (oldest
+    first when the results are, so that a hit shows the version whose date placed it)."""
     versions = table.versions(doc_id)
     if not versions:  # most documents: one version
         return []
+    if oldest_first:
+        versions = versions[::-1]
     years = set(_YEAR.findall(text))
     named = [version for version in versions if version.named_by(text, years)]
     return [version.doc_id for version in named + [v for v in versions if v not in named]]
 
 
-def shown_version(candidates: list[str], table: VersionTable, text: str) -> str:
+def shown_version(
+    candidates: list[str], table: VersionTable, text: str, oldest_first: bool = False
+) -> str:
     """Which of a law's matching versions (`candidates`, doc_ids) a hit shows: the one the
-    query names by year or 文号, else the newest."""
+    query names by year or 文号, else the newest (the oldest, `oldest_first`)."""
     wanted = set(candidates)
-    preferred = preference(candidates[0], table, text)
+    preferred = preference(candidates[0], table, text, oldest_first)
     return next((doc_id for doc_id in preferred if doc_id in wanted), candidates[0])

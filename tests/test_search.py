@@ -84,6 +84,10 @@ def test_title_prefix_searches_titles_only(index: SearchIndex) -> None:
     in_title = search(index, "标题:营商环境")
     assert doc_ids(in_title) == [BUSINESS_NOTICE]
     assert anywhere.total > in_title.total
+    # found by its title, the text is not marked for it
+    assert any("<mark>" in passage for hit in anywhere.hits for passage in html(hit))
+    assert not any("<mark>" in passage for hit in in_title.hits for passage in html(hit))
+    assert compile_query("标题:营商环境 优化").words == frozenset({"优化"})
 
 
 @pytest.mark.parametrize(

@@ -388,11 +388,14 @@ def _is_required(clause: Clause) -> bool:
 
 
 def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(words to mark, character runs to mark): the words, runs and synonyms looked for."""
+    """(words to mark, character runs to mark): the words, runs and synonyms looked for, in
+    the text (a term looked for in titles only marks nothing there)."""
     words: set[str] = set()
     runs: dict[str, None] = {}
     for clause in clauses:
         for term in clause.terms:
+            if term.title_only:
+                continue
             runs.update(dict.fromkeys(join_run(r) for r in bigram_runs(term.text)))
             if term.exact:
                 continue

@@ -7,6 +7,7 @@ from typing import Any
 from search.index.live import SearchIndex
 from search.index.shards import ShardedIndex
 from search.index.store import live_build, read_build_info
+from search.text.normalize import DOC_NUMBER
 
 
 def index_stats(index: SearchIndex | ShardedIndex) -> dict[str, Any]:
@@ -74,3 +75,25 @@ def _sharded_stats(index: ShardedIndex) -> dict[str, Any]:
         "shards": shards,
     }
     return figures
+
+
+def example_doc_number(index: SearchIndex | ShardedIndex) -> str | None:
+    """A 发文字号 the index holds, of its latest year, for the pages to show as an example of
+    a search by number (the sample corpus's would find nothing in another index)."""
+    shards = index.shards if isinstance(index, ShardedIndex) else [index]
+    numbers: list[str] = []
+    for shard in shards:
+        with shard.searcher() as searcher:
+            numbers += [
+                term.decode("utf-8")
+                for term in searcher.lexicon("doc_number")
+                if DOC_NUMBER.fullmatch(term.decode("utf-8"))
+            ]
+    # the latest year, then the shortest: an example easy to read
+    return min(numbers, key=lambda number: (-_year_of(number), len(number), number), default=None)
+
+
+def _year_of(number: str) -> int:
+    digits = [part for part in number.replace("〔", " ").replace("〕", " ").split() if part]
+    years = [int(part[:4]) for part in digits if part[:4].isdigit()]
+    return max(years, default=0)

@@ -367,3 +367,16 @@ def test_a_long_query_says_it_is_searched_by_its_opening(client: FlaskClient) ->
     assert "检索词较长" in iframe
     short = client.get("/search", query_string={"q": "全面推进依法行政"}).get_data(as_text=True)
     assert "检索词较长" not in short
+
+
+def test_the_example_number_is_one_the_index_holds(client: FlaskClient) -> None:
+    home = client.get("/").get_data(as_text=True)
+    example = re.search(r"<li><code>([^<]+)</code>：按文号查找</li>", home)
+    assert example is not None
+    found = client.get("/api/search", query_string={"q": example.group(1)}).get_json()
+    document = client.get(f"/api/docs/{found['hits'][0]['doc_id']}").get_json()["document"]
+    assert document["doc_number"] == example.group(1)
+    nothing = client.get("/search", query_string={"q": '"无此内容的检索词语"'}).get_data(
+        as_text=True
+    )
+    assert f"输入完整的文号，例如 <code>{example.group(1)}</code>" in nothing

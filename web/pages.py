@@ -31,7 +31,7 @@ from search.index.shards import ShardedIndex
 from search.query.language import compose, parse
 from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
-from search.stats import index_stats
+from search.stats import example_doc_number, index_stats
 from search.text.pinyin import spellings
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
@@ -56,9 +56,12 @@ def _alternate(response: Response, json_url: str) -> Response:
 def home() -> str:
     try:
         figures = index_stats(search_index())
+        example = example_doc_number(search_index())
     except IndexMissing:
-        figures = None
-    return render_template("home.html", figures=figures, hot=hot_queries(HOME_HOT))
+        figures, example = None, None
+    return render_template(
+        "home.html", figures=figures, hot=hot_queries(HOME_HOT), example_number=example
+    )
 
 
 @bp.route("/search")
@@ -79,6 +82,7 @@ def search() -> Response | tuple[str, int]:
         external=False,
         feed_url=url_for("widget.feed") + "?" + query,
         related=related_queries(results),
+        example_number=example_doc_number(search_index()) if not results.total else None,
         **_controls(results),
     )
     json_url = url_for("api.search") + "?" + query

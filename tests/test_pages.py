@@ -149,6 +149,19 @@ def test_a_regulation_of_the_shared_corpus_has_its_chapters(
     assert titles(entry(read.contents, "第一章 总则"))[:2] == ["第一条", "第二条"]
 
 
+def test_a_long_document_links_past_its_contents(client: FlaskClient) -> None:
+    page = client.get(SEED, query_string={"q": "科技创新"}).get_data(as_text=True)
+    skip = re.search(r'<p class="skip-links">(.*?)</p>', page)
+    assert skip is not None and page.index("skip-links") < page.index('class="toc"')
+    anchors = re.findall(r'href="#([^"]+)"', skip.group(1))
+    assert anchors[0] == "doc-text" and 'id="doc-text"' in page
+    # the first matching section, the first section marked on the page
+    first_marked = re.search(r'<section id="([^"]+)" class="doc-section matched"', page)
+    assert first_marked is not None and anchors[1:] == [first_marked.group(1)]
+    plain = client.get(SEED).get_data(as_text=True)
+    assert "跳到正文" in plain and "跳到第一处匹配" not in plain
+
+
 def test_matches_in_a_heading_stay_marked(client: FlaskClient) -> None:
     page = client.get(SEED, query_string={"q": "法治"}).get_data(as_text=True)
     assert re.search(r'<h2 class="doc-heading level-1">三、2021年<mark>法治</mark>', page)

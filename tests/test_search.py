@@ -105,6 +105,8 @@ def test_title_prefix_searches_titles_only(index: SearchIndex) -> None:
 def test_document_number_finds_its_document(index: SearchIndex, number: str) -> None:
     results = search(index, number)
     assert doc_ids(results) == [BUSINESS_NOTICE]
+    # its digits are not marked wherever a 3 or a 2021 stands in the text
+    assert compile_query(number).runs == ("阳政发",) and not compile_query(number).words
 
 
 def test_index_number_finds_its_document(index: SearchIndex) -> None:

@@ -396,8 +396,12 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
         for term in clause.terms:
             if term.title_only:
                 continue
-            runs.update(dict.fromkeys(join_run(r) for r in bigram_runs(term.text)))
-            if term.exact:
+            found = [join_run(r) for r in bigram_runs(term.text)]
+            if term.doc_number:  # its issuer: its digits (1, 2024) and 年, 第 or 号 would
+                # mark every number and ordinal in the text
+                found = [run for run in found if _CJK_CHARACTER.search(run)][:1]
+            runs.update(dict.fromkeys(found))
+            if term.exact or term.doc_number:
                 continue
             for word in content_words(term.text):
                 words.add(word)

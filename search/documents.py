@@ -15,7 +15,7 @@ from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
-from search.index.versions import Version, VersionTable
+from search.index.versions import Version, joined_versions
 from search.ingest.headings import parse_heading
 from search.query.compile import compile_query
 
@@ -159,8 +159,8 @@ def other_versions(index: SearchIndex | ShardedIndex, doc_id: str) -> tuple[Vers
     for shard in index.shards if isinstance(index, ShardedIndex) else [index]:
         with shard.searcher():
             tables.append(shard.versions)
-    table = tables[0] if len(tables) == 1 else VersionTable.joined(tables)
-    return tuple(table.others(doc_id))
+    table = joined_versions(tables)
+    return tuple(table.others(doc_id)) if table is not None else ()
 
 
 def load_section(index: SearchIndex | ShardedIndex, section_id: str) -> DocumentView | None:

@@ -32,7 +32,7 @@ from search.highlight import Passage, Span, passage_html, passages, run_spans, w
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
-from search.index.versions import VersionTable, preference, shown_version
+from search.index.versions import VersionTable, joined_versions, preference, shown_version
 from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.knobs import FEW_HITS
@@ -482,28 +482,8 @@ def _fuse_over_shards(
     return shards.answer(range(len(partials)), relax, ranks)
 
 
-# The shards' tables joined, for the generations they were read from: joined again only
-# when a shard's generation changes, not on every search.
-_joined: dict[tuple[VersionTable, ...], VersionTable] = {}
-
-
 def _version_table(generations: Sequence[Generation]) -> VersionTable | None:
     return joined_versions([generation.versions for generation in generations])
-
-
-def joined_versions(tables: Sequence[VersionTable | None]) -> VersionTable | None:
-    """The shards' tables of law versions as one (None: some shard groups none)."""
-    if not all(isinstance(table, VersionTable) for table in tables):
-        return None
-    shards = cast(tuple[VersionTable, ...], tuple(tables))
-    if len(shards) == 1:
-        return shards[0]
-    joined = _joined.get(shards)
-    if joined is None:
-        joined = VersionTable.joined(shards)
-        _joined.clear()  # the previous generations' tables go with their searchers
-        _joined[shards] = joined
-    return joined
 
 
 # Likewise the shards' definitions.

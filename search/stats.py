@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from search.index.live import SearchIndex
 from search.index.shards import ShardedIndex
 from search.index.store import live_build, read_build_info
 from search.text.normalize import DOC_NUMBER
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 def index_stats(index: SearchIndex | ShardedIndex) -> dict[str, Any]:
@@ -94,6 +97,5 @@ def example_doc_number(index: SearchIndex | ShardedIndex) -> str | None:
 
 
 def _year_of(number: str) -> int:
-    digits = [part for part in number.replace("〔", " ").replace("〕", " ").split() if part]
-    years = [int(part[:4]) for part in digits if part[:4].isdigit()]
-    return max(years, default=0)
+    year = _YEAR.search(number)
+    return int(year.group()) if year else 0

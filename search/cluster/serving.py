@@ -42,16 +42,11 @@ from search.cluster.replica import (
 from search.errors import ShardMissing, ShardsUnavailable
 from search.index.live import RESULT_CACHE_SIZE
 from search.index.shards import SHARD_PREFIX, Manifest, ShardedIndex
-from search.index.versions import VersionTable
+from search.index.versions import VersionTable, joined_versions
 from search.query.compile import CompiledQuery, compile_query
 from search.query.request import SearchRequest
 from search.rank.semantic import Ranks
-from search.results import (
-    SearchHit,
-    ShardGroup,
-    joined_definitions,
-    joined_versions,
-)
+from search.results import SearchHit, ShardGroup, joined_definitions
 from search.shard import Candidates, ShardResult, TermStatistics
 from search.suggest import best_spelled, best_suggestion, suggestion_candidates
 from search.text.definitions import DefinitionTable

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -111,6 +112,26 @@ class VersionTable:
     def others(self, doc_id: str) -> list[Version]:
         """The other versions of the document's law, newest first."""
         return [version for version in self.versions(doc_id) if version.doc_id != doc_id]
+
+
+# The shards' tables joined, for the generations they were read from: joined again only
+# when a shard's generation changes, not on every search or document page.
+_joined: dict[tuple[VersionTable, ...], VersionTable] = {}
+
+
+def joined_versions(tables: Sequence[VersionTable | None]) -> VersionTable | None:
+    """The shards' tables of law versions as one (None: some shard groups none)."""
+    if not all(isinstance(table, VersionTable) for table in tables):
+        return None
+    shards = cast(tuple[VersionTable, ...], tuple(tables))
+    if len(shards) == 1:
+        return shards[0]
+    joined = _joined.get(shards)
+    if joined is None:
+        joined = VersionTable.joined(shards)
+        _joined.clear()  # the previous generations' tables go with their searchers
+        _joined[shards] = joined
+    return joined
 
 
 def preference(

@@ -463,6 +463,35 @@ def test_a_cited_article_comes_before_the_sections_that_cite_it(tmp_path: Path) 
         assert headings[:2] == ["第五百零九条", "第五百零九条"] and "第一条" in headings
 
 
+def test_a_law_cited_by_its_short_name_is_the_one_titled_so(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # its article sits deeper (a chapter's section), which alone would rank it lower
+    _law(
+        corpus,
+        "insurance.txt",
+        "中华人民共和国保险法",
+        {
+            "第二章": "保险合同",
+            "第二节": "人身保险合同",
+            "第四十五条": "因被保险人故意犯罪导致其伤残或者死亡的，保险人不承担给付保险金的责任。",
+        },
+    )
+    # holds the short name in its title
+    _law(
+        corpus,
+        "social.txt",
+        "中华人民共和国社会保险法",
+        {"第四十五条": "失业人员符合下列条件的，从失业保险基金中领取失业保险金。"},
+    )
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        for typed in ("保险法第四十五条", "保险法 第45条"):
+            assert doc_ids(search(index, typed)) == ["insurance", "social"], typed
+        assert doc_ids(search(index, "中华人民共和国保险法第45条")) == ["insurance"]
+        assert doc_ids(search(index, "社会保险法第45条")) == ["social"]
+
+
 def test_a_pasted_sentence_found_whole_is_not_relaxed_but_a_question_is(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

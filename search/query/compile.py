@@ -51,6 +51,9 @@ from search.text.synonyms import synonyms_of
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
 QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
 FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
+# What national laws and many of the State Council's regulations are titled with.
+STATE_TITLE_PREFIX = "中华人民共和国"
+_CJK_NAME = re.compile(f"[{CJK}]+")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 
 
@@ -178,12 +181,24 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives.append(q.Or([_sequence("breadcrumb_bigram", r, ARTICLE_BOOST) for r in runs]))
     elif cites_article and runs:
         alternatives.append(q.And([_sequence("title_bigram", r, ARTICLE_BOOST) for r in runs]))
+        alternatives += [
+            _sequence("title_bigram", run, ARTICLE_BOOST) for run in _state_title_runs(term.text)
+        ]
     alternatives += [
         q.Term("doc_number", spelling, boost=NUMBER_BOOST) for spelling in term.doc_numbers
     ]
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery
+
+
+def _state_title_runs(name: str) -> tuple[tuple[str, ...], ...]:
+    """The runs of the title a law cited by its short name has as a national law or
+    regulation: 保险法 is 中华人民共和国保险法, and a title that only holds the name
+    (中华人民共和国社会保险法) is another law."""
+    if name.startswith(STATE_TITLE_PREFIX) or not _CJK_NAME.fullmatch(name):
+        return ()
+    return bigram_runs(STATE_TITLE_PREFIX + name)
 
 
 def _kept_share(text: str, words: Sequence[str]) -> float:

@@ -119,6 +119,13 @@ def anchor_of(section_id: str) -> str:
     return section_id.rsplit(":", 1)[-1]
 
 
+def holds_document(index: SearchIndex | ShardedIndex, doc_id: str) -> bool:
+    """Whether the index has a section of the document `doc_id`."""
+    shard = index.owner(doc_id) if isinstance(index, ShardedIndex) else index
+    with shard.searcher() as searcher:
+        return next(iter(searcher.document_numbers(doc_id=doc_id)), None) is not None
+
+
 def load_document(
     index: SearchIndex | ShardedIndex, doc_id: str, query: str = ""
 ) -> DocumentView | None:

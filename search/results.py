@@ -24,9 +24,10 @@ from whoosh.searching import Searcher
 
 from search import timing
 from search.complete import Completer, completer_of
+from search.documents import holds_document
 from search.engine.columns import FacetValue, facet_values
 from search.engine.postings import PostingRuns
-from search.errors import ShardMissing
+from search.errors import QueryError, ShardMissing
 from search.facets import FACETS
 from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
 from search.index.live import SearchIndex
@@ -182,7 +183,18 @@ class ShardsElsewhere(Protocol):
 
 
 def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> SearchResults:
-    """Run one search: ranked, filtered, paged hits with passages, facets and totals."""
+    """Run one search: ranked, filtered, paged hits with passages, facets and totals.
+
+    A search within one document that the index does not have is a QueryError: nothing
+    found there would read as nothing in that document matching."""
+    results = _answer(index, request)
+    doc_id = request.doc_id
+    if doc_id and not results.total_sections and not holds_document(index, doc_id):
+        raise QueryError("doc", f"no document with id {doc_id!r}", f"没有编号为 {doc_id} 的文件。")
+    return results
+
+
+def _answer(index: SearchIndex | ShardedIndex, request: SearchRequest) -> SearchResults:
     started = time.perf_counter()
     if isinstance(index, ShardsElsewhere):
         return _run_elsewhere(index, request, started)

@@ -89,6 +89,8 @@ def test_a_document_and_a_section(client: FlaskClient) -> None:
         ("/api/search", {"q": "x", "kind": ["法律", "法规"]}, 400, "kind"),
         ("/api/search", {"q": "x" * 600}, 400, "q"),
         ("/api/search", {"q": ["a", "b"]}, 400, "q"),
+        ("/api/search", {"q": "x", "doc": "gone-1"}, 400, "doc"),
+        ("/api/search", {"doc": "gone-1"}, 400, "doc"),
         ("/api/docs/no-such-doc", {}, 404, None),
         ("/api/sections/no-such-doc:s-1", {}, 404, None),
         ("/api/no-such-endpoint", {}, 404, None),

@@ -184,7 +184,7 @@ def _message(page: str) -> str:
 
 def _is_chinese(text: str) -> bool:
     """Chinese sentences: no run of three English letters but a parameter's name or value."""
-    names = r"\b(page|size|sort|collapse|year|topic|relevance|date_asc|date|true|false)\b"
+    names = r"\b(page|size|sort|collapse|year|topic|doc|relevance|date_asc|date|true|false)\b"
     return not re.search(r"[A-Za-z]{3,}", re.sub(names, "", text))
 
 
@@ -199,6 +199,7 @@ def _is_chinese(text: str) -> bool:
         ({"q": "法治", "year": "2020-2018"}, "年份范围应前小后大"),
         ({"q": "法治", "collapse": "maybe"}, "只能是 true 或 false"),
         ({"q": "x" * 501}, "检索词最多 500 个字"),
+        ({"q": "法治", "doc": "x9-1"}, "没有编号为 x9-1 的文件（参数 doc）。"),
     ],
 )
 def test_a_bad_parameter_is_explained_in_chinese_on_the_pages(

@@ -9,6 +9,7 @@ import pytest
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from search import suggest
+from search.errors import QueryError
 from search.highlight import passage_html
 from search.index.build import full_build
 from search.index.live import SearchIndex
@@ -271,6 +272,16 @@ def test_collapse_gives_one_hit_per_document_with_the_rest_counted(index: Search
     assert top.more_sections == inside.total - 1 > 0
     assert inside.hits[0].id == top.id  # the best section represents its document
     assert collapsed.total_sections == all_sections(index, "扬尘").total
+
+
+def test_within_a_document_nothing_found_is_empty_and_an_unknown_document_an_error(
+    index: SearchIndex,
+) -> None:
+    known = search(index, "扬尘", size=1).hits[0].doc_id
+    assert search(index, "量子计算机", doc_id=known).total == 0
+    with pytest.raises(QueryError) as raised:
+        search(index, "扬尘", doc_id=known + "-gone")
+    assert raised.value.parameter == "doc" and known + "-gone" in raised.value.explanation
 
 
 def test_sort_by_date_newest_first(index: SearchIndex) -> None:

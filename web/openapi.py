@@ -275,7 +275,11 @@ SEARCH_PARAMETERS = [
     _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number."),
     _param("size", {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}, "Hits per page."),
     _param("collapse", {"type": "boolean"}, "One hit per document (default true)."),
-    _param("doc", {"type": "string"}, "Only the sections of this document."),
+    _param(
+        "doc",
+        {"type": "string"},
+        "Only the sections of this document; an id the index does not have is a 400.",
+    ),
 ]
 
 HOT_PARAMETERS = [

@@ -42,6 +42,8 @@ def test_articles_of_judged_laws_once_each_and_found_in_every_form(tmp_path: Pat
             "水法 第十二条",
             "水法第十二条",
             "水法第12条",
+            "《水法》第12条第一款",
+            "水法12条",
         ]
         for form in FORMS:
             assert rank_of(index, twelfth, twelfth.query(form), short_names) == 1

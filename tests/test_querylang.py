@@ -51,6 +51,11 @@ def test_lower_case_or_is_a_word_and_operators_alone_are_ignored() -> None:
         "民法典 第509条",
         "民法典第５０９条",
         "民法典　第五百零九条",
+        "《民法典》第509条",  # the name in title marks
+        "民法典509条",  # without 第
+        "民法典第五〇九条",  # digit by digit
+        "民法典第509条第二款",  # a paragraph of it: the section is the article
+        "《民法典》第五百零九条第一款第（二）项",
     ],
 )
 def test_a_cited_article_is_its_own_term_in_the_laws_numerals(text: str) -> None:
@@ -65,6 +70,9 @@ def test_a_cited_article_is_its_own_term_in_the_laws_numerals(text: str) -> None
         ("人民检察院刑事诉讼规则（试行）第15条", "人民检察院刑事诉讼规则(试行)", "第十五条"),
         ("香港特别行政区基本法第82条", "香港特别行政区基本法", "第八十二条"),
         ("第1260条", None, "第一千二百六十条"),
+        ("第一〇〇条", None, "第一百条"),
+        ("第一百零五条第三款", None, "第一百零五条"),  # 零五 inside a numeral with units
+        ("《工伤保险条例》第十四条", "工伤保险条例", "第十四条"),
     ],
 )
 def test_names_of_laws_before_an_article(text: str, name: str | None, article: str) -> None:
@@ -79,6 +87,8 @@ def test_names_of_laws_before_an_article(text: str, name: str | None, article: s
         "一条至第三条",  # a run pasted from a law's text
         "八条或者本解释第二条规定",
         "民法典第五百零九条规定",  # the article inside a longer run
+        "509条",  # a number of articles, with no law named
+        "民法典第509条之规定",
         '"民法典第509条"',
         "标题:民法典第3条",
         "-民法典第3条",

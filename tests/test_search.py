@@ -466,7 +466,13 @@ def test_a_cited_article_comes_before_the_sections_that_cite_it(tmp_path: Path) 
     )
     assert not full_build(corpus, tmp_path / "ix", procs=1).failed
     with SearchIndex(tmp_path / "ix", cache_size=0) as index:
-        for typed in ("民法典第五百零九条", "民法典第509条", "民法典 第５０９条"):
+        for typed in (
+            "民法典第五百零九条",
+            "民法典第509条",
+            "民法典 第５０９条",
+            "《民法典》第五〇九条第一款",
+            "民法典509条",
+        ):
             first = search(index, typed).hits[0]
             assert (first.doc_id, first.heading) == ("code", "第五百零九条"), typed
         # the article alone: every law's article of that number, before a citation of it

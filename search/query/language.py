@@ -36,12 +36,23 @@ MAX_TERMS = 16
 MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
 # An article of a law as people cite it, in Chinese or Arabic numerals (第三十条之一).
-ARTICLE = re.compile(r"第(?:[零〇一二三四五六七八九十百千两]+|\d+)条(?:之[一二三四五六七八九十]+)?")
+_NUMERAL = "(?:[零〇一二三四五六七八九十百千两]+|\\d+)"
+_ARTICLE_NUMBER = rf"{_NUMERAL}条(?:之[一二三四五六七八九十]+)?"
+ARTICLE = re.compile(rf"第{_ARTICLE_NUMBER}")
+# A paragraph or item of an article (第三款, 第(一)项, 第二款第3项): the article is the
+# section that holds it, so a citation of one is looked for as its article.
+_WITHIN_ARTICLE = rf"(?:第{_NUMERAL}款)?(?:第?\(?{_NUMERAL}\)?项)?"
+_ARTICLE_CITED = re.compile(rf"(?P<article>{ARTICLE.pattern}){_WITHIN_ARTICLE}")
 _DIGITS = re.compile(r"\d+")
+# Numerals written digit by digit (五〇九 for 509), as years are: no unit among them.
+_DIGIT_BY_DIGIT = re.compile("[零〇一二三四五六七八九]{2,}")
+_DIGIT_VALUES = str.maketrans("零〇一二三四五六七八九", "00123456789")
 _LAW_ENDING = "(?:法|典|条例|规定|办法|解释|细则|决定|规则|章程)"
-# A law's name: a title's ending, then perhaps a note in brackets ((二), (试行)).
+# A law's name (in 《》 or not): a title's ending, then perhaps a note in brackets ((二),
+# (试行)); then its article, with or without 第 (民法典509条).
 _CITATION = re.compile(
-    rf"(?P<name>.+?{_LAW_ENDING}(?:\([^()]{{1,8}}\))?)(?P<article>{ARTICLE.pattern})"
+    rf"《?(?P<name>.+?{_LAW_ENDING}(?:\([^()]{{1,8}}\))?)》?"
+    rf"(?P<article>第?{_ARTICLE_NUMBER}){_WITHIN_ARTICLE}"
 )
 # 本法 (this law) as a law's text says it, not a name (基本法 is one).
 _THIS_LAW = re.compile(rf"(?:^|[照据按依反于由及和与或、,])本{_LAW_ENDING}$")
@@ -94,7 +105,11 @@ def _join_doc_numbers(text: str) -> str:
 
 
 def article_heading(reference: str) -> str:
-    """An article cited in Arabic numerals as the laws head it: 第509条 -> 第五百零九条."""
+    """An article as the laws head it: 第509条, 509条 and 第五〇九条 -> 第五百零九条."""
+    reference = reference if reference.startswith("第") else "第" + reference
+    numeral, rest = reference[1:].split("条", 1)
+    if _DIGIT_BY_DIGIT.fullmatch(numeral):
+        reference = f"第{numeral.translate(_DIGIT_VALUES)}条{rest}"
     if not _DIGITS.search(reference):
         return reference
     import cn2an  # takes 0.1 s to load: only for a query that cites an article by number
@@ -108,8 +123,9 @@ def _cited_article(content: str) -> list[str]:
     Typed as one run, a citation would be looked for as characters that no text holds. Only
     a name that ends as laws' titles end counts, not 本法 (this law): a run pasted from a
     law's text that mentions an article (依照本法第三条) stays one run."""
-    if ARTICLE.fullmatch(content):
-        return [article_heading(content)]
+    alone = _ARTICLE_CITED.fullmatch(content)
+    if alone:
+        return [article_heading(alone.group("article"))]
     citation = _CITATION.fullmatch(content)
     if citation is None or _THIS_LAW.search(citation.group("name")):
         return [content]

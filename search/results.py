@@ -45,6 +45,7 @@ from search.shard import (
     ShardRows,
     ShardSearch,
     TermStatistics,
+    found_whole,
     meaning_may_rank,
     shard_statistics,
     shared_ranks,
@@ -443,7 +444,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
         answered = shards.answer(again, relax, [None] * len(again))
         for number, partial in zip(again, answered, strict=True):
             partials[number] = partial
-    if several and meaning_may_rank(compiled, request):
+    if several and meaning_may_rank(compiled, request) and not found_whole(compiled, relax):
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
     if grouped and versions is not None:

@@ -280,6 +280,13 @@ def meaning_may_rank(compiled: CompiledQuery, request: SearchRequest) -> bool:
     return compiled.asks and request.sort == "relevance"
 
 
+def found_whole(compiled: CompiledQuery, relax: bool) -> bool:
+    """Whether a sentence without a question word or mark was found as typed (not
+    relaxed): pasted from a law, the sections that hold it are its answer, and it keeps
+    the word ranking as pasted text does, however near other sections are in meaning."""
+    return compiled.sentence and not relax
+
+
 # Whether a question's words are found while it is multiplied (off: one after the other).
 OVERLAP_WORDS = True
 
@@ -475,7 +482,7 @@ class ShardSearch:
         # Sections that match every word stay ahead of partial matches.
         ahead = words.full_matches if words.relax else None
         hits, meaning = words.hits, None
-        if self._by_meaning():
+        if self._by_meaning() and not found_whole(self.compiled, words.relax):
             with timing.stage(timing.MEANING):
                 hits, meaning = self._with_meaning(hits, ahead, ranks)
         return words, hits, meaning

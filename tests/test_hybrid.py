@@ -30,6 +30,8 @@ DEFAULT_FLOOR = knobs.MEANING_FLOOR
 QUESTION = "房东把房子卖了，租客还能继续住吗？"
 KEYWORDS = "房东 房子 租客 继续"  # the question's words, as a keyword search
 ANSWER = "lease:s-0"  # says it in the law's words: not one word of the question
+# pasted from "renting": a sentence by its punctuation, with no question word or mark
+SENTENCE = "房东出租房子，应当与租客签订书面合同"
 # name -> (title, 发布机构, 发布日期, body)
 DOCUMENTS = {
     "lease": (
@@ -150,6 +152,17 @@ def test_a_question_finds_the_section_that_answers_it_in_other_words(
         assert [hit.id for hit in _search(switched_off, QUESTION).hits] == expected
     by_date = _search(index, QUESTION, sort="date")
     assert [hit.id for hit in by_date.hits] == expected
+
+
+def test_a_sentence_found_whole_keeps_the_word_ranking(index: SearchIndex) -> None:
+    compiled = compile_query(SENTENCE)
+    assert compiled.asks and compiled.sentence
+    found = _search(index, SENTENCE)
+    assert [(hit.id, hit.matched) for hit in found.hits] == [("renting:s-0", "words")]
+    assert found.total_sections == found.full_matches == 1 and not found.relaxed
+    # not found whole, the same kind of sentence is relaxed and meaning ranks it
+    elsewhere = _search(index, "房东出租房屋，应当与承租人签订合同")
+    assert elsewhere.relaxed and "meaning" in {hit.matched for hit in elsewhere.hits}
 
 
 @pytest.mark.parametrize(

@@ -303,7 +303,7 @@ def test_embed_fills_every_shard_and_questions_fuse_meaning_as_one_index(
     the shards' nearest together are the collection's nearest, for the search and for each
     facet's counts."""
     monkeypatch.setattr(knobs, "DENSE_DEPTH", depth)
-    from test_hybrid import ANSWER, DOCUMENTS, QUESTION, _write
+    from test_hybrid import ANSWER, DOCUMENTS, QUESTION, SENTENCE, _write
 
     corpus, sharded_dir, single_dir = tmp_path / "corpus", tmp_path / "sharded", tmp_path / "one"
     corpus.mkdir()
@@ -322,6 +322,7 @@ def test_embed_fills_every_shard_and_questions_fuse_meaning_as_one_index(
         SearchRequest.create(QUESTION, size=2, page=2),
         SearchRequest.create(QUESTION, year="2019-2022"),
         SearchRequest.create(QUESTION, agencies=["临川县司法局", "临川县生态环境局"]),
+        SearchRequest.create(SENTENCE, collapse="false", size=100),
     ]
     with (
         open_search_index(sharded_dir, cache_size=0, semantic=True) as sharded,

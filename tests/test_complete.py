@@ -328,6 +328,8 @@ def test_api_suggest(client: FlaskClient) -> None:
         "suggestions": [{"text": "营商环境", "kind": "term", "count": 3}],
     }
     assert client.get("/api/suggest?q=").get_json() == {"ok": True, "suggestions": []}
+    zero_width = {"q": "y\u200bshj", "limit": "1"}
+    assert client.get("/api/suggest", query_string=zero_width).get_json() == body
     assert len(client.get("/api/suggest?q=ying").get_json()["suggestions"]) <= 8
 
 

@@ -137,6 +137,19 @@ def test_empty_text_browses_and_punctuation_finds_nothing(sample_index: Path) ->
     assert nothing.total == 0 and nothing.hits == []
 
 
+def test_characters_that_show_nothing_are_not_searched(sample_index: Path) -> None:
+    """Copied from a web page, a zero-width space, a joiner or a byte order mark would
+    split the words around it while the reader sees none."""
+    with SearchIndex(sample_index) as index:
+        plain = run_search(index, SearchRequest.create("营商环境"))
+        for pasted in ("营商\u200b环境", "\ufeff营商环境", "营\u200d商环\u00ad境\u200b"):
+            asked = SearchRequest.create(pasted)
+            assert asked.text == "营商环境"
+            assert [h.id for h in run_search(index, asked).hits] == [h.id for h in plain.hits]
+        invisible = run_search(index, SearchRequest.create("\u200b\u2060"))
+        assert invisible.total == run_search(index, SearchRequest.create("")).total > 0
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -17,6 +17,7 @@ from search.engine.columns import FacetValue
 from search.errors import QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE, facet_named
 from search.query.request import MAX_QUERY_CHARS, SearchRequest
+from search.text.normalize import without_invisible
 
 # Parameters given once; a facet's are all passed on, for SearchRequest to check.
 SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc", *DATE_RANGE.parameters, SCOPE.name)
@@ -52,7 +53,7 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
 def suggest_request(args: MultiDict[str, str]) -> tuple[str, int]:
     """The text and limit of a request for completions; raises QueryError naming the bad
     parameter."""
-    text = (_single(args, "q") or "").strip()
+    text = without_invisible(_single(args, "q") or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError("q", f"at most {MAX_QUERY_CHARS} characters, got {len(text)}")
     raw = _single(args, "limit")

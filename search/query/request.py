@@ -11,6 +11,7 @@ from typing import Any
 
 from search.errors import QueryError
 from search.facets import DATE_RANGE, FACETS, SCOPE, Bounds, Selection, facet_named, raw_values
+from search.text.normalize import without_invisible
 
 MAX_SIZE = 100
 MAX_PAGE = 10_000
@@ -57,7 +58,7 @@ class SearchRequest:
         `date_from` and `date_to` bound 发布日期 (YYYY-MM-DD, inclusive); `scope` is all,
         title or number.
         """
-        text = (text or "").strip()
+        text = without_invisible(text or "").strip()
         if len(text) > MAX_QUERY_CHARS:
             raise QueryError(
                 "q",

@@ -12,6 +12,17 @@ import functools
 import re
 import unicodedata
 
+# Characters that show nothing (zero-width spaces and joiners, direction marks, the byte
+# order mark, soft hyphens): copied from a web page into a query, they would split or change
+# its words while the reader sees none of them.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters that show nothing (for what is typed, not indexed)."""
+    return _INVISIBLE.sub("", text)
+
+
 # Blocks whose characters may have a traditional form (CJK unified ideographs, extension A,
 # compatibility ideographs).
 _CJK_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))

@@ -78,7 +78,9 @@ def _passage(text: str) -> bool:
 
 def _words_to_try(text: str) -> list[str]:
     """The words of `text` a suggestion may replace, in the query's order: not a word of
-    the language (looked up by each shard too, so none reads its close words)."""
+    the language (looked up by each shard too, so none reads its close words), and none
+    with a digit in it: a number (国务院令第588号) is what the reader means, and another
+    one edit away (58号) is another document, not a correction."""
     folded = normalize(text)
     words: dict[str, None] = {}
     for clause in parse(text):
@@ -87,7 +89,14 @@ def _words_to_try(text: str) -> list[str]:
         for term in clause.terms:
             if not term.exact:
                 words.update(dict.fromkeys((term.text, *content_words(term.text))))
-    return [w for w in words if 2 <= len(w) <= 12 and w in folded and not _word_of_the_language(w)]
+    return [
+        w
+        for w in words
+        if 2 <= len(w) <= 12
+        and w in folded
+        and not any(c.isdigit() for c in w)
+        and not _word_of_the_language(w)
+    ]
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,21 @@ def test_a_rare_real_word_is_not_corrected_to_a_common_one(tmp_path: Path) -> No
         assert search(live, "对主").suggestion is None
 
 
+def test_a_number_is_never_corrected_to_another(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = [f"第{n}条 依照国务院令第58号，行政机关应当依法履行职责。" for n in "一二三四五六"]
+    (corpus / "rules.txt").write_text(
+        _document("法律", "某县司法局", "某县执法规定", "\n".join(sections) + "\n"), "utf-8"
+    )
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        assert search(live, "国务院令第58号").full_matches
+        # 588号 is one edit from 58号, a document the index has, but another number
+        assert search(live, "国务院令第588号").suggestion is None
+        assert search(live, "行攻 第58号").suggestion == "行政 第58号"  # words still are
+
+
 def test_an_everyday_word_rare_in_the_index_is_not_taken_for_a_slip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -275,9 +275,11 @@ def shard_statistics(generation: Generation, request: SearchRequest) -> TermStat
 
 
 def meaning_may_rank(compiled: CompiledQuery, request: SearchRequest) -> bool:
-    """Whether meaning may rank a search: a question, by relevance. Keyword queries, pasted
-    text and date sorts keep the word ranking."""
-    return compiled.asks and request.sort == "relevance"
+    """Whether meaning may rank a search: a question. Keyword queries and pasted text keep
+    the word ranking. Sorted by date, a question finds the same sections as by relevance,
+    those near it in meaning among them, in another order."""
+    del request  # every sort finds the same sections
+    return compiled.asks
 
 
 def found_whole(compiled: CompiledQuery, relax: bool) -> bool:

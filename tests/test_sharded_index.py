@@ -323,6 +323,7 @@ def test_embed_fills_every_shard_and_questions_fuse_meaning_as_one_index(
         SearchRequest.create(QUESTION, year="2019-2022"),
         SearchRequest.create(QUESTION, agencies=["临川县司法局", "临川县生态环境局"]),
         SearchRequest.create(SENTENCE, collapse="false", size=100),
+        SearchRequest.create(QUESTION, sort="date", collapse="false", size=100),
     ]
     with (
         open_search_index(sharded_dir, cache_size=0, semantic=True) as sharded,

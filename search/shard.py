@@ -137,28 +137,32 @@ class Candidates:
     word_scores: np.ndarray
     word_similarities: np.ndarray  # of word_docs
     word_doc_ids: list[str]
-    meaning_docs: np.ndarray
+    meaning_docs: np.ndarray  # the nearest, whatever the filters allow
     similarities: np.ndarray
     meaning_word_scores: np.ndarray  # of meaning_docs (0: not matched by words)
     meaning_doc_ids: list[str]
     ceiling: float | None  # the best word score (None: no word match)
-    # For each facet filtered, the nearest that the other filters allow (its facet counts).
-    facet_nearest: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+    allowed: np.ndarray  # which of meaning_docs every filter allows
+    # For each facet filtered, which of meaning_docs the other filters allow (its counts).
+    facet_allowed: dict[str, np.ndarray]
 
 
 def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
     """Each shard's candidates chosen over every shard: the first RERANK_DEPTH by words and
-    the DENSE_DEPTH nearest in meaning of the whole collection, ties by doc_id and then in
-    each shard's order (as one index of the whole collection orders them), with the best
-    word score of all and the ranges of both scores over all those candidates. Each shard
-    fuses with these, as one index would."""
+    those of the DENSE_DEPTH nearest in meaning of the whole collection that the filters
+    allow, ties by doc_id and then in each shard's order (as one index of the whole
+    collection orders them), with the best word score of all and the ranges of both scores
+    over all those candidates. Each shard fuses with these, as one index would."""
     words = _over_shards(
         [(c.word_docs, c.word_scores, c.word_doc_ids) for c in candidates], knobs.RERANK_DEPTH
     )
-    meaning = _over_shards(
+    nearest_anywhere = _over_shards(
         [(c.meaning_docs, c.similarities, c.meaning_doc_ids) for c in candidates],
         knobs.DENSE_DEPTH,
     )
+    meaning = [
+        chosen[c.allowed[chosen]] for c, chosen in zip(candidates, nearest_anywhere, strict=True)
+    ]
     ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
     word_range = value_range(
         np.concatenate(
@@ -172,10 +176,6 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
             + [c.similarities[m] for c, m in zip(candidates, meaning, strict=True)]
         )
     )
-    facets = {
-        name: _over_shards([c.facet_nearest[name] for c in candidates], knobs.DENSE_DEPTH)
-        for name in candidates[0].facet_nearest
-    }
     return [
         Ranks(
             c.word_docs[words[n]],
@@ -183,7 +183,10 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
             ceiling,
             word_range,
             similarity_range,
-            {name: np.sort(c.facet_nearest[name][0][chosen[n]]) for name, chosen in facets.items()},
+            {
+                name: np.sort(c.meaning_docs[nearest_anywhere[n][allowed[nearest_anywhere[n]]]])
+                for name, allowed in c.facet_allowed.items()
+            },
         )
         for n, c in enumerate(candidates)
     ]
@@ -318,6 +321,7 @@ class ShardSearch:
             # The strict and relaxed queries share their parts (and the statistics).
             self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
+        self._closest: np.ndarray | None = None  # the nearest anywhere (once)
         self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
         self._words_beside_meaning(relax)
@@ -356,12 +360,20 @@ class ShardSearch:
         with timing.stage(timing.MEANING):
             self._similarity_ready(words)
 
-    def _nearest(self, skip: str | None = None) -> np.ndarray:
-        """The sections nearest the question in meaning that every filter (but `skip`)
-        allows."""
+    def _nearest_anywhere(self) -> np.ndarray:
+        """The DENSE_DEPTH sections nearest the question in meaning, whatever the filters
+        allow, closest first."""
         assert self._similarity is not None
-        allowed = self.filters.everywhere(skip)
-        return nearest(self._similarity, allowed, knobs.DENSE_DEPTH, knobs.MEANING_FLOOR)
+        if self._closest is None:
+            self._closest = nearest(self._similarity, None, knobs.DENSE_DEPTH, knobs.MEANING_FLOOR)
+        return self._closest
+
+    def _nearest(self, skip: str | None = None) -> np.ndarray:
+        """Those of the nearest sections that every filter (but `skip`) allows: filters
+        narrow what a question finds by meaning as they narrow its word matches, so that
+        a facet's count is what choosing it finds."""
+        closest = self._nearest_anywhere()
+        return closest[self.filters.allows(closest, skip)]
 
     def _words(self, relax: bool | None) -> _WordHits:
         """The sections the words find that the filters allow, strict or relaxed as `relax`
@@ -395,12 +407,7 @@ class ShardSearch:
         hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
         codes = self.generation.columns.codes["doc_id"]
         rows = best_first(hits.scores, knobs.RERANK_DEPTH)
-        closest, similarity = self._nearest(), self._similarity
-        facet_nearest = {}
-        for name in self.filters.allowed:
-            near = self._nearest(skip=name)
-            labels = [doc_labels[c] for c in codes[near].tolist()]
-            facet_nearest[name] = (near, similarity[near], labels)
+        closest, similarity = self._nearest_anywhere(), self._similarity
         return Candidates(
             word_docs=hits.docs[rows],
             word_scores=hits.scores[rows],
@@ -411,7 +418,10 @@ class ShardSearch:
             meaning_word_scores=word_scores(hits, closest),
             meaning_doc_ids=[doc_labels[c] for c in codes[closest].tolist()],
             ceiling=float(hits.scores.max()) if len(hits) else None,
-            facet_nearest=facet_nearest,
+            allowed=self.filters.allows(closest),
+            facet_allowed={
+                name: self.filters.allows(closest, name) for name in self.filters.allowed
+            },
         )
 
     def answer(self, relax: bool | None = None, ranks: Ranks | None = None) -> ShardResult:

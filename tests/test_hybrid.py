@@ -218,6 +218,20 @@ def test_totals_and_facets_count_the_sections_found_by_meaning(
     assert counts["临川县住房和城乡建设局"] == narrowed["total_sections"]
 
 
+@pytest.mark.parametrize("depth", [1, 2, 100])
+def test_a_facets_count_is_what_choosing_it_finds(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    """With fewer nearest sections than sections, a value none of whose sections is among
+    the question's nearest finds none by meaning once chosen either, as its count said."""
+    monkeypatch.setattr(knobs, "DENSE_DEPTH", depth)
+    everything = _search(index, QUESTION)
+    for facet in ("agency", "year", "kind"):
+        for value in everything.facets[facet]:
+            chosen = {"agencies" if facet == "agency" else facet: str(value.value)}
+            assert _search(index, QUESTION, **chosen).total_sections == value.count, chosen
+
+
 def test_collapsed_pages_show_each_document_once(index: SearchIndex) -> None:
     first = _search(index, QUESTION, collapse=True, size=1)
     assert first.total == len(DOCUMENTS)

@@ -7,9 +7,10 @@ section's opening text is embedded once (`govsearch embed`, kept in `index/vecto
 the model that embedded it, so a question only meets vectors of its own model).
 
 A search that reads as a question embeds the question and takes its candidates from both
-sides: the first RERANK_DEPTH sections by words, and the DENSE_DEPTH sections nearest in
-meaning among every section the filters allow (`nearest`: one product of the question with
-every vector of the generation, in 8 bits). They are ordered by a convex combination of
+sides: the first RERANK_DEPTH sections by words, and those of the DENSE_DEPTH sections
+nearest in meaning that the filters allow (`nearest`: one product of the question with
+every vector of the generation, in 8 bits; filtered after, so that choosing a facet's value
+finds what its count said). They are ordered by a convex combination of
 their two scores, each scaled over the candidates (`fuse`): a section found by one side is
 still judged by the other. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's
 first sections alone, by reciprocal ranks.
@@ -166,8 +167,8 @@ class Ranks:
     ceiling: float
     word_range: tuple[float, float]
     similarity_range: tuple[float, float]
-    # For each facet filtered, the shard's sections among the DENSE_DEPTH nearest that the
-    # other filters allow (ascending): what that facet's counts add by meaning.
+    # For each facet filtered, the shard's sections among the DENSE_DEPTH nearest of every
+    # shard that the other filters allow (ascending): what that facet's counts add by meaning.
     facet_nearest: dict[str, np.ndarray] = field(default_factory=dict)
 
 

@@ -105,6 +105,7 @@ def test_error_envelope(
     assert code == status
     assert body["ok"] is False and body["status"] == status and body["error"]
     assert body.get("parameter") == parameter
+    assert re.search(r"[\u4e00-\u9fff]", body["message"])  # for a portal's readers
     if parameter:
         assert body["error"].startswith(parameter + ":")
         # ...and in Chinese, for a portal's readers, naming the parameter too

@@ -304,7 +304,8 @@ def _assert_a_logged_500(client: FlaskClient, caplog: pytest.LogCaptureFixture, 
     api = client.get("/api/search?q=扬尘污染防治")
     assert api.status_code == 500
     body = api.get_json()
-    assert set(body) == {"ok", "error", "status"} and not body["ok"] and body["status"] == 500
+    assert set(body) == {"ok", "error", "status", "message"} and not body["ok"]
+    assert body["status"] == 500 and body["message"] == "服务器处理请求时出错，请稍后再试。"
     page = client.get("/search?q=扬尘污染防治")
     assert page.status_code == 500
     assert "<title>服务器出错 - 政府文件检索</title>" in page.get_data(as_text=True)

@@ -100,7 +100,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.logger.warning("search unavailable: %s", str(error))
         retry = {"Retry-After": str(RETRY_AFTER_NO_INDEX)}
         if request.path.startswith("/api/"):
-            return api.error_response(503, NO_INDEX_MESSAGE), 503, retry
+            return (
+                api.error_response(503, NO_INDEX_MESSAGE, None, NO_INDEX_PAGE_MESSAGE),
+                503,
+                retry,
+            )
         return error_page(503), 503, retry
 
     @app.errorhandler(HTTPException)
@@ -113,16 +117,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             message = f"too many requests ({message}): retry after the Retry-After header's seconds"
         if status in REFUSED_MESSAGES:
             message = REFUSED_MESSAGES[status][0]
-        return api.error_response(status, message)
+        return api.error_response(status, message, None, page_message(status))
 
     return app
 
 
-def error_page(status: int) -> str:
-    """The styled error page for `status`, in Chinese."""
+def _page_title_and_message(status: int) -> tuple[str, str]:
     title, message = PAGE_MESSAGES.get(status, ("请求未能完成", "请求未能完成，请稍后再试。"))
     if status in REFUSED_MESSAGES:
         message = REFUSED_MESSAGES[status][1]
+    return title, message
+
+
+def page_message(status: int) -> str:
+    """What went wrong, in Chinese, for a reader: the error page's sentence, which the
+    API's error also carries (`message`) for a portal to show."""
+    return _page_title_and_message(status)[1]
+
+
+def error_page(status: int) -> str:
+    """The styled error page for `status`, in Chinese."""
+    title, message = _page_title_and_message(status)
     return render_template("error.html", status=status, title=title, message=message)
 
 

@@ -106,7 +106,9 @@ def _document_json(document: DocumentView) -> dict[str, Any]:
 def document(doc_id: str) -> Response:
     found = load_document(search_index(), doc_id)
     if found is None:
-        return error_response(404, f"no document with id {doc_id!r}")
+        return error_response(
+            404, f"no document with id {doc_id!r}", None, f"没有编号为 {doc_id} 的文件。"
+        )
     return jsonify({"ok": True, "document": _document_json(found)})
 
 
@@ -114,7 +116,9 @@ def document(doc_id: str) -> Response:
 def section(section_id: str) -> Response:
     found = load_section(search_index(), section_id)
     if found is None:
-        return error_response(404, f"no section with id {section_id!r}")
+        return error_response(
+            404, f"no section with id {section_id!r}", None, f"没有编号为 {section_id} 的章节。"
+        )
     document = _document_json(found)
     return jsonify({"ok": True, "section": document.pop("sections")[0], "document": document})
 

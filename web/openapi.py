@@ -185,7 +185,7 @@ SCHEMAS: dict[str, Any] = {
             "error": _string("What went wrong and, for a parameter, why."),
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "parameter": _string("The offending query parameter (400 only)."),
-            "message": _string("The same in Chinese, for a portal to show its readers (400 only)."),
+            "message": _string("The same in Chinese, for a portal to show its readers."),
         },
         optional=("parameter", "message"),
     ),

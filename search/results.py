@@ -51,7 +51,13 @@ from search.shard import (
     shared_ranks,
     should_relax,
 )
-from search.suggest import pinyin_term, suggest, worth_pinyin, worth_suggesting
+from search.suggest import (
+    pinyin_readings,
+    pinyin_term,
+    suggest,
+    worth_pinyin,
+    worth_suggesting,
+)
 from search.text.definitions import DefinitionTable
 from search.text.pinyin import typed_pinyin
 
@@ -260,10 +266,18 @@ def search_shards(
     results = _search_shards(shards, request)
     with timing.stage(timing.SUGGESTIONS):
         few = results.full_matches < FEW_HITS
-        term = shards.pinyin_term(request.text) if few and typed_pinyin(request.text) else None
-    if term is None:
+        readings = (
+            shards.pinyin_readings(request.text) if few and typed_pinyin(request.text) else []
+        )
+    if not readings:
         return results
-    in_chinese = _search_shards(shards, replace(request, text=term))
+    # Letters read as several words may be other words of the same sounds (gongshang
+    # rending: 工商 认定 or 工伤 认定): the reading that most sections hold whole wins.
+    in_chinese = max(
+        (_search_shards(shards, replace(request, text=reading)) for reading in readings),
+        key=lambda found: found.full_matches,
+    )
+    term = in_chinese.request.text
     if not worth_pinyin(results.total_sections, in_chinese.total_sections):
         return results
     in_chinese.request = request  # its links keep what was typed
@@ -335,6 +349,10 @@ class ShardGroup(ABC):
     @abstractmethod
     def pinyin_term(self, text: str) -> str | None:
         """The Chinese text that `text` spells over every shard (search.suggest)."""
+
+    @abstractmethod
+    def pinyin_readings(self, text: str) -> list[str]:
+        """`pinyin_term`'s text, then other readings of the same letters (search.suggest)."""
 
 
 class LocalShards(ShardGroup):
@@ -411,6 +429,9 @@ class LocalShards(ShardGroup):
 
     def pinyin_term(self, text: str) -> str | None:
         return pinyin_term(self.completers, text)
+
+    def pinyin_readings(self, text: str) -> list[str]:
+        return pinyin_readings(self.completers, text)
 
 
 def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:

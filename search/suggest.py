@@ -294,11 +294,24 @@ def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:
     return best_spelled([completer.text_spelled(text) for completer in completers])
 
 
-def best_spelled(spelled: Sequence[Spelled | None]) -> str | None:
-    """Of what each shard's completions spell, the surest, then the most frequent."""
+def pinyin_readings(completers: Sequence[Completer], text: str) -> list[str]:
+    """The texts `text` may spell: `pinyin_term`'s, then the same letters read as other
+    words of the same sounds (none when it spells nothing)."""
+    return spelled_readings([completer.text_spelled(text) for completer in completers])
+
+
+def spelled_readings(spelled: Sequence[Spelled | None]) -> list[str]:
+    """Of what each shard's completions spell, the surest (then the most frequent) and its
+    other readings."""
     found = [one for one in spelled if one]
     best = max(found, key=lambda one: (one.certainty, one.count), default=None)
-    return best.text if best else None
+    return [] if best is None else [best.text, *best.alternatives]
+
+
+def best_spelled(spelled: Sequence[Spelled | None]) -> str | None:
+    """Of what each shard's completions spell, the surest, then the most frequent."""
+    readings = spelled_readings(spelled)
+    return readings[0] if readings else None
 
 
 def worth_pinyin(typed_sections: int, term_sections: int) -> bool:

@@ -167,12 +167,33 @@ def test_letters_spell_the_start_of_an_entry_or_a_run_of_terms() -> None:
         assert table.text_spelled(typed) == Spelled("安全生产", 2, 1), typed
     for typed in ("grxxbh", "gerenxinxibaohu"):  # after 中华人民共和国
         assert table.text_spelled(typed) == Spelled("个人信息保护", 2, 1), typed
-    assert table.text_spelled("yingshang huanjing youhua") == Spelled("营商环境 优化", 0, 100)
+    # a run of terms, with the same letters read as the rarer term of one of its sounds
+    assert table.text_spelled("yingshang huanjing youhua") == Spelled(
+        "营商环境 优化", 0, 100, ("营商环境 有话",)
+    )
     assert table.text_spelled("yshj") == Spelled("营商环境", 3, 300)
     # initials split into terms are too vague (yshjyh), and a prefix cut mid-syllable or
     # to one character spells nothing
     for spells_nothing in ("yshjyh", "anqua", "an", "data", "营商"):
         assert table.text_spelled(spells_nothing) is None, spells_nothing
+
+
+def test_letters_read_as_the_words_that_sections_hold_together(tmp_path: Path) -> None:
+    """gongshang rending: 工商 is the commoner word of the sound gongshang, but sections
+    hold 工伤 with 认定; the search takes the reading that sections hold whole."""
+    articles = "一二三四五六七八九十"
+    commerce = "".join(f"第{n}条 工商、税务等部门依法登记。\n" for n in articles)
+    injury = "".join(f"第{n}条 工伤职工依法享受待遇。\n" for n in articles[:6])
+    decided = "".join(f"第{n}条 认定结果应当公开。\n" for n in articles[:6])
+    documents = {
+        "a.txt": _document("某县工商登记办法", commerce),
+        "b.txt": _document("某县工伤保险办法", injury + "第七条 工伤认定由社会保险部门负责。"),
+        "c.txt": _document("某县认定规则", decided),
+    }
+    with _build(tmp_path / "corpus", tmp_path / "ix", documents) as index:
+        found = run_search(index, SearchRequest.create("gongshangrending"))
+    assert found.pinyin is not None and found.pinyin.searched == "工伤 认定"
+    assert [hit.doc_id for hit in found.hits] == ["b"]
 
 
 def test_a_title_is_found_by_the_pinyin_of_what_follows_its_lead() -> None:

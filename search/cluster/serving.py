@@ -48,7 +48,12 @@ from search.query.request import SearchRequest
 from search.rank.semantic import Ranks
 from search.results import SearchHit, ShardGroup, joined_definitions
 from search.shard import Candidates, ShardResult, TermStatistics
-from search.suggest import best_spelled, best_suggestion, suggestion_candidates
+from search.suggest import (
+    best_spelled,
+    best_suggestion,
+    spelled_readings,
+    suggestion_candidates,
+)
 from search.text.definitions import DefinitionTable
 
 NAMESPACE = "govsearch"
@@ -369,6 +374,9 @@ class RemoteShards(ShardGroup):
 
     def pinyin_term(self, text: str) -> str | None:
         return best_spelled(self.each("spelled", [(text,)] * len(self)))
+
+    def pinyin_readings(self, text: str) -> list[str]:
+        return spelled_readings(self.each("spelled", [(text,)] * len(self)))
 
 
 def _wants_definitions(error: Exception) -> bool:

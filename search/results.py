@@ -197,7 +197,9 @@ def run_search(index: SearchIndex | ShardedIndex, request: SearchRequest) -> Sea
     results = _answer(index, request)
     doc_id = request.doc_id
     if doc_id and not results.total_sections and not holds_document(index, doc_id):
-        raise QueryError("doc", f"no document with id {doc_id!r}", f"没有编号为 {doc_id} 的文件。")
+        raise QueryError(
+            "doc", f"no document with id {doc_id!r}", f"没有编号为 {doc_id} 的文件（参数 doc）。"
+        )
     return results
 
 
@@ -272,11 +274,15 @@ def search_shards(
     if not readings:
         return results
     # Letters read as several words may be other words of the same sounds (gongshang
-    # rending: 工商 认定 or 工伤 认定): the reading that most sections hold whole wins.
-    in_chinese = max(
-        (_search_shards(shards, replace(request, text=reading)) for reading in readings),
-        key=lambda found: found.full_matches,
-    )
+    # rending: 工商 认定 or 工伤 认定): while the reading searched finds few sections whole,
+    # the next is tried, and the one that most sections hold whole wins.
+    in_chinese = _search_shards(shards, replace(request, text=readings[0]))
+    for reading in readings[1:]:
+        if in_chinese.full_matches >= FEW_HITS:
+            break
+        other = _search_shards(shards, replace(request, text=reading))
+        if other.full_matches > in_chinese.full_matches:
+            in_chinese = other
     term = in_chinese.request.text
     if not worth_pinyin(results.total_sections, in_chinese.total_sections):
         return results

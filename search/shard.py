@@ -137,7 +137,7 @@ class Candidates:
     word_scores: np.ndarray
     word_similarities: np.ndarray  # of word_docs
     word_doc_ids: list[str]
-    meaning_docs: np.ndarray  # the nearest, whatever the filters allow
+    meaning_docs: np.ndarray  # the nearest, whatever facet values are chosen
     similarities: np.ndarray
     meaning_word_scores: np.ndarray  # of meaning_docs (0: not matched by words)
     meaning_doc_ids: list[str]
@@ -223,8 +223,12 @@ def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
     )
 
 
+_FACET_NAMES = frozenset(facet.name for facet in FACETS)
+
+
 class _Filters:
-    """The sections each filter allows, by facet name (plus the document restriction)."""
+    """The sections each filter allows, by facet name (plus the document, dates and scope
+    restrictions)."""
 
     def __init__(self, searcher: Searcher, size: int, parts: dict[str, q.Query]) -> None:
         self.allowed: dict[str, np.ndarray] = {}
@@ -241,10 +245,11 @@ class _Filters:
                 keep &= allowed[docs]
         return keep
 
-    def everywhere(self, skip: str | None = None) -> np.ndarray | None:
-        """The sections every filter (but `skip`) allows, as a mask by document number
-        (None: no filter applies)."""
-        masks = [allowed for name, allowed in self.allowed.items() if name != skip]
+    def within(self) -> np.ndarray | None:
+        """The sections the restrictions that are not facets allow (the document, the dates,
+        the 文号 scope), as a mask by document number (None: none applies): where a search
+        looks, whichever facet values are chosen."""
+        masks = [allowed for name, allowed in self.allowed.items() if name not in _FACET_NAMES]
         return np.logical_and.reduce(masks) if masks else None
 
     def narrow(self, docs: np.ndarray, skip: str | None = None) -> np.ndarray:
@@ -321,7 +326,7 @@ class ShardSearch:
             # The strict and relaxed queries share their parts (and the statistics).
             self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
-        self._closest: np.ndarray | None = None  # the nearest anywhere (once)
+        self._closest: np.ndarray | None = None  # the nearest within (once)
         self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
         self._words_beside_meaning(relax)
@@ -350,7 +355,8 @@ class ShardSearch:
         question with the sections' vectors, which leaves the interpreter free. The question
         is embedded first, on this thread: the model's threads take the cores it is given,
         and words found meanwhile would only wait for one."""
-        if not (OVERLAP_WORDS and self._by_meaning()):
+        # A sentence found whole keeps the word ranking: it is embedded only if relaxed.
+        if not (OVERLAP_WORDS and self._by_meaning()) or self.compiled.sentence:
             return
 
         def words() -> None:
@@ -360,19 +366,21 @@ class ShardSearch:
         with timing.stage(timing.MEANING):
             self._similarity_ready(words)
 
-    def _nearest_anywhere(self) -> np.ndarray:
-        """The DENSE_DEPTH sections nearest the question in meaning, whatever the filters
-        allow, closest first."""
+    def _nearest_within(self) -> np.ndarray:
+        """The DENSE_DEPTH sections nearest the question in meaning within the document,
+        dates and scope asked for, whatever facet values are chosen; closest first."""
         assert self._similarity is not None
         if self._closest is None:
-            self._closest = nearest(self._similarity, None, knobs.DENSE_DEPTH, knobs.MEANING_FLOOR)
+            self._closest = nearest(
+                self._similarity, self.filters.within(), knobs.DENSE_DEPTH, knobs.MEANING_FLOOR
+            )
         return self._closest
 
     def _nearest(self, skip: str | None = None) -> np.ndarray:
-        """Those of the nearest sections that every filter (but `skip`) allows: filters
-        narrow what a question finds by meaning as they narrow its word matches, so that
-        a facet's count is what choosing it finds."""
-        closest = self._nearest_anywhere()
+        """Those of the nearest sections that every filter (but `skip`) allows: facet values
+        narrow what a question finds by meaning as they narrow its word matches, so that a
+        value's count is what choosing it finds."""
+        closest = self._nearest_within()
         return closest[self.filters.allows(closest, skip)]
 
     def _words(self, relax: bool | None) -> _WordHits:
@@ -407,7 +415,7 @@ class ShardSearch:
         hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
         codes = self.generation.columns.codes["doc_id"]
         rows = best_first(hits.scores, knobs.RERANK_DEPTH)
-        closest, similarity = self._nearest_anywhere(), self._similarity
+        closest, similarity = self._nearest_within(), self._similarity
         return Candidates(
             word_docs=hits.docs[rows],
             word_scores=hits.scores[rows],
@@ -541,9 +549,9 @@ class ShardSearch:
         """Every value's count, per facet: disjunctive (each facet's own filter ignored).
 
         With candidates by meaning, a facet counts them too: those of the search, and
-        those nearest among what the other filters allow, so that another value's count
-        holds the sections its own search would find by meaning, as far as they are near
-        (with `ranks`, the nearest over every shard)."""
+        those of the nearest that the other filters allow, so that another value's count
+        holds the sections its own search would find by meaning (with `ranks`, the nearest
+        over every shard)."""
         values, request, filters = self.generation.columns, self.request, self.filters
         facets: dict[str, Counter[Any]] = {}
         counted: dict[tuple[str, ...], np.ndarray] = {}  # by the filters applied

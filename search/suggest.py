@@ -305,7 +305,11 @@ def spelled_readings(spelled: Sequence[Spelled | None]) -> list[str]:
     other readings."""
     found = [one for one in spelled if one]
     best = max(found, key=lambda one: (one.certainty, one.count), default=None)
-    return [] if best is None else [best.text, *best.alternatives]
+    if best is None:
+        return []
+    # every shard that reads the letters so may know other words of their sounds
+    others = (other for one in found if one.text == best.text for other in one.alternatives)
+    return [best.text, *dict.fromkeys(other for other in others if other != best.text)]
 
 
 def best_spelled(spelled: Sequence[Spelled | None]) -> str | None:

@@ -230,6 +230,10 @@ def test_a_facets_count_is_what_choosing_it_finds(
         for value in everything.facets[facet]:
             chosen = {"agencies" if facet == "agency" else facet: str(value.value)}
             assert _search(index, QUESTION, **chosen).total_sections == value.count, chosen
+    # Within one document or dates, the nearest are those there, not the collection's.
+    for within in ({"doc_id": "trademark"}, {"date_from": "2018-01-01", "date_to": "2018-12-31"}):
+        found = _search(index, QUESTION, **within)
+        assert [(hit.id, hit.matched) for hit in found.hits] == [("trademark:s-0", "meaning")]
 
 
 def test_collapsed_pages_show_each_document_once(index: SearchIndex) -> None:

@@ -142,7 +142,12 @@ def test_characters_that_show_nothing_are_not_searched(sample_index: Path) -> No
     split the words around it while the reader sees none."""
     with SearchIndex(sample_index) as index:
         plain = run_search(index, SearchRequest.create("营商环境"))
-        for pasted in ("营商\u200b环境", "\ufeff营商环境", "营\u200d商环\u00ad境\u200b"):
+        for pasted in (
+            "营商\u200b环境",
+            "\ufeff营商环境",
+            "营\u200d商环\u00ad境\u200b",
+            "营商\u2066环境",
+        ):
             asked = SearchRequest.create(pasted)
             assert asked.text == "营商环境"
             assert [h.id for h in run_search(index, asked).hits] == [h.id for h in plain.hits]

@@ -71,8 +71,11 @@ def test_a_cited_article_is_its_own_term_in_the_laws_numerals(text: str) -> None
         ("香港特别行政区基本法第82条", "香港特别行政区基本法", "第八十二条"),
         ("第1260条", None, "第一千二百六十条"),
         ("第一〇〇条", None, "第一百条"),
+        ("民法典99999999999999999999条", "民法典", "第99999999999999999999条"),  # too long
         ("第一百零五条第三款", None, "第一百零五条"),  # 零五 inside a numeral with units
         ("《工伤保险条例》第十四条", "工伤保险条例", "第十四条"),
+        ("依照《民法典》第509条", "民法典", "第五百零九条"),  # the name is what the marks hold
+        ("实施《反外国制裁法》的规定第15条", "实施《反外国制裁法》的规定", "第十五条"),
     ],
 )
 def test_names_of_laws_before_an_article(text: str, name: str | None, article: str) -> None:

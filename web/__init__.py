@@ -32,7 +32,7 @@ REFUSED_MESSAGES = {
     ),
     431: ("the request's headers are too large", "请求头过大，无法处理。"),
 }
-# What the error page says for each status (the JSON API keeps Werkzeug's English).
+# What the error page says for each status, and the JSON API's `message` beside its English.
 PAGE_MESSAGES = {
     400: ("请求有误", "请求的格式不正确，请检查网址后再试。"),
     403: ("禁止访问", "没有访问这个页面的权限。"),

@@ -114,7 +114,10 @@ def article_heading(reference: str) -> str:
         return reference
     import cn2an  # takes 0.1 s to load: only for a query that cites an article by number
 
-    return _DIGITS.sub(lambda m: cn2an.an2cn(m.group()), reference)
+    try:
+        return _DIGITS.sub(lambda m: cn2an.an2cn(m.group()), reference)
+    except ValueError:  # beyond the 16 digits cn2an reads: no law has such an article
+        return reference
 
 
 def _cited_article(content: str) -> list[str]:
@@ -129,7 +132,10 @@ def _cited_article(content: str) -> list[str]:
     citation = _CITATION.fullmatch(content)
     if citation is None or _THIS_LAW.search(citation.group("name")):
         return [content]
-    return [citation.group("name"), article_heading(citation.group("article"))]
+    name = citation.group("name")
+    if name.rfind("《") > name.rfind("》"):  # 依照《民法典》第509条: the name is in the marks
+        name = name[name.rfind("《") + 1 :]
+    return [name, article_heading(citation.group("article"))]
 
 
 def _searchable(content: str) -> bool:

@@ -45,9 +45,10 @@ FEW_HITS = 10  # a query that finds fewer sections than this has found little
 LONG_QUERY = 3
 # A question's first this many sections by words are re-ordered by meaning.
 RERANK_DEPTH = 100
-# A question's this many sections nearest in meaning (among all the filters allow) join the
-# candidates: as deep as the word side, so that each ranking brings as many; 0 re-orders the
-# word ranking's first sections alone. Each one joins the hits, so it is also how many
+# A question's this many sections nearest in meaning (within its document, dates and scope;
+# of those, what the chosen facet values allow) join the candidates: as deep as the word
+# side, so that each ranking brings as many; 0 re-orders the word ranking's first sections
+# alone. Each one joins the hits, so it is also how many
 # sections without the question's words a question may add to its totals.
 DENSE_DEPTH = 100
 # A section at least this similar to the question (cosine) may join its candidates by

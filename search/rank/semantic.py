@@ -7,13 +7,14 @@ section's opening text is embedded once (`govsearch embed`, kept in `index/vecto
 the model that embedded it, so a question only meets vectors of its own model).
 
 A search that reads as a question embeds the question and takes its candidates from both
-sides: the first RERANK_DEPTH sections by words, and those of the DENSE_DEPTH sections
-nearest in meaning that the filters allow (`nearest`: one product of the question with
-every vector of the generation, in 8 bits; filtered after, so that choosing a facet's value
-finds what its count said). They are ordered by a convex combination of
-their two scores, each scaled over the candidates (`fuse`): a section found by one side is
-still judged by the other. With DENSE_DEPTH at 0, `rerank` re-orders the word ranking's
-first sections alone, by reciprocal ranks.
+sides: the first RERANK_DEPTH sections by words, and the DENSE_DEPTH sections nearest in
+meaning within the document, dates and scope asked for, of those what the chosen facet
+values allow (`nearest`: one product of the question with every vector of the generation,
+in 8 bits; facets filter after, so that choosing a value finds what its count said).
+They are ordered by a convex combination of their two scores, each scaled over the
+candidates (`fuse`): a section found by one side is still judged by the other. With
+DENSE_DEPTH at 0, `rerank` re-orders the word ranking's first sections alone, by
+reciprocal ranks.
 Keyword queries and pasted text keep the word ranking: there the words are the point.
 """
 

@@ -12,15 +12,15 @@ import functools
 import re
 import unicodedata
 
-# Characters that show nothing (zero-width spaces and joiners, direction marks, the byte
-# order mark, soft hyphens): copied from a web page into a query, they would split or change
-# its words while the reader sees none of them.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-
 
 def without_invisible(text: str) -> str:
-    """`text` without the characters that show nothing (for what is typed, not indexed)."""
-    return _INVISIBLE.sub("", text)
+    """`text` without the characters that show nothing (Unicode's format characters: zero
+    width spaces and joiners, direction marks and isolates, the byte order mark, soft
+    hyphens), for what is typed, not what is indexed: copied from a web page into a query,
+    they would split or change its words while the reader sees none of them."""
+    if text.isascii():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 # Blocks whose characters may have a traditional form (CJK unified ideographs, extension A,

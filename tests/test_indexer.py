@@ -363,6 +363,12 @@ PICKLED_MODULES = {
         "search.index.schema",
         "search.text.analysis",
     },
+    11: {
+        "search.engine.codec",
+        "search.engine.postings",
+        "search.index.schema",
+        "search.text.analysis",
+    },
 }
 
 

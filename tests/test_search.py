@@ -524,6 +524,38 @@ def test_a_law_cited_by_its_short_name_is_the_one_titled_so(tmp_path: Path) -> N
         assert doc_ids(search(index, "社会保险法第45条")) == ["social"]
 
 
+def test_a_query_that_is_a_documents_name_finds_that_document_first(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    code = {"第一条": "为了惩罚犯罪，保护人民，制定本法。", "第二条": "刑法的任务是惩罚犯罪。"}
+    _law(corpus, "code.txt", "中华人民共和国刑法", code)
+    # say 刑法 more often, in titles that hold the name but are not it
+    amending = {"一、": "将刑法第一百九十九条修改为：刑法另有规定的，依照刑法。"}
+    for part in "一二三":
+        _law(corpus, f"amend-{part}.txt", f"中华人民共和国刑法修正案（{part}）", amending)
+    reading = {"第一条": "刑法第一条所称犯罪，依照刑法认定。"}
+    _law(corpus, "reading.txt", "最高人民法院关于适用《中华人民共和国刑法》的解释", reading)
+    _law(
+        corpus,
+        "civil.txt",
+        "中华人民共和国民法典 合同编",
+        {"第四百六十四条": "合同是民事法律关系的协议。"},
+    )
+    _law(
+        corpus,
+        "civil-reading.txt",
+        "最高人民法院关于适用《中华人民共和国民法典》合同编的解释",
+        {"第一条": "人民法院依照民法典第四百六十四条的规定认定合同，民法典另有规定的除外。"},
+    )
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        for typed in ("刑法", "《刑法》", "中华人民共和国刑法", "刑法 犯罪"):
+            assert doc_ids(search(index, typed))[0] == "code", typed
+        assert doc_ids(search(index, "民法典"))[0] == "civil"  # a part of the code
+        assert "code" not in doc_ids(search(index, "刑法修正案"))
+        assert doc_ids(search(index, '"刑法"'))[0] != "code"  # a quoted run is only its text
+
+
 def test_a_pasted_sentence_found_whole_is_not_relaxed_but_a_question_is(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

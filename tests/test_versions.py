@@ -19,10 +19,10 @@ from search.cluster.replica import ShardReplica, Step
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.index.shards import open_search_index, reindex_shards, shard_directory
-from search.index.versions import law_name
 from search.query.request import SearchRequest
 from search.results import VERSION_DEPTH, SearchResults, run_search, search_shards
 from search.shard import Generation, TermStatistics
+from search.text.titles import law_name, short_name, typed_name
 from web import create_app
 
 # name -> (title, 发文字号, 发布日期, body)
@@ -109,6 +109,17 @@ def test_a_revision_note_is_not_part_of_the_law_but_a_part_number_is() -> None:
     assert law_name("临川县水资源保护条例（2023年修订）") == law_name("临川县水资源保护条例")
     assert law_name("人民检察院刑事诉讼规则（试行）") == "人民检察院刑事诉讼规则"
     assert law_name("中华人民共和国刑法修正案（九）") != law_name("中华人民共和国刑法修正案")
+
+
+def test_a_documents_short_name_is_how_people_type_it() -> None:
+    assert short_name("中华人民共和国刑法") == typed_name("《刑法》") == "刑法"
+    assert short_name("中华人民共和国民法典 合同编") == typed_name("民法典") == "民法典"
+    assert short_name("北京市审计条例（2017年修订）") == typed_name("北京市审计条例")
+    # a note typed names one version, which the name every version shares does not
+    assert typed_name("人民检察院刑事诉讼规则（试行）") != short_name(
+        "人民检察院刑事诉讼规则（试行）"
+    )
+    assert short_name("最高人民法院关于适用《中华人民共和国刑法》的解释") != "刑法"
 
 
 def test_the_newest_version_is_shown_with_the_others_listed(index: SearchIndex) -> None:

@@ -27,7 +27,7 @@ from search.text.synonyms import SYNONYMS_FILE
 # Recorded in each build's build.json; an index of another version is rebuilt, never read.
 # Whoosh pickles the schema, so an index names the modules of its field and analyzer
 # classes: moving them is a new version too.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def analysis_fingerprint() -> dict[str, str | int]:
@@ -109,6 +109,9 @@ def build_schema() -> Schema:
         topic=ID(stored=True, sortable=True),
         kind=ID(stored=True, sortable=True),  # search.ingest.kinds
         doc_number=ID(stored=True),  # indexed in one spelling (normalize_doc_number)
+        # The title as people name the document (search.index.versions.short_name): a query
+        # that is that name (刑法, 民法典) is looking for this document.
+        name=ID(),
         index_number=ID(stored=True),
         # Signed (the default): an open-ended range on an unsigned NUMERIC matches everything
         # in Whoosh 2.7.4.

@@ -15,6 +15,7 @@ from typing import Any
 
 from search.ingest.document import Document, Section
 from search.text.normalize import normalize_doc_number
+from search.text.titles import short_name
 from search.vectors.model import section_text, text_key
 
 BREADCRUMB_SEPARATOR = " › "
@@ -97,6 +98,7 @@ def section_fields(document: Document, section: Section) -> dict[str, Any]:
         "published": document.published or "",
         "date": document.date or "",
     }
+    fields["name"] = short_name(document.title)
     if document.doc_number:
         fields["doc_number"] = normalize_doc_number(document.doc_number)
         fields["_stored_doc_number"] = document.doc_number

@@ -23,21 +23,11 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from search.engine.columns import Columns
-from search.text.normalize import normalize, normalize_doc_number
+from search.text.normalize import normalize_doc_number
+from search.text.titles import law_name
 
-_TRAILING_NOTE = re.compile(r"\(([^()]*)\)\s*$")
-_PART_NUMBER = re.compile(r"[一二三四五六七八九十百零〇\d]+")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _AMENDMENT = re.compile(r"修正案(?:\([^()]*\))?$")
-
-
-def law_name(title: str) -> str:
-    """What versions of one law share: the normalised title without spaces and without
-    trailing notes other than a part number."""
-    name = "".join(normalize(title).split())
-    while (note := _TRAILING_NOTE.search(name)) and not _PART_NUMBER.fullmatch(note.group(1)):
-        name = name[: note.start()]
-    return name
 
 
 def _law_key(title: str, doc_id: str) -> str:

@@ -47,12 +47,11 @@ from search.text.analysis import CJK, bigram_tokens, query_stopwords, read_word_
 from search.text.definitions import DefinitionTable
 from search.text.normalize import normalize, normalize_doc_number
 from search.text.synonyms import synonyms_of
+from search.text.titles import STATE_TITLE_PREFIX, typed_name
 
 MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
 QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
 FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
-# What national laws and many of the State Council's regulations are titled with.
-STATE_TITLE_PREFIX = "中华人民共和国"
 _CJK_NAME = re.compile(f"[{CJK}]+")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 
@@ -187,6 +186,9 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
     alternatives += [
         q.Term("doc_number", spelling, boost=NUMBER_BOOST) for spelling in term.doc_numbers
     ]
+    # A term that is a document's name (刑法, 民法典, 工伤保险条例) asks for that document.
+    if runs and (name := typed_name(term.text)):
+        alternatives.append(q.Term("name", name, boost=NUMBER_BOOST))
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery

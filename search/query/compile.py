@@ -53,6 +53,9 @@ MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
 QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
 FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
 _CJK_NAME = re.compile(f"[{CJK}]+")
+# What a document's short name is made of: characters, digits, and the brackets and marks
+# of a part or a law named inside it (刑法修正案(十一), 关于《民法典》的解释).
+_NAME_LIKE = re.compile(f"[{CJK}0-9()《》〈〉·]+")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 
 
@@ -186,8 +189,9 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
     alternatives += [
         q.Term("doc_number", spelling, boost=NUMBER_BOOST) for spelling in term.doc_numbers
     ]
-    # A term that is a document's name (刑法, 民法典, 工伤保险条例) asks for that document.
-    if runs and (name := typed_name(term.text)):
+    # A term that is a document's name (刑法, 民法典, 工伤保险条例) asks for that document;
+    # a sentence or a question (punctuation in it) is no name.
+    if runs and (name := typed_name(term.text)) and _NAME_LIKE.fullmatch(name):
         alternatives.append(q.Term("name", name, boost=NUMBER_BOOST))
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))

@@ -471,7 +471,7 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
         answered = shards.answer(again, relax, [None] * len(again))
         for number, partial in zip(again, answered, strict=True):
             partials[number] = partial
-    if several and meaning_may_rank(compiled, request) and not found_whole(compiled, relax):
+    if several and meaning_may_rank(compiled) and not found_whole(compiled, relax):
         partials = _fuse_over_shards(shards, partials, relax)
     results, picks = merge(request, partials, versions)
     if grouped and versions is not None:

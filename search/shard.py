@@ -156,13 +156,11 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
     words = _over_shards(
         [(c.word_docs, c.word_scores, c.word_doc_ids) for c in candidates], knobs.RERANK_DEPTH
     )
-    nearest_anywhere = _over_shards(
+    closest = _over_shards(
         [(c.meaning_docs, c.similarities, c.meaning_doc_ids) for c in candidates],
         knobs.DENSE_DEPTH,
     )
-    meaning = [
-        chosen[c.allowed[chosen]] for c, chosen in zip(candidates, nearest_anywhere, strict=True)
-    ]
+    meaning = [chosen[c.allowed[chosen]] for c, chosen in zip(candidates, closest, strict=True)]
     ceiling = max((c.ceiling for c in candidates if c.ceiling is not None), default=0.0)
     word_range = value_range(
         np.concatenate(
@@ -184,7 +182,7 @@ def shared_ranks(candidates: Sequence[Candidates]) -> list[Ranks]:
             word_range,
             similarity_range,
             {
-                name: np.sort(c.meaning_docs[nearest_anywhere[n][allowed[nearest_anywhere[n]]]])
+                name: np.sort(c.meaning_docs[closest[n][allowed[closest[n]]]])
                 for name, allowed in c.facet_allowed.items()
             },
         )
@@ -282,11 +280,10 @@ def shard_statistics(generation: Generation, request: SearchRequest) -> TermStat
     return term_statistics(searcher, q.Or(queries), segments)  # each term once
 
 
-def meaning_may_rank(compiled: CompiledQuery, request: SearchRequest) -> bool:
-    """Whether meaning may rank a search: a question. Keyword queries and pasted text keep
-    the word ranking. Sorted by date, a question finds the same sections as by relevance,
-    those near it in meaning among them, in another order."""
-    del request  # every sort finds the same sections
+def meaning_may_rank(compiled: CompiledQuery) -> bool:
+    """Whether meaning may rank a search: a question, whatever its sort (sorted by date, it
+    finds the same sections as by relevance, those near it in meaning among them). Keyword
+    queries and pasted text keep the word ranking."""
     return compiled.asks
 
 
@@ -335,7 +332,7 @@ class ShardSearch:
     def _by_meaning(self) -> bool:
         """Whether meaning ranks too: a search meaning may rank, with the semantic setting
         on."""
-        return meaning_may_rank(self.compiled, self.request) and self.generation.semantic
+        return meaning_may_rank(self.compiled) and self.generation.semantic
 
     def _similarity_ready(self, meanwhile: Callable[[], object] | None = None) -> bool:
         """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and

@@ -109,7 +109,7 @@ def build_schema() -> Schema:
         topic=ID(stored=True, sortable=True),
         kind=ID(stored=True, sortable=True),  # search.ingest.kinds
         doc_number=ID(stored=True),  # indexed in one spelling (normalize_doc_number)
-        # The title as people name the document (search.index.versions.short_name): a query
+        # The title as people name the document (search.text.titles.short_name): a query
         # that is that name (刑法, 民法典) is looking for this document.
         name=ID(),
         index_number=ID(stored=True),

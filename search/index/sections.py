@@ -97,8 +97,8 @@ def section_fields(document: Document, section: Section) -> dict[str, Any]:
         "written": document.written or "",
         "published": document.published or "",
         "date": document.date or "",
+        "name": short_name(document.title),
     }
-    fields["name"] = short_name(document.title)
     if document.doc_number:
         fields["doc_number"] = normalize_doc_number(document.doc_number)
         fields["_stored_doc_number"] = document.doc_number

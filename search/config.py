@@ -84,6 +84,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("query_log_days", "180", "Days the query log keeps a search before deleting it."),
     Setting(
+        "hot_min_count",
+        "3",
+        "Times a query must have found something within the period before others see it "
+        "among hot, related and completed searches, so that what one person typed once (a "
+        "name, a case number) is never shown to the next; `1` shows every query.",
+    ),
+    Setting(
         "query_blocklist",
         "",
         "File of queries and words (one a line, `#` comments) never shown as hot or related "

@@ -130,6 +130,15 @@ def retention_days(value: str | int | None = None) -> int:
     return int(raw)
 
 
+def least_asked(value: str | int | None = None) -> int:
+    """Times a query must have found something before others see it, from `value` or the
+    `hot_min_count` setting (>= 1)."""
+    raw = config.get("hot_min_count", None if value is None else str(value))
+    if not str(raw).strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"GOVSEARCH_HOT_MIN_COUNT must be a whole number >= 1, got {raw!r}")
+    return int(raw)
+
+
 def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -216,10 +225,12 @@ class QueryLog:
         retention: int = 180,
         blocklist: Path | None = None,
         queue_size: int = QUEUE_SIZE,
+        least_asked: int = 1,
     ) -> None:
         self.path = Path(path)
         self.retention = retention
         self.blocklist = Blocklist(blocklist)
+        self.least_asked = least_asked  # of hot, related and completed searches
         self.queue_size = queue_size
         self.dropped = 0  # rows lost: queue full, or the database could not be written
         self.written = 0
@@ -377,7 +388,8 @@ class QueryLog:
 
     def popular(self, days: int = HOT_DAYS, limit: int = 10) -> list[tuple[str, int]]:
         """The most asked queries of the last `days` days that found something, with how
-        many of their searches did, most asked first; none the block list blocks.
+        many of their searches did, most asked first; none the block list blocks, and none
+        that found something fewer than `least_asked` times.
 
         Reads the database (raises sqlite3.Error when it cannot): a caller on every request
         (suggestions as one types) takes `hot(limit, days)`, the same list from the cache,
@@ -392,8 +404,8 @@ class QueryLog:
             rows = connection.execute(
                 "SELECT query, COUNT(*) AS n FROM searches "
                 "WHERE asked_at >= ? AND full_matches > 0 AND length(query) <= ? "
-                "GROUP BY query ORDER BY n DESC, query",
-                (since, HOT_MAX_CHARS),
+                "GROUP BY query HAVING n >= ? ORDER BY n DESC, query",
+                (since, HOT_MAX_CHARS, self.least_asked),
             )
             for text, count in rows:
                 if not self.blocklist.blocks(text):
@@ -483,12 +495,16 @@ class QueryLog:
 def open_configured(
     index_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
 ) -> QueryLog | None:
-    """The log the settings ask for (`query_log`, `query_log_days`, `query_blocklist`), or
-    None when it is off. Raises ValueError for a bad retention."""
+    """The log the settings ask for (`query_log`, `query_log_days`, `query_blocklist`,
+    `hot_min_count`), or None when it is off. Raises ValueError for a bad retention or
+    count."""
     where = configured_path(index_dir, path)
     if where is None:
         return None
     blocklist = config.get("query_blocklist")
     return QueryLog(
-        where, retention=retention_days(), blocklist=Path(blocklist) if blocklist else None
+        where,
+        retention=retention_days(),
+        blocklist=Path(blocklist) if blocklist else None,
+        least_asked=least_asked(),
     )

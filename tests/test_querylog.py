@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from search import querylog
 from search.cli import cli
-from search.querylog import QueryLog, log_path, normalize_query
+from search.querylog import QueryLog, least_asked, log_path, normalize_query
 from search.text.analysis import warm_up
 from web import create_app
 from web.querylog import query_log
@@ -312,6 +312,47 @@ def test_popular_counts_searches_with_hits_over_the_period(log_file: Path) -> No
     assert log.popular() == [("营商环境", 3), ("扬尘治理", 2)]
     assert log.popular(days=60) == [("扬尘治理", 11), ("营商环境", 3)]
     assert log.popular(limit=1) == [("营商环境", 3)]
+
+
+def test_a_query_asked_fewer_times_than_the_floor_is_shown_to_no_one(log_file: Path) -> None:
+    log_file.parent.mkdir()
+    _seed(log_file, [("张三 身份证号", 1)] * 2 + [("营商环境", 1)] * 3 + [("营商环境 张三", 1)])
+    _seed(log_file, [("营商环境 评价", 1)] * 2 + [("营商环境 评价", 0)] * 5)
+    log = QueryLog(log_file, least_asked=3)
+    assert log.popular() == [("营商环境", 3)]  # searches that found nothing do not count
+    assert log.hot() == [("营商环境", 3)] and log.related("营商环境") == []
+    assert QueryLog(log_file, least_asked=2).popular() == [
+        ("营商环境", 3),
+        ("张三 身份证号", 2),
+        ("营商环境 评价", 2),
+    ]
+
+
+def test_the_floor_is_a_setting_of_three_by_default(
+    sample_index: Path, log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVSEARCH_HOT_MIN_COUNT")
+    assert least_asked() == 3 and least_asked("1") == 1
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(ValueError, match="GOVSEARCH_HOT_MIN_COUNT must be a whole number"):
+            least_asked(bad)
+    log_file.parent.mkdir()
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "QUERY_LOG": str(log_file)})
+    client = app.test_client()
+
+    def offered() -> tuple[list[object], list[str]]:
+        log = query_log(app)
+        assert log is not None and log.flush()
+        log._popular.clear()  # read the log again now, not after REFRESH_SECONDS
+        hot = client.get("/api/hot").get_json()["queries"]
+        typed = client.get("/api/suggest?q=营商").get_json()["suggestions"]
+        return hot, [s["text"] for s in typed if s["kind"] == "query"]
+
+    for asked in range(2):
+        assert client.get("/api/search?q=营商环境").status_code == 200
+        assert offered() == ([], []), asked
+    client.get("/api/search?q=营商环境")
+    assert offered() == ([{"text": "营商环境", "count": 3}], ["营商环境"])
 
 
 def test_the_block_list_hides_whole_queries_and_queries_with_a_word(

@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         QUERY_LOG=config.get("query_log"),
         QUERY_LOG_DAYS=config.get("query_log_days"),
         QUERY_BLOCKLIST=config.get("query_blocklist"),
+        HOT_MIN_COUNT=config.get("hot_min_count"),
     )
     if test_config:
         app.config.update(test_config)

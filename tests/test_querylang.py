@@ -12,6 +12,7 @@ from search.query.language import (
     parse,
     searched_in_full,
 )
+from search.text.articles import heading_article
 from search.text.synonyms import load_synonyms, synonyms_of
 
 
@@ -179,3 +180,18 @@ def test_a_query_says_whether_it_was_searched_in_full() -> None:
     terms = [f"词{n}" for n in range(MAX_TERMS)]
     assert searched_in_full(" ".join(terms)) and searched_in_full(" ".join([*terms, "，"]))
     assert not searched_in_full(" ".join([*terms, "多一个"]))
+
+
+@pytest.mark.parametrize(
+    ("heading", "article"),
+    [
+        ("第三百五十八条", "第三百五十八条"),
+        ("第三百五十八条 【组织卖淫罪】", "第三百五十八条"),
+        (" 第30条之一", "第三十条之一"),
+        ("四十二、将刑法第三百五十八条修改为", ""),
+        ("第二章 保险合同", ""),
+        ("", ""),
+    ],
+)
+def test_a_section_is_the_article_its_heading_starts_with(heading: str, article: str) -> None:
+    assert heading_article(heading) == article

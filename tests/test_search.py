@@ -524,6 +524,29 @@ def test_a_law_cited_by_its_short_name_is_the_one_titled_so(tmp_path: Path) -> N
         assert doc_ids(search(index, "社会保险法第45条")) == ["social"]
 
 
+# 中华人民共和国刑法 and two of its amendments, from the shared corpus
+CRIMINAL_LAW = "01985_8f3afb1c3f278282.txt"
+AMENDMENTS = ("01992_529d31744beac168.txt", "01989_dc86f78136fd7da3.txt")
+
+
+def test_a_cited_article_comes_before_headings_that_only_mention_it(
+    shared_corpus: Path, tmp_path: Path
+) -> None:
+    """An amendment heads its items with the article they change (四十二、将刑法第三百五十八条
+    修改为): such a heading holds the citation whole, and its text the article's new words,
+    but it is not the article."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in (CRIMINAL_LAW, *AMENDMENTS):
+        (corpus / name).symlink_to(shared_corpus / name)
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        for typed in ("刑法第三百五十八条", "刑法第358条", "《刑法》第358条第一款", "刑法358条"):
+            hits = search(index, typed).hits
+            assert (hits[0].title, hits[0].heading) == ("中华人民共和国刑法", "第三百五十八条")
+            assert {hit.heading[:3] for hit in hits[1:3]} == {"四十八", "四十二"}, typed
+
+
 def test_a_query_that_is_a_documents_name_finds_that_document_first(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

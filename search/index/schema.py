@@ -27,7 +27,7 @@ from search.text.synonyms import SYNONYMS_FILE
 # Recorded in each build's build.json; an index of another version is rebuilt, never read.
 # Whoosh pickles the schema, so an index names the modules of its field and analyzer
 # classes: moving them is a new version too.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def analysis_fingerprint() -> dict[str, str | int]:
@@ -112,6 +112,9 @@ def build_schema() -> Schema:
         # The title as people name the document (search.text.titles.short_name): a query
         # that is that name (刑法, 民法典) is looking for this document.
         name=ID(),
+        # The article a section is (search.text.articles.heading_article): a citation's
+        # article is this section, not one whose heading only mentions it.
+        article=ID(),
         index_number=ID(stored=True),
         # Signed (the default): an open-ended range on an unsigned NUMERIC matches everything
         # in Whoosh 2.7.4.

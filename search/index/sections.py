@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from search.ingest.document import Document, Section
+from search.text.articles import heading_article
 from search.text.normalize import normalize_doc_number
 from search.text.titles import short_name
 from search.vectors.model import section_text, text_key
@@ -98,6 +99,7 @@ def section_fields(document: Document, section: Section) -> dict[str, Any]:
         "published": document.published or "",
         "date": document.date or "",
         "name": short_name(document.title),
+        "article": heading_article(section.heading),
     }
     if document.doc_number:
         fields["doc_number"] = normalize_doc_number(document.doc_number)

@@ -179,8 +179,10 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives += [
             text_query(s, term.title_only, SYNONYM_WEIGHT) for s in synonyms_of(term.text)
         ]
-    if term.article and runs:
-        alternatives.append(q.Or([_sequence("breadcrumb_bigram", r, ARTICLE_BOOST) for r in runs]))
+    if term.article:
+        # the section that is the article: not one whose heading only mentions it (四十二、
+        # 将刑法第三百五十八条修改为, an amendment's)
+        alternatives.append(q.Term("article", term.text, boost=ARTICLE_BOOST))
     elif cites_article and runs:
         alternatives.append(q.And([_sequence("title_bigram", r, ARTICLE_BOOST) for r in runs]))
         alternatives += [

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from search.text.articles import ARTICLE, ARTICLE_NUMBER, NUMERAL, article_heading
 from search.text.normalize import (
     DOC_NUMBER,
     doc_number_spellings,
@@ -35,24 +36,16 @@ _OR_WORD = re.compile(r"(?<!\S)OR(?!\S)")
 MAX_TERMS = 16
 MAX_TEXT_CHARS = 100  # of all terms together
 _SENTENCE_END = re.compile(r".*[。；;！!？?，,、\n]", re.S)
-# An article of a law as people cite it, in Chinese or Arabic numerals (第三十条之一).
-_NUMERAL = "(?:[零〇一二三四五六七八九十百千两]+|\\d+)"
-_ARTICLE_NUMBER = rf"{_NUMERAL}条(?:之[一二三四五六七八九十]+)?"
-ARTICLE = re.compile(rf"第{_ARTICLE_NUMBER}")
 # A paragraph or item of an article (第三款, 第(一)项, 第二款第3项): the article is the
 # section that holds it, so a citation of one is looked for as its article.
-_WITHIN_ARTICLE = rf"(?:第{_NUMERAL}款)?(?:第?\(?{_NUMERAL}\)?项)?"
+_WITHIN_ARTICLE = rf"(?:第{NUMERAL}款)?(?:第?\(?{NUMERAL}\)?项)?"
 _ARTICLE_CITED = re.compile(rf"(?P<article>{ARTICLE.pattern}){_WITHIN_ARTICLE}")
-_DIGITS = re.compile(r"\d+")
-# Numerals written digit by digit (五〇九 for 509), as years are: no unit among them.
-_DIGIT_BY_DIGIT = re.compile("[零〇一二三四五六七八九]{2,}")
-_DIGIT_VALUES = str.maketrans("零〇一二三四五六七八九", "00123456789")
 _LAW_ENDING = "(?:法|典|条例|规定|办法|解释|细则|决定|规则|章程)"
 # A law's name (in 《》 or not): a title's ending, then perhaps a note in brackets ((二),
 # (试行)); then its article, with or without 第 (民法典509条).
 _CITATION = re.compile(
     rf"《?(?P<name>.+?{_LAW_ENDING}(?:\([^()]{{1,8}}\))?)》?"
-    rf"(?P<article>第?{_ARTICLE_NUMBER}){_WITHIN_ARTICLE}"
+    rf"(?P<article>第?{ARTICLE_NUMBER}){_WITHIN_ARTICLE}"
 )
 # 本法 (this law) as a law's text says it, not a name (基本法 is one).
 _THIS_LAW = re.compile(rf"(?:^|[照据按依反于由及和与或、,])本{_LAW_ENDING}$")
@@ -102,22 +95,6 @@ class Clause:
 def _join_doc_numbers(text: str) -> str:
     # A document number typed with spaces (国办发 〔2020〕 12 号) is still one term.
     return DOC_NUMBER.sub(lambda m: "".join(m.group().split()), text)
-
-
-def article_heading(reference: str) -> str:
-    """An article as the laws head it: 第509条, 509条 and 第五〇九条 -> 第五百零九条."""
-    reference = reference if reference.startswith("第") else "第" + reference
-    numeral, rest = reference[1:].split("条", 1)
-    if _DIGIT_BY_DIGIT.fullmatch(numeral):
-        reference = f"第{numeral.translate(_DIGIT_VALUES)}条{rest}"
-    if not _DIGITS.search(reference):
-        return reference
-    import cn2an  # takes 0.1 s to load: only for a query that cites an article by number
-
-    try:
-        return _DIGITS.sub(lambda m: cn2an.an2cn(m.group()), reference)
-    except ValueError:  # beyond the 16 digits cn2an reads: no law has such an article
-        return reference
 
 
 def _cited_article(content: str) -> list[str]:

@@ -26,8 +26,8 @@ DEFINITION_SHARED_WORDS = 2
 DEFINITION_COVERAGE = 0.5
 # A document or index number typed in full names one document: put it first.
 NUMBER_BOOST = 50.0
-# A section headed by the article a query cites (民法典第五百零九条) before those that cite
-# it in their text, as a document number named in full.
+# A section that is the article a query cites (民法典第五百零九条) before those that cite it
+# in their text or their headings, as a document number named in full.
 ARTICLE_BOOST = NUMBER_BOOST
 # In a relaxed search, sections that match every term still come first.
 STRICT_FIRST = 10.0

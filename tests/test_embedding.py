@@ -179,7 +179,7 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     live = _live_keys(index_dir)
 
     request.getfixturevalue("other_model")
-    store = VectorStore(index_dir)
+    store = VectorStore(index_dir, stand_ins=True)  # as searches read: no stand-in here
     store.refresh()
     assert len(store) == 0  # a question of this model meets no vector of the other
 
@@ -201,6 +201,47 @@ def test_vectors_of_another_model_are_never_used_and_are_computed_again(
     vectors, known = store.get([text_key(text)])
     assert known.all()
     assert np.allclose(vectors[0], embedding_model.embed_texts([text])[0], atol=2e-3)
+
+
+def test_searches_read_the_4_bit_vectors_until_embed_has_computed_the_8_bit_ones(
+    small_index: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade from the 4-bit graph, questions keep their meaning: a search reads
+    the vectors the 4-bit graph left while `embed` computes every one again, each text's
+    own as soon as it is stored."""
+    _, index_dir = small_index
+    live = sorted(_live_keys(index_dir))
+    monkeypatch.setattr(embedding_model, "_model", Encoder(weights="4bit"))
+    embed_index(index_dir)
+    earlier = model_folder(index_dir)
+    monkeypatch.setattr(embedding_model, "_model", Encoder())  # the upgrade: 8 bits
+    assert model_folder(index_dir) != earlier
+    model_folder(index_dir).mkdir()  # `embed` has begun, and stored nothing yet
+
+    searches, computing = VectorStore(index_dir, stand_ins=True), VectorStore(index_dir)
+    for store in (searches, computing):
+        store.refresh()
+    assert len(searches) == len(live) and len(computing) == 0  # `embed` computes them all
+    stood_in, _ = searches.get(live)
+    dense = searches.dense(np.array(live, np.uint64), np.ones(len(live), bool))
+    assert not list(model_folder(index_dir).glob("matrix-*"))  # never filed as the 8-bit's
+
+    summary = embed_index(index_dir)
+    assert summary.embedded == len(live) and summary.removed == {earlier.name: 1}
+    assert searches.refresh() and len(searches) == len(live)
+    own, _ = searches.get(live)
+    assert np.allclose(own, embedding_model.embed_texts(_texts(index_dir, live)), atol=2e-3)
+    assert not np.allclose(own, stood_in, atol=1e-4)  # the 4-bit ones served meanwhile
+    assert (own * stood_in).sum(axis=1).min() > 0.998
+    again = searches.dense(np.array(live, np.uint64), np.ones(len(live), bool))
+    assert again is not dense
+
+
+def _texts(index_dir: Path, keys: list[int]) -> list[str]:
+    """The embedded text of each key, in that order."""
+    with open_index(index_dir).searcher() as searcher:
+        by_key = {text_key(section_text(f)): section_text(f) for f in searcher.all_stored_fields()}
+    return [by_key[key] for key in keys]
 
 
 def _unfile_vectors(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -57,7 +57,8 @@ class SearchIndex:
         self.results: BoundedCache[Hashable, object] = BoundedCache(cache_size)
         self.build = live_build(self.index_dir)
         self.ix: whoosh_index.Index = open_index(self.index_dir)
-        self.vectors = VectorStore(self.index_dir)  # section embeddings, when computed
+        # section embeddings, when computed (a stand-in model's while `embed` upgrades them)
+        self.vectors = VectorStore(self.index_dir, stand_ins=True)
         self._searcher: Searcher | None = None
         self._values: Columns | None = None
         self._versions: VersionTable | None = None  # read on first use, once per generation

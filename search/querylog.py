@@ -490,21 +490,3 @@ class QueryLog:
                 (start, limit),
             ).fetchall()
         return [QueryCount(*row) for row in rows]
-
-
-def open_configured(
-    index_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
-) -> QueryLog | None:
-    """The log the settings ask for (`query_log`, `query_log_days`, `query_blocklist`,
-    `hot_min_count`), or None when it is off. Raises ValueError for a bad retention or
-    count."""
-    where = configured_path(index_dir, path)
-    if where is None:
-        return None
-    blocklist = config.get("query_blocklist")
-    return QueryLog(
-        where,
-        retention=retention_days(),
-        blocklist=Path(blocklist) if blocklist else None,
-        least_asked=least_asked(),
-    )

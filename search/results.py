@@ -53,7 +53,6 @@ from search.shard import (
 )
 from search.suggest import (
     pinyin_readings,
-    pinyin_term,
     suggest,
     worth_pinyin,
     worth_suggesting,
@@ -353,12 +352,14 @@ class ShardGroup(ABC):
         """A close query that finds clearly more than `found` sections (search.suggest)."""
 
     @abstractmethod
-    def pinyin_term(self, text: str) -> str | None:
-        """The Chinese text that `text` spells over every shard (search.suggest)."""
-
-    @abstractmethod
     def pinyin_readings(self, text: str) -> list[str]:
-        """`pinyin_term`'s text, then other readings of the same letters (search.suggest)."""
+        """The Chinese texts that `text` spells over every shard, the surest first, then
+        other readings of the same letters (search.suggest)."""
+
+    def pinyin_term(self, text: str) -> str | None:
+        """The Chinese text that `text` spells over every shard: its surest reading."""
+        readings = self.pinyin_readings(text)
+        return readings[0] if readings else None
 
 
 class LocalShards(ShardGroup):
@@ -432,9 +433,6 @@ class LocalShards(ShardGroup):
     @functools.cached_property
     def completers(self) -> Sequence[Completer]:
         return self._completers()
-
-    def pinyin_term(self, text: str) -> str | None:
-        return pinyin_term(self.completers, text)
 
     def pinyin_readings(self, text: str) -> list[str]:
         return pinyin_readings(self.completers, text)

@@ -51,7 +51,8 @@ PASSAGE_CHARS = 6  # a run this long found as it is was copied, not mistyped
 # letters typed (and at least one), so that a word found as typed stays as typed.
 PINYIN_GAIN = 10
 
-# Latin letters -> the Chinese text they spell among the index's terms (`pinyin_term`).
+# Latin letters -> the Chinese text they spell among the index's terms (`pinyin_term`
+# of search.results.ShardGroup).
 Spelling = Callable[[str], str | None]
 
 # Body words by (segment, first character). A segment never changes, so entries stay right.
@@ -287,16 +288,11 @@ def best_suggestion(
     return None
 
 
-def pinyin_term(completers: Sequence[Completer], text: str) -> str | None:
-    """The Chinese text that `text`, Latin letters alone, spells in full pinyin or initials
-    (`Completer.text_spelled`: the surest, then the most frequent over every shard), or
-    None."""
-    return best_spelled([completer.text_spelled(text) for completer in completers])
-
-
 def pinyin_readings(completers: Sequence[Completer], text: str) -> list[str]:
-    """The texts `text` may spell: `pinyin_term`'s, then the same letters read as other
-    words of the same sounds (none when it spells nothing)."""
+    """The Chinese texts that `text`, Latin letters alone, spells in full pinyin or initials
+    (`Completer.text_spelled`: the surest, then the most frequent over every shard), then
+    the same letters read as other words of the same sounds; none when it spells
+    nothing."""
     return spelled_readings([completer.text_spelled(text) for completer in completers])
 
 
@@ -310,12 +306,6 @@ def spelled_readings(spelled: Sequence[Spelled | None]) -> list[str]:
     # every shard that reads the letters so may know other words of their sounds
     others = (other for one in found if one.text == best.text for other in one.alternatives)
     return [best.text, *dict.fromkeys(other for other in others if other != best.text)]
-
-
-def best_spelled(spelled: Sequence[Spelled | None]) -> str | None:
-    """Of what each shard's completions spell, the surest, then the most frequent."""
-    readings = spelled_readings(spelled)
-    return readings[0] if readings else None
 
 
 def worth_pinyin(typed_sections: int, term_sections: int) -> bool:

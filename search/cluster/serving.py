@@ -49,7 +49,6 @@ from search.rank.semantic import Ranks
 from search.results import SearchHit, ShardGroup, joined_definitions
 from search.shard import Candidates, ShardResult, TermStatistics
 from search.suggest import (
-    best_spelled,
     best_suggestion,
     spelled_readings,
     suggestion_candidates,
@@ -371,9 +370,6 @@ class RemoteShards(ShardGroup):
         candidates = suggestion_candidates(words, text, self.pinyin_term)
         counted = self.each("suggestion_counts", [(self.step, candidates.queries)] * len(self))
         return best_suggestion(candidates, counted, found)
-
-    def pinyin_term(self, text: str) -> str | None:
-        return best_spelled(self.each("spelled", [(text,)] * len(self)))
 
     def pinyin_readings(self, text: str) -> list[str]:
         return spelled_readings(self.each("spelled", [(text,)] * len(self)))

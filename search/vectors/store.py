@@ -69,21 +69,22 @@ def model_folder(index_dir: Path) -> Path:
 def stand_in_folders(root: Path, identity: dict[str, object]) -> list[Path]:
     """Folders of models whose vectors differ from this one's only in how the graph
     multiplied (the 4-bit graph's beside the 8-bit one's: cosine 0.999), which a search may
-    read while `embed` computes this model's after an upgrade."""
-    alike = {name: value for name, value in identity.items() if name != "weights"}
-    found = []
-    for entry in sorted(root.iterdir()) if root.is_dir() else []:
-        if not entry.is_dir() or entry.name == model_folder_name(identity):
-            continue
-        try:
-            recorded = json.loads((entry / MODEL_FILE).read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(recorded, dict):
-            recorded.pop("weights", None)
-            if recorded == alike:
-                found.append(entry)
-    return found
+    read while `embed` computes this model's after an upgrade. Told by their names, which
+    differ in the weights alone (the 4-bit graph's has none), so that a search reads no
+    `model.json`."""
+    current = model_folder_name(identity)
+    common = model_folder_name({**identity, "weights": "4bit"})
+    try:
+        names = sorted(os.listdir(root))
+    except FileNotFoundError:
+        return []
+    return [
+        root / name
+        for name in names
+        if name != current
+        and (name == common or name.startswith(common + "-"))
+        and (root / name).is_dir()
+    ]
 
 
 def _shard_names(folder: Path) -> tuple[str, ...]:

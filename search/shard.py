@@ -31,6 +31,7 @@ from search.index.versions import VersionTable
 from search.query.compile import CompiledQuery, build_filter, compile_query
 from search.query.request import SearchRequest
 from search.rank import knobs
+from search.rank.authority import PriorWeighting
 from search.rank.knobs import FEW_HITS, LONG_QUERY
 from search.rank.ranking import best_first, matching_docs, ranked, score_all, segments_of
 from search.rank.semantic import (
@@ -40,6 +41,7 @@ from search.rank.semantic import (
     nearest,
     rerank,
     value_range,
+    with_authority,
     with_sections,
     word_scores,
 )
@@ -323,6 +325,7 @@ class ShardSearch:
             # The strict and relaxed queries share their parts (and the statistics).
             self.segments = segments_of(searcher, collection)
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
+        self._meaning: np.ndarray | None = None  # the similarity with authority (once)
         self._closest: np.ndarray | None = None  # the nearest within (once)
         self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
@@ -345,6 +348,10 @@ class ShardSearch:
             self._similarity = meaning_by_section(
                 self.request.text, columns.vector_keys, columns.live, generation.vectors, meanwhile
             )
+            if self._similarity is not None:
+                weighting = generation.searcher.weighting
+                log_priors = weighting.log_priors if isinstance(weighting, PriorWeighting) else None
+                self._meaning = with_authority(self._similarity, log_priors)
         return self._similarity is not None
 
     def _words_beside_meaning(self, relax: bool | None) -> None:
@@ -369,7 +376,11 @@ class ShardSearch:
         assert self._similarity is not None
         if self._closest is None:
             self._closest = nearest(
-                self._similarity, self.filters.within(), knobs.DENSE_DEPTH, knobs.MEANING_FLOOR
+                self._similarity,
+                self.filters.within(),
+                knobs.DENSE_DEPTH,
+                knobs.MEANING_FLOOR,
+                self._meaning,
             )
         return self._closest
 
@@ -408,11 +419,11 @@ class ShardSearch:
         meaning does not rank this search."""
         if not (self._by_meaning() and self._similarity_ready()):
             return None
-        assert self._similarity is not None
+        assert self._meaning is not None
         hits, doc_labels = self._words(relax).hits, self.generation.columns.labels["doc_id"]
         codes = self.generation.columns.codes["doc_id"]
         rows = best_first(hits.scores, knobs.RERANK_DEPTH)
-        closest, similarity = self._nearest_within(), self._similarity
+        closest, similarity = self._nearest_within(), self._meaning
         return Candidates(
             word_docs=hits.docs[rows],
             word_scores=hits.scores[rows],
@@ -533,8 +544,8 @@ class ShardSearch:
         ascending), or, with no candidates by meaning, the word ranking's first re-ranked."""
         if self._similarity_ready():
             closest = self._nearest() if ranks is None else ranks.meaning_docs
-            assert self._similarity is not None
-            return fuse(hits, closest, self._similarity, ranks), np.sort(closest)
+            assert self._meaning is not None
+            return fuse(hits, closest, self._meaning, ranks), np.sort(closest)
         columns, vectors = self.generation.columns, self.generation.vectors
         question = self.request.text
         fused = rerank(hits.docs, hits.scores, question, columns.vector_keys, vectors, ahead)

@@ -22,7 +22,8 @@ from search.index.live import SearchIndex
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
 from search.rank import knobs
-from search.rank.semantic import fuse, meaning_by_section
+from search.rank.authority import authority_factor
+from search.rank.semantic import fuse, meaning_by_section, nearest, with_authority
 from search.results import SearchResults, run_search
 from web import create_app
 
@@ -323,6 +324,68 @@ def test_fusion_leaves_the_other_hits_below_and_in_their_order(
     # 4: 0.7 * 1; 1: 0.3 * 0.89 + 0.7 * 0.1; 0: 0.3 * 1. 2 and 3 are nearer than any
     # candidate, but not candidates: they stay below, in their word order.
     assert _fused_order(hits, np.array([4]), similarity) == [4, 1, 0, 2, 3]
+
+
+def test_one_kind_of_document_fuses_as_without_authority() -> None:
+    """Every section of one kind moves alike: neither the nearest nor the fusion change."""
+    hits = Matches(np.array([0, 1, 2]), np.array([9.0, 8.0, 7.0]))
+    similarity = np.array([0.90, 0.80, 0.88, -np.inf, -np.inf, 0.95], np.float32)
+    weighed = with_authority(similarity, np.full(6, np.log(0.41), np.float32))
+    assert (
+        np.isneginf(weighed[3:5]).all() and (weighed[[0, 1, 2, 5]] < similarity[[0, 1, 2, 5]]).all()
+    )
+    meaning = nearest(similarity, None, 3, scores=weighed)
+    assert meaning.tolist() == nearest(similarity, None, 3).tolist() == [5, 0, 2]
+    assert _fused_order(hits, meaning, weighed) == _fused_order(hits, meaning, similarity)
+
+
+# The law and a report that says it in words nearer the question's.
+AUTHORITY_DOCUMENTS = {
+    "law": ("中华人民共和国民法典", "全国人民代表大会", "2020年05月28日", DOCUMENTS["lease"][3]),
+    "report": (
+        "临川县2021年政府工作报告",
+        "临川县人民政府",
+        "2021年01月20日",
+        "一、住房保障 房东把出租的房子卖给别人，租客可以继续住到租期结束。",
+    ),
+}
+
+
+def test_the_meaning_side_weighs_authority_as_the_words_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for name, document in AUTHORITY_DOCUMENTS.items():
+        _write(corpus, name, *document)
+    assert not full_build(corpus, index_dir, procs=1).failed
+    embed_index(index_dir)
+    monkeypatch.setattr(knobs, "WORD_WEIGHT", 0.0)  # meaning alone orders the candidates
+    with SearchIndex(index_dir, cache_size=0, semantic=True) as index:
+        with index.searcher() as searcher:
+            columns = index.columns
+            similarity = meaning_by_section(
+                QUESTION, columns.vector_keys, columns.live, index.vectors
+            )
+            assert similarity is not None
+            law, report = (
+                float(similarity[next(searcher.document_numbers(id=f"{name}:s-0"))])
+                for name in ("law", "report")
+            )
+        assert report > law, "the report should be the nearer in meaning"
+
+        def order() -> list[str]:
+            hits = _search(index, QUESTION).hits
+            return [hit.id for hit in hits if hit.id in ("law:s-0", "report:s-0")]
+
+        monkeypatch.setattr(knobs, "MEANING_PRIOR", 0.0)
+        assert order() == ["report:s-0", "law:s-0"]
+        # A prior that outweighs the gap puts the law first; one that does not, the report.
+        steps = np.log(authority_factor("法律") / authority_factor("工作报告"))
+        monkeypatch.setattr(knobs, "MEANING_PRIOR", 2 * (report - law) / steps)
+        assert order() == ["law:s-0", "report:s-0"]
+        monkeypatch.setattr(knobs, "MEANING_PRIOR", 0.5 * (report - law) / steps)
+        assert order() == ["report:s-0", "law:s-0"]
 
 
 def test_a_meaning_floor_keeps_the_least_far_sections_out(

@@ -63,6 +63,8 @@ class PriorWeighting(scoring.BM25F):  # type: ignore[misc]
     def __init__(self, priors: Sequence[float] | np.ndarray, **bm25_options: Any) -> None:
         super().__init__(**bm25_options)
         self.priors = np.asarray(priors, dtype=np.float64)
+        # What the meaning side adds, scaled (`search.rank.semantic.with_authority`).
+        self.log_priors = np.log(self.priors).astype(np.float32)
 
     def final(self, searcher: Any, docnum: int, score: float) -> float:
         return score * self.priors[docnum]

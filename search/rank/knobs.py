@@ -60,6 +60,11 @@ MEANING_FLOOR: float | None = 0.85
 # A question's candidates are ordered by WORD_WEIGHT times their word score plus the rest
 # times their similarity, each scaled over the candidates (`search.rank.semantic.fuse`).
 WORD_WEIGHT = 0.3
+# The meaning side weighs authority too (`search.rank.semantic.with_authority`): a section's
+# similarity plus this times the log of its kind's factor (data/authority.tsv), the factor
+# the word side multiplies by. An answer stands only a few hundredths above unrelated text
+# (see MEANING_FLOOR), so a report, five steps below a law, gives up 0.045 of similarity.
+MEANING_PRIOR = 0.05
 # Re-ranking alone (DENSE_DEPTH 0) fuses reciprocal ranks, 1 / (k + rank): a small k trusts
 # the top ranks more.
 FUSION_K = 10

@@ -133,19 +133,35 @@ def meaning_by_section(
     return similarity[rows.row_of]
 
 
+def with_authority(similarity: np.ndarray, log_priors: np.ndarray | None) -> np.ndarray:
+    """Each section's meaning score: its `similarity` plus MEANING_PRIOR times the log of
+    its authority prior (`log_priors`, by document number; None: no prior). Where every
+    section is of one kind, every score moves alike, and neither the order nor the scaled
+    scores of the fusion change."""
+    if log_priors is None or not knobs.MEANING_PRIOR:
+        return similarity
+    weighed = log_priors * np.float32(knobs.MEANING_PRIOR)
+    return np.add(similarity, weighed, dtype=np.float32)
+
+
 def nearest(
-    similarity: np.ndarray, allowed: np.ndarray | None, depth: int, floor: float | None = None
+    similarity: np.ndarray,
+    allowed: np.ndarray | None,
+    depth: int,
+    floor: float | None = None,
+    scores: np.ndarray | None = None,
 ) -> np.ndarray:
     """The (at most) `depth` sections closest in meaning among those `allowed` (a mask by
-    document number; None: all) that have a vector at least `floor` similar, closest first,
-    ties by number."""
+    document number; None: all) that have a vector at least `floor` similar, highest
+    `scores` first (None: the similarity; `with_authority`), ties by number."""
     usable = np.isfinite(similarity) if floor is None else similarity >= floor
     if allowed is not None:
         usable &= allowed
     # Chosen among the usable ones alone: a partition slows down on a long run of equal
     # values (the -inf of sections without a vector).
     docs = np.flatnonzero(usable)
-    return docs[best_first(similarity[docs], depth)]
+    ordered = similarity if scores is None else scores
+    return docs[best_first(ordered[docs], depth)]
 
 
 def with_sections(docs: np.ndarray, more: np.ndarray) -> np.ndarray:

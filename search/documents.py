@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from search.highlight import Passage, Span, paragraphs, run_spans, word_spans_of
+from search.highlight import Passage, Span, paragraphs, query_spans, word_spans_of
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
@@ -153,7 +153,8 @@ def load_document(
         for docnum, stored in found:
             spans: list[Span] = []
             if compiled is not None:
-                spans = words[docnum] + run_spans(stored.body, compiled.runs)
+                body, runs = stored.body, compiled.runs
+                spans = query_spans(body, words[docnum], runs, compiled.word_runs)
             sections.append(_with_headings(_section(stored, spans), previous))
             previous = stored.breadcrumb
     return replace(_document(found[0][1], sections), versions=versions)

@@ -100,6 +100,18 @@ def run_spans(text: str, runs: Iterable[str]) -> list[Span]:
     return spans
 
 
+def query_spans(
+    text: str, words: list[Span], runs: Iterable[str], word_runs: Iterable[str]
+) -> list[Span]:
+    """Where `text` shows a query's matches: its words (`words`, from the index), its `runs`
+    of characters, and each of `word_runs` (a term that is one word) as characters only if
+    the index holds that word nowhere in the text: there the characters are how it matched,
+    elsewhere they would mark 民政 inside 人民政府."""
+    as_words = {normalize(text[start:end]) for start, end in words}
+    strays = [run for run in word_runs if run not in as_words]
+    return words + run_spans(text, [*runs, *strays])
+
+
 def merge_spans(spans: Iterable[Span]) -> list[Span]:
     merged: list[Span] = []
     for start, end in sorted(spans):

@@ -29,7 +29,14 @@ from search.engine.columns import FacetValue, facet_values
 from search.engine.postings import PostingRuns
 from search.errors import QueryError, ShardMissing
 from search.facets import FACETS
-from search.highlight import Passage, Span, passage_html, passages, run_spans, word_spans_of
+from search.highlight import (
+    Passage,
+    Span,
+    passage_html,
+    passages,
+    query_spans,
+    word_spans_of,
+)
 from search.index.live import SearchIndex
 from search.index.sections import StoredSection
 from search.index.shards import ShardedIndex
@@ -158,7 +165,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     matched: str = "words",
 ) -> SearchHit:
     section = StoredSection.read(searcher.stored_fields(docnum))
-    spans = words + run_spans(section.body, compiled.runs)
+    spans = query_spans(section.body, words, compiled.runs, compiled.word_runs)
     return SearchHit(
         id=section.id,
         doc_id=section.doc_id,

@@ -64,6 +64,20 @@ def test_index_mode_adds_subwords_at_their_words_position() -> None:
         assert text[start:end] == word
 
 
+def test_a_subword_that_straddles_two_parts_of_its_word_is_not_indexed() -> None:
+    """民法 is in 人民法院's characters, not in its words (人民 | 法院); 民法典 has it."""
+
+    def words(text: str) -> set[str]:
+        return {t for t, *_ in tokens(word_analyzer(), text)}
+
+    assert {"人民", "法院"} <= words("人民法院") and "民法" not in words("人民法院")
+    assert {"人民", "政府"} <= words("人民政府") and "民政" not in words("人民政府")
+    assert "民法" in words("民法典")
+    nation = words("中华人民共和国")
+    assert {"中华", "人民", "共和国", "中华人民", "人民共和国"} <= nation
+    assert "华人" not in nation
+
+
 def test_offsets_point_into_the_original_text() -> None:
     text = "  第一條　政府資訊公開，ＰＭ２．５濃度下降。"
     for word, _, start, end in tokens(word_analyzer(), text):

@@ -375,6 +375,12 @@ PICKLED_MODULES = {
         "search.index.schema",
         "search.text.analysis",
     },
+    13: {
+        "search.engine.codec",
+        "search.engine.postings",
+        "search.index.schema",
+        "search.text.analysis",
+    },
 }
 
 

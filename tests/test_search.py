@@ -199,6 +199,31 @@ def test_an_everyday_word_rare_in_the_index_is_not_taken_for_a_slip(
         assert search(live, "买房").suggestion == "买方"
 
 
+def test_a_word_comes_before_its_characters_across_two_other_words(tmp_path: Path) -> None:
+    """民政 (civil affairs) is in 人民政府's characters (人民 | 政府), which every document
+    of a government repeats: the sections that say 民政 come first, and only they mark it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    government = "第一条 县人民政府和乡镇人民政府应当支持街道人民政府的工作。\n"
+    civil = "第一条 县人民政府领导全县的优抚工作，县民政局具体负责。\n"
+    for name, title, body in (
+        ("government", "某县人民政府工作规则", government),
+        ("civil", "某县优抚工作办法", civil),
+    ):
+        (corpus / f"{name}.txt").write_text(_document("民政", "某县人民政府", title, body), "utf-8")
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        found = search(live, "民政", collapse=False)
+        assert [hit.doc_id for hit in found.hits] == ["civil", "government"]
+        civil_hit, government_hit = found.hits
+        assert "<mark>民政</mark>局" in "".join(html(civil_hit))
+        assert "人民政府" in "".join(html(civil_hit))  # unmarked: not what was asked
+        # Where the characters are all there is, they are what matched, and marked.
+        assert "人<mark>民政</mark>府" in "".join(html(government_hit))
+        # Quoted, the characters are asked for wherever they are.
+        assert len(search(live, '"民政"', collapse=False).hits) == 2
+
+
 def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(
     tmp_path: Path,
 ) -> None:

@@ -30,6 +30,7 @@ from search.query.request import SearchRequest
 from search.rank.knobs import (
     ARTICLE_BOOST,
     BIGRAM_FIELD_BOOSTS,
+    CHARACTERS_ONLY_WEIGHT,
     DEFINITION_COVERAGE,
     DEFINITION_SHARED_WORDS,
     DEFINITION_TERMS,
@@ -170,11 +171,19 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         return runs_query(runs, term.title_only) if runs else q.NullQuery
     alternatives: list[q.Query] = []
     words = content_words(term.text)
-    if words:
-        kept = _kept_share(term.text, words) if runs else 1.0
-        alternatives.append(q.And([word_query(w, term.title_only) for w in words], boost=kept))
-    if runs:
-        alternatives.append(runs_query(runs, term.title_only))
+    if _one_word(words, runs):
+        # The run is the word itself. Where the characters are but the word is not (民政
+        # across 人民|政府, 买房 across 购买|房屋), the text rarely says it: such sections
+        # come after every one that has the word.
+        characters = runs_query(runs, term.title_only)
+        alternatives.append(q.And([word_query(words[0], term.title_only), characters]))
+        alternatives.append(reboosted(characters, CHARACTERS_ONLY_WEIGHT))
+    else:
+        if words:
+            kept = _kept_share(term.text, words) if runs else 1.0
+            alternatives.append(q.And([word_query(w, term.title_only) for w in words], boost=kept))
+        if runs:
+            alternatives.append(runs_query(runs, term.title_only))
     if len(words) > 1:
         alternatives += [
             text_query(s, term.title_only, SYNONYM_WEIGHT) for s in synonyms_of(term.text)
@@ -198,6 +207,12 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery
+
+
+def _one_word(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a term's one run of characters is one word, which the index holds as a word
+    wherever the text says it (inside a longer word too)."""
+    return len(words) == 1 and len(runs) == 1 and join_run(runs[0]) == words[0]
 
 
 def _state_title_runs(name: str) -> tuple[tuple[str, ...], ...]:
@@ -280,6 +295,9 @@ class CompiledQuery:
     asks: bool = False  # reads as a question (question words, or punctuation between clauses)
     # a sentence that reads as a question by its punctuation alone (no question word or mark)
     sentence: bool = False
+    # Terms that are one word: marked as characters only in a text that lacks the word, where
+    # the characters are how it matched.
+    word_runs: tuple[str, ...] = ()
 
 
 def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
@@ -309,7 +327,7 @@ def compile_query(
         for query in (_clause_query(c) for c in clauses if c.negated)
         if query is not q.NullQuery
     ]
-    words, runs = _highlight_targets(positive)
+    words, runs, word_runs = _highlight_targets(positive)
     if not positive:
         base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
         return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
@@ -323,7 +341,13 @@ def compile_query(
         relaxed = _relaxed(strict, clause_queries, excluded, defined)
     sentence = asks and not asks_outright(text)
     return CompiledQuery(
-        _with_exclusions(strict, excluded), relaxed, words, runs, asks=asks, sentence=sentence
+        _with_exclusions(strict, excluded),
+        relaxed,
+        words,
+        runs,
+        asks=asks,
+        sentence=sentence,
+        word_runs=word_runs,
     )
 
 
@@ -410,16 +434,24 @@ def _is_required(clause: Clause) -> bool:
     return any(t.exact or t.title_only for t in clause.terms) or len(clause.terms) > 1
 
 
-def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(words to mark, character runs to mark): the words, runs and synonyms looked for, in
-    the text (a term looked for in titles only marks nothing there)."""
+def _highlight_targets(
+    clauses: list[Clause],
+) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """(words to mark, character runs to mark, terms that are one word): the words, runs and
+    synonyms looked for, in the text (a term looked for in titles only marks nothing
+    there)."""
     words: set[str] = set()
     runs: dict[str, None] = {}
+    word_runs: dict[str, None] = {}
     for clause in clauses:
         for term in clause.terms:
             if term.title_only:
                 continue
-            found = [join_run(r) for r in bigram_runs(term.text)]
+            runs_of_term = bigram_runs(term.text)
+            found = [join_run(r) for r in runs_of_term]
+            if not term.exact and _one_word(content_words(term.text), runs_of_term):
+                word_runs.update(dict.fromkeys(found))
+                found = []
             if term.doc_number:  # its issuer: its digits (1, 2024) and 年, 第 or 号 would
                 # mark every number and ordinal in the text
                 found = [run for run in found if _CJK_CHARACTER.search(run)][:1]
@@ -430,7 +462,7 @@ def _highlight_targets(clauses: list[Clause]) -> tuple[frozenset[str], tuple[str
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))
-    return frozenset(words), tuple(runs)
+    return frozenset(words), tuple(runs), tuple(word_runs)
 
 
 def build_filter(request: SearchRequest) -> dict[str, q.Query]:

@@ -34,6 +34,13 @@ STRICT_FIRST = 10.0
 # Weight of the question's character pairs (in the body) in a relaxed search: they reward
 # sections that share longer stretches of the question's wording.
 RELAXED_BIGRAM_WEIGHT = 0.3
+# A term that is one word, found as characters where the text does not have the word
+# (民政 across 人民|政府, 买房 across 购买|房屋): still found, for where nothing says the word,
+# at this weight, so that such a section comes after those with the word. A weight cannot
+# promise it: a long report's section with the word once (its length, its prior of 0.41)
+# can score below a short law's that repeats the characters (`python bench/one_word.py`
+# prints how often it holds).
+CHARACTERS_ONLY_WEIGHT = 0.05
 # A relaxed search ranks by the first this many words and character pairs: a long question
 # has fewer; pasted paragraphs have hundreds, each one more posting list to read.
 MAX_RELAXED_WORDS = 16

@@ -60,14 +60,33 @@ def read_word_list(path: Path) -> frozenset[str]:
 
 
 def _subwords(word: str, start: int) -> Iterator[tuple[str, int, int]]:
-    """Dictionary words inside `word`: jieba's search-mode 2- and 3-grams, then longer ones."""
+    """Dictionary words inside `word`: jieba's search-mode 2- and 3-grams, then longer ones,
+    but not one that straddles two of its parts (`_straddles`)."""
     has_word = fast_segmenter().has_word
     length = len(word)
-    for size in range(2, length):
-        for i in range(length - size + 1):
-            gram = word[i : i + size]
-            if has_word(gram):
-                yield gram, start + i, start + i + size
+    spans = [
+        (i, i + size)
+        for size in range(2, length)
+        for i in range(length - size + 1)
+        if has_word(word[i : i + size])
+    ]
+    for i, end in spans:
+        if not _straddles((i, end), spans):
+            yield word[i:end], start + i, start + end
+
+
+def _straddles(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether the word at `span` begins inside one word of `spans` and ends inside the next,
+    as 民法 does in 人民法院 (人民 | 法院) and 华人 in 中华人民共和国 (中华 | 人民): the
+    characters are there, the word is not, and a search for 民法 or 民政 must not find every
+    court and every government."""
+    begin, end = span
+    return any(
+        first < begin < middle < end < last
+        for first, middle in spans
+        for after, last in spans
+        if after == middle
+    )
 
 
 def word_tokens(text: str, index_mode: bool, stopwords: frozenset[str]) -> Iterator[RawToken]:

@@ -372,7 +372,8 @@ class ShardSearch:
 
     def _nearest_within(self) -> np.ndarray:
         """The DENSE_DEPTH sections nearest the question in meaning within the document,
-        dates and scope asked for, whatever facet values are chosen; closest first."""
+        dates and scope asked for, whatever facet values are chosen; the highest meaning
+        score (the similarity with authority) first."""
         assert self._similarity is not None
         if self._closest is None:
             self._closest = nearest(

@@ -76,6 +76,8 @@ def test_a_subword_that_straddles_two_parts_of_its_word_is_not_indexed() -> None
     nation = words("中华人民共和国")
     assert {"中华", "人民", "共和国", "中华人民", "人民共和国"} <= nation
     assert "华人" not in nation
+    # 小学 straddles 中小 | 学校, but not 中小学, a word around it: schools are primary schools
+    assert {"小学", "中小学", "学校"} <= words("中小学校")
 
 
 def test_offsets_point_into_the_original_text() -> None:

@@ -224,6 +224,23 @@ def test_a_word_comes_before_its_characters_across_two_other_words(tmp_path: Pat
         assert len(search(live, '"民政"', collapse=False).hits) == 2
 
 
+def test_a_one_word_term_still_finds_its_synonyms_and_a_character_inside_words(
+    tmp_path: Path,
+) -> None:
+    """A section that says only 人力资源和社会保障局 or 医疗保险 is found by 人社局 or 医保
+    (data/synonyms.txt), and one whose 税 is part of 税务 by 税."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "第一条 县人力资源和社会保障局负责医疗保险工作。\n第二条 税由税务机关征收。\n"
+    (corpus / "rules.txt").write_text(_document("财政", "某县人民政府", "某县办法", body), "utf-8")
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        for query, section in (("人社局", "rules:s-0"), ("医保", "rules:s-0"), ("税", "rules:s-1")):
+            found = search(live, query, collapse=False)
+            assert [hit.id for hit in found.hits] == [section], query
+            assert not found.relaxed
+
+
 def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(
     tmp_path: Path,
 ) -> None:
@@ -425,6 +442,9 @@ def test_every_kind_has_an_authority_factor(tmp_path: Path) -> None:
     table = tmp_path / "authority.tsv"
     table.write_text("法律\t1.0\n行政法规\t0.8\n", encoding="utf-8")
     with pytest.raises(ValueError, match="kinds without a factor"):
+        load_authority(table)
+    table.write_text("".join(f"{kind}\t{0 if kind == '其他' else 1}\n" for kind in KINDS), "utf-8")
+    with pytest.raises(ValueError, match="above 0"):  # its logarithm weighs meaning
         load_authority(table)
 
 

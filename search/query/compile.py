@@ -147,10 +147,21 @@ def text_query(text: str, title_only: bool = False, weight: float = 1.0) -> q.Qu
 
 def word_query(word: str, title_only: bool = False) -> q.Query:
     """One word in any word field, or any of its synonyms."""
-    fields = _fields(FIELD_BOOSTS, title_only)
-    alternatives = [q.Term(f, word, boost=b) for f, b in fields.items()]
-    alternatives += [text_query(s, title_only, SYNONYM_WEIGHT) for s in synonyms_of(word)]
-    return q.Or(alternatives)
+    return q.Or([*_word_terms(word, title_only), *synonym_queries(word, title_only)])
+
+
+def the_word_query(word: str, title_only: bool = False) -> q.Query:
+    """One word in any word field, as typed (no synonym)."""
+    return q.Or(_word_terms(word, title_only))
+
+
+def _word_terms(word: str, title_only: bool) -> list[q.Query]:
+    return [q.Term(f, word, boost=b) for f, b in _fields(FIELD_BOOSTS, title_only).items()]
+
+
+def synonym_queries(word: str, title_only: bool = False) -> list[q.Query]:
+    """Each synonym of `word`, as consecutive words, at SYNONYM_WEIGHT."""
+    return [text_query(s, title_only, SYNONYM_WEIGHT) for s in synonyms_of(word)]
 
 
 def runs_query(runs: tuple[tuple[str, ...], ...], title_only: bool = False) -> q.Query:
@@ -176,8 +187,9 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         # across 人民|政府, 买房 across 购买|房屋), the text rarely says it: such sections
         # come after every one that has the word.
         characters = runs_query(runs, term.title_only)
-        alternatives.append(q.And([word_query(words[0], term.title_only), characters]))
+        alternatives.append(q.And([the_word_query(words[0], term.title_only), characters]))
         alternatives.append(reboosted(characters, CHARACTERS_ONLY_WEIGHT))
+        alternatives += synonym_queries(words[0], term.title_only)  # 医保: 医疗保险
     else:
         if words:
             kept = _kept_share(term.text, words) if runs else 1.0
@@ -210,9 +222,13 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
 
 
 def _one_word(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a term's one run of characters is one word, which the index holds as a word
-    wherever the text says it (inside a longer word too)."""
-    return len(words) == 1 and len(runs) == 1 and join_run(runs[0]) == words[0]
+    """Whether a term's one run of characters is one Chinese word of two characters or more,
+    which the index holds as a word wherever the text says it (inside a longer word too). A
+    single character has no bigram where it is part of a longer run (税 in 税务): the word
+    alone finds it there."""
+    if len(words) != 1 or len(runs) != 1 or len(words[0]) < 2 or not _is_cjk(words[0][0]):
+        return False
+    return join_run(runs[0]) == words[0]
 
 
 def _state_title_runs(name: str) -> tuple[tuple[str, ...], ...]:

@@ -34,6 +34,9 @@ def load_authority(path: Path = AUTHORITY_FILE) -> dict[str, float]:
         if line:
             kind, factor = line.split()
             factors[kind] = float(factor)
+    if not all(factor > 0 for factor in factors.values()):
+        # the meaning side takes their logarithm (search.rank.semantic.with_authority)
+        raise ValueError(f"{path}: every factor must be above 0")
     if set(factors) != set(KINDS):
         missing, unknown = set(KINDS) - set(factors), set(factors) - set(KINDS)
         raise ValueError(

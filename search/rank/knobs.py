@@ -70,7 +70,7 @@ WORD_WEIGHT = 0.3
 # The meaning side weighs authority too (`search.rank.semantic.with_authority`): a section's
 # similarity plus this times the log of its kind's factor (data/authority.tsv), the factor
 # the word side multiplies by. An answer stands only a few hundredths above unrelated text
-# (see MEANING_FLOOR), so a report, five steps below a law, gives up 0.045 of similarity.
+# (see MEANING_FLOOR), so a report, four steps below a law (0.8 ** 4), gives up 0.045.
 MEANING_PRIOR = 0.05
 # Re-ranking alone (DENSE_DEPTH 0) fuses reciprocal ranks, 1 / (k + rank): a small k trusts
 # the top ranks more.

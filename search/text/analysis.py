@@ -61,7 +61,7 @@ def read_word_list(path: Path) -> frozenset[str]:
 
 def _subwords(word: str, start: int) -> Iterator[tuple[str, int, int]]:
     """Dictionary words inside `word`: jieba's search-mode 2- and 3-grams, then longer ones,
-    but not one that straddles two of its parts (`_straddles`)."""
+    but not one that straddles two parts of every word around it (`_straddles`)."""
     has_word = fast_segmenter().has_word
     length = len(word)
     spans = [
@@ -71,20 +71,26 @@ def _subwords(word: str, start: int) -> Iterator[tuple[str, int, int]]:
         if has_word(word[i : i + size])
     ]
     for i, end in spans:
-        if not _straddles((i, end), spans):
+        around = [
+            (a, b) for a, b in [*spans, (0, length)] if a <= i and end <= b and b - a > end - i
+        ]
+        if not all(_straddles((i, end), outer, spans) for outer in around):
             yield word[i:end], start + i, start + end
 
 
-def _straddles(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    """Whether the word at `span` begins inside one word of `spans` and ends inside the next,
-    as 民法 does in 人民法院 (人民 | 法院) and 华人 in 中华人民共和国 (中华 | 人民): the
-    characters are there, the word is not, and a search for 民法 or 民政 must not find every
-    court and every government."""
+def _straddles(span: tuple[int, int], outer: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether the word at `span` begins inside one word of `spans` within `outer` and ends
+    inside the next, as 民法 does in 人民法院 (人民 | 法院) and 华人 in 中华人民 (中华 | 人民):
+    the characters are there, the word is not, and a search for 民法 or 民政 (人民政府) must
+    not find every court and every government. 小学 in 中小学校 straddles 中小 | 学校, but
+    not in 中小学, a word of the dictionary around it: it stays."""
     begin, end = span
+    low, high = outer
+    parts = [(a, b) for a, b in spans if low <= a and b <= high]
     return any(
         first < begin < middle < end < last
-        for first, middle in spans
-        for after, last in spans
+        for first, middle in parts
+        for after, last in parts
         if after == middle
     )
 

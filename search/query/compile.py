@@ -197,9 +197,7 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         if runs:
             alternatives.append(runs_query(runs, term.title_only))
     if len(words) > 1:
-        alternatives += [
-            text_query(s, term.title_only, SYNONYM_WEIGHT) for s in synonyms_of(term.text)
-        ]
+        alternatives += synonym_queries(term.text, term.title_only)
     if term.article:
         # the section that is the article: not one whose heading only mentions it (四十二、
         # 将刑法第三百五十八条修改为, an amendment's)
@@ -463,9 +461,9 @@ def _highlight_targets(
         for term in clause.terms:
             if term.title_only:
                 continue
-            runs_of_term = bigram_runs(term.text)
+            runs_of_term, term_words = bigram_runs(term.text), content_words(term.text)
             found = [join_run(r) for r in runs_of_term]
-            if not term.exact and _one_word(content_words(term.text), runs_of_term):
+            if not term.exact and _one_word(term_words, runs_of_term):
                 word_runs.update(dict.fromkeys(found))
                 found = []
             if term.doc_number:  # its issuer: its digits (1, 2024) and 年, 第 or 号 would
@@ -474,7 +472,7 @@ def _highlight_targets(
             runs.update(dict.fromkeys(found))
             if term.exact or term.doc_number:
                 continue
-            for word in content_words(term.text):
+            for word in term_words:
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))

@@ -140,8 +140,9 @@ def with_authority(similarity: np.ndarray, log_priors: np.ndarray | None) -> np.
     scores of the fusion change."""
     if log_priors is None or not knobs.MEANING_PRIOR:
         return similarity
-    weighed = log_priors * np.float32(knobs.MEANING_PRIOR)
-    return np.add(similarity, weighed, dtype=np.float32)
+    weighed = log_priors * np.float32(knobs.MEANING_PRIOR)  # the one new array
+    weighed += similarity
+    return weighed
 
 
 def nearest(

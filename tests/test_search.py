@@ -241,6 +241,27 @@ def test_a_one_word_term_still_finds_its_synonyms_and_a_character_inside_words(
             assert not found.relaxed
 
 
+def test_a_term_the_segmenter_cuts_into_characters_needs_them_side_by_side(
+    tmp_path: Path,
+) -> None:
+    """须经 is no word to the segmenter (须 | 经): a section with 须 and 经 apart does not
+    say it, and neither character is marked alone."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    said = "第一条 设立分支机构，须经主管部门批准。\n"
+    apart = "第一条 申请人须提交材料，经审核后发放。\n"
+    for name, body in (("said", said), ("apart", apart)):
+        (corpus / f"{name}.txt").write_text(_document("工商", "某县人民政府", name, body), "utf-8")
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        found = search(live, "须经", collapse=False)
+        assert [hit.doc_id for hit in found.hits] == ["said"]
+        marked = "".join(html(found.hits[0]))
+        assert "<mark>须经</mark>主管" in marked
+        assert marked.count("<mark>") == 1
+        assert [hit.doc_id for hit in search(live, "须经 批准", collapse=False).hits] == ["said"]
+
+
 def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(
     tmp_path: Path,
 ) -> None:

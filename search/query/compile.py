@@ -191,7 +191,7 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives.append(reboosted(characters, CHARACTERS_ONLY_WEIGHT))
         alternatives += synonym_queries(words[0], term.title_only)  # 医保: 医疗保险
     else:
-        if words:
+        if words and not _characters_only(words, runs):
             kept = _kept_share(term.text, words) if runs else 1.0
             alternatives.append(q.And([word_query(w, term.title_only) for w in words], boost=kept))
         if runs:
@@ -227,6 +227,14 @@ def _one_word(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
     if len(words) != 1 or len(runs) != 1 or len(words[0]) < 2 or not _is_cjk(words[0][0]):
         return False
     return join_run(runs[0]) == words[0]
+
+
+def _characters_only(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a term of two Chinese characters or more has no word of two (须经, 转到:
+    须|经, 转|到): its characters say something only side by side, as its runs."""
+    if not any(len(join_run(run)) > 1 for run in runs):
+        return False
+    return all(len(word) == 1 and _is_cjk(word) for word in words)
 
 
 def _state_title_runs(name: str) -> tuple[tuple[str, ...], ...]:
@@ -472,7 +480,7 @@ def _highlight_targets(
             runs.update(dict.fromkeys(found))
             if term.exact or term.doc_number:
                 continue
-            for word in term_words:
+            for word in () if _characters_only(term_words, runs_of_term) else term_words:
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))

@@ -50,10 +50,10 @@ def test_added_words_reach_a_questions_relaxed_query_only(monkeypatch: pytest.Mo
     excluding = compiling.compile_query(QUESTION + " -商标")
     monkeypatch.setattr(compiling, "_relaxed", feedback._relaxed_with(compiling._relaxed))
     assert compiling.compile_query(QUESTION) == shipped  # nothing added: the same queries
-    monkeypatch.setattr(feedback, "_EXPANSION", [("承租人", 0.4)])
+    monkeypatch.setattr(feedback, "_EXPANSION", [("所有权", 0.4)])
     widened = compiling.compile_query(QUESTION)
     assert widened.strict == shipped.strict  # a question whose words all match ranks by them
-    assert _words(widened.relaxed) - _words(shipped.relaxed) == {"承租人"}
+    assert _words(widened.relaxed) - _words(shipped.relaxed) == {"所有权"}
     # nothing is added beside an exclusion, which added words would get around
     assert compiling.compile_query(QUESTION + " -商标") == excluding
 

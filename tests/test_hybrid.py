@@ -28,9 +28,9 @@ from search.results import SearchResults, run_search
 from web import create_app
 
 DEFAULT_FLOOR = knobs.MEANING_FLOOR
-QUESTION = "房东把房子卖了，租客还能继续住吗？"
-KEYWORDS = "房东 房子 租客 继续"  # the question's words, as a keyword search
-ANSWER = "lease:s-0"  # says it in the law's words: not one word of the question
+QUESTION = "房东把房子卖了，我还能继续住吗？"
+KEYWORDS = "房东 房子 继续"  # the question's words, as a keyword search
+ANSWER = "lease:s-0"  # says it in the law's words: not one word of the question, nor a synonym
 # pasted from "renting": a sentence by its punctuation, with no question word or mark
 SENTENCE = "房东出租房子，应当与租客签订书面合同"
 # name -> (title, 发布机构, 发布日期, body)

@@ -106,6 +106,11 @@ def test_content_words_drop_question_words_and_lone_characters() -> None:
         ("组织协调 情况 要求", False),  # filler words are not questions
         ("他们 有利于", False),
         ("他们有什么权利", True),
+        # grammar without punctuation: a one-character filler word among three words or more
+        ("房东把房子卖了", True),
+        ("我被公司辞退", True),
+        ("给予行政处分", False),  # 给予 is a word, not 给
+        ("被保险人的权利", False),
     ],
 )
 def test_questions_are_told_from_keywords_and_pasted_text(text: str, asks: bool) -> None:

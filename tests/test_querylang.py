@@ -153,6 +153,7 @@ def test_synonyms_work_both_ways_in_groups_and_one_way_with_arrow() -> None:
     assert "科技局" in synonyms_of("科学技术局")
     assert "配偶" in synonyms_of("老公")
     assert "老公" not in synonyms_of("配偶")
+    assert "出租人" in synonyms_of("房东") and "房东" not in synonyms_of("出租人")
     assert all(term not in others for term, others in load_synonyms().items())
 
 

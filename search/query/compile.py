@@ -36,6 +36,7 @@ from search.rank.knobs import (
     DEFINITION_TERMS,
     DEFINITION_WEIGHT,
     FIELD_BOOSTS,
+    LONG_QUERY,
     MAX_RELAXED_BIGRAMS,
     MAX_RELAXED_WORDS,
     NUMBER_BOOST,
@@ -392,9 +393,22 @@ def _in_titles(clause: Clause) -> Clause:
 
 
 def reads_as_question(text: str) -> bool:
-    """Question words, or sentence punctuation inside the text: a question or a sentence,
-    not a keyword query or a run of characters pasted from a document."""
-    return bool(_CLAUSE_MARK.search(text.strip().rstrip("？?。.！!"))) or asks_outright(text)
+    """Question words, sentence punctuation inside the text, or grammar: a question or a
+    sentence, not a keyword query or a run of characters pasted from a document."""
+    return (
+        bool(_CLAUSE_MARK.search(text.strip().rstrip("？?。.！!")))
+        or asks_outright(text)
+        or _has_grammar(text)
+    )
+
+
+def _has_grammar(text: str) -> bool:
+    """Whether `text` of LONG_QUERY words or more has a one-character filler word of its own
+    (房东把房子卖了: 把; 我, 被, 给): grammar that keywords do not have. A longer filler
+    (情况, 需要) can be a keyword."""
+    words = [word for word, *_ in word_tokens(text, False, frozenset())]
+    grammar = {word for word in read_word_list(FILLER_WORDS_FILE) if len(word) == 1}
+    return len(words) >= LONG_QUERY and any(word in grammar for word in words)
 
 
 def asks_outright(text: str) -> bool:

@@ -117,6 +117,9 @@ class SearchResults:
     request: SearchRequest
     total: int  # documents when collapsed, else sections
     total_sections: int
+    # What the pages list: `total`, but when collapsed the versions of one law count once
+    # (in an index split into shards, once on each shard that holds one of them).
+    total_hits: int = 0
     hits: list[SearchHit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     relaxed: bool = False  # partial matches follow the full ones, ranked by the words found
@@ -133,6 +136,7 @@ class SearchResults:
             "ok": True,
             "total": self.total,
             "total_sections": self.total_sections,
+            "total_hits": self.total_hits,
             "page": self.request.page,
             "size": self.request.size,
             "collapse": self.request.collapse,
@@ -580,6 +584,7 @@ def merge(
         request=request,
         total=sum(partial.total for partial in partials),
         total_sections=sum(partial.total_sections for partial in partials),
+        total_hits=sum(partial.total_hits for partial in partials),
         relaxed=any(partial.relaxed for partial in partials),
         full_matches=sum(partial.full_matches for partial in partials),
     )

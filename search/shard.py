@@ -98,6 +98,9 @@ class ShardResult(ShardRows):
     them with other shards' needs, the raw facet counts and the totals."""
 
     total: int  # documents when collapsed, else sections
+    # what the pages list: when collapsed, documents with the versions of a law once (the
+    # laws of this shard's table: a law whose versions lie on several shards counts on each)
+    total_hits: int
     total_sections: int
     full_matches: int  # sections that match the whole query
     relaxed: bool
@@ -464,12 +467,24 @@ class ShardSearch:
             more_sections=rows.more_sections,
             matched=rows.matched,
             total=int(np.count_nonzero(sections_per_document)) if request.collapse else len(hits),
+            total_hits=self._hits_listed(sections_per_document, len(hits)),
             total_sections=len(hits),
             full_matches=len(words.full_matches),
             relaxed=bool(words.relax and compiled.relaxed is not None),
             facets=facets,
             statistics=statistics,
         )
+
+    def _hits_listed(self, sections_per_document: np.ndarray, sections: int) -> int:
+        """How many hits the pages list: sections, or when collapsed documents, the versions
+        of one law once when they are grouped."""
+        if not self.request.collapse:
+            return sections
+        documents = np.flatnonzero(sections_per_document)
+        versions = self.generation.versions
+        if versions is None:
+            return len(documents)
+        return versions.laws_among(self.generation.columns.labels["doc_id"], documents)
 
     def matching(
         self, doc_ids: Sequence[str], relax: bool | None = None, ranks: Ranks | None = None

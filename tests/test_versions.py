@@ -397,13 +397,13 @@ def test_a_page_shows_the_same_laws_however_the_index_is_split(tmp_path: Path) -
     assert [doc_id for doc_id, _, _ in shown[3]] == [doc_id for doc_id, _, _ in shown[1]]
 
 
-def test_a_page_within_the_results_that_versions_emptied_is_not_too_far(
-    law_client: FlaskClient,
-) -> None:
-    # Three documents found, two hits (a law's versions grouped): the third page is within
-    # the results' count and shows nothing; it must not say the results end before it.
-    body = law_client.get("/api/search?q=水资源&size=1&page=3").get_json()
-    assert body["total"] == 3 and body["hits"] == []
-    page = law_client.get("/search?q=水资源&size=1&page=3").get_data(as_text=True)
-    assert "这次检索的结果只有" not in page and "没有找到匹配的章节" not in page
-    assert "同一法规的各个版本合在一条结果里显示" in page
+def test_the_pages_count_the_versions_of_a_law_once(law_client: FlaskClient) -> None:
+    # Three documents found, two hits (a law's versions grouped): two pages of one, not three.
+    body = law_client.get("/api/search?q=水资源&size=1&page=2").get_json()
+    assert (body["total"], body["total_hits"], len(body["hits"])) == (3, 2, 1)
+    sections = law_client.get("/api/search?q=水资源&collapse=0").get_json()
+    assert sections["total_hits"] == sections["total_sections"] == sections["total"]
+    first = law_client.get("/search?q=水资源&size=1").get_data(as_text=True)
+    assert "page=2" in first and "page=3" not in first
+    past = law_client.get("/search?q=水资源&size=1&page=3").get_data(as_text=True)
+    assert "这次检索的结果只有 2 页" in past

@@ -77,6 +77,11 @@ SCHEMAS: dict[str, Any] = {
             "ok": {"const": True},
             "total": {**_COUNT, "description": "Documents when collapsed, else sections."},
             "total_sections": _COUNT,
+            "total_hits": {
+                **_COUNT,
+                "description": "What the pages list: total, but when collapsed the versions"
+                " of one law (its hit's `versions`) count once. Pages: total_hits / size.",
+            },
             "page": {"type": "integer", "minimum": 1},
             "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
             "collapse": {"type": "boolean"},

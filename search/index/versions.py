@@ -63,6 +63,8 @@ class VersionTable:
     def __init__(self, laws: dict[str, list[Version]]) -> None:
         self._laws = {name: _newest_first(versions) for name, versions in laws.items()}
         self._law: dict[str, list[Version]] = {}
+        # each doc_id label's law (-1: of one version), for the labels it was made for
+        self._numbered: tuple[Sequence[str], np.ndarray] | None = None
         for versions in self._laws.values():
             if len(versions) > 1:
                 for version in versions:
@@ -93,6 +95,21 @@ class VersionTable:
             for name, versions in table._laws.items():
                 laws[name].extend(versions)
         return cls(laws)
+
+    def laws_among(self, doc_labels: Sequence[str], codes: np.ndarray) -> int:
+        """How many laws the documents of `codes` (into `doc_labels`, the doc_id column's
+        labels) are, each law of several versions counted once."""
+        if self._numbered is None or self._numbered[0] is not doc_labels:
+            law_numbers = {id(versions): n for n, versions in enumerate(self._law.values())}
+            numbers = np.fromiter(
+                (law_numbers.get(id(self._law.get(label)), -1) for label in doc_labels),
+                dtype=np.int64,
+                count=len(doc_labels),
+            )
+            self._numbered = (doc_labels, numbers)
+        laws = self._numbered[1][codes]
+        versioned = laws[laws >= 0]
+        return len(laws) - len(versioned) + len(np.unique(versioned))
 
     def versions(self, doc_id: str) -> list[Version]:
         """Every version of the document's law, its own included, newest first (empty when

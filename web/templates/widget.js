@@ -264,7 +264,7 @@
   Widget.prototype.pager = function (body) {
     var self = this;
     var nav = el("nav", { "class": "pager", "aria-label": "分页" });
-    var last = Math.max(1, Math.ceil(body.total / body.size));
+    var last = Math.max(1, Math.ceil(body.total_hits / body.size));
     function go(page, text, rel) {
       var b = el("button", { type: "button", "class": "link", rel: rel }, text);
       b.addEventListener("click", function () { self.state.page = page; self.search(); });

@@ -260,6 +260,24 @@ def test_a_term_the_segmenter_cuts_into_characters_needs_them_side_by_side(
         assert "<mark>须经</mark>主管" in marked
         assert marked.count("<mark>") == 1
         assert [hit.doc_id for hit in search(live, "须经 批准", collapse=False).hits] == ["said"]
+        # Relaxed, the characters still count only side by side: neither is marked alone.
+        relaxed = search(live, "须经 提交 审核 发放", collapse=False)
+        found = {hit.doc_id: hit for hit in relaxed.hits}
+        assert relaxed.relaxed and set(found) == {"said", "apart"}
+        assert "<mark>须</mark>" not in "".join(html(found["apart"]))
+        assert "<mark>须经</mark>" in "".join(html(found["said"]))
+
+
+def test_a_term_of_filler_characters_asks_for_its_word(tmp_path: Path) -> None:
+    """我被骗了 (我|被|骗|了) asks for 骗: its fillers are no part of a run to find."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "第一条 消费者被骗的，可以向市场监督管理部门投诉。\n"
+    (corpus / "fraud.txt").write_text(_document("市场", "某县人民政府", "某县办法", body), "utf-8")
+    full_build(corpus, tmp_path / "ix", procs=1)
+    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+        for query in ("我被骗了", "被骗了怎么办", "被骗"):
+            assert [hit.doc_id for hit in search(live, query).hits] == ["fraud"], query
 
 
 def test_a_word_typed_with_the_wrong_character_of_its_sound_is_corrected_to_it(

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -19,6 +20,7 @@ from search.cluster.replica import ShardReplica, Step
 from search.index.build import full_build
 from search.index.live import SearchIndex
 from search.index.shards import open_search_index, reindex_shards, shard_directory
+from search.index.versions import Version, VersionTable
 from search.query.request import SearchRequest
 from search.results import VERSION_DEPTH, SearchResults, run_search, search_shards
 from search.shard import Generation, TermStatistics
@@ -407,3 +409,17 @@ def test_the_pages_count_the_versions_of_a_law_once(law_client: FlaskClient) -> 
     assert "page=2" in first and "page=3" not in first
     past = law_client.get("/search?q=水资源&size=1&page=3").get_data(as_text=True)
     assert "这次检索的结果只有 2 页" in past
+
+
+def test_the_laws_among_documents_count_each_law_once() -> None:
+    table = VersionTable(
+        {
+            "水资源保护条例": [Version("old", "2017-03-01", ""), Version("new", "2023-06-30", "")],
+            "节约用水办法": [Version("other", "2022-01-10", "")],
+        }
+    )
+    labels = ["new", "other", "old", "unlisted"]  # as the doc_id column labels them
+    assert table.laws_among(labels, np.array([0, 1, 2, 3])) == 3
+    assert table.laws_among(labels, np.array([2, 3])) == 2
+    assert table.laws_among(labels, np.array([0, 2])) == 1
+    assert table.laws_among(labels, np.array([], dtype=np.int64)) == 0

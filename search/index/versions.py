@@ -63,12 +63,12 @@ class VersionTable:
     def __init__(self, laws: dict[str, list[Version]]) -> None:
         self._laws = {name: _newest_first(versions) for name, versions in laws.items()}
         self._law: dict[str, list[Version]] = {}
-        # each doc_id label's law (-1: of one version), for the labels it was made for
-        self._numbered: tuple[Sequence[str], np.ndarray] | None = None
-        for versions in self._laws.values():
-            if len(versions) > 1:
-                for version in versions:
-                    self._law[version.doc_id] = versions
+        self._law_number: dict[str, int] = {}  # of each document of a law of several versions
+        several = (versions for versions in self._laws.values() if len(versions) > 1)
+        for number, versions in enumerate(several):
+            for version in versions:
+                self._law[version.doc_id] = versions
+                self._law_number[version.doc_id] = number
 
     @classmethod
     def read(cls, searcher: Searcher, columns: Columns) -> VersionTable:
@@ -99,17 +99,9 @@ class VersionTable:
     def laws_among(self, doc_labels: Sequence[str], codes: np.ndarray) -> int:
         """How many laws the documents of `codes` (into `doc_labels`, the doc_id column's
         labels) are, each law of several versions counted once."""
-        if self._numbered is None or self._numbered[0] is not doc_labels:
-            law_numbers = {id(versions): n for n, versions in enumerate(self._law.values())}
-            numbers = np.fromiter(
-                (law_numbers.get(id(self._law.get(label)), -1) for label in doc_labels),
-                dtype=np.int64,
-                count=len(doc_labels),
-            )
-            self._numbered = (doc_labels, numbers)
-        laws = self._numbered[1][codes]
-        versioned = laws[laws >= 0]
-        return len(laws) - len(versioned) + len(np.unique(versioned))
+        numbers = [self._law_number.get(doc_labels[code]) for code in codes.tolist()]
+        laws = [number for number in numbers if number is not None]
+        return len(numbers) - len(laws) + len(set(laws))
 
     def versions(self, doc_id: str) -> list[Version]:
         """Every version of the document's law, its own included, newest first (empty when

@@ -192,7 +192,7 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives.append(reboosted(characters, CHARACTERS_ONLY_WEIGHT))
         alternatives += synonym_queries(words[0], term.title_only)  # 医保: 医疗保险
     else:
-        if words and not _characters_only(words, runs):
+        if words and not _characters_only(term.text):
             kept = _kept_share(term.text, words) if runs else 1.0
             alternatives.append(q.And([word_query(w, term.title_only) for w in words], boost=kept))
         if runs:
@@ -230,12 +230,14 @@ def _one_word(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
     return join_run(runs[0]) == words[0]
 
 
-def _characters_only(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a term of two Chinese characters or more has no word of two (须经, 转到:
-    须|经, 转|到): its characters say something only side by side, as its runs."""
-    if not any(len(join_run(run)) > 1 for run in runs):
+def _characters_only(text: str) -> bool:
+    """Whether a term of two Chinese characters or more is no word to the segmenter: every
+    word of it one character, none a filler (须经: 须|经; 转到). Its characters say something
+    only side by side, as its runs. (我被骗了 has fillers: 骗 is the word it asks for.)"""
+    words = precise_words(text)
+    if len(words) < 2 or not any(len(join_run(run)) > 1 for run in bigram_runs(text)):
         return False
-    return all(len(word) == 1 and _is_cjk(word) for word in words)
+    return all(len(w) == 1 and _is_cjk(w) and w not in empty_words() for w in words)
 
 
 def _state_title_runs(name: str) -> tuple[tuple[str, ...], ...]:
@@ -358,7 +360,7 @@ def compile_query(
     clause_queries = {c: _clause_query(c, cites_article) for c in positive}
     strict = normalized(q.And(list(clause_queries.values())))
     relaxed = None
-    asks = reads_as_question(text)
+    asks = reads_as_question(text) or has_grammar(positive)
     if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
         defined = defined_terms(text, positive, definitions) if asks else []
         relaxed = _relaxed(strict, clause_queries, excluded, defined)
@@ -393,22 +395,30 @@ def _in_titles(clause: Clause) -> Clause:
 
 
 def reads_as_question(text: str) -> bool:
-    """Question words, sentence punctuation inside the text, or grammar: a question or a
-    sentence, not a keyword query or a run of characters pasted from a document."""
-    return (
-        bool(_CLAUSE_MARK.search(text.strip().rstrip("？?。.！!")))
-        or asks_outright(text)
-        or _has_grammar(text)
-    )
+    """Question words, or sentence punctuation inside the text: a question or a sentence,
+    not a keyword query or a run of characters pasted from a document."""
+    return bool(_CLAUSE_MARK.search(text.strip().rstrip("？?。.！!"))) or asks_outright(text)
 
 
-def _has_grammar(text: str) -> bool:
-    """Whether `text` of LONG_QUERY words or more has a one-character filler word of its own
-    (房东把房子卖了: 把; 我, 被, 给): grammar that keywords do not have. A longer filler
+@functools.cache
+def _grammar_words() -> frozenset[str]:
+    """The one-character filler words (我, 把, 给): grammar, which keywords do not have. Not
+    被 or 该, which open the law's own terms (被征地农民, 被执行人, 该条例); a longer filler
     (情况, 需要) can be a keyword."""
-    words = [word for word, *_ in word_tokens(text, False, frozenset())]
-    grammar = {word for word in read_word_list(FILLER_WORDS_FILE) if len(word) == 1}
-    return len(words) >= LONG_QUERY and any(word in grammar for word in words)
+    return frozenset(w for w in read_word_list(FILLER_WORDS_FILE) if len(w) == 1) - {"被", "该"}
+
+
+def has_grammar(clauses: Sequence[Clause]) -> bool:
+    """Whether the words of the clauses' plain terms, LONG_QUERY or more, hold a grammar
+    word (房东把房子卖了: 把): a sentence typed without punctuation."""
+    words = [
+        word
+        for clause in clauses
+        for term in clause.terms
+        if not term.exact
+        for word, *_ in word_tokens(term.text, False, frozenset())
+    ]
+    return len(words) >= LONG_QUERY and not _grammar_words().isdisjoint(words)
 
 
 def asks_outright(text: str) -> bool:
@@ -435,7 +445,8 @@ def _relaxed(
     units: dict[str, None] = {}
     for clause in optional:
         for term in clause.terms:
-            units.update(dict.fromkeys(content_words(term.text)))
+            if not _characters_only(term.text):  # its characters rank as its bigrams
+                units.update(dict.fromkeys(content_words(term.text)))
     words = _telling(list(units))[:MAX_RELAXED_WORDS]
     if len(words) < 2:
         return None
@@ -494,7 +505,7 @@ def _highlight_targets(
             runs.update(dict.fromkeys(found))
             if term.exact or term.doc_number:
                 continue
-            for word in () if _characters_only(term_words, runs_of_term) else term_words:
+            for word in () if _characters_only(term.text) else term_words:
                 words.add(word)
                 runs.update(dict.fromkeys(synonyms_of(word)))
             runs.update(dict.fromkeys(synonyms_of(term.text)))

@@ -202,17 +202,13 @@ def test_an_everyday_word_rare_in_the_index_is_not_taken_for_a_slip(
 def test_a_word_comes_before_its_characters_across_two_other_words(tmp_path: Path) -> None:
     """民政 (civil affairs) is in 人民政府's characters (人民 | 政府), which every document
     of a government repeats: the sections that say 民政 come first, and only they mark it."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     government = "第一条 县人民政府和乡镇人民政府应当支持街道人民政府的工作。\n"
     civil = "第一条 县人民政府领导全县的优抚工作，县民政局具体负责。\n"
-    for name, title, body in (
-        ("government", "某县人民政府工作规则", government),
-        ("civil", "某县优抚工作办法", civil),
-    ):
-        (corpus / f"{name}.txt").write_text(_document("民政", "某县人民政府", title, body), "utf-8")
-    full_build(corpus, tmp_path / "ix", procs=1)
-    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+    documents = {
+        "government": ("某县人民政府工作规则", government),
+        "civil": ("某县优抚工作办法", civil),
+    }
+    with SearchIndex(_county_index(tmp_path, "民政", documents), cache_size=0) as live:
         found = search(live, "民政", collapse=False)
         assert [hit.doc_id for hit in found.hits] == ["civil", "government"]
         civil_hit, government_hit = found.hits
@@ -229,12 +225,9 @@ def test_a_one_word_term_still_finds_its_synonyms_and_a_character_inside_words(
 ) -> None:
     """A section that says only 人力资源和社会保障局 or 医疗保险 is found by 人社局 or 医保
     (data/synonyms.txt), and one whose 税 is part of 税务 by 税."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     body = "第一条 县人力资源和社会保障局负责医疗保险工作。\n第二条 税由税务机关征收。\n"
-    (corpus / "rules.txt").write_text(_document("财政", "某县人民政府", "某县办法", body), "utf-8")
-    full_build(corpus, tmp_path / "ix", procs=1)
-    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+    index_dir = _county_index(tmp_path, "财政", {"rules": ("某县办法", body)})
+    with SearchIndex(index_dir, cache_size=0) as live:
         for query, section in (("人社局", "rules:s-0"), ("医保", "rules:s-0"), ("税", "rules:s-1")):
             found = search(live, query, collapse=False)
             assert [hit.id for hit in found.hits] == [section], query
@@ -246,14 +239,10 @@ def test_a_term_the_segmenter_cuts_into_characters_needs_them_side_by_side(
 ) -> None:
     """须经 is no word to the segmenter (须 | 经): a section with 须 and 经 apart does not
     say it, and neither character is marked alone."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     said = "第一条 设立分支机构，须经主管部门批准。\n"
     apart = "第一条 申请人须提交材料，经审核后发放。\n"
-    for name, body in (("said", said), ("apart", apart)):
-        (corpus / f"{name}.txt").write_text(_document("工商", "某县人民政府", name, body), "utf-8")
-    full_build(corpus, tmp_path / "ix", procs=1)
-    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+    documents = {"said": ("said", said), "apart": ("apart", apart)}
+    with SearchIndex(_county_index(tmp_path, "工商", documents), cache_size=0) as live:
         found = search(live, "须经", collapse=False)
         assert [hit.doc_id for hit in found.hits] == ["said"]
         marked = "".join(html(found.hits[0]))
@@ -270,12 +259,9 @@ def test_a_term_the_segmenter_cuts_into_characters_needs_them_side_by_side(
 
 def test_a_term_of_filler_characters_asks_for_its_word(tmp_path: Path) -> None:
     """我被骗了 (我|被|骗|了) asks for 骗: its fillers are no part of a run to find."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     body = "第一条 消费者被骗的，可以向市场监督管理部门投诉。\n"
-    (corpus / "fraud.txt").write_text(_document("市场", "某县人民政府", "某县办法", body), "utf-8")
-    full_build(corpus, tmp_path / "ix", procs=1)
-    with SearchIndex(tmp_path / "ix", cache_size=0) as live:
+    index_dir = _county_index(tmp_path, "市场", {"fraud": ("某县办法", body)})
+    with SearchIndex(index_dir, cache_size=0) as live:
         for query in ("我被骗了", "被骗了怎么办", "被骗"):
             assert [hit.doc_id for hit in search(live, query).hits] == ["fraud"], query
 
@@ -431,6 +417,16 @@ def test_synonyms_and_markup_in_passages(tmp_path: Path) -> None:
         "一、说明 本局即测试县<mark>人力资源和社会保障局</mark>，网页中的&lt;script&gt;alert(1)"
         "&lt;/script&gt;是<mark>代码</mark>，不会执行。"
     ]
+
+
+def _county_index(tmp_path: Path, topic: str, documents: dict[str, tuple[str, str]]) -> Path:
+    """An index of the county government's `documents` (name -> title, body) on `topic`."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (title, body) in documents.items():
+        (corpus / f"{name}.txt").write_text(_document(topic, "某县人民政府", title, body), "utf-8")
+    full_build(corpus, tmp_path / "ix", procs=1)
+    return tmp_path / "ix"
 
 
 def _document(topic: str, agency: str, title: str, body: str) -> str:

@@ -230,6 +230,7 @@ def _one_word(words: Sequence[str], runs: tuple[tuple[str, ...], ...]) -> bool:
     return join_run(runs[0]) == words[0]
 
 
+@functools.lru_cache(maxsize=4096)  # asked of a term by its query, relaxation and marks
 def _characters_only(text: str) -> bool:
     """Whether a term of two Chinese characters or more is no word to the segmenter: every
     word of it one character, none a filler (须经: 须|经; 转到). Its characters say something

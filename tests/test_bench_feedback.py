@@ -11,25 +11,19 @@ import pytest
 from whoosh import query as q
 
 from bench import feedback
-from search.index.build import full_build
 from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query import compile as compiling
 from search.rank.semantic import meaning_by_section
 from search.vectors.model import question_vector
-from tests.test_hybrid import DOCUMENTS, _write
+from tests.test_hybrid import DOCUMENTS, _build
 
 QUESTION = "房东把房子卖了，租客还能继续住吗？"
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("feedback")
-    corpus, index_dir = base / "corpus", base / "index"
-    corpus.mkdir()
-    for name, document in DOCUMENTS.items():
-        _write(corpus, name, *document)
-    assert not full_build(corpus, index_dir, procs=1).failed
+    index_dir = _build(tmp_path_factory.mktemp("feedback"))
     embed_index(index_dir)
     return index_dir
 

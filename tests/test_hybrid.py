@@ -72,10 +72,10 @@ def _write(folder: Path, name: str, title: str, agency: str, date: str, body: st
     (folder / f"{name}.txt").write_text(header + body + "\n", "utf-8")
 
 
-def _build(base: Path) -> Path:
+def _build(base: Path, documents: dict[str, tuple[str, str, str, str]] = DOCUMENTS) -> Path:
     corpus, index_dir = base / "corpus", base / "index"
     corpus.mkdir(parents=True)
-    for name, document in DOCUMENTS.items():
+    for name, document in documents.items():
         _write(corpus, name, *document)
     assert not full_build(corpus, index_dir, procs=1).failed
     return index_dir
@@ -354,11 +354,7 @@ AUTHORITY_DOCUMENTS = {
 def test_the_meaning_side_weighs_authority_as_the_words_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    for name, document in AUTHORITY_DOCUMENTS.items():
-        _write(corpus, name, *document)
-    assert not full_build(corpus, index_dir, procs=1).failed
+    index_dir = _build(tmp_path, AUTHORITY_DOCUMENTS)
     embed_index(index_dir)
     monkeypatch.setattr(knobs, "WORD_WEIGHT", 0.0)  # meaning alone orders the candidates
     with SearchIndex(index_dir, cache_size=0, semantic=True) as index:

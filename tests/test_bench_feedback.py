@@ -11,21 +11,18 @@ import pytest
 from whoosh import query as q
 
 from bench import feedback
-from search.index.embedding import embed_index
 from search.index.live import SearchIndex
 from search.query import compile as compiling
 from search.rank.semantic import meaning_by_section
 from search.vectors.model import question_vector
-from tests.test_hybrid import DOCUMENTS, _build
+from tests.test_hybrid import DOCUMENTS, _build_embedded
 
 QUESTION = "房东把房子卖了，租客还能继续住吗？"
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = _build(tmp_path_factory.mktemp("feedback"))
-    embed_index(index_dir)
-    return index_dir
+    return _build_embedded(tmp_path_factory.mktemp("feedback"))
 
 
 @pytest.fixture

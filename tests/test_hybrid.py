@@ -81,6 +81,13 @@ def _build(base: Path, documents: dict[str, tuple[str, str, str, str]] = DOCUMEN
     return index_dir
 
 
+def _build_embedded(base: Path) -> Path:
+    """`_build`'s index of DOCUMENTS, every section embedded."""
+    index_dir = _build(base)
+    embed_index(index_dir)
+    return index_dir
+
+
 @pytest.fixture(autouse=True)
 def no_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every nearest section may join, however far: the unrelated sections of these four
@@ -97,9 +104,7 @@ def plain_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def embedded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same index, every section embedded."""
-    index_dir = _build(tmp_path_factory.mktemp("embedded"))
-    embed_index(index_dir)
-    return index_dir
+    return _build_embedded(tmp_path_factory.mktemp("embedded"))
 
 
 @pytest.fixture(scope="module")

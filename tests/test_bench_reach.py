@@ -3,11 +3,12 @@ embedded index and the real bundled model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench import reach
+from bench import reach, relevance
 from search.rank import knobs
 from tests.test_hybrid import QUESTION, _build_embedded
 
@@ -17,8 +18,11 @@ ANSWER = "读本第七百二十五条"
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build_embedded(tmp_path_factory.mktemp("reach"))
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield _build_embedded(tmp_path_factory.mktemp("reach"))
+    # The bench keeps each index it opens for the process (a worker's): close them here.
+    while relevance._INDEXES:
+        relevance._INDEXES.popitem()[1].close()
 
 
 def test_either_side_counts_an_answer_one_side_reaches_within_the_depth() -> None:

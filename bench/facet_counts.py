@@ -8,10 +8,10 @@ The questions are drawn from STARD's dev questions ($GOVSEARCH_SHARED/bench/star
 fixed seed, the keyword queries are their first two words; for each search, the `--values`
 most counted values of 发布机构, 类型 and 年份 are chosen in turn. Printed per kind of
 search: values checked, how many counts differ from the total found, and the largest gap.
-A count can still differ where choosing a value changes whether the words are relaxed (few
-sections of that value hold every word); the list of such values is printed with
-`--show`. Every section of the index should be embedded (`govsearch embed`), or the
-questions are found by words alone.
+Choosing a value should not change whether the words are relaxed (that is decided with no
+value chosen); the values where it did, and their counts, are printed with `--show`. Every
+section of the index should be embedded (`govsearch embed`), or the questions are found by
+words alone.
 """
 
 from __future__ import annotations

@@ -54,9 +54,9 @@ from search.shard import (
     TermStatistics,
     found_whole,
     meaning_may_rank,
+    relax_words,
     shard_statistics,
     shared_ranks,
-    should_relax,
 )
 from search.suggest import (
     pinyin_readings,
@@ -474,7 +474,12 @@ def _search_shards(shards: ShardGroup, request: SearchRequest) -> SearchResults:
     deeper = replace(request, size=request.size * VERSION_DEPTH) if grouped else request
     partials = shards.search(deeper, several, collection)
     compiled = shards.compiled(deeper)
-    relax = should_relax(compiled, sum(partial.full_matches for partial in partials))
+    relax = relax_words(
+        compiled,
+        sum(partial.full_matches for partial in partials),
+        sum(partial.full_matches_unfaceted for partial in partials),
+        any(partial.by_meaning for partial in partials),
+    )
     again = [n for n, partial in enumerate(partials) if partial.relaxed != relax]
     if again:
         answered = shards.answer(again, relax, [None] * len(again))

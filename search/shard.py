@@ -103,6 +103,10 @@ class ShardResult(ShardRows):
     total_hits: int
     total_sections: int
     full_matches: int  # sections that match the whole query
+    # those of them that facet values aside, the document, dates and scope allow: what
+    # decides whether the words are relaxed (`relax_words`)
+    full_matches_unfaceted: int
+    by_meaning: bool  # whether meaning ranks the search (`ShardSearch._meaning_ranks`)
     relaxed: bool
     facets: dict[str, Counter[Any]]  # every value's count, by facet
     # The statistics the scores were computed with (the collection's, when given); None when
@@ -128,6 +132,7 @@ class _WordHits:
     found: Matches  # every match of the scored query
     hits: Matches  # those the filters allow
     full_matches: np.ndarray  # the sections that match the whole query, filters allowing
+    unfaceted: int  # how many match it that the restrictions that are not facets allow
     relax: bool  # as asked or decided
     relaxed: bool  # ranked by the relaxed query
     scored: q.Query
@@ -210,6 +215,21 @@ def _over_shards(
     for _, _, order, shard in entries[:depth]:
         chosen[shard].append(order)
     return [np.array(orders, dtype=np.int64) for orders in chosen]
+
+
+def relax_words(
+    compiled: CompiledQuery, full_matches: int, unfaceted: int, by_meaning: bool
+) -> bool:
+    """Whether to rank by the query's words, full matches first, given how many sections
+    match the whole query: `should_relax` by those the search allows with no facet value
+    chosen (`unfaceted`), so that choosing a value narrows what was found and finds what
+    its count said. Where the chosen values allow no full match, a search that meaning
+    does not rank is relaxed too: a filter fixed by a portal's widget then finds sections
+    with some of the words rather than nothing (one that meaning ranks finds the nearest,
+    as its counts said)."""
+    return should_relax(compiled, unfaceted) or (
+        full_matches == 0 and not by_meaning and compiled.relaxed is not None
+    )
 
 
 def should_relax(compiled: CompiledQuery, full_matches: int) -> bool:
@@ -330,7 +350,8 @@ class ShardSearch:
         self._similarity: np.ndarray | None = None  # to the question, by section (once)
         self._meaning: np.ndarray | None = None  # the similarity with authority (once)
         self._closest: np.ndarray | None = None  # the nearest within (once)
-        self._strict: tuple[Matches, np.ndarray] | None = None  # its matches, the allowed
+        # its matches, those the filters allow, how many the restrictions but facets allow
+        self._strict: tuple[Matches, np.ndarray, int] | None = None
         self._scored: dict[bool, _WordHits] = {}  # by whether relaxed
         self._words_beside_meaning(relax)
         self.result = self.answer(relax)
@@ -339,6 +360,10 @@ class ShardSearch:
         """Whether meaning ranks too: a search meaning may rank, with the semantic setting
         on."""
         return meaning_may_rank(self.compiled) and self.generation.semantic
+
+    def _meaning_ranks(self) -> bool:
+        """Whether meaning ranks the search: it may, and some section has a vector."""
+        return self._by_meaning() and len(self.generation.vectors) > 0
 
     def _similarity_ready(self, meanwhile: Callable[[], object] | None = None) -> bool:
         """Whether candidates come by meaning from every section (DENSE_DEPTH above 0), and
@@ -401,10 +426,12 @@ class ShardSearch:
         searcher, compiled, segments = self.generation.searcher, self.compiled, self.segments
         if self._strict is None:
             found = score_all(searcher, compiled.strict, segments)
-            self._strict = (found, self.filters.narrow(found.docs))
-        found, full_matches = self._strict
+            within = self.filters.within()
+            unfaceted = len(found) if within is None else int(within[found.docs].sum())
+            self._strict = (found, self.filters.narrow(found.docs), unfaceted)
+        found, full_matches, unfaceted = self._strict
         if relax is None:
-            relax = should_relax(compiled, len(full_matches))
+            relax = relax_words(compiled, len(full_matches), unfaceted, self._meaning_ranks())
         relaxed = bool(relax and compiled.relaxed is not None)
         if relaxed not in self._scored:
             scored = (
@@ -414,7 +441,9 @@ class ShardSearch:
                 found = score_all(searcher, scored, segments)
             keep = self.filters.allows(found.docs)
             hits = Matches(found.docs[keep], found.scores[keep])
-            self._scored[relaxed] = _WordHits(found, hits, full_matches, relax, relaxed, scored)
+            self._scored[relaxed] = _WordHits(
+                found, hits, full_matches, unfaceted, relax, relaxed, scored
+            )
         return self._scored[relaxed]
 
     def candidates(self, relax: bool) -> Candidates | None:
@@ -470,6 +499,8 @@ class ShardSearch:
             total_hits=self._hits_listed(sections_per_document, len(hits)),
             total_sections=len(hits),
             full_matches=len(words.full_matches),
+            full_matches_unfaceted=words.unfaceted,
+            by_meaning=self._meaning_ranks(),
             relaxed=bool(words.relax and compiled.relaxed is not None),
             facets=facets,
             statistics=statistics,

@@ -17,6 +17,7 @@ from search.ingest.kinds import KINDS
 from search.query.compile import compile_query
 from search.query.request import SearchRequest
 from search.rank.authority import authority_factor, load_authority
+from search.rank.knobs import FEW_HITS
 from search.results import SearchHit, SearchResults, run_search
 from search.suggest import close_words, one_edit_apart
 
@@ -686,3 +687,29 @@ def test_a_pasted_sentence_found_whole_is_not_relaxed_but_a_question_is(tmp_path
         assert pasted.hits[0].heading == "第九条"
         asked = search(index, "用人单位违法解除劳动合同，劳动者能要求继续履行吗")
         assert asked.relaxed and asked.total_sections == 3
+
+
+def test_choosing_a_facet_value_finds_what_its_count_said(tmp_path: Path) -> None:
+    """A question that enough sections hold whole is not relaxed when a value with few of
+    them is chosen: the value's count is what choosing it finds. Where a fixed value (a
+    portal's widget) allows no section with every word, its sections with some are found."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    whole, part = "农村宅基地审批手续由乡镇人民政府办理。", "农村宅基地实行一户一宅。"
+    documents = [("甲县人民政府", whole)] * FEW_HITS + [("乙县人民政府", whole)]
+    documents += [("乙县人民政府", part)] * 2 + [("丙县人民政府", part)]
+    for number, (agency, body) in enumerate(documents):
+        title = f"关于农村住房建设的通知（{number + 1}）"
+        document = _document("城乡建设", agency, title, body + "\n")
+        (corpus / f"d{number}.txt").write_text(document, "utf-8")
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    question = "农村宅基地审批手续怎么办？"
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        everywhere = search(index, question)
+        assert not everywhere.relaxed
+        counts = {value.value: value.count for value in everywhere.facets["agency"]}
+        assert counts == {"甲县人民政府": FEW_HITS, "乙县人民政府": 1}
+        chosen = search(index, question, agency="乙县人民政府")
+        assert not chosen.relaxed and chosen.total == 1
+        fixed = search(index, question, agency="丙县人民政府")
+        assert fixed.relaxed and fixed.total == 1 and fixed.full_matches == 0

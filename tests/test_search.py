@@ -113,6 +113,9 @@ def test_document_number_finds_its_document(index: SearchIndex, number: str) -> 
 
 def test_index_number_finds_its_document(index: SearchIndex) -> None:
     assert doc_ids(search(index, "11140522012737611B/2016-00021"))[0] == TRAINING_RULES
+    # a unit's code with a department's after it
+    found = search(index, "11140522K03478216C405/2018-00007")
+    assert doc_ids(found) == ["samples/2017_yangcheng_keji_summary"] and not found.relaxed
 
 
 @pytest.mark.parametrize("variant", ["營商環境", "营商环境", "營商環境", " 营商环境 "])

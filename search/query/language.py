@@ -49,8 +49,9 @@ _CITATION = re.compile(
 )
 # 本法 (this law) as a law's text says it, not a name (基本法 is one).
 _THIS_LAW = re.compile(rf"(?:^|[照据按依反于由及和与或、,])本{_LAW_ENDING}$")
-# 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123.
-INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,20}[/-]\d{4}-\d{3,6}$")
+# 索引号 as portals print them: 11440100MB2C92637X/2021-00012, 000014349/2021-00123, and a
+# unit's code with a department's after it, 11140522K03478216C405/2021-00259.
+INDEX_NUMBER = re.compile(r"^[0-9a-z]{6,32}[/-]\d{4}-\d{3,6}$")
 
 
 @dataclass(frozen=True)

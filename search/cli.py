@@ -60,6 +60,13 @@ class WriteFailed(click.ClickException):
     exit_code = EXIT_WRITE_FAILED
 
 
+def port_option(function: Any) -> Any:
+    """--port: the TCP port a server listens on (a usage error outside 1-65535)."""
+    return click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))(
+        function
+    )
+
+
 def index_option(function: Any) -> Any:
     return click.option(
         "--index",

@@ -94,6 +94,9 @@ def test_failed_files_exit_1_and_are_listed(corpus_copy: Path, tmp_path: Path) -
         ["search", "x", "--limit", "0"],
         ["search"],
         ["reindex", "--procs", "0"],
+        ["serve", "--port", "99999"],
+        ["serve", "--port", "-1"],
+        ["cluster", "start", "--port", "65536"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str], sample_index: Path) -> None:

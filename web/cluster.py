@@ -28,7 +28,7 @@ from typing import Any
 import click
 
 from search import config
-from search.cli import index_option
+from search.cli import index_option, port_option
 from search.cluster import check_reachable, same_authentication
 from search.index.shards import Manifest
 from web.server import serve
@@ -194,7 +194,7 @@ def cluster_command() -> None:
 @index_option
 @click.option("--replicas", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@port_option
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32))
 @click.option(
     "--nodes",
@@ -317,7 +317,7 @@ def _leave(signum: int, frame: Any) -> None:
 
 
 @cluster_command.command("stop")
-@click.option("--port", default=5000, show_default=True, type=int)
+@port_option
 def stop_command(port: int) -> None:
     """Stop the server `cluster start --port PORT` runs, and the Ray head it started."""
     record = state_file(port)

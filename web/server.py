@@ -16,7 +16,7 @@ from gunicorn.workers.sync import SyncWorker
 from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
-from search.cli import index_option
+from search.cli import index_option, port_option
 from search.errors import IndexMissing
 from search.index.shards import index_directories
 from search.index.store import open_index
@@ -176,7 +176,7 @@ def serve(
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@port_option
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
 @index_option
 def serve_command(host: str, port: int, workers: int, index_dir: Path | None) -> None:

@@ -176,6 +176,12 @@ def test_the_relaxed_notice_agrees_with_the_full_matches(client: FlaskClient) ->
     assert "只有 2 个章节同时包含全部词语" in page
     none = client.get("/search", query_string={"q": "管理 不存在的词汇啊"}).get_data(as_text=True)
     assert "没有同时包含全部词语的章节" in none
+    # relaxed and still nothing: no results "below" to speak of
+    figures = client.get("/api/search", query_string={"q": "business environment"}).get_json()
+    assert figures["relaxed"] and figures["total"] == 0
+    nothing = client.get("/search", query_string={"q": "business environment"})
+    assert "没有找到匹配的章节" in (page := nothing.get_data(as_text=True))
+    assert "包含全部词语" not in page
 
 
 def _message(page: str) -> str:

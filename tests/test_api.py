@@ -132,5 +132,9 @@ def test_wrong_method_is_a_json_405(client: FlaskClient) -> None:
 def test_missing_index_is_a_json_503(tmp_path: Path) -> None:
     client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")}).test_client()
     code, body = _json(client, "/api/search", q="法治")
-    assert code == 503 and body["error"].startswith("the search index is being built")
+    assert code == 503 and body["error"].startswith("the search index is not ready")
     assert str(tmp_path) not in body["error"]  # paths are for /healthz, not the public
+    health = client.get("/healthz")
+    reason = health.get_json()
+    assert health.status_code == 503 and str(tmp_path / "none") in reason["error"]
+    assert reason["message"] == body["message"] and "索引尚未就绪" in reason["message"]

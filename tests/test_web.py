@@ -74,7 +74,7 @@ def test_missing_index_is_503_not_500(tmp_path: Path) -> None:
     response = client.get("/search", query_string={"q": "法治"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     page = response.get_data(as_text=True)
-    assert "索引正在建立或重建" in page and str(tmp_path) not in page
+    assert "索引尚未就绪" in page and str(tmp_path) not in page
 
 
 def test_collapsed_hits_link_to_their_other_sections(client: FlaskClient) -> None:
@@ -263,11 +263,11 @@ def test_a_damaged_index_is_reported_not_a_500(tmp_path: Path) -> None:
     for url in ("/search?q=法治", "/docs/000_cd729ddf2f2831ef", "/embed?q=法治"):
         response = client.get(url)
         assert response.status_code == 503, url
-        assert "索引正在建立或重建" in response.get_data(as_text=True)
+        assert "索引尚未就绪" in response.get_data(as_text=True)
     api = client.get("/api/search?q=法治")
     assert api.status_code == 503 and api.get_json()["error"].startswith("the search index")
     home = client.get("/")
-    assert home.status_code == 200 and "索引正在建立" in home.get_data(as_text=True)
+    assert home.status_code == 200 and "索引尚未就绪" in home.get_data(as_text=True)
     gc.collect()  # close the leaked files here, under this test's warning filters
 
 

@@ -19,8 +19,10 @@ from search.query.language import MAX_TEXT_CHARS, searched_in_full
 from search.query.request import MAX_QUERY_CHARS
 from web import cors, limits, querylog, security, state
 
-NO_INDEX_MESSAGE = "the search index is being built or rebuilt; try again shortly"
-NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引正在建立或重建，请稍后再试。"
+NO_INDEX_MESSAGE = (
+    "the search index is not ready (not built yet, being rebuilt or unreadable); try again shortly"
+)
+NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引尚未就绪，请稍后再试。"
 RETRY_AFTER_NO_INDEX = 30  # seconds
 # Set by the server on a request it refused before reading all of it (refused_response).
 REFUSED_STATUS = "govsearch.refused_status"

@@ -33,6 +33,7 @@ from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from search.stats import example_doc_number, index_stats
 from search.text.pinyin import spellings
+from web import NO_INDEX_PAGE_MESSAGE
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
 from web.querylog import hot_queries, log_search, related_queries
@@ -182,7 +183,8 @@ def healthz() -> tuple[Response, int]:
     try:
         figures = index_stats(search_index())
     except IndexMissing as error:
-        return jsonify({"ok": False, "error": str(error), "status": 503}), 503
+        reason = {"ok": False, "error": str(error), "status": 503, "message": NO_INDEX_PAGE_MESSAGE}
+        return jsonify(reason), 503
     return jsonify(
         {
             "ok": True,

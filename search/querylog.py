@@ -80,7 +80,10 @@ _QUOTED = re.compile(r'("[^"]*"?|“[^”]*”?|「[^」]*」?)')
 def normalize_query(text: str) -> str:
     """The text a query is counted under: width, case and script folded, spaces collapsed,
     a document number in one spelling (阳政发[2021]3号 is 阳政发〔2021〕3号); the query
-    language's OR kept in capitals (folded, it would be a word to find)."""
+    language's OR kept in capitals (folded, it would be a word to find). Control and
+    format characters (a terminal's colour codes, a bell) are spaces: the text is shown
+    to editors in a terminal and to readers as a hot search."""
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
     words = [
         "OR" if unicodedata.normalize("NFKC", word) == "OR" else normalize(word)
         for word in text.split()
@@ -262,8 +265,8 @@ class QueryLog:
         """
         try:
             text = normalize_query(query)
-            if not text:
-                return
+            if not any(character.isalnum() for character in text):
+                return  # no word to look for (marks, symbols, an emoji): not a search
             row = (
                 utc_stamp(asked_at or _now()),
                 text,

@@ -86,6 +86,8 @@ def test_the_log_is_beside_the_index_and_can_be_turned_off(tmp_path: Path) -> No
     assert log_path("off", index) is None and log_path(" OFF ", index) is None
     assert log_path(str(tmp_path / "q.db"), index) == tmp_path / "q.db"
     assert normalize_query("ＡＢＣ  營商") == "abc 营商"
+    # a terminal's codes are not shown to an editor's terminal, nor a bell rung
+    assert normalize_query("\x1b[31m营商\x1b[0m\x07 环境\u200b") == "[31m营商 [0m 环境"
 
 
 def test_a_document_number_is_counted_under_one_spelling(log_file: Path) -> None:
@@ -241,6 +243,8 @@ def test_first_pages_of_the_pages_api_and_widget_are_logged(
     client.get("/search.atom?q=管理")  # a feed reader polling
     client.get("/healthz")
     client.get("/search?q=x&sort=random")  # refused
+    for wordless in ("%00", "%22", "***", "-", "%F0%9F%98%80"):  # nothing to look for
+        client.get(f"/api/search?q={wordless}")
     _flush(logged_app)
     rows = _rows(log_file)
     assert [(row["query"], json.loads(row["filters"])) for row in rows] == [

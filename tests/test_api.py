@@ -138,3 +138,19 @@ def test_missing_index_is_a_json_503(tmp_path: Path) -> None:
     reason = health.get_json()
     assert health.status_code == 503 and str(tmp_path / "none") in reason["error"]
     assert reason["message"] == body["message"] and "索引尚未就绪" in reason["message"]
+
+
+def test_text_that_is_not_utf8_is_a_400_naming_its_parameter(client: FlaskClient) -> None:
+    for url, name in (
+        ("/api/search?q=%ED%A0%80", "q"),  # a lone surrogate's bytes
+        ("/api/suggest?q=%C3", "q"),
+        ("/api/search?q=x&agency=%FF", "agency"),
+    ):
+        response = client.get(url)
+        body = response.get_json()
+        assert response.status_code == 400 and body["parameter"] == name, url
+        assert "UTF-8" in body["error"] and f"参数 {name}" in body["message"]
+    page = client.get("/search?q=%FF")
+    assert page.status_code == 400
+    assert "参数 q 的值不是有效的 UTF-8 文字" in page.get_data(as_text=True)
+    assert client.get("/api/search?q=%E8%90%A5%E5%95%86+%E7%8E%AF%E5%A2%83").status_code == 200

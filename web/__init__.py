@@ -13,11 +13,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response as WSGIResponse
 
 from search import config
-from search.errors import IndexMissing
+from search.errors import IndexMissing, QueryError
 from search.highlight import Passage, passage_html
 from search.query.language import MAX_TEXT_CHARS, searched_in_full
 from search.query.request import MAX_QUERY_CHARS
-from web import cors, limits, querylog, security, state
+from web import cors, limits, params, querylog, security, state
 
 NO_INDEX_MESSAGE = (
     "the search index is not ready (not built yet, being rebuilt or unreadable); try again shortly"
@@ -96,6 +96,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _refused_by_server() -> None:
         if status := request.environ.get(REFUSED_STATUS):
             abort(status)
+        params.check_text(request.query_string)
+
+    @app.errorhandler(QueryError)
+    def _bad_parameter(error: QueryError) -> tuple[str, int]:
+        # The API's blueprint answers its own in JSON; this is every other page's.
+        title, _ = _page_title_and_message(400)
+        page = render_template("error.html", status=400, title=title, message=error.explanation)
+        return page, 400
 
     @app.errorhandler(IndexMissing)
     def _no_index(error: IndexMissing) -> tuple[Response | str, int, dict[str, str]]:

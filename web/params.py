@@ -8,7 +8,7 @@ that templates only loop.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -21,6 +21,24 @@ from search.text.normalize import without_invisible
 
 # Parameters given once; a facet's are all passed on, for SearchRequest to check.
 SINGLE_PARAMS = ("q", "sort", "page", "size", "collapse", "doc", *DATE_RANGE.parameters, SCOPE.name)
+
+
+def check_text(query_string: bytes) -> None:
+    """Raise QueryError naming the first parameter of a raw query string whose name or
+    value is not UTF-8 once percent-decoded: the server would otherwise keep its bytes
+    percent-encoded (%ED%A0%80) and search for that text."""
+    for pair in query_string.split(b"&"):
+        name, _, value = (part.replace(b"+", b" ") for part in pair.partition(b"="))
+        try:
+            unquote_to_bytes(name).decode("utf-8")
+            unquote_to_bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            shown = unquote_to_bytes(name).decode("utf-8", "replace")
+            raise QueryError(
+                shown,
+                "is not UTF-8 text: percent-encode the UTF-8 bytes of the text",
+                f"参数 {shown} 的值不是有效的 UTF-8 文字，请检查链接。",
+            ) from None
 
 
 def _single(args: MultiDict[str, str], name: str) -> str | None:

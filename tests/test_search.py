@@ -716,3 +716,30 @@ def test_choosing_a_facet_value_finds_what_its_count_said(tmp_path: Path) -> Non
         assert not chosen.relaxed and chosen.total == 1
         fixed = search(index, question, agency="丙县人民政府")
         assert fixed.relaxed and fixed.total == 1 and fixed.full_matches == 0
+
+
+# Two laws of the shared corpus (反间谍法 in two versions), the regulations that implement
+# them, and a province's measures: every article of these cites its law by its full title.
+NAMED_LAWS = {
+    "中华人民共和国反间谍法": ("02729_a7037a5f980132dc.txt", "02730_fddbccc833935e6a.txt"),
+    "中华人民共和国食品安全法": ("02817_8bd31adb97a64cc0.txt",),
+}
+CITING_NAMED_LAWS = (
+    "02997_a11a2a6de81e904a.txt",  # 中华人民共和国反间谍法实施细则
+    "03497_c0b80413acc9b00f.txt",  # 中华人民共和国食品安全法实施条例
+    "00182_4a6a8b9ff14b81de.txt",  # 上海市实施《中华人民共和国食品安全法》办法
+)
+
+
+def test_a_law_typed_by_its_full_title_comes_before_what_cites_it(
+    shared_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in (*CITING_NAMED_LAWS, *(f for files in NAMED_LAWS.values() for f in files)):
+        (corpus / name).symlink_to(shared_corpus / name)
+    assert not full_build(corpus, tmp_path / "ix", procs=1).failed
+    with SearchIndex(tmp_path / "ix", cache_size=0) as index:
+        for title in NAMED_LAWS:
+            for typed in (title, title.removeprefix("中华人民共和国"), f"《{title}》"):
+                assert search(index, typed).hits[0].title == title, typed

@@ -39,6 +39,7 @@ from search.rank.knobs import (
     LONG_QUERY,
     MAX_RELAXED_BIGRAMS,
     MAX_RELAXED_WORDS,
+    NAME_BOOST,
     NUMBER_BOOST,
     RELAXED_BIGRAM_WEIGHT,
     STRICT_FIRST,
@@ -55,9 +56,10 @@ MAX_RUN_CHARS = 32  # of a run of characters looked for as a phrase
 QUESTION_WORDS_FILE = config.DATA_DIR / "question_words.txt"
 FILLER_WORDS_FILE = config.DATA_DIR / "filler_words.txt"
 _CJK_NAME = re.compile(f"[{CJK}]+")
-# What a document's short name is made of: characters, digits, and the brackets and marks
-# of a part or a law named inside it (刑法修正案(十一), 关于《民法典》的解释).
-_NAME_LIKE = re.compile(f"[{CJK}0-9()《》〈〉·]+")
+# What a document's short name is made of: characters, digits, the brackets and marks of a
+# part or a law named inside it (刑法修正案(十一), 关于《民法典》的解释), and the 、 between
+# the bodies that issued it together (最高人民法院、最高人民检察院关于…的解释).
+_NAME_LIKE = re.compile(f"[{CJK}0-9()《》〈〉·、]+")
 _CLAUSE_MARK = re.compile("[，,。；;？?！!]")
 
 
@@ -214,7 +216,7 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
     # A term that is a document's name (刑法, 民法典, 工伤保险条例) asks for that document;
     # a sentence or a question (punctuation in it) is no name.
     if runs and (name := typed_name(term.text)) and _NAME_LIKE.fullmatch(name):
-        alternatives.append(q.Term("name", name, boost=NUMBER_BOOST))
+        alternatives.append(q.Term("name", name, boost=NAME_BOOST))
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery

@@ -61,10 +61,10 @@ class WriteFailed(click.ClickException):
 
 
 def port_option(function: Any) -> Any:
-    """--port: the TCP port a server listens on (a usage error outside 1-65535)."""
-    return click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))(
-        function
-    )
+    """--port: the TCP port a server listens on, 0 for any free one (a usage error outside
+    0-65535)."""
+    port = click.IntRange(0, 65535)
+    return click.option("--port", default=5000, show_default=True, type=port)(function)
 
 
 def index_option(function: Any) -> Any:

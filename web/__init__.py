@@ -18,11 +18,8 @@ from search.highlight import Passage, passage_html
 from search.query.language import MAX_TEXT_CHARS, searched_in_full
 from search.query.request import MAX_QUERY_CHARS
 from web import cors, limits, params, querylog, security, state
+from web.state import NO_INDEX_MESSAGE, NO_INDEX_PAGE_MESSAGE
 
-NO_INDEX_MESSAGE = (
-    "the search index is not ready (not built yet, being rebuilt or unreadable); try again shortly"
-)
-NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引尚未就绪，请稍后再试。"
 RETRY_AFTER_NO_INDEX = 30  # seconds
 # Set by the server on a request it refused before reading all of it (refused_response).
 REFUSED_STATUS = "govsearch.refused_status"

@@ -33,11 +33,10 @@ from search.query.request import SearchRequest
 from search.results import SearchResults, run_search
 from search.stats import example_doc_number, index_stats
 from search.text.pinyin import spellings
-from web import NO_INDEX_PAGE_MESSAGE
 from web.params import active_filters, changed, facet_toggle, parameters_of, search_request
 from web.params import query_string as encode
 from web.querylog import hot_queries, log_search, related_queries
-from web.state import search_index
+from web.state import NO_INDEX_PAGE_MESSAGE, search_index
 from web.tabs import kind_tabs
 
 bp = Blueprint("pages", __name__)

@@ -16,6 +16,12 @@ from search.index.live import SearchIndex
 from search.index.shards import ShardedIndex, open_search_index, read_tables
 from search.vectors.model import model, semantic_on
 
+# What the API and the pages say while there is no index (the reason, with its paths, is for
+# /healthz and the logs).
+NO_INDEX_MESSAGE = (
+    "the search index is not ready (not built yet, being rebuilt or unreadable); try again shortly"
+)
+NO_INDEX_PAGE_MESSAGE = "检索服务暂不可用：索引尚未就绪，请稍后再试。"
 EXTENSION = "govsearch"
 
 

@@ -236,6 +236,41 @@ def test_a_second_reindex_stops_with_a_clear_message(corpus_copy: Path, tmp_path
     update(corpus_copy, index_dir)  # the lock is free again
 
 
+# Takes the lock, forks a worker that outlives it, and dies without letting go (a reindex
+# killed while its workers finish their files).
+_KILLED_WITH_A_WORKER = """
+import os, sys, time
+from pathlib import Path
+from search.index.store import reindex_lock
+with reindex_lock(Path(sys.argv[1])):
+    worker = os.fork()
+    if worker == 0:
+        os.close(1)  # the test reads the parent's output to its end
+        os.close(2)
+        time.sleep(60)
+        os._exit(0)
+    print(worker, flush=True)
+    os._exit(0)
+"""
+
+
+def test_a_killed_reindex_frees_the_lock_while_its_workers_run_on(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WITH_A_WORKER, str(index_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    worker = int(killed.stdout)
+    try:
+        os.kill(worker, 0)  # still running
+        with reindex_lock(index_dir):
+            pass
+    finally:
+        os.kill(worker, signal.SIGKILL)
+
+
 def test_interrupted_full_build_leaves_the_old_index_serving(
     corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

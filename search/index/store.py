@@ -105,12 +105,27 @@ def make_durable(build: Path) -> None:
     fsync_path(build)
 
 
+# The descriptors of the reindex locks this process holds: a forked child (a build's worker)
+# closes its copies, so that the lock goes with the process that took it.
+_HELD_LOCKS: set[int] = set()
+
+
+def _drop_held_locks() -> None:
+    for descriptor in _HELD_LOCKS:
+        os.close(descriptor)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_held_locks)
+
+
 @contextmanager
 def reindex_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's reindex lock; IndexBusy if another process has it.
 
-    flock is released by the kernel when its holder dies, so a killed reindex never leaves a
-    stale lock behind.
+    flock is released by the kernel when the last descriptor of its open file closes: with
+    its holder, since the workers a build forks close their copies (a killed reindex never
+    leaves a stale lock behind, even while its workers finish their last files).
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
@@ -119,12 +134,14 @@ def reindex_lock(index_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             raise IndexBusy(index_dir, f"process {handle.read().strip() or '?'}") from None
+        _HELD_LOCKS.add(handle.fileno())
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
         try:
             yield
         finally:
+            _HELD_LOCKS.discard(handle.fileno())
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -159,3 +159,13 @@ def test_openapi_document_is_complete(client: FlaskClient) -> None:
     body = client.get("/api/search?q=法治").get_json()
     del body["hits"][0]["url"]
     assert not validator(_schema_ref(spec, "/api/search", 200)).is_valid(body)
+
+
+def test_the_widget_page_is_titled_by_its_query_or_by_the_service(client: FlaskClient) -> None:
+    def title(url: str) -> str:
+        page = client.get(url).get_data(as_text=True)
+        return re.findall(r"<title>(.*?)</title>", page)[0]
+
+    assert title("/embed?q=法治") == "法治 - 政府文件检索"
+    assert title("/embed") == title("/embed?q=") == "政府文件检索"
+    assert title("/embed?page=0") == "政府文件检索"  # a bad parameter, nothing asked

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from search import config
-from search.text.analysis import query_stopwords, word_tokens
+from search.text.analysis import CJK, query_stopwords, word_tokens
 from search.text.normalize import DOC_NUMBER, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,18 @@ def normalize_query(text: str) -> str:
         part if _QUOTED.fullmatch(part) else DOC_NUMBER.sub(_one_spelling, part)
         for part in _QUOTED.split(folded)
     )
+
+
+# Folding made the marks of a query ASCII; shown to readers (hot, related and completed
+# searches), a mark beside a Chinese character is full-width again, as it was typed.
+_FULL_WIDTH = str.maketrans(",?!:;()", "，？！：；（）")
+_MARK_BY_CHINESE = re.compile(rf"(?<=[{CJK}])[,?!:;()]|[,?!:;()](?=[{CJK}])")
+
+
+def shown_query(text: str) -> str:
+    """A logged query as readers are shown it: 房东把房子卖了，我还能继续住吗？ for the
+    房东把房子卖了,我还能继续住吗? it is counted under."""
+    return _MARK_BY_CHINESE.sub(lambda mark: mark.group().translate(_FULL_WIDTH), text)
 
 
 def _one_spelling(number: re.Match[str]) -> str:
@@ -412,7 +424,7 @@ class QueryLog:
             )
             for text, count in rows:
                 if not self.blocklist.blocks(text):
-                    found.append((text, count))
+                    found.append((shown_query(text), count))
                     if len(found) >= limit:
                         break
         return found
@@ -434,7 +446,9 @@ class QueryLog:
         for word in words:
             shared.update(by_word.get(word, ()))
         ranked = sorted(
-            (-n, -count, other) for (other, count), n in shared.items() if other != text
+            (-n, -count, other)
+            for (other, count), n in shared.items()
+            if normalize_query(other) != text
         )
         return [(other, -count) for _, count, other in ranked[:limit]]
 

@@ -553,3 +553,17 @@ def test_the_block_list_holds_back_completions_too(sample_index: Path, tmp_path:
     blocked.write_text("营商环境\n", "utf-8")
     for typed in ("营商", "yshj"):
         assert not any("营商环境" in text for text in offered(typed)), typed
+
+
+def test_queries_are_shown_with_the_marks_they_were_typed_with(log_file: Path) -> None:
+    log_file.parent.mkdir()
+    question = "房东把房子卖了，我还能继续住吗？"
+    _seed(log_file, [(question, 2), ("房东 押金", 1), ("covid-19 防控", 1)] * 3)
+    [counted] = {row["query"] for row in _rows(log_file) if "房东把" in row["query"]}
+    assert counted == "房东把房子卖了,我还能继续住吗?"  # folded, to count every spelling once
+    log = QueryLog(log_file)
+    shown = dict(log.popular())
+    assert shown[question] == 3 and shown["covid-19 防控"] == 3  # marks beside words as typed
+    # a query is never its own related search, however it was spelled
+    assert [text for text, _ in log.related(question)] == ["房东 押金"]
+    assert [text for text, _ in log.related("房东把房子卖了,我还能继续住吗?")] == ["房东 押金"]

@@ -409,8 +409,10 @@ def date_range_options(function: Any) -> Any:
 
 
 def _hit_line_facts(hit: SearchHit) -> list[str]:
-    """Agency, date (the year when there is none), kind: what a hit's first line says."""
-    return [hit.agency or "-", hit.date or str(hit.year or "-"), hit.kind or "-"]
+    """Agency, 发文字号 (when it has one), date (the year when there is none), kind: what a
+    hit's first line says."""
+    number = [hit.doc_number] if hit.doc_number else []
+    return [hit.agency or "-", *number, hit.date or str(hit.year or "-"), hit.kind or "-"]
 
 
 @cli.command()

@@ -96,6 +96,7 @@ class SearchHit:
     # How the hit was found: by the query's "words", by "meaning" alone (a question's
     # answer in other words than the question's), or by "both".
     matched: str = "words"
+    doc_number: str = ""  # 发文字号 as the document writes it ("" when it has none)
 
     def to_json(self) -> dict[str, Any]:
         """The hit in the API's envelope: its passages as HTML, without the score."""
@@ -185,6 +186,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
         more_sections=more_sections,
         score=float(score),
         matched=matched,
+        doc_number=section.doc_number,
     )
 
 

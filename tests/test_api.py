@@ -154,3 +154,13 @@ def test_text_that_is_not_utf8_is_a_400_naming_its_parameter(client: FlaskClient
     assert page.status_code == 400
     assert "参数 q 的值不是有效的 UTF-8 文字" in page.get_data(as_text=True)
     assert client.get("/api/search?q=%E8%90%A5%E5%95%86+%E7%8E%AF%E5%A2%83").status_code == 200
+
+
+def test_a_hit_carries_its_doc_number_and_the_pages_show_it(client: FlaskClient) -> None:
+    code, body = _json(client, "/api/search", q="营商环境", agency="阳城县人民政府")
+    numbers = {hit["doc_number"] for hit in body["hits"]}
+    assert code == 200 and "阳政发〔2021〕3号" in numbers
+    code, body = _json(client, "/api/search", q="法治")
+    assert "" in {hit["doc_number"] for hit in body["hits"]}  # a report has none
+    page = client.get("/search", query_string={"q": "营商环境", "agency": "阳城县人民政府"})
+    assert "阳城县人民政府 · 阳政发〔2021〕3号 · 2021-" in page.get_data(as_text=True)

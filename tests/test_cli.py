@@ -161,8 +161,8 @@ def test_search_prints_ranked_sections(sample_index: Path) -> None:
     # (a server worker before its first search) reads once.
     assert re.fullmatch(r"1 document, 5 sections \(\d+ ms; reading the index \d+ ms\)", lines[0])
     assert (
-        "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · 2021-"
-        in lines[2]
+        "阳城县人民政府关于印发阳城县进一步优化营商环境若干措施的通知 · 阳城县人民政府 · "
+        "阳政发〔2021〕3号 · 2021-" in lines[2]  # its 发文字号 beside its agency
     )
     assert lines[2].endswith(" · 规范性文件")  # the kind, and the date rather than the year
     assert re.search(r" · 2021-\d\d-\d\d · ", lines[2])

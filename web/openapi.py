@@ -47,6 +47,7 @@ SCHEMAS: dict[str, Any] = {
             "topic": _string("主题分类."),
             "kind": {"enum": list(KINDS), "description": "文件类型, derived from the header."},
             "date": _string("ISO date, publication or else writing.", nullable=True),
+            "doc_number": _string("发文字号 as the document writes it; empty when it has none."),
             "heading": _string(),
             "breadcrumb": {"type": "array", "items": _string()},
             "url": _string("Absolute link to the section on its document's page."),

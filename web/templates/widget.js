@@ -198,7 +198,7 @@
       var heading = el("h3");
       heading.appendChild(el("a", { href: hit.url, target: "_top" }, hit.title));
       item.appendChild(heading);
-      var meta = [hit.agency, hit.date || hit.year, hit.topic, hit.kind].filter(function (value, at, all) { return value && all.indexOf(value) === at; });
+      var meta = [hit.agency, hit.doc_number, hit.date || hit.year, hit.topic, hit.kind].filter(function (value, at, all) { return value && all.indexOf(value) === at; });
       if (hit.matched === "meaning") meta.push("按语义匹配"); // found by meaning, not by the words
       item.appendChild(el("p", { "class": "meta" }, meta.join(" · ")));
       hit.passages.forEach(function (passage) {

@@ -331,3 +331,12 @@ def test_the_empty_state_answers_what_was_asked(client: FlaskClient) -> None:
     beyond = _empty_state(client, q="管理", page=str(last + 5))
     assert f"这次检索的结果只有 {last} 页" in beyond
     assert f'<a href="?q=%E7%AE%A1%E7%90%86{f"&amp;page={last}" if last > 1 else ""}">' in beyond
+
+
+def test_more_sections_of_a_document_match_only_when_something_was_asked(
+    client: FlaskClient,
+) -> None:
+    browsed = client.get("/search").get_data(as_text=True)
+    searched = client.get("/search", query_string={"q": "法治"}).get_data(as_text=True)
+    assert re.search(r"本文件还有 \d+ 个章节</a>", browsed)
+    assert re.search(r"本文件还有 \d+ 个章节匹配</a>", searched)

@@ -169,3 +169,20 @@ def test_the_widget_page_is_titled_by_its_query_or_by_the_service(client: FlaskC
     assert title("/embed?q=法治") == "法治 - 政府文件检索"
     assert title("/embed") == title("/embed?q=") == "政府文件检索"
     assert title("/embed?page=0") == "政府文件检索"  # a bad parameter, nothing asked
+
+
+def test_every_operation_documents_what_any_request_may_get(client: FlaskClient) -> None:
+    spec, validator = _validator(client)
+    examples = {
+        "/api/search": "/api/search?q=法治",
+        "/api/suggest": "/api/suggest?q=营",
+        "/api/docs/{doc_id}": "/api/docs/000_cd729ddf2f2831ef",
+        "/api/sections/{section_id}": "/api/sections/000_cd729ddf2f2831ef:s-2",
+        "/api/hot": "/api/hot",
+    }
+    assert set(examples) == set(spec["paths"])
+    for path, url in examples.items():
+        assert {"405", "414", "429", "431"} <= set(spec["paths"][path]["get"]["responses"])
+        posted = client.post(url)
+        assert posted.status_code == 405, url
+        validator(_schema_ref(spec, path, 405)).validate(posted.get_json())

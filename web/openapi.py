@@ -318,7 +318,19 @@ def _responses(ok_schema: str, *errors: int) -> dict[str, Any]:
     responses = {"200": _json_response("Success.", ok_schema)}
     for status in errors:
         responses[str(status)] = _json_response(reasons[status], "Error")
+    for status, reason in _ANY_OPERATION_ERRORS.items():
+        responses[str(status)] = _json_response(reason, "Error")
     return responses
+
+
+# What any operation may answer, whatever its parameters.
+_ANY_OPERATION_ERRORS = {
+    405: "The method is not GET (or HEAD, or an OPTIONS preflight).",
+    414: "The URL is longer than the server reads (8,190 bytes).",
+    429: "Too many requests from this client (the server's rate_limit setting); wait for "
+    "the Retry-After header's seconds.",
+    431: "The request's headers are too large.",
+}
 
 
 def _json_response(description: str, schema: str) -> dict[str, Any]:

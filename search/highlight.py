@@ -231,6 +231,11 @@ def _passage(text: str, start: int, end: int, spans: list[Span], cut: bool) -> P
     )
 
 
+def whole(text: str, spans: Iterable[Span]) -> Passage:
+    """All of a short `text` (a title) as one passage, with its matches marked."""
+    return _passage(text, 0, len(text), merge_spans(spans), cut=False)
+
+
 def passages(text: str, spans: Iterable[Span], limit: int = MAX_PASSAGES) -> list[Passage]:
     """The `limit` best passages of `text`, best first, with the matches in each.
 

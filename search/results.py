@@ -35,6 +35,7 @@ from search.highlight import (
     passage_html,
     passages,
     query_spans,
+    whole,
     word_spans_of,
 )
 from search.index.live import SearchIndex
@@ -97,11 +98,15 @@ class SearchHit:
     # answer in other words than the question's), or by "both".
     matched: str = "words"
     doc_number: str = ""  # 发文字号 as the document writes it ("" when it has none)
+    marked_title: Passage | None = None  # the title with the query's matches (None: none)
 
     def to_json(self) -> dict[str, Any]:
-        """The hit in the API's envelope: its passages as HTML, without the score."""
-        fields = {k: v for k, v in asdict(self).items() if k != "score"}
+        """The hit in the API's envelope: its passages and its marked title as HTML,
+        without the score."""
+        fields = {k: v for k, v in asdict(self).items() if k not in ("score", "marked_title")}
         fields["passages"] = [passage_html(passage) for passage in self.passages]
+        title = self.marked_title or whole(self.title, [])
+        fields["title_html"] = passage_html(title)
         return fields
 
 
@@ -168,9 +173,12 @@ def _hit(  # noqa: PLR0913 - one hit's parts
     words: list[Span],
     more_sections: int,
     matched: str = "words",
+    title_words: list[Span] | None = None,
 ) -> SearchHit:
     section = StoredSection.read(searcher.stored_fields(docnum))
     spans = query_spans(section.body, words, compiled.runs, compiled.word_runs)
+    _, title_runs, title_word_runs = compiled.marks_in_titles()
+    title = query_spans(section.title, title_words or [], title_runs, title_word_runs)
     return SearchHit(
         id=section.id,
         doc_id=section.doc_id,
@@ -187,6 +195,7 @@ def _hit(  # noqa: PLR0913 - one hit's parts
         score=float(score),
         matched=matched,
         doc_number=section.doc_number,
+        marked_title=whole(section.title, title),
     )
 
 
@@ -728,6 +737,7 @@ def shard_hits(
     the `searched` segments' postings, when the search ran in this process)."""
     docnums = [int(result.docnums[row]) for row in rows]
     marked = word_spans_of(searcher, "body", docnums, compiled.words, searched)
+    titles = word_spans_of(searcher, "title", docnums, compiled.marks_in_titles()[0], searched)
     return [
         _hit(
             searcher,
@@ -737,6 +747,7 @@ def shard_hits(
             marked[docnum],
             int(result.more_sections[row]),
             result.matched[row],
+            titles[docnum],
         )
         for row, docnum in zip(rows, docnums, strict=True)
     ]

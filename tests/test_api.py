@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,15 @@ def test_a_hit_carries_its_doc_number_and_the_pages_show_it(client: FlaskClient)
     assert "" in {hit["doc_number"] for hit in body["hits"]}  # a report has none
     page = client.get("/search", query_string={"q": "营商环境", "agency": "阳城县人民政府"})
     assert "阳城县人民政府 · 阳政发〔2021〕3号 · 2021-" in page.get_data(as_text=True)
+
+
+def test_a_hits_title_is_marked_where_the_query_matches_it(client: FlaskClient) -> None:
+    for params in ({"q": "营商环境"}, {"q": "营商环境", "scope": "title"}, {"q": "标题:营商环境"}):
+        code, body = _json(client, "/api/search", **params)
+        titles = [hit["title_html"] for hit in body["hits"]]
+        assert code == 200 and any("<mark>营商环境</mark>" in title for title in titles), params
+        for hit in body["hits"]:  # the title itself, escaped, with nothing but <mark> added
+            plain = re.sub("</?mark>", "", hit["title_html"])
+            assert html.unescape(plain) == hit["title"]
+    page = client.get("/search", query_string={"q": "营商环境", "scope": "title"})
+    assert re.search(r"<h2><a [^>]*>[^<]*<mark>营商环境</mark>", page.get_data(as_text=True))

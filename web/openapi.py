@@ -42,6 +42,7 @@ SCHEMAS: dict[str, Any] = {
             "id": _string("Section id: <doc_id>:s-<n>."),
             "doc_id": _string(),
             "title": _string(),
+            "title_html": _string("The title, " + _HTML_NOTE),
             "agency": _string("发布机构."),
             "year": _YEAR,
             "topic": _string("主题分类."),

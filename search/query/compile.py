@@ -326,6 +326,13 @@ class CompiledQuery:
     # Terms that are one word: marked as characters only in a text that lacks the word, where
     # the characters are how it matched.
     word_runs: tuple[str, ...] = ()
+    # (words, runs, word_runs) to mark in titles where they differ from the text's: terms
+    # looked for in titles only (标题:报告, the title scope) mark the titles alone.
+    title_marks: tuple[frozenset[str], tuple[str, ...], tuple[str, ...]] | None = None
+
+    def marks_in_titles(self) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        """The words, runs and one-word terms to mark in a hit's title."""
+        return self.title_marks or (self.words, self.runs, self.word_runs)
 
 
 def _with_exclusions(positive: q.Query, excluded: list[q.Query]) -> q.Query:
@@ -356,9 +363,13 @@ def compile_query(
         if query is not q.NullQuery
     ]
     words, runs, word_runs = _highlight_targets(positive)
+    in_titles = any(t.title_only for c in positive for t in c.terms)
+    title_marks = _highlight_targets(positive, in_titles=True) if in_titles else None
     if not positive:
         base: q.Query = q.Every() if not text.strip() or excluded else q.NullQuery
-        return CompiledQuery(_with_exclusions(base, excluded), None, words, runs)
+        return CompiledQuery(
+            _with_exclusions(base, excluded), None, words, runs, title_marks=title_marks
+        )
     cites_article = any(t.article for c in positive for t in c.terms)
     clause_queries = {c: _clause_query(c, cites_article) for c in positive}
     strict = normalized(q.And(list(clause_queries.values())))
@@ -376,6 +387,7 @@ def compile_query(
         asks=asks,
         sentence=sentence,
         word_runs=word_runs,
+        title_marks=title_marks,
     )
 
 
@@ -485,17 +497,17 @@ def _is_required(clause: Clause) -> bool:
 
 
 def _highlight_targets(
-    clauses: list[Clause],
+    clauses: list[Clause], in_titles: bool = False
 ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
     """(words to mark, character runs to mark, terms that are one word): the words, runs and
     synonyms looked for, in the text (a term looked for in titles only marks nothing
-    there)."""
+    there), or `in_titles`, in the titles (every term is looked for there)."""
     words: set[str] = set()
     runs: dict[str, None] = {}
     word_runs: dict[str, None] = {}
     for clause in clauses:
         for term in clause.terms:
-            if term.title_only:
+            if term.title_only and not in_titles:
                 continue
             runs_of_term, term_words = bigram_runs(term.text), content_words(term.text)
             found = [join_run(r) for r in runs_of_term]

@@ -9,8 +9,8 @@
  * 5), data-results-page (where "all results" links to; default the service's own page),
  * data-query (a first search to run), data-from and data-to (a fixed range of 发布日期,
  * YYYY-MM-DD), data-scope (all, title or number: fixed; otherwise the box offers the choice). Everything is drawn inside a shadow root, so the
- * host page's styles and the widget's do not touch. The API sends passages as escaped HTML
- * with <mark>; every other value is inserted as text.
+ * host page's styles and the widget's do not touch. The API sends passages and titles as
+ * escaped HTML with <mark>; every other value is inserted as text.
  */
 (function () {
   "use strict";
@@ -196,7 +196,9 @@
     body.hits.forEach(function (hit) {
       var item = el("li", { "class": "hit" });
       var heading = el("h3");
-      heading.appendChild(el("a", { href: hit.url, target: "_top" }, hit.title));
+      var title = el("a", { href: hit.url, target: "_top" });
+      title.innerHTML = hit.title_html; // escaped by the service; only <mark> is markup
+      heading.appendChild(title);
       item.appendChild(heading);
       var meta = [hit.agency, hit.doc_number, hit.date || hit.year, hit.topic, hit.kind].filter(function (value, at, all) { return value && all.indexOf(value) === at; });
       if (hit.matched === "meaning") meta.push("按语义匹配"); // found by meaning, not by the words

@@ -58,7 +58,7 @@ def test_the_api_and_the_page_list_the_same_hits(client: FlaskClient) -> None:
     params = {"q": "管理", "sort": "date", "size": "5"}
     _status, body = _json(client, "/api/search", **params)
     page = client.get("/search", query_string=params).get_data(as_text=True)
-    titles = [hit["title"] for hit in body["hits"]]
+    titles = [hit["title_html"] for hit in body["hits"]]
     positions = [page.index(f">{title}</a></h2>") for title in titles]
     assert positions == sorted(positions) and len(titles) == 5
 

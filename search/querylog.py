@@ -385,21 +385,25 @@ class QueryLog:
         with connection:
             return connection.execute("DELETE FROM searches WHERE asked_at < ?", (cutoff,)).rowcount
 
-    def _warn(self, error: BaseException) -> None:
+    def _warn(self, error: BaseException, doing: str = "written") -> None:
         if not self._warned:
             self._warned = True
-            logger.warning("query log %s not written (searches go on): %s", self.path, error)
+            logger.warning("query log %s not %s (searches go on): %s", self.path, doing, error)
 
     # Reading
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:
-        """A connection for reading, or None when there is no log yet."""
+        """A connection for reading, or None when there is no log yet: no file, or a file
+        the writer has just created and not yet given its table."""
         if not self.path.is_file():
             yield None
             return
         with closing(sqlite3.connect(self.path, timeout=READ_TIMEOUT)) as connection:
-            yield connection
+            created = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'searches'"
+            ).fetchone()
+            yield connection if created else None
 
     def popular(self, days: int = HOT_DAYS, limit: int = 10) -> list[tuple[str, int]]:
         """The most asked queries of the last `days` days that found something, with how
@@ -483,7 +487,7 @@ class QueryLog:
         try:
             fresh = self.popular(days, CANDIDATES)
         except (sqlite3.Error, OSError) as error:
-            self._warn(error)
+            self._warn(error, doing="read")
             fresh = kept[1] if kept else []
         if days == HOT_DAYS:
             self._by_word = word_index(fresh)

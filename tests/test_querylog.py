@@ -387,6 +387,18 @@ def test_hot_is_cached_briefly(log_file: Path, monkeypatch: pytest.MonkeyPatch) 
         time.sleep(0.01)
 
 
+def test_a_log_file_not_yet_given_its_table_reads_as_empty(
+    log_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log_file.parent.mkdir()
+    sqlite3.connect(log_file).close()  # as the writer leaves it before its first statement
+    log = QueryLog(log_file)
+    assert log.popular() == [] and log.top() == [] and log.hot() == []
+    assert "not read" not in caplog.text
+    _seed(log_file, [("营商环境", 1)])
+    assert log.popular() == [("营商环境", 1)]
+
+
 def test_api_hot_and_the_home_page(logged_app: Flask, log_file: Path) -> None:
     _seed(log_file, [("营商环境", 4)] * 3 + [("扬尘治理", 1)] + [("查无此词", 0)] * 9)
     client = logged_app.test_client()

@@ -173,10 +173,13 @@ def test_open_ended_year_ranges_only_match_their_side(sample_index: Path) -> Non
 def test_bad_files_are_reported_and_the_rest_indexed(corpus_copy: Path, tmp_path: Path) -> None:
     (corpus_copy / "broken.txt").write_bytes(b"\x80\x81\xfe\xff garbage")
     (corpus_copy / "untitled.txt").write_text("索 引 号: | x | 主题分类: | |\n正文\n", "utf-8")
+    (corpus_copy / "moved.txt").symlink_to(tmp_path / "nowhere.txt")  # a link to nothing
     summary = full_build(corpus_copy, tmp_path / "ix")
-    assert sorted(Path(f.path).name for f in summary.failed) == ["broken.txt", "untitled.txt"]
-    assert all(f.reason for f in summary.failed)
-    assert summary.indexed == len(find_documents(corpus_copy)) - 2
+    failed = {Path(f.path).name: f.reason for f in summary.failed}
+    assert sorted(failed) == ["broken.txt", "moved.txt", "untitled.txt"]
+    assert all(failed.values())
+    assert "cannot read" in failed["moved.txt"]
+    assert summary.indexed == len(find_documents(corpus_copy)) - 3
     assert hit_ids(tmp_path / "ix", "营商环境")
 
 

@@ -113,12 +113,13 @@ def read_document(path: Path, root: Path | None = None) -> Document:
 
 
 def find_documents(root: Path) -> list[Path]:
-    """Every document file under `root`, in a stable order (hidden files skipped)."""
+    """Every document file under `root`, in a stable order (hidden files skipped). A link
+    to nothing is listed too, so that reading it reports it rather than pass it over."""
     return sorted(
         p
         for p in root.rglob("*")
         if p.suffix.lower() in SUFFIXES
-        and p.is_file()
+        and (p.is_file() or (p.is_symlink() and not p.exists()))
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
         and p.name.lower() != "readme.md"
     )

@@ -372,9 +372,16 @@ def _print_embed_summary(summary: EmbedSummary, index_dir: Path, bar: ProgressBa
             err=True,
         )
     meanwhile = f" ({summary.added_meanwhile} added meanwhile)" if summary.added_meanwhile else ""
+    # Identical sections (a law's articles repeated across its versions) share one vector,
+    # so the vectors counted fall short of the sections without any being missing.
+    shared = (
+        f" ({summary.distinct} distinct texts, one vector each)"
+        if summary.distinct < summary.sections
+        else ""
+    )
     bar.echo(
-        f"{_count(summary.sections, 'section')}: {summary.embedded} embedded now{meanwhile}, "
-        f"{summary.already} already had vectors; model {summary.model}"
+        f"{_count(summary.sections, 'section')}{shared}: {summary.embedded} embedded now"
+        f"{meanwhile}, {summary.already} already had vectors; model {summary.model}"
     )
     if summary.filed:
         bar.echo(f"{_count(summary.filed, 'earlier shard')} filed under {summary.model}")
@@ -474,7 +481,7 @@ def search(  # noqa: PLR0913 - one argument per option
     if asked.collapse:
         found = f"{_count(results.total, 'document')}, {found}"
     click.echo(f"{found} ({results.took_ms:.0f} ms; reading the index {read_ms:.0f} ms)")
-    if results.relaxed:
+    if results.relaxed and results.total_sections:
         click.echo(
             f"{_count(results.full_matches, 'section')} matched every word; "
             "the rest are ranked by the words they contain."
@@ -484,6 +491,8 @@ def search(  # noqa: PLR0913 - one argument per option
         click.echo(f'Searched {searched}, which {typed} spells in pinyin ("{typed}": as typed).')
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
+    if not results.hits and results.total_hits:
+        click.echo(f"Page {asked.page} lists nothing: the last is {results.last_page}.")
     first = (asked.page - 1) * asked.size
     for rank, hit in enumerate(results.hits, start=first + 1):
         where = " › ".join(hit.breadcrumb) or "(preamble)"

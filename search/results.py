@@ -13,6 +13,7 @@ The CLI, the pages and the JSON API all render this one object.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -135,6 +136,11 @@ class SearchResults:
     pinyin: PinyinSearch | None = None  # set when the query was searched as a Chinese term
     # Shards of a cluster that did not answer: the results are those of the others.
     missing_shards: list[str] = field(default_factory=list)
+
+    @property
+    def last_page(self) -> int:
+        """The last page that lists a hit (1 when none does)."""
+        return max(1, math.ceil(self.total_hits / self.request.size))
 
     def to_json(self) -> dict[str, Any]:
         """The API's success envelope."""

@@ -169,6 +169,25 @@ def test_search_prints_ranked_sections(sample_index: Path) -> None:
     assert "【营商环境】" in result.output
 
 
+def test_a_page_past_the_last_names_the_last(sample_index: Path) -> None:
+    first = CliRunner().invoke(cli, ["search", "营商环境", "--index", str(sample_index)])
+    documents = int(first.output.split(" document", 1)[0])
+    assert documents > 1
+    result = CliRunner().invoke(
+        cli, ["search", "营商环境", "--limit", "1", "--page", "99", "--index", str(sample_index)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Page 99 lists nothing: the last is {documents}." in result.output
+
+
+def test_a_relaxed_search_that_found_nothing_promises_no_rest(sample_index: Path) -> None:
+    # no sample document speaks of leases: relaxed, the words still find nothing
+    result = CliRunner().invoke(cli, ["search", "承租人把租赁物卖了", "--index", str(sample_index)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("0 documents, 0 sections")
+    assert "the rest are ranked" not in result.output
+
+
 def test_a_bad_procs_setting_is_a_usage_error(tmp_path: Path) -> None:
     result = govsearch(
         "reindex",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import math
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -102,7 +101,7 @@ def _controls(results: SearchResults) -> dict[str, object]:
         for key, label in SORT_LABELS
         if asked.text or key != "relevance"  # browsing has no relevance to order by
     ]
-    last = max(1, math.ceil(results.total_hits / asked.size))
+    last = results.last_page
     first_shown = max(1, min(asked.page - PAGE_LINKS // 2, last - PAGE_LINKS + 1))
     pages = [
         (number, changed(asked, page=None if number == 1 else number))

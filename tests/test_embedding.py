@@ -313,3 +313,23 @@ def test_embed_without_an_index_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["embed", "--index", str(tmp_path / "none")])
     assert result.exit_code == 3 and "govsearch reindex" in result.output
     assert not (tmp_path / "none" / VECTORS_DIR).exists()
+
+
+def test_embed_says_identical_sections_share_a_vector(small_index: tuple[Path, Path]) -> None:
+    corpus, _ = small_index
+    original = next(corpus.glob("*.txt"))
+    shutil.copy(original, corpus / f"copy_of_{original.name}")  # every section twice
+    index_dir = corpus.parent / "with-copy"
+    assert not full_build(corpus, index_dir, procs=1).failed
+    with open_index(index_dir).searcher() as searcher:
+        sections = searcher.doc_count()
+    distinct = len(_live_keys(index_dir))
+    assert distinct < sections
+
+    result = CliRunner().invoke(cli, ["embed", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{sections} sections ({distinct} distinct texts, one vector each): "
+        f"{distinct} embedded now, 0 already had vectors" in result.output
+    )
+    assert len(_stored_keys(index_dir)) == distinct

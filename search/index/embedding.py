@@ -52,6 +52,7 @@ Embedder = Callable[[list[str], Callable[[int], None]], np.ndarray]
 @dataclass
 class EmbedSummary:
     sections: int = 0  # in the index, at the last look
+    distinct: int = 0  # distinct texts among them (identical sections share a vector)
     already: int = 0  # distinct texts that had a vector before this run
     embedded: int = 0  # vectors this run added
     added_meanwhile: int = 0  # distinct texts a reindex added while this run went on
@@ -157,6 +158,7 @@ def embed_index(
     for number in range(passes):
         found = _unembedded(index_dir, store, docnums)
         summary.sections = found.sections
+        summary.distinct = found.distinct
         if number == 0:
             summary.already = found.distinct - len(found.texts)
         else:

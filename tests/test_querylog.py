@@ -243,7 +243,8 @@ def test_first_pages_of_the_pages_api_and_widget_are_logged(
     client.get("/search.atom?q=管理")  # a feed reader polling
     client.get("/healthz")
     client.get("/search?q=x&sort=random")  # refused
-    for wordless in ("%00", "%22", "***", "-", "%F0%9F%98%80"):  # nothing to look for
+    # nothing to look for: marks, symbols, an emoji, or the query language's OR alone
+    for wordless in ("%00", "%22", "***", "-", "%F0%9F%98%80", "OR", "-+OR+%7C"):
         client.get(f"/api/search?q={wordless}")
     _flush(logged_app)
     rows = _rows(log_file)

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from flask import Flask, current_app
 
+from search.query.language import parse
 from search.query.request import SearchRequest
 from search.querylog import (
     Blocklist,
@@ -89,7 +90,8 @@ def searched_text(results: SearchResults) -> str:
 def log_search(asked: SearchRequest, results: SearchResults) -> None:
     """Record a search people asked for (first page, with text); never raises."""
     log = query_log()
-    if log is None or asked.page != 1 or not asked.text:
+    # `OR` or `标题:` alone has letters but asks for nothing: no search to count
+    if log is None or asked.page != 1 or not parse(asked.text):
         return
     params = parameters_of(asked)
     filters = {name: params.getlist(name) for name in params if name not in NOT_FILTERS}

@@ -325,6 +325,11 @@ def test_the_empty_state_answers_what_was_asked(client: FlaskClient) -> None:
     # Words that match nothing: how to ask otherwise, a document number among the ways.
     words = _empty_state(client, q="量子纠缠望远镜")
     assert "没有找到匹配的章节" in words and "输入完整的文号" in words
+    # Nothing to look for (marks, OR): said so, and how to browse instead.
+    for query in ("，。！", "OR", '"" -'):
+        wordless = _empty_state(client, q=query)
+        assert "没有可以查找的字词" in wordless and "没有找到匹配的章节" not in wordless, query
+        assert "浏览全部文件" in wordless
     # A page past the last: how many there are, and a link to the last.
     total = client.get("/api/search", query_string={"q": "管理"}).get_json()["total"]
     last = -(-total // 10)

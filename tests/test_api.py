@@ -97,6 +97,10 @@ def test_a_document_and_a_section(client: FlaskClient) -> None:
         ("/api/no-such-endpoint", {}, 404, None),
         ("/api/hot", {"limit": "0"}, 400, "limit"),
         ("/api/hot", {"days": "a month"}, 400, "days"),
+        # a misspelt filter must not quietly give every document
+        ("/api/search", {"q": "x", "agnecy": "阳城县人民政府"}, 400, "agnecy"),
+        ("/api/suggest", {"q": "yshj", "lmit": "3"}, 400, "lmit"),
+        ("/api/hot", {"limt": "3"}, 400, "limt"),
     ],
 )
 def test_error_envelope(
@@ -155,6 +159,17 @@ def test_text_that_is_not_utf8_is_a_400_naming_its_parameter(client: FlaskClient
     assert page.status_code == 400
     assert "参数 q 的值不是有效的 UTF-8 文字" in page.get_data(as_text=True)
     assert client.get("/api/search?q=%E8%90%A5%E5%95%86+%E7%8E%AF%E5%A2%83").status_code == 200
+
+
+def test_an_unknown_parameter_is_named_with_the_known_ones(client: FlaskClient) -> None:
+    code, body = _json(client, "/api/search", q="营商环境", agnecy="阳城县人民政府")
+    assert code == 400
+    assert "known: q, sort, page, size" in body["error"] and "agency" in body["error"]
+    # a script's cache-buster passes, and the pages take what links carry (utm_source)
+    code, body = _json(client, "/api/search", q="营商环境", _="1700000000000")
+    assert code == 200 and body["total"] > 0
+    page = client.get("/search", query_string={"q": "营商环境", "utm_source": "portal"})
+    assert page.status_code == 200
 
 
 def test_a_hit_carries_its_doc_number_and_the_pages_show_it(client: FlaskClient) -> None:

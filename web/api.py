@@ -18,7 +18,7 @@ from search.documents import DocumentView, anchor_of, load_document, load_sectio
 from search.errors import QueryError
 from search.results import run_search
 from web.openapi import openapi_document
-from web.params import search_request, suggest_request
+from web.params import SEARCH_PARAMS, check_known, search_request, suggest_request
 from web.querylog import hot_queries, log_search, not_blocked, past_queries, related_queries
 from web.state import search_index
 
@@ -61,6 +61,7 @@ def openapi() -> Response:
 
 @bp.get("/search")
 def search() -> Response:
+    check_known(request.args, SEARCH_PARAMS)
     asked = search_request(request.args)
     results = run_search(search_index(), asked)
     log_search(asked, results)
@@ -74,6 +75,7 @@ def search() -> Response:
 
 @bp.get("/suggest")
 def suggest() -> Response:
+    check_known(request.args, ("q", "limit"))
     text, limit = suggest_request(request.args)
     past = past_queries()
     # A few more than asked, so that the block list taking some still leaves `limit`.
@@ -137,6 +139,7 @@ def _bounded(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/hot")
 def hot() -> Response:
     """The most asked queries of the last `days` days that found something."""
+    check_known(request.args, ("limit", "days"))
     limit = _bounded("limit", 10, *HOT_LIMIT)
     days = _bounded("days", 30, *HOT_DAYS)
     return jsonify({"ok": True, "queries": hot_queries(limit, days)})

@@ -312,7 +312,10 @@ SUGGEST_PARAMETERS = [
 
 def _responses(ok_schema: str, *errors: int) -> dict[str, Any]:
     reasons = {
-        400: "A parameter is invalid; `parameter` names it.",
+        400: (
+            "A parameter is invalid or not one the request takes (a name that starts with `_`"
+            " passes); `parameter` names it."
+        ),
         404: "No such document or section.",
         503: "There is no index yet.",
     }

@@ -41,6 +41,24 @@ def check_text(query_string: bytes) -> None:
             ) from None
 
 
+# What /api/search reads: the single parameters and every facet's.
+SEARCH_PARAMS = (*SINGLE_PARAMS, *(facet.name for facet in FACETS))
+
+
+def check_known(args: MultiDict[str, str], known: tuple[str, ...]) -> None:
+    """Raise QueryError naming the first parameter of `args` not in `known`: a program that
+    misspells a filter (`agnecy=`) would otherwise get every document, unfiltered, and
+    never know. A name that starts with `_` passes: scripts add one to defeat caches
+    (jQuery's `_=1700000000000`)."""
+    for name in args:
+        if name not in known and not name.startswith("_"):
+            raise QueryError(
+                name,
+                f"is not a parameter of this request; known: {', '.join(known)}",
+                f"参数 {name} 不是本接口的参数，可用的参数有：{'、'.join(known)}。",
+            )
+
+
 def _single(args: MultiDict[str, str], name: str) -> str | None:
     values = args.getlist(name)
     if len(values) > 1:

@@ -117,7 +117,7 @@ def test_latin_words_and_numbers_are_kept_whole_without_stemming() -> None:
 
 
 def test_bigrams_are_positioned_by_character_offset() -> None:
-    result = tokens(bigram_analyzer(), "营商环境，县2021年")
+    result = tokens(bigram_analyzer(), "营商环境，县2021年", mode="query")
     assert result == [
         ("营商", 0, 0, 2),
         ("商环", 1, 1, 3),
@@ -126,6 +126,33 @@ def test_bigrams_are_positioned_by_character_offset() -> None:
         ("2021", 6, 6, 10),
         ("年", 10, 10, 11),
     ]
+
+
+def test_the_index_holds_each_character_once_at_its_offset_beside_the_pairs() -> None:
+    text = "减税降费，县2021年税"
+    result = tokens(bigram_analyzer(), text)
+    assert result == [
+        ("减", 0, 0, 1),
+        ("减税", 0, 0, 2),
+        ("税", 1, 1, 2),
+        ("税降", 1, 1, 3),
+        ("降", 2, 2, 3),
+        ("降费", 2, 2, 4),
+        ("费", 3, 3, 4),  # the run's last character, in no pair of its own
+        ("县", 5, 5, 6),  # a lone character, once
+        ("2021", 6, 6, 10),
+        ("年", 10, 10, 11),
+        ("年税", 10, 10, 12),
+        ("税", 11, 11, 12),
+    ]
+    characters = [t for t in result if len(t[0]) == 1]
+    assert [c for c, *_ in characters] == [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    assert all(text[start:end] == c for c, _, start, end in characters)
+    # a bigram phrase still sees its pairs at consecutive offsets
+    ix = _index(["围绕减税降费政策"])
+    with ix.searcher() as searcher:
+        assert len(searcher.search(q.Phrase("body_bigram", ["减税", "税降", "降费"]))) == 1
+        assert len(searcher.search(q.Term("body_bigram", "税"))) == 1
 
 
 def test_tokenize_false_yields_the_whole_value() -> None:

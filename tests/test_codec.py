@@ -57,8 +57,13 @@ def test_a_build_that_spills_equals_one_that_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     full_build(CORPUS, tmp_path / "memory")
-    monkeypatch.setattr(writing, "WRITER_MEMORY_MB", 0)  # spill at every posting
-    full_build(CORPUS, tmp_path / "spilled")
+    # spill every 16 KB: hundreds of runs (at every posting, more runs than open files)
+    monkeypatch.setattr(writing, "WRITER_MEMORY_MB", 1 / 64)
+    spills = []
+    spill = TermPostingPool._spill
+    monkeypatch.setattr(TermPostingPool, "_spill", lambda pool: spills.append(spill(pool)))
+    full_build(CORPUS, tmp_path / "spilled", procs=1)
+    assert len(spills) > 10
     with SearchIndex(tmp_path / "memory") as memory, SearchIndex(tmp_path / "spilled") as spilled:
         for text in ("营商环境", "科技项目扶持", "技项目予以扶", "第三条"):
             request = SearchRequest.create(text, size=50)

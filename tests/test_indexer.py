@@ -419,6 +419,12 @@ PICKLED_MODULES = {
         "search.index.schema",
         "search.text.analysis",
     },
+    14: {
+        "search.engine.codec",
+        "search.engine.postings",
+        "search.index.schema",
+        "search.text.analysis",
+    },
 }
 
 

@@ -238,6 +238,27 @@ def test_a_one_word_term_still_finds_its_synonyms_and_a_character_inside_words(
             assert not found.relaxed
 
 
+def test_one_character_finds_it_inside_any_word(tmp_path: Path) -> None:
+    """税 typed alone finds the sections whose 税 is only inside words (减税降费, and 所得税
+    at the end of a run) as well as the one where it is a word; quoted, 营 finds 营商环境."""
+    documents = {
+        "word": ("某县办法", "第一条 税由税务机关征收。\n"),
+        "inside": ("某县报告", "一、落实减税降费政策，优化营商环境。\n"),
+        "run_end": ("某县通知", "一、依法缴纳个人所得税。\n"),
+        "none": ("某县规则", "一、加强安全生产管理。\n"),
+    }
+    with SearchIndex(_county_index(tmp_path, "财政", documents), cache_size=0) as live:
+        found = search(live, "税", collapse=False)
+        assert {hit.doc_id for hit in found.hits} == {"word", "inside", "run_end"}
+        assert not found.relaxed
+        marked = {hit.doc_id: "".join(html(hit)) for hit in found.hits}
+        assert "减<mark>税</mark>降费" in marked["inside"]
+        assert "所得<mark>税</mark>" in marked["run_end"]
+        quoted = search(live, '"营"', collapse=False)
+        assert [hit.doc_id for hit in quoted.hits] == ["inside"]
+        assert "<mark>营</mark>商环境" in "".join(html(quoted.hits[0]))
+
+
 def test_a_term_the_segmenter_cuts_into_characters_needs_them_side_by_side(
     tmp_path: Path,
 ) -> None:

@@ -329,7 +329,7 @@ class TermPostingPool:
     is bounded by `limitmb`, past which the pool spills a sorted run to the temp storage.
     """
 
-    def __init__(self, tempstore: Any, segment: Any, limitmb: int = 128) -> None:
+    def __init__(self, tempstore: Any, segment: Any, limitmb: float = 128) -> None:
         self.tempstore = tempstore
         self.segment = segment
         self.limit = limitmb * 1024 * 1024

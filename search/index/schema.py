@@ -27,7 +27,7 @@ from search.text.synonyms import SYNONYMS_FILE
 # Recorded in each build's build.json; an index of another version is rebuilt, never read.
 # Whoosh pickles the schema, so an index names the modules of its field and analyzer
 # classes: moving them is a new version too.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def analysis_fingerprint() -> dict[str, str | int]:

@@ -12,8 +12,10 @@ on both sides, so they never break a phrase.
 
 Bigram field: overlapping pairs of Chinese characters (a lone character between non-Chinese
 text stands alone), plus Latin words and numbers, each at the position of its first
-character. A pasted run of text cut mid-word is found through them. Because the position is
-the character offset and normalisation keeps lengths, a bigram's span is (pos, pos + len).
+character; at index time each Chinese character as well, at its offset, so that one
+character typed alone is found inside any word. A pasted run of text cut mid-word is found
+through the pairs. Because the position is the character offset and normalisation keeps
+lengths, a token's span is (pos, pos + len).
 """
 
 from __future__ import annotations
@@ -188,11 +190,39 @@ class JiebaTokenizer(_NormalisingTokenizer):
         return word_tokens(text, mode == "index", self.stopwords)
 
 
+def character_tokens(text: str) -> Iterator[RawToken]:
+    """`bigram_tokens`, and each Chinese character of a longer run at its own offset too
+    (Lucene's CJK bigrams with unigrams output): one character typed alone (税, "营") is
+    found wherever the text has it, in 减税降费 as in 税收, not only where it stands alone."""
+    for token in bigram_tokens(text):
+        text_of, pos, start, end = token
+        if len(text_of) == 2 and _is_cjk_pair(text_of):
+            yield text_of[0], pos, start, start + 1
+            yield token
+            if not _continues(text, end):  # the run's last character, in no other pair
+                yield text_of[1], pos + 1, start + 1, end
+        else:
+            yield token
+
+
+def _is_cjk_pair(token: str) -> bool:
+    return _CJK_CHARACTERS.fullmatch(token) is not None
+
+
+def _continues(text: str, end: int) -> bool:
+    """Whether a Chinese character follows offset `end`: the run goes on past a bigram."""
+    return end < len(text) and _CJK_CHARACTERS.fullmatch(text[end]) is not None
+
+
+_CJK_CHARACTERS = re.compile(f"[{CJK}]+")
+
+
 class BigramTokenizer(_NormalisingTokenizer):
-    """Overlapping CJK bigrams (Lucene's CJK technique), Latin words and numbers whole."""
+    """Overlapping CJK bigrams (Lucene's CJK technique), Latin words and numbers whole; at
+    index time each Chinese character too (`character_tokens`)."""
 
     def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
-        return bigram_tokens(text)
+        return character_tokens(text) if mode == "index" else bigram_tokens(text)
 
 
 def word_analyzer(stopwords: frozenset[str] | None = None) -> Composable:

@@ -10,6 +10,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
+from search.index.schema import AnalyzedText
 from search.text.analysis import (
     BigramTokenizer,
     JiebaTokenizer,
@@ -247,3 +248,24 @@ def test_phrase_hits_equal_substring_counts_on_real_text(shared_corpus: Path) ->
             assert expected <= found, phrase
             if len(words.split()) == 1:
                 assert found == expected, phrase
+
+
+def test_the_characters_added_inside_pairs_leave_a_fields_length_as_it_was() -> None:
+    """BM25 divides by a field's length: the characters indexed beside their pairs are found,
+    but a section is as long as its pairs (and lone characters) make it, as before them."""
+    schema = Schema(
+        id=ID(stored=True),
+        body=AnalyzedText(analyzer=word_analyzer(), stored=True, chars=True),
+        body_bigram=AnalyzedText(analyzer=bigram_analyzer(), phrase=True),
+    )
+    ix = RamStorage().create_index(schema)
+    text = "减税降费，县2021年缴税"
+    with ix.writer() as writer:
+        writer.add_document(id="0", body=text, body_bigram=text)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        pairs = tokens(bigram_analyzer(), text, mode="query")
+        assert reader.doc_field_length(0, "body_bigram") == len(pairs) == 7
+        assert reader.doc_field_length(0, "body") == len(tokens(word_analyzer(), text))
+        assert searcher.search(q.Term("body_bigram", "税")).scored_length() == 1
+        assert searcher.search(q.Term("body_bigram", "缴")).scored_length() == 1

@@ -64,22 +64,25 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
             self.format = ArrayPositions(field_boost=whooshs.field_boost)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        raw_tokens = getattr(self.analyzer, "raw_tokens", None)
-        if raw_tokens is None or not isinstance(value, str):
+        counted_tokens = getattr(self.analyzer, "counted_tokens", None)
+        if counted_tokens is None or not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
+        tokens, uncounted = counted_tokens(value, kwargs.get("mode", "index"))
         groups: defaultdict[str, list[Any]] = defaultdict(list)
         if self.format.supports("characters"):
-            for text, pos, start, end in raw_tokens(value, kwargs.get("mode", "index")):
+            for text, pos, start, end in tokens:
                 groups[text].append((pos, start, end))
         else:
-            for text, pos, _start, _end in raw_tokens(value, kwargs.get("mode", "index")):
+            for text, pos, _start, _end in tokens:
                 groups[text].append(pos)
         boost = self.format.field_boost
         encode = self.format.encode
         for word, postings in groups.items():
             count = len(postings)
-            yield word.encode("utf-8"), count, count * boost, encode(postings)
+            # Whoosh adds up the second item as the field's length, which BM25 divides by:
+            # a character inside a pair is found, but makes no section longer than before.
+            yield word.encode("utf-8"), count - uncounted[word], count * boost, encode(postings)
 
 
 def build_schema() -> Schema:

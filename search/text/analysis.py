@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,12 +133,22 @@ def bigram_tokens(text: str) -> Iterator[RawToken]:
 class _NormalisingTokenizer(Tokenizer):
     """Shared body of the two tokenizers: normalise, run `_raw`, fill Whoosh's Token."""
 
-    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
+    def _raw(self, text: str, mode: str, uncounted: Counter[str]) -> Iterator[RawToken]:
+        """The tokens of normalised `text`, counting into `uncounted` those the field's
+        length leaves out."""
         raise NotImplementedError
 
     def raw_tokens(self, value: str, mode: str = "index") -> Iterator[RawToken]:
         """(text, position, start, end) tuples of `value`: the fast path for indexing."""
-        return self._raw(normalize(value), mode)
+        return self._raw(normalize(value), mode, Counter())
+
+    def counted_tokens(
+        self, value: str, mode: str = "index"
+    ) -> tuple[Iterator[RawToken], Counter[str]]:
+        """`raw_tokens`, and how many of each text the field's length leaves out (filled in
+        as the tokens are read)."""
+        uncounted: Counter[str] = Counter()
+        return self._raw(normalize(value), mode, uncounted), uncounted
 
     def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
         self,
@@ -162,7 +173,7 @@ class _NormalisingTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        for text, pos, start, end in self._raw(normalize(value), mode):
+        for text, pos, start, end in self.raw_tokens(value, mode):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -186,43 +197,36 @@ class JiebaTokenizer(_NormalisingTokenizer):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
+    def _raw(self, text: str, mode: str, uncounted: Counter[str]) -> Iterator[RawToken]:
         return word_tokens(text, mode == "index", self.stopwords)
 
 
-def character_tokens(text: str) -> Iterator[RawToken]:
+def character_tokens(text: str, within_pairs: Counter[str]) -> Iterator[RawToken]:
     """`bigram_tokens`, and each Chinese character of a longer run at its own offset too
     (Lucene's CJK bigrams with unigrams output): one character typed alone (税, "营") is
-    found wherever the text has it, in 减税降费 as in 税收, not only where it stands alone."""
-    for token in bigram_tokens(text):
-        text_of, pos, start, end = token
-        if len(text_of) == 2 and _is_cjk_pair(text_of):
-            yield text_of[0], pos, start, start + 1
-            yield token
-            if not _continues(text, end):  # the run's last character, in no other pair
-                yield text_of[1], pos + 1, start + 1, end
-        else:
-            yield token
-
-
-def _is_cjk_pair(token: str) -> bool:
-    return _CJK_CHARACTERS.fullmatch(token) is not None
-
-
-def _continues(text: str, end: int) -> bool:
-    """Whether a Chinese character follows offset `end`: the run goes on past a bigram."""
-    return end < len(text) and _CJK_CHARACTERS.fullmatch(text[end]) is not None
-
-
-_CJK_CHARACTERS = re.compile(f"[{CJK}]+")
+    found wherever the text has it, in 减税降费 as in 税收, not only where it stands alone.
+    The characters added so are counted into `within_pairs` as they are read."""
+    for match in TEXT_RUN.finditer(text):
+        start, end = match.span()
+        if match.group(1) is None or end - start == 1:
+            yield match.group(), start, start, end
+            continue
+        run = match.group()
+        within_pairs.update(run)
+        for i in range(len(run) - 1):
+            yield run[i], start + i, start + i, start + i + 1
+            yield run[i : i + 2], start + i, start + i, start + i + 2
+        yield run[-1], end - 1, end - 1, end
 
 
 class BigramTokenizer(_NormalisingTokenizer):
     """Overlapping CJK bigrams (Lucene's CJK technique), Latin words and numbers whole; at
-    index time each Chinese character too (`character_tokens`)."""
+    index time each Chinese character too (`character_tokens`), which the field's length
+    leaves out: it counts the pairs alone, as before there were any, so that BM25 weighs
+    every other term as it did."""
 
-    def _raw(self, text: str, mode: str) -> Iterator[RawToken]:
-        return character_tokens(text) if mode == "index" else bigram_tokens(text)
+    def _raw(self, text: str, mode: str, uncounted: Counter[str]) -> Iterator[RawToken]:
+        return character_tokens(text, uncounted) if mode == "index" else bigram_tokens(text)
 
 
 def word_analyzer(stopwords: frozenset[str] | None = None) -> Composable:

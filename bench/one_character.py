@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -57,6 +58,35 @@ def drawn_characters(texts: list[str], samples: int, seed: int) -> list[str]:
     return random.Random(seed).sample(common, min(samples, len(common)))
 
 
+@dataclass
+class CharacterSearch:
+    holding: int  # sections whose text, headings or title hold the character
+    found: int  # sections the search found
+    first_holding: float  # of the first PAGE (or of all, when fewer hold it), those holding it
+    milliseconds: float  # the median of the runs
+
+
+def measure(index: SearchIndex, character: str, texts: list[str], repeats: int) -> CharacterSearch:
+    """`character` searched alone, every section listed, `repeats` times, against `texts`
+    (every section's text, headings and title, normalised)."""
+    holding = sum(character in text for text in texts)
+    request = SearchRequest.create(character, collapse="false", size=PAGE)
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        results = run_search(index, request)
+        runs.append((time.perf_counter() - started) * 1000)
+    with index.searcher() as searcher:
+        hits = [searcher.document(id=hit.id) or {} for hit in results.hits]
+    first = sum(character in _text(hit) for hit in hits) / max(1, min(PAGE, holding))
+    return CharacterSearch(holding, results.total_sections, first, statistics.median(runs))
+
+
+def section_texts(index: SearchIndex) -> list[str]:
+    with index.searcher() as searcher:
+        return [_text(fields) for fields in searcher.all_stored_fields()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("bench/.index"))
@@ -67,34 +97,22 @@ def main() -> None:
     if not (args.index / "current").exists():
         sys.exit(f"no index in {args.index}: build one from the shared corpus first")
     with SearchIndex(args.index, cache_size=0) as index:
-        with index.searcher() as searcher:
-            texts = [_text(fields) for fields in searcher.all_stored_fields()]
+        texts = section_texts(index)
         sample = random.Random(args.seed).sample(texts, min(SAMPLED_SECTIONS, len(texts)))
-        characters = drawn_characters(sample, args.samples, args.seed)
-        found_shares, first_shares, times = [], [], []
-        for character in characters:
-            holding = sum(character in text for text in texts)
-            request = SearchRequest.create(character, collapse="false", size=PAGE)
-            runs = []
-            for _ in range(args.repeats):
-                started = time.perf_counter()
-                results = run_search(index, request)
-                runs.append((time.perf_counter() - started) * 1000)
-            times.append(statistics.median(runs))
-            found_shares.append(results.total_sections / holding)
-            with index.searcher() as searcher:
-                hits = [searcher.document(id=hit.id) or {} for hit in results.hits]
-            first_shares.append(sum(character in _text(hit) for hit in hits) / min(PAGE, holding))
+        searches = []
+        for character in drawn_characters(sample, args.samples, args.seed):
+            searches.append(found := measure(index, character, texts, args.repeats))
             print(
-                f"{character}  holding {holding:6}  found {results.total_sections:6}  "
-                f"first {PAGE} holding it {first_shares[-1]:.0%}  {times[-1]:.0f} ms"
+                f"{character}  holding {found.holding:6}  found {found.found:6}  first {PAGE}"
+                f" holding it {found.first_holding:.0%}  {found.milliseconds:.0f} ms"
             )
-    times.sort()
+    shares = [found.found / found.holding for found in searches]
+    times = sorted(found.milliseconds for found in searches)
     print(
-        f"\n{len(characters)} characters (seed {args.seed}): sections found of those holding"
-        f" the character, median {statistics.median(found_shares):.1%}, least"
-        f" {min(found_shares):.1%}; of the first {PAGE}, holding it"
-        f" {statistics.mean(first_shares):.1%}; a search p50"
+        f"\n{len(searches)} characters (seed {args.seed}): sections found of those holding"
+        f" the character, median {statistics.median(shares):.1%}, least {min(shares):.1%};"
+        f" of the first {PAGE}, holding it"
+        f" {statistics.mean(found.first_holding for found in searches):.1%}; a search p50"
         f" {statistics.median(times):.0f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.0f} ms"
     )
 

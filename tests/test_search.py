@@ -600,6 +600,29 @@ def test_a_cited_article_comes_before_the_sections_that_cite_it(tmp_path: Path) 
         assert headings[:2] == ["第五百零九条", "第五百零九条"] and "第一条" in headings
 
 
+def test_an_articles_number_in_pieces_finds_no_other_article(tmp_path: Path) -> None:
+    """Where the law cited is not in the index, its article's number in pieces (九条 of
+    第五百零九条) must not find every 第九条 of another regulation; where a relaxed search
+    has other words, the article still ranks whole, as the section it is."""
+    dust = "第九条 施工单位应当采取扬尘防治措施。\n第十条 运输车辆应当密闭。\n"
+    code = (
+        "第五百零九条 当事人应当按照约定全面履行自己的义务。\n"
+        "第五百一十条 合同生效后，当事人就质量约定不明确的，可以协议补充。\n"
+    )
+    documents = {"dust": ("某县扬尘防治办法", dust), "code": ("中华人民共和国民法典", code)}
+    with SearchIndex(
+        _county_index(tmp_path, "环境", {"dust": documents["dust"]}), cache_size=0
+    ) as live:
+        found = search(live, "民法典第509条", collapse=False)
+        assert not found.hits, [hit.id for hit in found.hits]
+    other = tmp_path / "with-code"
+    other.mkdir()
+    with SearchIndex(_county_index(other, "环境", documents), cache_size=0) as live:
+        relaxed = search(live, "民法典第509条 约定 质量", collapse=False)
+        assert relaxed.relaxed
+        assert relaxed.hits[0].id == "code:s-0"  # the article, though 质量 is in 第五百一十条
+
+
 def test_a_law_cited_by_its_short_name_is_the_one_titled_so(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -457,18 +457,20 @@ def _relaxed(
     required."""
     required = [query for c, query in clause_queries.items() if _is_required(c)]
     optional = [c for c in clause_queries if not _is_required(c)]
+    # An article's number says nothing in pieces (第五百零九条's 九条 is every 第九条): it
+    # ranks whole, as the article a section is.
+    terms = [term for clause in optional for term in clause.terms if not term.article]
+    articles = [term.text for clause in optional for term in clause.terms if term.article]
     units: dict[str, None] = {}
-    for clause in optional:
-        for term in clause.terms:
-            if not _characters_only(term.text):  # its characters rank as its bigrams
-                units.update(dict.fromkeys(content_words(term.text)))
+    for term in terms:
+        if not _characters_only(term.text):  # its characters rank as its bigrams
+            units.update(dict.fromkeys(content_words(term.text)))
     words = _telling(list(units))[:MAX_RELAXED_WORDS]
     if len(words) < 2:
         return None
     bigrams = dict.fromkeys(
         token
-        for clause in optional
-        for term in clause.terms
+        for term in terms
         for token, *_ in bigram_tokens(term.text)
         if len(token) == 2 and _is_cjk(token[0])
     )
@@ -479,6 +481,7 @@ def _relaxed(
             q.Term("body_bigram", b, boost=RELAXED_BIGRAM_WEIGHT)
             for b in list(bigrams)[:MAX_RELAXED_BIGRAMS]
         ]
+        + [q.Term("article", article, boost=ARTICLE_BOOST) for article in articles]
     )
     partial = q.And([*required, ranked]) if required else ranked
     full_first = q.Or([reboosted(strict, strict.boost * STRICT_FIRST), partial])

@@ -106,6 +106,8 @@ def main() -> None:
                 f"{character}  holding {found.holding:6}  found {found.found:6}  first {PAGE}"
                 f" holding it {found.first_holding:.0%}  {found.milliseconds:.0f} ms"
             )
+    if not searches:
+        sys.exit("no character is common enough in the sampled sections: is the index empty?")
     shares = [found.found / found.holding for found in searches]
     times = sorted(found.milliseconds for found in searches)
     print(

@@ -491,7 +491,7 @@ def search(  # noqa: PLR0913 - one argument per option
         click.echo(f'Searched {searched}, which {typed} spells in pinyin ("{typed}": as typed).')
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
-    if not results.hits and results.total_hits:
+    if not results.hits and results.total_hits and asked.page > results.last_page:
         click.echo(f"Page {asked.page} lists nothing: the last is {results.last_page}.")
     first = (asked.page - 1) * asked.size
     for rank, hit in enumerate(results.hits, start=first + 1):

@@ -174,13 +174,31 @@ def test_bad_files_are_reported_and_the_rest_indexed(corpus_copy: Path, tmp_path
     (corpus_copy / "broken.txt").write_bytes(b"\x80\x81\xfe\xff garbage")
     (corpus_copy / "untitled.txt").write_text("索 引 号: | x | 主题分类: | |\n正文\n", "utf-8")
     (corpus_copy / "moved.txt").symlink_to(tmp_path / "nowhere.txt")  # a link to nothing
-    summary = full_build(corpus_copy, tmp_path / "ix")
-    failed = {Path(f.path).name: f.reason for f in summary.failed}
-    assert sorted(failed) == ["broken.txt", "moved.txt", "untitled.txt"]
-    assert all(failed.values())
-    assert "cannot read" in failed["moved.txt"]
-    assert summary.indexed == len(find_documents(corpus_copy)) - 3
-    assert hit_ids(tmp_path / "ix", "营商环境")
+    for procs in (1, 2):  # in the build's own process, and shared out among workers
+        summary = full_build(corpus_copy, tmp_path / f"ix{procs}", procs=procs)
+        failed = {Path(f.path).name: f.reason for f in summary.failed}
+        assert sorted(failed) == ["broken.txt", "moved.txt", "untitled.txt"]
+        assert all(failed.values())
+        assert "cannot read" in failed["moved.txt"]
+        assert summary.indexed == len(find_documents(corpus_copy)) - 3
+    assert hit_ids(tmp_path / "ix2", "营商环境")
+
+
+def test_a_file_turned_into_a_link_to_nothing_is_reported_and_kept_by_an_update(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    """As for a file that no longer parses: a share unmounted under the corpus must not
+    take its documents out of search; a full build, which keeps nothing, drops it."""
+    index_dir = tmp_path / "ix"
+    full_build(corpus_copy, index_dir)
+    notice = corpus_copy / "samples" / "2021_yangcheng_business_environment.txt"
+    notice.unlink()
+    notice.symlink_to(tmp_path / "unmounted" / notice.name)
+    summary = update(corpus_copy, index_dir)
+    assert [Path(f.path).name for f in summary.failed] == [notice.name]
+    assert "cannot read" in summary.failed[0].reason
+    assert summary.deleted == 0
+    assert "samples/2021_yangcheng_business_environment:s-1" in hit_ids(index_dir, "营商环境")
 
 
 def test_incremental_update_changes_deletes_and_adds(corpus_copy: Path, tmp_path: Path) -> None:

@@ -30,11 +30,21 @@ def split_by_size(paths: list[Path], parts: int) -> list[list[Path]]:
     """`paths` in `parts` groups of about equal total size (largest files placed first)."""
     groups: list[list[Path]] = [[] for _ in range(parts)]
     sizes = [0] * parts
-    for path in sorted(paths, key=lambda p: p.stat().st_size, reverse=True):
+    size_of = {path: _size(path) for path in paths}
+    for path in sorted(paths, key=size_of.__getitem__, reverse=True):
         smallest = sizes.index(min(sizes))
         groups[smallest].append(path)
-        sizes[smallest] += path.stat().st_size
+        sizes[smallest] += size_of[path]
     return [sorted(group) for group in groups if group]
+
+
+def _size(path: Path) -> int:
+    """The file's size; 0 for one that cannot be read (a link to nothing), which its worker
+    reports when it reads it."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _worker(  # noqa: PLR0913 - the worker's parts

@@ -18,7 +18,7 @@ from search.text.analysis import (
     load_stopwords,
     word_analyzer,
 )
-from search.text.normalize import normalize, normalize_doc_number
+from search.text.normalize import index_serial, normalize, normalize_doc_number
 from search.text.segmenter import fast_segmenter, read_dictionary, reference_segmenter
 
 
@@ -39,6 +39,12 @@ def test_normalisation_folds_width_case_and_script_keeping_length() -> None:
 def test_doc_numbers_have_one_spelling() -> None:
     forms = ["阳政发〔2021〕3号", "阳政发[2021]3号", "阳政发(2021)3号", "阳政发（２０２１）３号"]
     assert {normalize_doc_number(f) for f in forms} == {"阳政发〔2021〕3号"}
+
+
+def test_an_index_numbers_year_and_serial_are_its_ending() -> None:
+    assert index_serial("11140522K03478216C405/2021-00259") == "2021-00259"
+    assert index_serial("11140522MB1957633N-2022-003") == "2022-003"
+    assert index_serial("IDX-1") == index_serial("") == index_serial("2021-00259") == ""
 
 
 def test_query_mode_positions_count_words() -> None:

@@ -116,6 +116,10 @@ def test_index_number_finds_its_document(index: SearchIndex) -> None:
     # a unit's code with a department's after it
     found = search(index, "11140522K03478216C405/2018-00007")
     assert doc_ids(found) == ["samples/2017_yangcheng_keji_summary"] and not found.relaxed
+    # its year and serial number alone, as people copy them: that document, not the year's
+    serial = search(index, "2016-00021")
+    assert doc_ids(serial) == [TRAINING_RULES] and not serial.relaxed
+    assert not search(index, "2016-99999").hits
 
 
 @pytest.mark.parametrize("variant", ["營商環境", "营商环境", "營商環境", " 营商环境 "])

@@ -119,6 +119,7 @@ def build_schema() -> Schema:
         # article is this section, not one whose heading only mentions it.
         article=ID(),
         index_number=ID(stored=True),
+        index_serial=ID(),  # its year and serial number (2021-00033), typed alone
         # Signed (the default): an open-ended range on an unsigned NUMERIC matches everything
         # in Whoosh 2.7.4.
         # One term per value (shift_step=bits): years are few, so ranges stay cheap.

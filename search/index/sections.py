@@ -15,7 +15,7 @@ from typing import Any
 
 from search.ingest.document import Document, Section
 from search.text.articles import heading_article
-from search.text.normalize import normalize_doc_number
+from search.text.normalize import index_serial, normalize_doc_number
 from search.text.titles import short_name
 from search.vectors.model import section_text, text_key
 
@@ -95,6 +95,7 @@ def section_fields(document: Document, section: Section) -> dict[str, Any]:
         "topic": document.topic,
         "kind": document.kind,
         "index_number": document.index_number,
+        "index_serial": index_serial(document.index_number),
         "written": document.written or "",
         "published": document.published or "",
         "date": document.date or "",

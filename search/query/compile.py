@@ -219,6 +219,8 @@ def term_query(term: Term, cites_article: bool = False) -> q.Query:
         alternatives.append(q.Term("name", name, boost=NAME_BOOST))
     if term.index_number:
         alternatives.append(q.Term("index_number", term.index_number, boost=NUMBER_BOOST))
+    if term.index_serial:
+        alternatives.append(q.Term("index_serial", term.index_serial, boost=NUMBER_BOOST))
     return q.Or(alternatives) if alternatives else q.NullQuery
 
 
@@ -375,7 +377,7 @@ def compile_query(
     strict = normalized(q.And(list(clause_queries.values())))
     relaxed = None
     asks = reads_as_question(text) or has_grammar(positive)
-    if not any(t.doc_number or t.index_number for c in positive for t in c.terms):
+    if not any(t.doc_number or t.index_number or t.index_serial for c in positive for t in c.terms):
         defined = defined_terms(text, positive, definitions) if asks else []
         relaxed = _relaxed(strict, clause_queries, excluded, defined)
     sentence = asks and not asks_outright(text)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from search.text.articles import ARTICLE, ARTICLE_NUMBER, NUMERAL, article_heading
 from search.text.normalize import (
     DOC_NUMBER,
+    INDEX_SERIAL,
     doc_number_spellings,
     normalize,
     normalize_doc_number,
@@ -78,6 +79,12 @@ class Term:
     @property
     def index_number(self) -> str | None:
         return self.text.upper() if INDEX_NUMBER.match(self.text) else None
+
+    @property
+    def index_serial(self) -> str | None:
+        """The year and serial number of a 索引号, typed without the unit's code before
+        them (2021-00033), if this term is one."""
+        return self.text if not self.exact and INDEX_SERIAL.fullmatch(self.text) else None
 
     @property
     def article(self) -> bool:

@@ -98,3 +98,14 @@ def doc_number_spellings(value: str) -> tuple[str, ...]:
         f"{issuer}{year}年第",
     ]
     return tuple(dict.fromkeys([typed, *(form + number for form in forms)]))
+
+
+# The part of a 索引号 after its unit's code (…/2021-00033): its year and serial number.
+INDEX_SERIAL = re.compile(r"\d{4}-\d{3,6}")
+_ENDING_SERIAL = re.compile(rf"[/-]({INDEX_SERIAL.pattern})$")
+
+
+def index_serial(index_number: str) -> str:
+    """The year and serial number that end a 索引号, or "" when it ends otherwise."""
+    found = _ENDING_SERIAL.search(index_number)
+    return found.group(1) if found else ""

@@ -11,6 +11,7 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
 
 from search.index.schema import AnalyzedText
+from search.query.language import Term
 from search.text.analysis import (
     BigramTokenizer,
     JiebaTokenizer,
@@ -43,8 +44,10 @@ def test_doc_numbers_have_one_spelling() -> None:
 
 def test_an_index_numbers_year_and_serial_are_its_ending() -> None:
     assert index_serial("11140522K03478216C405/2021-00259") == "2021-00259"
-    assert index_serial("11140522MB1957633N-2022-003") == "2022-003"
+    assert index_serial("11140522MB1957633N-2022-000031") == "2022-000031"
     assert index_serial("IDX-1") == index_serial("") == index_serial("2021-00259") == ""
+    assert index_serial("11140522MB1957633N/2019-2020") == ""  # a range of years
+    assert Term("2019-2020").index_serial is None and Term("2021-00033").index_serial
 
 
 def test_query_mode_positions_count_words() -> None:

@@ -100,8 +100,9 @@ def doc_number_spellings(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([typed, *(form + number for form in forms)]))
 
 
-# The part of a 索引号 after its unit's code (…/2021-00033): its year and serial number.
-INDEX_SERIAL = re.compile(r"\d{4}-\d{3,6}")
+# The part of a 索引号 after its unit's code (…/2021-00033): its year and serial number, of
+# five digits or six, so that a range of years (2019-2020) is none.
+INDEX_SERIAL = re.compile(r"\d{4}-\d{5,6}")
 _ENDING_SERIAL = re.compile(rf"[/-]({INDEX_SERIAL.pattern})$")
 
 

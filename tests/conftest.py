@@ -19,6 +19,15 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED_NAME = "000_cd729ddf2f2831ef.txt"
 
 
+def write_county_document(folder: Path, name: str, title: str, articles: list[str]) -> None:
+    """A county government's document of `articles`, one a line, as `folder/name`."""
+    header = (
+        "索 引 号: | | 主题分类: | 民政 |\n发布机构: | 某县人民政府 | 成文日期: | |\n"
+        f"标 题: | {title} | ||\n发文字号: | | 发布日期: | 2020年01月03日 |\n"
+    )
+    (folder / name).write_text(header + "\n".join(articles) + "\n", "utf-8")
+
+
 def shared_dir() -> Path:
     return Path(os.environ.get("GOVSEARCH_SHARED", ROOT.parent / "shared"))
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_county_document
 
 from bench import one_word
 from bench.one_word import characters_as_the_word, first_page, straddled_words, with_word
 from search.index.build import full_build
 from search.index.live import SearchIndex
-
-
-def _document(folder: Path, name: str, title: str, articles: list[str]) -> None:
-    header = (
-        "索 引 号: | | 主题分类: | 民政 |\n发布机构: | 某县人民政府 | 成文日期: | |\n"
-        f"标 题: | {title} | ||\n发文字号: | | 发布日期: | 2020年01月03日 |\n"
-    )
-    (folder / name).write_text(header + "\n".join(articles) + "\n", "utf-8")
 
 
 def test_words_drawn_are_straddled_and_the_shipped_query_puts_the_word_first(
@@ -26,9 +19,9 @@ def test_words_drawn_are_straddled_and_the_shipped_query_puts_the_word_first(
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     government = [f"第{n}条 县人民政府和乡人民政府依法履行职责。" for n in "一二三四五六"]
-    _document(corpus, "government.txt", "某县人民政府工作规则", government)
+    write_county_document(corpus, "government.txt", "某县人民政府工作规则", government)
     civil = ["第一条 县民政局负责优抚工作。", "第二条 乡镇设民政助理员。"]
-    _document(corpus, "civil.txt", "某县优抚办法", civil)
+    write_county_document(corpus, "civil.txt", "某县优抚办法", civil)
     assert not full_build(corpus, tmp_path / "ix", procs=1).failed
     monkeypatch.setattr(one_word, "LEAST_SECTIONS", 2)
     with SearchIndex(tmp_path / "ix", cache_size=0) as index:

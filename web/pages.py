@@ -123,8 +123,9 @@ def _controls(results: SearchResults) -> dict[str, object]:
         **_date_controls(asked, datetime.date.today()),
         "kind_tabs": kind_tabs(asked, results.facets.get("kind", [])),
         "number_asked": _number_asked(asked.text),
-        # marks, symbols or OR alone: say so, rather than suggest other words
-        "nothing_to_search": bool(asked.text) and not parse(asked.text),
+        # marks, symbols or OR alone (which find nothing): say so, rather than suggest
+        # other words
+        "nothing_to_search": bool(asked.text) and not results.total and not parse(asked.text),
     }
 
 

@@ -90,8 +90,10 @@ def searched_text(results: SearchResults) -> str:
 def log_search(asked: SearchRequest, results: SearchResults) -> None:
     """Record a search people asked for (first page, with text); never raises."""
     log = query_log()
-    # `OR` or `标题:` alone has letters but asks for nothing: no search to count
-    if log is None or asked.page != 1 or not parse(asked.text):
+    if log is None or asked.page != 1 or not asked.text:
+        return
+    # `OR` alone has letters but asks for nothing (and so finds nothing): no search to count
+    if not results.total and not parse(asked.text):
         return
     params = parameters_of(asked)
     filters = {name: params.getlist(name) for name in params if name not in NOT_FILTERS}

@@ -118,8 +118,14 @@ def word_tokens(text: str, index_mode: bool, stopwords: frozenset[str]) -> Itera
             pos += 1
 
 
-def bigram_tokens(text: str) -> Iterator[RawToken]:
-    """Overlapping character bigrams of already-normalised `text`, positioned by offset."""
+def bigram_tokens(text: str, characters: Counter[str] | None = None) -> Iterator[RawToken]:
+    """Overlapping character bigrams of already-normalised `text`, positioned by offset.
+
+    With `characters`, each Chinese character of a longer run too, at its own offset
+    (Lucene's CJK bigrams with unigrams output): one character typed alone (税, "营") is
+    found wherever the text has it, in 减税降费 as in 税收, not only where it stands alone.
+    The characters added so are counted into `characters` as they are read.
+    """
     for match in TEXT_RUN.finditer(text):
         start, end = match.span()
         if match.group(1) is None or end - start == 1:
@@ -127,7 +133,12 @@ def bigram_tokens(text: str) -> Iterator[RawToken]:
             continue
         run = match.group()
         for i in range(len(run) - 1):
+            if characters is not None:
+                yield run[i], start + i, start + i, start + i + 1
             yield run[i : i + 2], start + i, start + i, start + i + 2
+        if characters is not None:
+            characters.update(run)
+            yield run[-1], end - 1, end - 1, end
 
 
 class _NormalisingTokenizer(Tokenizer):
@@ -139,14 +150,14 @@ class _NormalisingTokenizer(Tokenizer):
         raise NotImplementedError
 
     def raw_tokens(self, value: str, mode: str = "index") -> Iterator[RawToken]:
-        """(text, position, start, end) tuples of `value`: the fast path for indexing."""
+        """(text, position, start, end) tuples of `value`."""
         return self._raw(normalize(value), mode, Counter())
 
     def counted_tokens(
         self, value: str, mode: str = "index"
     ) -> tuple[Iterator[RawToken], Counter[str]]:
         """`raw_tokens`, and how many of each text the field's length leaves out (filled in
-        as the tokens are read)."""
+        as the tokens are read): the fast path for indexing."""
         uncounted: Counter[str] = Counter()
         return self._raw(normalize(value), mode, uncounted), uncounted
 
@@ -201,32 +212,14 @@ class JiebaTokenizer(_NormalisingTokenizer):
         return word_tokens(text, mode == "index", self.stopwords)
 
 
-def character_tokens(text: str, within_pairs: Counter[str]) -> Iterator[RawToken]:
-    """`bigram_tokens`, and each Chinese character of a longer run at its own offset too
-    (Lucene's CJK bigrams with unigrams output): one character typed alone (税, "营") is
-    found wherever the text has it, in 减税降费 as in 税收, not only where it stands alone.
-    The characters added so are counted into `within_pairs` as they are read."""
-    for match in TEXT_RUN.finditer(text):
-        start, end = match.span()
-        if match.group(1) is None or end - start == 1:
-            yield match.group(), start, start, end
-            continue
-        run = match.group()
-        within_pairs.update(run)
-        for i in range(len(run) - 1):
-            yield run[i], start + i, start + i, start + i + 1
-            yield run[i : i + 2], start + i, start + i, start + i + 2
-        yield run[-1], end - 1, end - 1, end
-
-
 class BigramTokenizer(_NormalisingTokenizer):
     """Overlapping CJK bigrams (Lucene's CJK technique), Latin words and numbers whole; at
-    index time each Chinese character too (`character_tokens`), which the field's length
+    index time each Chinese character too (`bigram_tokens`), which the field's length
     leaves out: it counts the pairs alone, as before there were any, so that BM25 weighs
     every other term as it did."""
 
     def _raw(self, text: str, mode: str, uncounted: Counter[str]) -> Iterator[RawToken]:
-        return character_tokens(text, uncounted) if mode == "index" else bigram_tokens(text)
+        return bigram_tokens(text, uncounted if mode == "index" else None)
 
 
 def word_analyzer(stopwords: frozenset[str] | None = None) -> Composable:
